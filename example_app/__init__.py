@@ -1,0 +1,44 @@
+"""An example MCP server: the conformance fixtures plus a few everyday tools.
+
+Run it with ``make serve``, or::
+
+    gunicorn -w 2 -b 127.0.0.1:8000 "example_app:create_app()"
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from flask import Flask
+
+from flask_mcp import FlaskMCP
+
+from . import everyday
+from . import fixtures
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("EXAMPLE_INSTANCE_PATH"))
+    app.config.update(
+        {k: _load_env_value(v) for k, v in os.environ.items() if k.startswith("MCP_")}
+    )
+    if config:
+        app.config.update(config)
+    mcp = FlaskMCP(
+        name="flask-mcp-example",
+        version="0.1.0",
+        instructions="Conformance fixtures and a few small everyday tools.",
+    )
+    fixtures.register(mcp)
+    everyday.register(mcp)
+    mcp.init_app(app)
+    return app
+
+
+def _load_env_value(value: str) -> object:
+    """``MCP_STORE_URL=redis://...`` stays a string; JSON lists/numbers are parsed."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

@@ -1,0 +1,147 @@
+"""Turn what a handler returns into MCP content blocks.
+
+Handlers return plain Python values; these classes cover the content types
+that have no natural Python value (images, audio, embedded resources, links).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import typing as t
+from dataclasses import dataclass
+from dataclasses import field
+
+Block = dict[str, t.Any]
+
+
+def _b64(data: bytes | str) -> str:
+    return data if isinstance(data, str) else base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image; ``data`` is raw bytes or base64 text."""
+
+    data: bytes | str
+    mime_type: str = "image/png"
+
+    def to_block(self) -> Block:
+        return {"type": "image", "data": _b64(self.data), "mimeType": self.mime_type}
+
+
+@dataclass(frozen=True)
+class Audio:
+    """An audio clip; ``data`` is raw bytes or base64 text."""
+
+    data: bytes | str
+    mime_type: str = "audio/wav"
+
+    def to_block(self) -> Block:
+        return {"type": "audio", "data": _b64(self.data), "mimeType": self.mime_type}
+
+
+@dataclass(frozen=True)
+class EmbeddedResource:
+    """A resource's contents inline: ``text`` or binary ``blob``."""
+
+    uri: str
+    text: str | None = None
+    blob: bytes | None = None
+    mime_type: str | None = None
+
+    def contents(self) -> Block:
+        out: Block = {"uri": self.uri}
+        if self.mime_type:
+            out["mimeType"] = self.mime_type
+        if self.blob is not None:
+            out["blob"] = _b64(self.blob)
+        else:
+            out["text"] = self.text or ""
+        return out
+
+    def to_block(self) -> Block:
+        return {"type": "resource", "resource": self.contents()}
+
+
+@dataclass(frozen=True)
+class ResourceLink:
+    """A pointer to a resource the client can read later."""
+
+    uri: str
+    name: str
+    description: str | None = None
+    mime_type: str | None = None
+
+    def to_block(self) -> Block:
+        out: Block = {"type": "resource_link", "uri": self.uri, "name": self.name}
+        if self.description:
+            out["description"] = self.description
+        if self.mime_type:
+            out["mimeType"] = self.mime_type
+        return out
+
+
+@dataclass
+class ToolResult:
+    """Full control over a ``tools/call`` result."""
+
+    content: list[t.Any] = field(default_factory=list)
+    structured: dict[str, t.Any] | None = None
+    is_error: bool = False
+
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", Image, "image/png"),
+    (b"\xff\xd8\xff", Image, "image/jpeg"),
+    (b"GIF8", Image, "image/gif"),
+    (b"RIFF", None, None),  # WAV or WEBP: decided below
+    (b"ID3", Audio, "audio/mpeg"),
+    (b"OggS", Audio, "audio/ogg"),
+)
+
+
+def _bytes_block(data: bytes) -> Block:
+    """Raw bytes: sniff images and audio; anything else is an embedded blob."""
+    for magic, kind, mime in _MAGIC:
+        if data.startswith(magic):
+            if kind is None:
+                if data[8:12] == b"WAVE":
+                    return Audio(data, "audio/wav").to_block()
+                if data[8:12] == b"WEBP":
+                    return Image(data, "image/webp").to_block()
+                break
+            return kind(data, mime).to_block()
+    return EmbeddedResource(
+        "data:application/octet-stream", blob=data, mime_type="application/octet-stream"
+    ).to_block()
+
+
+def to_block(value: t.Any) -> Block:
+    """One value to one content block."""
+    if hasattr(value, "to_block"):
+        return t.cast(Block, value.to_block())
+    if isinstance(value, str):
+        return {"type": "text", "text": value}
+    if isinstance(value, (bytes, bytearray)):
+        return _bytes_block(bytes(value))
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return value  # already a content block
+    return {"type": "text", "text": json.dumps(value, default=str)}
+
+
+def is_content(value: t.Any) -> bool:
+    return (
+        hasattr(value, "to_block")
+        or isinstance(value, (str, bytes, bytearray))
+        or (isinstance(value, dict) and isinstance(value.get("type"), str))
+    )
+
+
+def to_blocks(value: t.Any) -> list[Block]:
+    """A return value to a list of blocks: lists of content map item by item."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)) and all(is_content(v) for v in value):
+        return [to_block(v) for v in value]
+    return [to_block(value)]

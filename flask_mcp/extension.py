@@ -1,0 +1,309 @@
+"""The :class:`FlaskMCP` extension object."""
+
+from __future__ import annotations
+
+import typing as t
+import warnings
+from dataclasses import dataclass
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import request
+
+from .components.arguments import HintArguments
+from .components.arguments import JsonSchemaArguments
+from .components.arguments import MarshmallowArguments
+from .components.arguments import output_schema
+from .components.handlers import AccessCheck
+from .components.handlers import describe
+from .components.handlers import validate_name
+from .components.prompts import Prompt
+from .components.registry import Completer
+from .components.registry import Registry
+from .components.resources import Resource
+from .components.resources import ResourceTemplate
+from .components.tools import Tool
+from .components.tools import tool_annotations
+from .config import DEFAULTS
+from .protocol.server import McpServer
+from .store import Store
+from .store import create_store
+from .store.backends import MemoryStoreBackend
+from .transport.endpoint import Endpoint
+from .transport.endpoint import Settings
+from .transport.events import EventLog
+from .transport.sessions import SessionManager
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+@dataclass
+class MCPState:
+    """What one :class:`FlaskMCP` keeps per app, in ``app.extensions["mcp"]``."""
+
+    mcp: FlaskMCP
+    store: Store
+    endpoint: Endpoint
+
+
+class FlaskMCP:
+    """An MCP server living in a Flask app.
+
+    :param app: the app, or ``None`` to call :meth:`init_app` later.
+    :param name: server name sent to clients; also names the blueprint.
+    :param version: server version sent to clients.
+    :param instructions: how a model should use this server.
+    :param path: the endpoint's URL rule; defaults to ``MCP_PATH``.
+    :param store: a ready :class:`~flask_mcp.store.Store`; defaults to the
+        one ``MCP_STORE_URL`` describes.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        name: str = "flask-mcp",
+        version: str = "0.1.0",
+        instructions: str | None = None,
+        path: str | None = None,
+        store: Store | None = None,
+        blueprint_name: str | None = None,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.instructions = instructions
+        self.path = path
+        self.blueprint_name = blueprint_name or "mcp"
+        self.registry = Registry()
+        self._store = store
+        if app is not None:
+            self.init_app(app)
+
+    # -- setup -------------------------------------------------------------
+
+    def init_app(self, app: Flask) -> None:
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        states: dict[str, MCPState] = app.extensions.setdefault("mcp", {})
+        if self.blueprint_name in states:
+            raise RuntimeError(
+                f"a FlaskMCP named {self.blueprint_name!r} is already on this app;"
+                " pass blueprint_name= to add another"
+            )
+        config = app.config
+        store = self._store or create_store(
+            config["MCP_STORE_URL"], app.instance_path, f"mcp:{self.blueprint_name}:"
+        )
+        _check_store(store)
+        server = McpServer(
+            self.registry,
+            name=self.name,
+            version=self.version,
+            instructions=self.instructions,
+            page_size=int(config["MCP_PAGE_SIZE"]),
+            request_timeout=float(config["MCP_REQUEST_TIMEOUT"]),
+            mask_errors=bool(config["MCP_MASK_ERRORS"]),
+        )
+        settings = Settings(
+            allowed_hosts=config["MCP_ALLOWED_HOSTS"],
+            allowed_origins=config["MCP_ALLOWED_ORIGINS"],
+            max_body=int(config["MCP_MAX_BODY"]),
+            stateless=bool(config["MCP_STATELESS"]),
+            stream_hold=float(config["MCP_STREAM_HOLD"]),
+            retry_ms=int(config["MCP_SSE_RETRY_MS"]),
+            request_timeout=float(config["MCP_REQUEST_TIMEOUT"]),
+        )
+        endpoint = Endpoint(
+            server,
+            store,
+            settings,
+            SessionManager(store, float(config["MCP_SESSION_TTL"])),
+            EventLog(store, float(config["MCP_EVENT_TTL"])),
+        )
+        states[self.blueprint_name] = MCPState(self, store, endpoint)
+        app.register_blueprint(self._blueprint(self.path or config["MCP_PATH"]))
+        from .cli import mcp_cli
+
+        if "mcp" not in app.cli.commands:
+            app.cli.add_command(mcp_cli)
+
+    def _blueprint(self, path: str) -> Blueprint:
+        bp = Blueprint(self.blueprint_name, __name__)
+        name = self.blueprint_name
+
+        def endpoint() -> t.Any:
+            return current_app.extensions["mcp"][name].endpoint.dispatch(request)
+
+        bp.add_url_rule(
+            path,
+            "endpoint",
+            endpoint,
+            methods=["GET", "POST", "DELETE", "PUT", "PATCH"],
+            provide_automatic_options=True,
+        )
+        return bp
+
+    def state(self, app: Flask | None = None) -> MCPState:
+        """This server's per-app state (the current app by default)."""
+        return (app or current_app).extensions["mcp"][self.blueprint_name]
+
+    # -- registration ------------------------------------------------------
+
+    def tool(
+        self,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        title: str | None = None,
+        schema: t.Any = None,
+        input_schema: dict[str, t.Any] | None = None,
+        output_schema: dict[str, t.Any] | None = None,
+        can_access: AccessCheck | None = None,
+        read_only: bool | None = None,
+        destructive: bool | None = None,
+        idempotent: bool | None = None,
+        open_world: bool | None = None,
+        meta: dict[str, t.Any] | None = None,
+    ) -> t.Callable[[F], F]:
+        """Register a function as a tool.
+
+        Arguments come from the type hints, or from a marshmallow ``schema``,
+        or from a JSON Schema ``input_schema`` published exactly as given.
+        """
+
+        def decorator(fn: F) -> F:
+            tool = Tool(
+                name=validate_name(name or fn.__name__, "tool"),
+                fn=fn,
+                description=description or describe(fn),
+                title=title,
+                can_access=can_access,
+                meta=meta,
+                annotations=tool_annotations(
+                    title=title,
+                    read_only=read_only,
+                    destructive=destructive,
+                    idempotent=idempotent,
+                    open_world=open_world,
+                ),
+            )
+            exclude = {tool.context_param} if tool.context_param else set()
+            if input_schema is not None:
+                tool.arguments = JsonSchemaArguments(input_schema)
+            elif schema is not None:
+                tool.arguments = MarshmallowArguments(schema)
+            else:
+                tool.arguments = HintArguments(fn, exclude=exclude)
+            tool.output_schema = output_schema or output_schema_of(fn)
+            self.registry.add(self.registry.tools, tool.name, tool)
+            return fn
+
+        return decorator
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        title: str | None = None,
+        mime_type: str | None = None,
+        can_access: AccessCheck | None = None,
+        meta: dict[str, t.Any] | None = None,
+    ) -> t.Callable[[F], F]:
+        """Register a resource; a URI with ``{variables}`` makes a template."""
+
+        def decorator(fn: F) -> F:
+            cls = ResourceTemplate if "{" in uri else Resource
+            item = cls(
+                name=name or fn.__name__,
+                fn=fn,
+                description=description or describe(fn),
+                title=title,
+                can_access=can_access,
+                meta=meta,
+                uri=uri,
+                mime_type=mime_type,
+            )
+            table = self.registry.templates if cls is ResourceTemplate else self.registry.resources
+            self.registry.add(table, uri, item)
+            return fn
+
+        return decorator
+
+    def prompt(
+        self,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        title: str | None = None,
+        can_access: AccessCheck | None = None,
+        meta: dict[str, t.Any] | None = None,
+    ) -> t.Callable[[F], F]:
+        """Register a prompt; its string parameters are the prompt's arguments."""
+
+        def decorator(fn: F) -> F:
+            prompt = Prompt(
+                name=validate_name(name or fn.__name__, "prompt"),
+                fn=fn,
+                description=description or describe(fn),
+                title=title,
+                can_access=can_access,
+                meta=meta,
+            )
+            self.registry.add(self.registry.prompts, prompt.name, prompt)
+            return fn
+
+        return decorator
+
+    def completion(
+        self, *, argument: str, prompt: str | None = None, resource: str | None = None
+    ) -> t.Callable[[Completer], Completer]:
+        """Register suggestions for one argument of a prompt or resource template."""
+        if (prompt is None) == (resource is None):
+            raise TypeError("give exactly one of prompt= or resource=")
+        key = ("ref/prompt", prompt) if prompt is not None else ("ref/resource", resource)
+
+        def decorator(fn: Completer) -> Completer:
+            self.registry.completers[(key[0], t.cast(str, key[1]), argument)] = fn
+            return fn
+
+        return decorator
+
+    def remove_tool(self, name: str) -> None:
+        self.registry.remove(self.registry.tools, name)
+
+    # -- server-initiated messages ----------------------------------------
+
+    def notify_resource_updated(self, uri: str) -> None:
+        """Tell every session subscribed to ``uri`` that it changed."""
+        endpoint = self.state().endpoint
+        for session_id in endpoint.sessions.subscribers(uri):
+            endpoint.send_to_session(session_id, "notifications/resources/updated", {"uri": uri})
+
+    def notify_list_changed(self, kind: str = "tools") -> None:
+        """Tell every live session that the ``tools``/``resources``/``prompts`` list changed."""
+        if kind not in {"tools", "resources", "prompts"}:
+            raise ValueError(f"unknown list {kind!r}")
+        endpoint = self.state().endpoint
+        for session_id in endpoint.sessions.live_ids():
+            endpoint.send_to_session(session_id, f"notifications/{kind}/list_changed", {})
+
+
+def output_schema_of(fn: t.Callable[..., t.Any]) -> dict[str, t.Any] | None:
+    """The ``outputSchema`` a return annotation implies, if it is structured."""
+    try:
+        annotation = t.get_type_hints(fn).get("return")
+        return output_schema(annotation) if annotation is not None else None
+    except (NameError, TypeError):  # unresolvable or not representable
+        return None
+
+
+def _check_store(store: Store) -> None:
+    if isinstance(store.backend, MemoryStoreBackend):
+        warnings.warn(
+            "flask_mcp is using an in-process store: gunicorn workers will not"
+            " share sessions. Use the default file store or MCP_STORE_URL=redis://...",
+            stacklevel=3,
+        )

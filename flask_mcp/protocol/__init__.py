@@ -1,0 +1,1 @@
+"""MCP and JSON-RPC without any web framework, for every transport to share."""

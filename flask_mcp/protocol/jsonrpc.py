@@ -1,0 +1,129 @@
+"""JSON-RPC 2.0 messages as MCP uses them (MCP spec, "Base Protocol").
+
+Pure data handling: no I/O and no Flask, so every transport shares it.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from dataclasses import dataclass
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+#: MCP's "resource not found" (2025-03-26 to 2025-11-25).
+RESOURCE_NOT_FOUND = -32002
+
+RequestId = t.Union[str, int]
+
+
+class JsonRpcError(Exception):
+    """An error that becomes a JSON-RPC error object."""
+
+    def __init__(self, code: int, message: str, data: t.Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_dict(self) -> dict[str, t.Any]:
+        error: dict[str, t.Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+@dataclass(frozen=True)
+class Request:
+    id: RequestId
+    method: str
+    params: dict[str, t.Any]
+
+
+@dataclass(frozen=True)
+class Notification:
+    method: str
+    params: dict[str, t.Any]
+
+
+@dataclass(frozen=True)
+class Response:
+    """A client's answer to a request the server sent (sampling, elicitation)."""
+
+    id: RequestId
+    payload: dict[str, t.Any]
+
+
+Message = t.Union[Request, Notification, Response]
+
+
+def decode(body: bytes) -> t.Any:
+    """Parse a body; anything that is not JSON is a parse error."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise JsonRpcError(PARSE_ERROR, "Parse error: body is not valid JSON") from exc
+
+
+def parse_message(obj: t.Any) -> Message:
+    """Classify one decoded JSON value, rejecting what JSON-RPC forbids.
+
+    MCP forbids ``null`` ids, so a request with ``"id": null`` is invalid
+    rather than a notification.
+    """
+    if not isinstance(obj, dict) or obj.get("jsonrpc") != "2.0":
+        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message")
+    has_id = "id" in obj
+    request_id = obj.get("id")
+    if has_id and (
+        isinstance(request_id, bool) or not isinstance(request_id, (str, int))
+    ):
+        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: id must be a string or integer")
+    method = obj.get("method")
+    if method is None:
+        if has_id and ("result" in obj or "error" in obj):
+            return Response(request_id, obj)
+        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: method is missing")
+    if not isinstance(method, str):
+        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: method must be a string")
+    params = obj.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: params must be an object")
+    if has_id:
+        return Request(request_id, method, params)
+    return Notification(method, params)
+
+
+def readable_id(obj: t.Any) -> RequestId | None:
+    """The id of a rejected message, echoed back when it can be read."""
+    if isinstance(obj, dict):
+        value = obj.get("id")
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def result_message(request_id: RequestId, result: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+
+def error_message(request_id: RequestId | None, error: JsonRpcError) -> dict[str, t.Any]:
+    message: dict[str, t.Any] = {"jsonrpc": "2.0", "error": error.to_dict()}
+    if request_id is not None:
+        message["id"] = request_id
+    return message
+
+
+def request_message(
+    request_id: RequestId, method: str, params: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+
+
+def notification_message(method: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {"jsonrpc": "2.0", "method": method, "params": params}

@@ -1,0 +1,1 @@
+"""Streamable HTTP on Flask: the endpoint, sessions and event streams."""

@@ -1,0 +1,333 @@
+"""The Streamable HTTP endpoint: one URL, POST / GET / DELETE (MCP 2025-03-26+).
+
+This is where transport, sessions and the protocol server meet. Every answer
+is JSON-RPC shaped, errors included: never an HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import typing as t
+from dataclasses import dataclass
+
+from flask import Request
+from flask import Response
+
+from ..protocol import jsonrpc
+from ..protocol.jsonrpc import INVALID_REQUEST
+from ..protocol.jsonrpc import JsonRpcError
+from ..protocol.jsonrpc import Notification
+from ..protocol.jsonrpc import Request as RpcRequest
+from ..protocol.jsonrpc import Response as RpcResponse
+from ..protocol.server import Call
+from ..protocol.server import McpServer
+from ..protocol.versions import DEFAULT_HEADER_VERSION
+from ..protocol.versions import SUPPORTED_VERSIONS
+from ..protocol.versions import allows_batching
+from ..protocol.versions import supports_priming_events
+from ..store import Store
+from . import streaming
+from .checks import accepts
+from .checks import host_allowed
+from .checks import origin_allowed
+from .checks import read_body
+from .events import STANDALONE
+from .events import EventLog
+from .events import format_event
+from .events import parse_event_id
+from .sessions import Session
+from .sessions import SessionManager
+
+log = logging.getLogger("flask_mcp")
+
+SESSION_HEADER = "Mcp-Session-Id"
+VERSION_HEADER = "MCP-Protocol-Version"
+#: Not in JSON-RPC; the code the MCP SDKs use for "session not found".
+SESSION_NOT_FOUND = -32001
+JSON = "application/json"
+SSE = "text/event-stream"
+
+
+class HTTPError(Exception):
+    """Ends a request with a JSON-RPC error body and an HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        request_id: t.Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = JsonRpcError(code, message)
+        self.request_id = request_id
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        return json_response(
+            jsonrpc.error_message(self.request_id, self.error), self.status, self.headers
+        )
+
+
+def json_response(
+    payload: t.Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    body = json.dumps(payload, separators=(",", ":"))
+    return Response(body, status, headers, mimetype=JSON)
+
+
+@dataclass
+class Settings:
+    """The ``MCP_*`` values the endpoint reads on every request."""
+
+    allowed_hosts: list[str] | None
+    allowed_origins: list[str] | None
+    max_body: int
+    stateless: bool
+    stream_hold: float
+    retry_ms: int
+    request_timeout: float
+
+
+class Endpoint:
+    """Serves one :class:`McpServer` over Streamable HTTP."""
+
+    def __init__(
+        self,
+        server: McpServer,
+        store: Store,
+        settings: Settings,
+        sessions: SessionManager,
+        events: EventLog,
+    ) -> None:
+        self.server = server
+        self.store = store
+        self.settings = settings
+        self.sessions = sessions
+        self.events = events
+
+    # -- entry point -------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        try:
+            self._check_origin(request)
+            if request.method == "POST":
+                return self.post(request)
+            if request.method == "GET":
+                return self.get(request)
+            if request.method == "DELETE":
+                return self.delete(request)
+            raise HTTPError(405, INVALID_REQUEST, f"Method {request.method} not allowed",
+                            headers={"Allow": "GET, POST, DELETE"})
+        except HTTPError as exc:
+            log.info("MCP request refused (%s): %s", exc.status, exc.error.message)
+            return exc.response()
+
+    def _check_origin(self, request: Request) -> None:
+        settings = self.settings
+        if not host_allowed(request.host, settings.allowed_hosts):
+            raise HTTPError(403, INVALID_REQUEST, "Forbidden: Host not allowed")
+        if not origin_allowed(
+            request.headers.get("Origin"), settings.allowed_origins, settings.allowed_hosts
+        ):
+            raise HTTPError(403, INVALID_REQUEST, "Forbidden: Origin not allowed")
+
+    # -- POST --------------------------------------------------------------
+
+    def post(self, request: Request) -> Response:
+        if not accepts(request.accept_mimetypes, JSON, SSE):
+            raise HTTPError(406, INVALID_REQUEST,
+                            "Not Acceptable: Accept must list application/json and text/event-stream")
+        if request.mimetype != JSON:
+            raise HTTPError(415, INVALID_REQUEST, "Unsupported Media Type: send application/json")
+        body = read_body(request.stream, request.content_length, self.settings.max_body)
+        if body is None:
+            raise HTTPError(413, INVALID_REQUEST, "Payload Too Large")
+        try:
+            payload = jsonrpc.decode(body)
+        except JsonRpcError as exc:
+            raise HTTPError(400, exc.code, exc.message) from None
+
+        single = payload if isinstance(payload, dict) else None
+        if single is not None and not self.server.knows(str(single.get("method", ""))) \
+                and "id" in single and "method" in single:
+            # Probes such as ``server/discover`` get "unknown method" before any
+            # session or version check, so clients fall back to ``initialize``.
+            request_id = jsonrpc.readable_id(single)
+            error = JsonRpcError(jsonrpc.METHOD_NOT_FOUND, f"Method not found: {single['method']}")
+            return json_response(jsonrpc.error_message(request_id, error))
+        header_version = self._header_version(request)
+        if single is not None and single.get("method") == "initialize":
+            return self._initialize(request, single)
+        session = self._session(request)
+        version = session.protocol_version if session else header_version
+
+        if isinstance(payload, list):
+            if not allows_batching(version) or not payload:
+                raise HTTPError(400, INVALID_REQUEST,
+                                "Invalid Request: batches are not allowed in this protocol version")
+            return self._batch(request, payload, session, version)
+        message = self._parse(payload)
+        if not isinstance(message, RpcRequest):
+            self._accept(message, session)
+            return Response(status=202)
+        return self._answer(request, message, session, version)
+
+    def _parse(self, payload: t.Any) -> jsonrpc.Message:
+        try:
+            return jsonrpc.parse_message(payload)
+        except JsonRpcError as exc:
+            raise HTTPError(400, exc.code, exc.message, jsonrpc.readable_id(payload)) from None
+
+    def _header_version(self, request: Request) -> str:
+        version = request.headers.get(VERSION_HEADER)
+        if version is None:
+            return DEFAULT_HEADER_VERSION
+        if version not in SUPPORTED_VERSIONS:
+            raise HTTPError(400, INVALID_REQUEST,
+                            f"Bad Request: unsupported MCP-Protocol-Version {version!r}")
+        return version
+
+    def _session(self, request: Request) -> Session | None:
+        session_id = request.headers.get(SESSION_HEADER)
+        if self.settings.stateless:
+            return None
+        if not session_id:
+            raise HTTPError(400, INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required")
+        session = self.sessions.load(session_id)
+        if session is None:
+            raise HTTPError(404, SESSION_NOT_FOUND, "Session not found")
+        return session
+
+    def _initialize(self, request: Request, payload: dict[str, t.Any]) -> Response:
+        message = self._parse(payload)
+        if not isinstance(message, RpcRequest):
+            raise HTTPError(400, INVALID_REQUEST, "Invalid Request: initialize must be a request")
+        version, result = self.server.initialize(message.params)
+        headers = {}
+        if not self.settings.stateless:
+            session = self.sessions.create(version, message.params)
+            headers[SESSION_HEADER] = session.id
+        return json_response(jsonrpc.result_message(message.id, result), headers=headers)
+
+    def _accept(self, message: jsonrpc.Message, session: Session | None) -> None:
+        """Notifications need no answer; responses wake a waiting handler."""
+        if isinstance(message, RpcResponse) and isinstance(message.id, str):
+            key = streaming.reply_key(session.id if session else None, message.id)
+            self.store.set(key, message.payload, self.settings.request_timeout + 5)
+        elif isinstance(message, Notification):
+            log.debug("notification %s", message.method)
+
+    def _batch(
+        self, request: Request, payload: list[t.Any], session: Session | None, version: str
+    ) -> Response:
+        answers = []
+        for item in payload:
+            try:
+                message = jsonrpc.parse_message(item)
+            except JsonRpcError as exc:
+                answers.append(jsonrpc.error_message(jsonrpc.readable_id(item), exc))
+                continue
+            if isinstance(message, RpcRequest):
+                answers.append(self._run(message, self._call(request, session, version,
+                                                            streaming.NullChannel())))
+            else:
+                self._accept(message, session)
+        return json_response(answers) if answers else Response(status=202)
+
+    def _call(self, request: Request, session: Session | None, version: str,
+              channel: t.Any) -> Call:
+        return Call(
+            protocol_version=version,
+            channel=channel,
+            session_id=session.id if session else None,
+            session=session,
+        )
+
+    def _run(self, message: RpcRequest, call: Call) -> dict[str, t.Any]:
+        try:
+            return jsonrpc.result_message(message.id, self.server.handle(message, call))
+        except JsonRpcError as exc:
+            return jsonrpc.error_message(message.id, exc)
+        except Exception:
+            log.exception("MCP method %s failed", message.method)
+            error = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Internal error")
+            return jsonrpc.error_message(message.id, error)
+
+    def _answer(
+        self, request: Request, message: RpcRequest, session: Session | None, version: str
+    ) -> Response:
+        if session is None or not self.server.wants_channel(message):
+            call = self._call(request, session, version, streaming.NullChannel())
+            return json_response(self._run(message, call))
+        channel = streaming.StreamChannel(self.store, self.events, session.id)
+        call = self._call(request, session, version, channel)
+        streaming.start(lambda: self._run(message, call), channel)
+        first = streaming.first(channel)
+        if first is not streaming.CLOSE and jsonrpc_is_response(first[1]):
+            return json_response(first[1])
+        body = streaming.sse_body(
+            channel, first, supports_priming_events(session.protocol_version),
+            self.settings.retry_ms,
+        )
+        return sse_response(body)
+
+    # -- GET ---------------------------------------------------------------
+
+    def get(self, request: Request) -> Response:
+        if self.settings.stateless:
+            raise HTTPError(405, INVALID_REQUEST, "Method Not Allowed: no sessions here",
+                            headers={"Allow": "POST"})
+        if not accepts(request.accept_mimetypes, SSE):
+            raise HTTPError(406, INVALID_REQUEST, "Not Acceptable: Accept must list text/event-stream")
+        self._header_version(request)
+        session = self._session(request)
+        assert session is not None
+        last_event = request.headers.get("Last-Event-ID")
+        if last_event:
+            parsed = parse_event_id(last_event)
+            if parsed is None:
+                raise HTTPError(400, INVALID_REQUEST, "Bad Request: malformed Last-Event-ID")
+            stream, after = parsed
+        else:
+            stream, after = STANDALONE, self.events.last(session.id, STANDALONE)
+        hold = self.settings.request_timeout if stream != STANDALONE else self.settings.stream_hold
+        return sse_response(self._follow(session.id, stream, after, hold))
+
+    def _follow(self, session_id: str, stream: str, after: int, hold: float) -> t.Iterator[bytes]:
+        yield format_event(None, f"{stream}.{after}", self.settings.retry_ms)
+        for event_id, message in self.events.follow(session_id, stream, after, hold):
+            yield format_event(message, event_id)
+
+    # -- DELETE ------------------------------------------------------------
+
+    def delete(self, request: Request) -> Response:
+        if self.settings.stateless:
+            raise HTTPError(405, INVALID_REQUEST, "Method Not Allowed: no sessions here",
+                            headers={"Allow": "POST"})
+        session = self._session(request)
+        assert session is not None
+        self.sessions.end(session)
+        return Response(status=204)
+
+    # -- server-initiated messages ----------------------------------------
+
+    def send_to_session(self, session_id: str, method: str, params: dict[str, t.Any]) -> None:
+        """Queue a notification on a session's GET stream."""
+        self.events.append(session_id, STANDALONE, jsonrpc.notification_message(method, params))
+
+
+def jsonrpc_is_response(message: dict[str, t.Any]) -> bool:
+    return "method" not in message
+
+
+def sse_response(body: t.Iterator[bytes]) -> Response:
+    return Response(
+        body,
+        mimetype=SSE,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        direct_passthrough=True,
+    )

@@ -1,0 +1,94 @@
+"""Server-sent events and the event log that makes streams resumable.
+
+Every message sent on a stream of a session is appended to the shared store
+under ``<stream>.<seq>`` ids; a client that lost the stream reconnects with
+``GET`` and ``Last-Event-ID`` on any worker and gets the rest (Streamable
+HTTP, "Resumability and Redelivery").
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import typing as t
+
+from ..store import Store
+
+#: The stream of messages not tied to a request (the GET stream).
+STANDALONE = "_"
+
+Event = tuple[str, dict[str, t.Any]]
+
+
+def format_event(
+    data: dict[str, t.Any] | None, event_id: str | None = None, retry_ms: int | None = None
+) -> bytes:
+    """One SSE event; ``data=None`` is a priming event (an id and empty data)."""
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    if retry_ms is not None:
+        lines.append(f"retry: {retry_ms}")
+    if data is None:
+        lines.append("data: ")
+    else:
+        lines.append("event: message")
+        lines.append("data: " + json.dumps(data, separators=(",", ":")))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def parse_event_id(event_id: str) -> tuple[str, int] | None:
+    stream, _, seq = event_id.rpartition(".")
+    if not stream or not seq.isdigit():
+        return None
+    return stream, int(seq)
+
+
+def is_response(message: dict[str, t.Any]) -> bool:
+    return "method" not in message and ("result" in message or "error" in message)
+
+
+class EventLog:
+    """Append-only per-stream logs in the store, with a time-to-live."""
+
+    def __init__(self, store: Store, ttl: float) -> None:
+        self.store = store
+        self.ttl = ttl
+
+    def append(self, session_id: str, stream: str, message: dict[str, t.Any]) -> str:
+        seq = self.store.incr(f"evn:{session_id}:{stream}", self.ttl)
+        self.store.set(f"ev:{session_id}:{stream}:{seq}", message, self.ttl)
+        return f"{stream}.{seq}"
+
+    def last(self, session_id: str, stream: str) -> int:
+        return int(self.store.get(f"evn:{session_id}:{stream}") or 0)
+
+    def read(self, session_id: str, stream: str, after: int) -> list[Event]:
+        """Events after ``after``, in order; stops at a gap (not yet written)."""
+        out: list[Event] = []
+        for seq in range(after + 1, self.last(session_id, stream) + 1):
+            message = self.store.get(f"ev:{session_id}:{stream}:{seq}")
+            if message is None:
+                break
+            out.append((f"{stream}.{seq}", message))
+        return out
+
+    def follow(
+        self,
+        session_id: str,
+        stream: str,
+        after: int,
+        hold: float,
+        interval: float = 0.05,
+    ) -> t.Iterator[Event]:
+        """Replay, then keep polling until a response ends the stream or ``hold`` passes."""
+        deadline = time.monotonic() + hold
+        while True:
+            for event_id, message in self.read(session_id, stream, after):
+                after = int(event_id.rpartition(".")[2])
+                yield event_id, message
+                if stream != STANDALONE and is_response(message):
+                    return
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(interval)

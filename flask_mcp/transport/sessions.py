@@ -1,0 +1,148 @@
+"""MCP sessions kept in the shared store, so any worker can serve any request.
+
+A session id is an unguessable handle, never a credential: the transport
+still authenticates every request and checks the principal it was bound to.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import typing as t
+from dataclasses import dataclass
+from dataclasses import field
+
+from ..store import Store
+
+#: Key holding the ids of live sessions, for notifications sent to all.
+_INDEX = "sessions"
+
+
+@dataclass
+class Session:
+    """One client's MCP session; implements the protocol's ``SessionState``."""
+
+    id: str
+    protocol_version: str
+    client_capabilities: dict[str, t.Any] = field(default_factory=dict)
+    client_info: dict[str, t.Any] = field(default_factory=dict)
+    principal: str | None = None
+    log_level: str | None = None
+    subscriptions: set[str] = field(default_factory=set)
+    touched: float = field(default_factory=time.time)
+    manager: SessionManager | None = field(default=None, repr=False, compare=False)
+
+    def record(self) -> dict[str, t.Any]:
+        return {
+            "v": self.protocol_version,
+            "caps": self.client_capabilities,
+            "client": self.client_info,
+            "principal": self.principal,
+            "level": self.log_level,
+            "subs": sorted(self.subscriptions),
+            "touched": self.touched,
+        }
+
+    def set_log_level(self, level: str) -> None:
+        self.log_level = level
+        self._save()
+
+    def subscribe(self, uri: str) -> None:
+        self.subscriptions.add(uri)
+        self._save()
+        self._manager.index_subscription(uri, self.id, add=True)
+
+    def unsubscribe(self, uri: str) -> None:
+        self.subscriptions.discard(uri)
+        self._save()
+        self._manager.index_subscription(uri, self.id, add=False)
+
+    @property
+    def _manager(self) -> SessionManager:
+        assert self.manager is not None
+        return self.manager
+
+    def _save(self) -> None:
+        self._manager.save(self)
+
+
+class SessionManager:
+    """Creates, loads and ends sessions in a :class:`~flask_mcp.store.Store`."""
+
+    def __init__(self, store: Store, ttl: float) -> None:
+        self.store = store
+        self.ttl = ttl
+
+    def create(
+        self,
+        protocol_version: str,
+        params: dict[str, t.Any],
+        principal: str | None = None,
+    ) -> Session:
+        caps = params.get("capabilities")
+        info = params.get("clientInfo")
+        session = Session(
+            id=secrets.token_urlsafe(24),
+            protocol_version=protocol_version,
+            client_capabilities=caps if isinstance(caps, dict) else {},
+            client_info=info if isinstance(info, dict) else {},
+            principal=principal,
+            manager=self,
+        )
+        self.save(session)
+        self._update_set(_INDEX, session.id, add=True)
+        return session
+
+    def load(self, session_id: str) -> Session | None:
+        record = self.store.get(f"session:{session_id}")
+        if record is None:
+            return None
+        session = Session(
+            id=session_id,
+            protocol_version=record["v"],
+            client_capabilities=record["caps"],
+            client_info=record["client"],
+            principal=record["principal"],
+            log_level=record["level"],
+            subscriptions=set(record["subs"]),
+            touched=record["touched"],
+            manager=self,
+        )
+        if time.time() - session.touched > self.ttl / 4:
+            self.save(session)  # slide the expiry without a write per request
+        return session
+
+    def save(self, session: Session) -> None:
+        session.touched = time.time()
+        self.store.set(f"session:{session.id}", session.record(), self.ttl)
+
+    def end(self, session: Session) -> None:
+        self.store.delete(f"session:{session.id}")
+        for uri in session.subscriptions:
+            self.index_subscription(uri, session.id, add=False)
+        self._update_set(_INDEX, session.id, add=False)
+
+    def live_ids(self) -> list[str]:
+        """Ids of sessions still alive; expired ones are dropped from the index."""
+        ids = self.store.get(_INDEX) or set()
+        alive = [sid for sid in ids if self.store.get(f"session:{sid}") is not None]
+        if len(alive) != len(ids):
+            with self.store.lock(_INDEX):
+                current = self.store.get(_INDEX) or set()
+                self.store.set(_INDEX, current & set(alive) | (current - ids), self.ttl * 2)
+        return alive
+
+    def subscribers(self, uri: str) -> list[str]:
+        return sorted(self.store.get(f"subs:{uri}") or ())
+
+    def index_subscription(self, uri: str, session_id: str, *, add: bool) -> None:
+        self._update_set(f"subs:{uri}", session_id, add=add)
+
+    def _update_set(self, key: str, member: str, *, add: bool) -> None:
+        with self.store.lock(key):
+            members = set(self.store.get(key) or ())
+            if add:
+                members.add(member)
+            else:
+                members.discard(member)
+            self.store.set(key, members, self.ttl * 2)
