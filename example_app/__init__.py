@@ -11,9 +11,9 @@ import json
 import os
 
 from flask import Flask
-
 from flask_mcp import FlaskMCP
 
+from . import auth
 from . import everyday
 from . import fixtures
 
@@ -29,9 +29,11 @@ def create_app(config: dict | None = None) -> Flask:
         name="flask-mcp-example",
         version="0.1.0",
         instructions="Conformance fixtures and a few small everyday tools.",
+        **auth.settings_from_env(),
     )
     fixtures.register(mcp)
     everyday.register(mcp)
+    auth.register(mcp)
     mcp.init_app(app)
     return app
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from flask_mcp import FlaskMCP
 from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
-
-from flask_mcp import FlaskMCP
 
 
 class Unit(enum.Enum):
@@ -51,4 +50,9 @@ def register(mcp: FlaskMCP) -> None:
     @mcp.tool(schema=TicketSchema, destructive=False)
     def create_ticket(title: str, priority: int, tags: list[str]) -> dict:
         """Open a support ticket (arguments validated by a marshmallow schema)."""
-        return {"id": abs(hash(title)) % 10_000, "title": title, "priority": priority, "tags": tags}
+        return {
+            "id": abs(hash(title)) % 10_000,
+            "title": title,
+            "priority": priority,
+            "tags": tags,
+        }

@@ -93,6 +93,10 @@ JSON_SCHEMA_2020_12 = {
 }
 
 
+def _outcome(result: dict) -> str:
+    return f"action={result.get('action')}, content={result.get('content')}"
+
+
 def register(mcp: FlaskMCP) -> None:  # noqa: C901 - a flat list of fixtures
     """Add every conformance fixture to ``mcp``."""
 
@@ -176,25 +180,30 @@ def register(mcp: FlaskMCP) -> None:  # noqa: C901 - a flat list of fixtures
             "required": ["username", "email"],
         }
         result = ctx.elicit(message, schema)
-        return f"User response: action={result.get('action')}, content={result.get('content')}"
+        return f"User response: {_outcome(result)}"
 
     @mcp.tool()
     def test_elicitation_sep1034_defaults(ctx: Context) -> str:
         """Tests elicitation with default values for all primitive types (SEP-1034)."""
-        result = ctx.elicit("Please review and update the form fields with defaults",
-                            ELICITATION_DEFAULTS_SCHEMA)
-        return f"Elicitation completed: action={result.get('action')}, content={result.get('content')}"
+        result = ctx.elicit(
+            "Please review and update the form fields with defaults",
+            ELICITATION_DEFAULTS_SCHEMA,
+        )
+        return f"Elicitation completed: {_outcome(result)}"
 
     @mcp.tool()
     def test_elicitation_sep1330_enums(ctx: Context) -> str:
         """Tests elicitation with enum schema improvements (SEP-1330)."""
-        result = ctx.elicit("Please select options from the enum fields",
-                            ELICITATION_ENUMS_SCHEMA)
-        return f"Elicitation completed: action={result.get('action')}, content={result.get('content')}"
+        result = ctx.elicit(
+            "Please select options from the enum fields", ELICITATION_ENUMS_SCHEMA
+        )
+        return f"Elicitation completed: {_outcome(result)}"
 
     @mcp.tool(input_schema=JSON_SCHEMA_2020_12)
-    def json_schema_2020_12_tool(name: str | None = None, address: dict | None = None) -> str:
-        """Tool with JSON Schema 2020-12 features ($schema, $defs, additionalProperties)."""
+    def json_schema_2020_12_tool(
+        name: str | None = None, address: dict | None = None
+    ) -> str:
+        """Tool with JSON Schema 2020-12 features ($schema, $defs, ...)."""
         return f"JSON Schema 2020-12 tool called with name={name}, address={address}"
 
     @mcp.tool()
@@ -214,13 +223,16 @@ def register(mcp: FlaskMCP) -> None:  # noqa: C901 - a flat list of fixtures
         """A static binary resource (image) for testing."""
         return PNG
 
-    @mcp.resource("test://template/{id}/data", name="template-data",
-                  mime_type="application/json")
+    @mcp.resource(
+        "test://template/{id}/data", name="template-data", mime_type="application/json"
+    )
     def template_data(id: str) -> dict:
         """A resource template with parameter substitution."""
         return {"id": id, "templateTest": True, "data": f"Data for ID: {id}"}
 
-    @mcp.resource("test://watched-resource", name="watched-resource", mime_type="text/plain")
+    @mcp.resource(
+        "test://watched-resource", name="watched-resource", mime_type="text/plain"
+    )
     def watched_resource() -> str:
         """A resource that can be subscribed to for updates."""
         return "Watched resource content"
@@ -239,8 +251,14 @@ def register(mcp: FlaskMCP) -> None:  # noqa: C901 - a flat list of fixtures
     def test_prompt_with_embedded_resource(resourceUri: str) -> list:  # noqa: N803
         """A prompt that includes an embedded resource."""
         return [
-            Message("user", EmbeddedResource(resourceUri, text="Embedded resource content for testing.",
-                                             mime_type="text/plain")),
+            Message(
+                "user",
+                EmbeddedResource(
+                    resourceUri,
+                    text="Embedded resource content for testing.",
+                    mime_type="text/plain",
+                ),
+            ),
             Message("user", "Please process the embedded resource above."),
         ]
 

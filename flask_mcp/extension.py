@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing as t
 import warnings
 from dataclasses import dataclass
@@ -9,8 +10,13 @@ from dataclasses import dataclass
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
+from flask import g
 from flask import request
 
+from .auth import AuthError
+from .auth import Forbidden
+from .auth import OAuthSettings
+from .auth import Unauthorized
 from .components.arguments import HintArguments
 from .components.arguments import JsonSchemaArguments
 from .components.arguments import MarshmallowArguments
@@ -32,8 +38,12 @@ from .store import create_store
 from .store.backends import MemoryStoreBackend
 from .transport.endpoint import Endpoint
 from .transport.endpoint import Settings
+from .transport.endpoint import json_response
 from .transport.events import EventLog
+from .transport.guard import Authenticate
+from .transport.guard import AuthGate
 from .transport.sessions import SessionManager
+from .transport.well_known import well_known_blueprint
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -57,6 +67,10 @@ class FlaskMCP:
     :param path: the endpoint's URL rule; defaults to ``MCP_PATH``.
     :param store: a ready :class:`~flask_mcp.store.Store`; defaults to the
         one ``MCP_STORE_URL`` describes.
+    :param authenticate: ``fn(request)`` returning the auth session of each
+        HTTP request (``None`` refuses it with 401).
+    :param oauth: discovery documents to publish (``enabled``,
+        ``authorization_server``, ``protected_resource``; snake or camel case).
     """
 
     def __init__(
@@ -69,6 +83,8 @@ class FlaskMCP:
         path: str | None = None,
         store: Store | None = None,
         blueprint_name: str | None = None,
+        authenticate: Authenticate | None = None,
+        oauth: t.Mapping[str, t.Any] | OAuthSettings | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -77,6 +93,10 @@ class FlaskMCP:
         self.blueprint_name = blueprint_name or "mcp"
         self.registry = Registry()
         self._store = store
+        self.authenticate = authenticate
+        self.oauth = OAuthSettings.from_config(oauth)
+        self._routes: list[tuple[str, t.Callable[..., t.Any], dict[str, t.Any]]] = []
+        self._initialized = False
         if app is not None:
             self.init_app(app)
 
@@ -120,9 +140,18 @@ class FlaskMCP:
             settings,
             SessionManager(store, float(config["MCP_SESSION_TTL"])),
             EventLog(store, float(config["MCP_EVENT_TTL"])),
+            AuthGate(self.authenticate, self.oauth),
         )
         states[self.blueprint_name] = MCPState(self, store, endpoint)
-        app.register_blueprint(self._blueprint(self.path or config["MCP_PATH"]))
+        self._initialized = True
+        path = self.path or config["MCP_PATH"]
+        app.register_blueprint(self._blueprint(path))
+        if self.oauth.enabled:
+            app.register_blueprint(
+                well_known_blueprint(
+                    f"{self.blueprint_name}_well_known", self.oauth, path
+                )
+            )
         from .cli import mcp_cli
 
         if "mcp" not in app.cli.commands:
@@ -142,6 +171,8 @@ class FlaskMCP:
             methods=["GET", "POST", "DELETE", "PUT", "PATCH"],
             provide_automatic_options=True,
         )
+        for rule, view, options in self._routes:
+            bp.add_url_rule(rule, view_func=view, **options)
         return bp
 
     def state(self, app: Flask | None = None) -> MCPState:
@@ -160,6 +191,7 @@ class FlaskMCP:
         input_schema: dict[str, t.Any] | None = None,
         output_schema: dict[str, t.Any] | None = None,
         can_access: AccessCheck | None = None,
+        step_up: bool = False,
         read_only: bool | None = None,
         destructive: bool | None = None,
         idempotent: bool | None = None,
@@ -180,6 +212,7 @@ class FlaskMCP:
                 title=title,
                 can_access=can_access,
                 meta=meta,
+                step_up=step_up,
                 annotations=tool_annotations(
                     title=title,
                     read_only=read_only,
@@ -226,7 +259,11 @@ class FlaskMCP:
                 uri=uri,
                 mime_type=mime_type,
             )
-            table = self.registry.templates if cls is ResourceTemplate else self.registry.resources
+            table = (
+                self.registry.templates
+                if cls is ResourceTemplate
+                else self.registry.resources
+            )
             self.registry.add(table, uri, item)
             return fn
 
@@ -263,13 +300,78 @@ class FlaskMCP:
         """Register suggestions for one argument of a prompt or resource template."""
         if (prompt is None) == (resource is None):
             raise TypeError("give exactly one of prompt= or resource=")
-        key = ("ref/prompt", prompt) if prompt is not None else ("ref/resource", resource)
+        key = (
+            ("ref/prompt", prompt) if prompt is not None else ("ref/resource", resource)
+        )
 
         def decorator(fn: Completer) -> Completer:
             self.registry.completers[(key[0], t.cast(str, key[1]), argument)] = fn
             return fn
 
         return decorator
+
+    # -- protected custom routes -----------------------------------------
+
+    def protected(
+        self, view: F | None = None, *, can_access: AccessCheck | None = None
+    ) -> t.Any:
+        """Guard any Flask view with this server's ``authenticate`` and a check.
+
+        The auth session is in ``flask.g.mcp_auth``; refusals are 401/403 with
+        the same ``WWW-Authenticate`` challenge as the MCP endpoint.
+        """
+
+        def decorator(fn: F) -> F:
+            @functools.wraps(fn)
+            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                endpoint = self.state().endpoint
+                resource_url = (
+                    request.host_url.rstrip("/") + request.script_root + self._path()
+                )
+                try:
+                    auth = endpoint.gate.authenticate(request)
+                    if auth is None:  # no ``authenticate`` configured: nobody gets in
+                        raise Unauthorized()
+                    if can_access is not None and not can_access(auth):
+                        raise Forbidden(
+                            "access denied",
+                            scopes=getattr(can_access, "required_scopes", ()),
+                        )
+                except AuthError as exc:
+                    headers = endpoint.gate.challenge_headers(exc, resource_url)
+                    return json_response(exc.to_dict(), exc.status_code, headers)
+                g.mcp_auth = auth
+                return fn(*args, **kwargs)
+
+            return t.cast(F, wrapper)
+
+        return decorator(view) if view is not None else decorator
+
+    def route(
+        self,
+        rule: str,
+        *,
+        public: bool = False,
+        can_access: AccessCheck | None = None,
+        **options: t.Any,
+    ) -> t.Callable[[F], F]:
+        """Add a route to this server's blueprint, authenticated unless ``public``."""
+
+        if self._initialized:
+            raise RuntimeError(
+                "mcp.route() must come before init_app(); afterwards use"
+                " @app.route() with @mcp.protected"
+            )
+
+        def decorator(fn: F) -> F:
+            view = fn if public else self.protected(fn, can_access=can_access)
+            self._routes.append((rule, view, options))
+            return fn
+
+        return decorator
+
+    def _path(self) -> str:
+        return self.path or current_app.config["MCP_PATH"]
 
     def remove_tool(self, name: str) -> None:
         self.registry.remove(self.registry.tools, name)
@@ -280,15 +382,19 @@ class FlaskMCP:
         """Tell every session subscribed to ``uri`` that it changed."""
         endpoint = self.state().endpoint
         for session_id in endpoint.sessions.subscribers(uri):
-            endpoint.send_to_session(session_id, "notifications/resources/updated", {"uri": uri})
+            endpoint.send_to_session(
+                session_id, "notifications/resources/updated", {"uri": uri}
+            )
 
     def notify_list_changed(self, kind: str = "tools") -> None:
-        """Tell every live session that the ``tools``/``resources``/``prompts`` list changed."""
+        """Tell every live session that the ``kind`` list (tools, ...) changed."""
         if kind not in {"tools", "resources", "prompts"}:
             raise ValueError(f"unknown list {kind!r}")
         endpoint = self.state().endpoint
         for session_id in endpoint.sessions.live_ids():
-            endpoint.send_to_session(session_id, f"notifications/{kind}/list_changed", {})
+            endpoint.send_to_session(
+                session_id, f"notifications/{kind}/list_changed", {}
+            )
 
 
 def output_schema_of(fn: t.Callable[..., t.Any]) -> dict[str, t.Any] | None:

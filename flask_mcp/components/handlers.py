@@ -56,6 +56,9 @@ class Handler:
     title: str | None = None
     can_access: AccessCheck | None = None
     meta: dict[str, t.Any] | None = None
+    #: Listed even when ``can_access`` fails; calls then get HTTP 403 with the
+    #: scopes to ask for (``insufficient_scope`` step-up authorization).
+    step_up: bool = False
 
     def __post_init__(self) -> None:
         self.context_param = context_parameter(self.fn)

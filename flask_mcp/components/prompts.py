@@ -39,7 +39,11 @@ class Prompt(Handler):
         return out
 
     def missing(self, given: t.Mapping[str, t.Any]) -> list[str]:
-        return [a["name"] for a in self.arguments if a["required"] and a["name"] not in given]
+        return [
+            a["name"]
+            for a in self.arguments
+            if a["required"] and a["name"] not in given
+        ]
 
     def unknown(self, given: t.Mapping[str, t.Any]) -> list[str]:
         known = {a["name"] for a in self.arguments}

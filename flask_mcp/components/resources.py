@@ -34,11 +34,15 @@ class Resource(Handler):
             return [value.contents()]
         if isinstance(value, (bytes, bytearray)):
             item = EmbeddedResource(
-                uri, blob=bytes(value), mime_type=self.mime_type or "application/octet-stream"
+                uri,
+                blob=bytes(value),
+                mime_type=self.mime_type or "application/octet-stream",
             )
         else:
             text = value if isinstance(value, str) else _json(value)
-            item = EmbeddedResource(uri, text=text, mime_type=self.mime_type or "text/plain")
+            item = EmbeddedResource(
+                uri, text=text, mime_type=self.mime_type or "text/plain"
+            )
         return [item.contents()]
 
 

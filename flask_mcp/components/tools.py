@@ -51,7 +51,9 @@ class Tool(Handler):
             )
         structured = None if is_content(value) else dump_structured(value)
         if structured is not None:
-            return _result([{"type": "text", "text": json.dumps(structured)}], structured)
+            return _result(
+                [{"type": "text", "text": json.dumps(structured)}], structured
+            )
         return _result(to_blocks(value), None)
 
 

@@ -89,9 +89,7 @@ class Context:
     def progress_token(self) -> str | int | None:
         return self._meta.get("progressToken")
 
-    def log(
-        self, level: str, message: t.Any, *, logger: str | None = None
-    ) -> None:
+    def log(self, level: str, message: t.Any, *, logger: str | None = None) -> None:
         """Send ``notifications/message`` if the client's level lets it through."""
         if level not in LOG_LEVELS:
             raise ValueError(f"unknown log level {level!r}")
@@ -131,9 +129,7 @@ class Context:
         """Ask the client's model for a completion (``sampling/createMessage``)."""
         self._require_capability("sampling")
         if isinstance(messages, str):
-            messages = [
-                {"role": "user", "content": {"type": "text", "text": messages}}
-            ]
+            messages = [{"role": "user", "content": {"type": "text", "text": messages}}]
         request = {"messages": messages, "maxTokens": max_tokens, **params}
         if system_prompt is not None:
             request["systemPrompt"] = system_prompt

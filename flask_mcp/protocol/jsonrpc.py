@@ -17,7 +17,7 @@ INTERNAL_ERROR = -32603
 #: MCP's "resource not found" (2025-03-26 to 2025-11-25).
 RESOURCE_NOT_FOUND = -32002
 
-RequestId = t.Union[str, int]
+RequestId = str | int
 
 
 class JsonRpcError(Exception):
@@ -57,7 +57,7 @@ class Response:
     payload: dict[str, t.Any]
 
 
-Message = t.Union[Request, Notification, Response]
+Message = Request | Notification | Response
 
 
 def decode(body: bytes) -> t.Any:
@@ -75,13 +75,17 @@ def parse_message(obj: t.Any) -> Message:
     rather than a notification.
     """
     if not isinstance(obj, dict) or obj.get("jsonrpc") != "2.0":
-        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message")
+        raise JsonRpcError(
+            INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message"
+        )
     has_id = "id" in obj
     request_id = obj.get("id")
     if has_id and (
         isinstance(request_id, bool) or not isinstance(request_id, (str, int))
     ):
-        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: id must be a string or integer")
+        raise JsonRpcError(
+            INVALID_REQUEST, "Invalid Request: id must be a string or integer"
+        )
     method = obj.get("method")
     if method is None:
         if has_id and ("result" in obj or "error" in obj):
@@ -112,7 +116,9 @@ def result_message(request_id: RequestId, result: dict[str, t.Any]) -> dict[str,
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
 
-def error_message(request_id: RequestId | None, error: JsonRpcError) -> dict[str, t.Any]:
+def error_message(
+    request_id: RequestId | None, error: JsonRpcError
+) -> dict[str, t.Any]:
     message: dict[str, t.Any] = {"jsonrpc": "2.0", "error": error.to_dict()}
     if request_id is not None:
         message["id"] = request_id

@@ -152,7 +152,9 @@ class McpServer:
 
     # -- lists -----------------------------------------------------------
 
-    def _page(self, kind: str, table: t.Mapping[str, H], params: dict[str, t.Any], call: Call):
+    def _page(
+        self, kind: str, table: t.Mapping[str, H], params: dict[str, t.Any], call: Call
+    ):
         visible = [item for item in table.values() if call.allows(item)]
         try:
             page, cursor = paginate(kind, visible, params.get("cursor"), self.page_size)
@@ -170,7 +172,9 @@ class McpServer:
         return self._page("resources", self.registry.resources, request.params, call)
 
     def _templates_list(self, request: Request, call: Call) -> dict[str, t.Any]:
-        return self._page("resourceTemplates", self.registry.templates, request.params, call)
+        return self._page(
+            "resourceTemplates", self.registry.templates, request.params, call
+        )
 
     def _prompts_list(self, request: Request, call: Call) -> dict[str, t.Any]:
         return self._page("prompts", self.registry.prompts, request.params, call)
@@ -190,7 +194,9 @@ class McpServer:
             message = f"Invalid arguments for tool {name}: {exc}"
             if reports_invalid_arguments_as_result(call.protocol_version):
                 return error_result(message)
-            raise JsonRpcError(INVALID_PARAMS, message, {"errors": exc.errors}) from None
+            raise JsonRpcError(
+                INVALID_PARAMS, message, {"errors": exc.errors}
+            ) from None
         try:
             value = tool.invoke(kwargs, self.context(request, call))
         except ToolError as exc:
@@ -301,7 +307,9 @@ class McpServer:
             target: Handler | None = self.registry.prompts.get(key)  # type: ignore[arg-type]
         elif kind == "ref/resource":
             key = ref.get("uri")
-            target = self.registry.templates.get(key) or self.registry.resources.get(key)  # type: ignore[arg-type]
+            target = self.registry.templates.get(key) or self.registry.resources.get(
+                key
+            )  # type: ignore[arg-type]
         else:
             raise JsonRpcError(INVALID_PARAMS, f"Unknown reference type: {kind}")
         if target is None or not call.allows(target):
@@ -310,7 +318,9 @@ class McpServer:
         values: list[str] = []
         if completer is not None:
             context_args = (params.get("context") or {}).get("arguments") or {}
-            values = [str(v) for v in completer(str(argument.get("value", "")), context_args)]
+            values = [
+                str(v) for v in completer(str(argument.get("value", "")), context_args)
+            ]
         return {
             "completion": {
                 "values": values[:100],

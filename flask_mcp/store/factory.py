@@ -22,7 +22,9 @@ def create_store(url: str | None, instance_path: str, namespace: str) -> Store:
     * ``memory://``: this process only (tests, the development server).
     """
     if url is None:
-        return Store(FileStoreBackend(os.path.join(instance_path, "flask_mcp")), namespace)
+        return Store(
+            FileStoreBackend(os.path.join(instance_path, "flask_mcp")), namespace
+        )
     scheme = urlsplit(url).scheme
     if scheme == "file":
         return Store(FileStoreBackend(urlsplit(url).path), namespace)

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 from flask import Request
 from flask import Response
+from flask import g
 
+from ..auth import AuthError
+from ..auth import Forbidden
+from ..components.handlers import Handler
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import INVALID_REQUEST
 from ..protocol.jsonrpc import JsonRpcError
@@ -36,6 +40,8 @@ from .events import STANDALONE
 from .events import EventLog
 from .events import format_event
 from .events import parse_event_id
+from .guard import AuthGate
+from .guard import principal_of
 from .sessions import Session
 from .sessions import SessionManager
 
@@ -45,6 +51,8 @@ SESSION_HEADER = "Mcp-Session-Id"
 VERSION_HEADER = "MCP-Protocol-Version"
 #: Not in JSON-RPC; the code the MCP SDKs use for "session not found".
 SESSION_NOT_FOUND = -32001
+#: Server-defined code of refused credentials (HTTP 401/403 carry the detail).
+AUTH_ERROR = -32000
 JSON = "application/json"
 SSE = "text/event-stream"
 
@@ -68,7 +76,9 @@ class HTTPError(Exception):
 
     def response(self) -> Response:
         return json_response(
-            jsonrpc.error_message(self.request_id, self.error), self.status, self.headers
+            jsonrpc.error_message(self.request_id, self.error),
+            self.status,
+            self.headers,
         )
 
 
@@ -102,12 +112,14 @@ class Endpoint:
         settings: Settings,
         sessions: SessionManager,
         events: EventLog,
+        gate: AuthGate,
     ) -> None:
         self.server = server
         self.store = store
         self.settings = settings
         self.sessions = sessions
         self.events = events
+        self.gate = gate
 
     # -- entry point -------------------------------------------------------
 
@@ -120,18 +132,42 @@ class Endpoint:
                 return self.get(request)
             if request.method == "DELETE":
                 return self.delete(request)
-            raise HTTPError(405, INVALID_REQUEST, f"Method {request.method} not allowed",
-                            headers={"Allow": "GET, POST, DELETE"})
+            raise HTTPError(
+                405,
+                INVALID_REQUEST,
+                f"Method {request.method} not allowed",
+                headers={"Allow": "GET, POST, DELETE"},
+            )
         except HTTPError as exc:
             log.info("MCP request refused (%s): %s", exc.status, exc.error.message)
             return exc.response()
+
+    def _authenticate(self, request: Request, request_id: t.Any = None) -> t.Any:
+        """Run ``authenticate``; a refusal becomes 401/403 with a challenge."""
+        try:
+            auth = self.gate.authenticate(request)
+        except AuthError as exc:
+            raise self._refusal(exc, request, request_id) from None
+        g.mcp_auth = auth
+        return auth
+
+    def _refusal(
+        self, exc: AuthError, request: Request, request_id: t.Any
+    ) -> HTTPError:
+        headers = self.gate.challenge_headers(exc, request.base_url)
+        message = exc.description or (
+            "Unauthorized" if exc.status_code == 401 else "Forbidden"
+        )
+        return HTTPError(exc.status_code, AUTH_ERROR, message, request_id, headers)
 
     def _check_origin(self, request: Request) -> None:
         settings = self.settings
         if not host_allowed(request.host, settings.allowed_hosts):
             raise HTTPError(403, INVALID_REQUEST, "Forbidden: Host not allowed")
         if not origin_allowed(
-            request.headers.get("Origin"), settings.allowed_origins, settings.allowed_hosts
+            request.headers.get("Origin"),
+            settings.allowed_origins,
+            settings.allowed_hosts,
         ):
             raise HTTPError(403, INVALID_REQUEST, "Forbidden: Origin not allowed")
 
@@ -139,10 +175,16 @@ class Endpoint:
 
     def post(self, request: Request) -> Response:
         if not accepts(request.accept_mimetypes, JSON, SSE):
-            raise HTTPError(406, INVALID_REQUEST,
-                            "Not Acceptable: Accept must list application/json and text/event-stream")
+            raise HTTPError(
+                406,
+                INVALID_REQUEST,
+                "Not Acceptable: Accept must list application/json"
+                " and text/event-stream",
+            )
         if request.mimetype != JSON:
-            raise HTTPError(415, INVALID_REQUEST, "Unsupported Media Type: send application/json")
+            raise HTTPError(
+                415, INVALID_REQUEST, "Unsupported Media Type: send application/json"
+            )
         body = read_body(request.stream, request.content_length, self.settings.max_body)
         if body is None:
             raise HTTPError(413, INVALID_REQUEST, "Payload Too Large")
@@ -152,66 +194,95 @@ class Endpoint:
             raise HTTPError(400, exc.code, exc.message) from None
 
         single = payload if isinstance(payload, dict) else None
-        if single is not None and not self.server.knows(str(single.get("method", ""))) \
-                and "id" in single and "method" in single:
+        auth = self._authenticate(request, jsonrpc.readable_id(single))
+        if (
+            single is not None
+            and not self.server.knows(str(single.get("method", "")))
+            and "id" in single
+            and "method" in single
+        ):
             # Probes such as ``server/discover`` get "unknown method" before any
             # session or version check, so clients fall back to ``initialize``.
             request_id = jsonrpc.readable_id(single)
-            error = JsonRpcError(jsonrpc.METHOD_NOT_FOUND, f"Method not found: {single['method']}")
+            error = JsonRpcError(
+                jsonrpc.METHOD_NOT_FOUND, f"Method not found: {single['method']}"
+            )
             return json_response(jsonrpc.error_message(request_id, error))
         header_version = self._header_version(request)
         if single is not None and single.get("method") == "initialize":
-            return self._initialize(request, single)
-        session = self._session(request)
+            return self._initialize(request, single, auth)
+        session = self._session(request, auth, jsonrpc.readable_id(single))
         version = session.protocol_version if session else header_version
 
         if isinstance(payload, list):
             if not allows_batching(version) or not payload:
-                raise HTTPError(400, INVALID_REQUEST,
-                                "Invalid Request: batches are not allowed in this protocol version")
-            return self._batch(request, payload, session, version)
+                raise HTTPError(
+                    400,
+                    INVALID_REQUEST,
+                    "Invalid Request: batches are not allowed in this protocol version",
+                )
+            return self._batch(payload, session, version, auth)
         message = self._parse(payload)
         if not isinstance(message, RpcRequest):
             self._accept(message, session)
             return Response(status=202)
-        return self._answer(request, message, session, version)
+        return self._answer(request, message, session, version, auth)
 
     def _parse(self, payload: t.Any) -> jsonrpc.Message:
         try:
             return jsonrpc.parse_message(payload)
         except JsonRpcError as exc:
-            raise HTTPError(400, exc.code, exc.message, jsonrpc.readable_id(payload)) from None
+            raise HTTPError(
+                400, exc.code, exc.message, jsonrpc.readable_id(payload)
+            ) from None
 
     def _header_version(self, request: Request) -> str:
         version = request.headers.get(VERSION_HEADER)
         if version is None:
             return DEFAULT_HEADER_VERSION
         if version not in SUPPORTED_VERSIONS:
-            raise HTTPError(400, INVALID_REQUEST,
-                            f"Bad Request: unsupported MCP-Protocol-Version {version!r}")
+            raise HTTPError(
+                400,
+                INVALID_REQUEST,
+                f"Bad Request: unsupported MCP-Protocol-Version {version!r}",
+            )
         return version
 
-    def _session(self, request: Request) -> Session | None:
+    def _session(
+        self, request: Request, auth: t.Any, request_id: t.Any = None
+    ) -> Session | None:
         session_id = request.headers.get(SESSION_HEADER)
         if self.settings.stateless:
             return None
         if not session_id:
-            raise HTTPError(400, INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required")
+            raise HTTPError(
+                400,
+                INVALID_REQUEST,
+                "Bad Request: Mcp-Session-Id header is required",
+                request_id,
+            )
         session = self.sessions.load(session_id)
-        if session is None:
-            raise HTTPError(404, SESSION_NOT_FOUND, "Session not found")
+        if session is None or session.principal != principal_of(auth):
+            # Another principal's session answers exactly like an unknown one.
+            raise HTTPError(404, SESSION_NOT_FOUND, "Session not found", request_id)
         return session
 
-    def _initialize(self, request: Request, payload: dict[str, t.Any]) -> Response:
+    def _initialize(
+        self, request: Request, payload: dict[str, t.Any], auth: t.Any
+    ) -> Response:
         message = self._parse(payload)
         if not isinstance(message, RpcRequest):
-            raise HTTPError(400, INVALID_REQUEST, "Invalid Request: initialize must be a request")
+            raise HTTPError(
+                400, INVALID_REQUEST, "Invalid Request: initialize must be a request"
+            )
         version, result = self.server.initialize(message.params)
         headers = {}
         if not self.settings.stateless:
-            session = self.sessions.create(version, message.params)
+            session = self.sessions.create(version, message.params, principal_of(auth))
             headers[SESSION_HEADER] = session.id
-        return json_response(jsonrpc.result_message(message.id, result), headers=headers)
+        return json_response(
+            jsonrpc.result_message(message.id, result), headers=headers
+        )
 
     def _accept(self, message: jsonrpc.Message, session: Session | None) -> None:
         """Notifications need no answer; responses wake a waiting handler."""
@@ -222,7 +293,7 @@ class Endpoint:
             log.debug("notification %s", message.method)
 
     def _batch(
-        self, request: Request, payload: list[t.Any], session: Session | None, version: str
+        self, payload: list[t.Any], session: Session | None, version: str, auth: t.Any
     ) -> Response:
         answers = []
         for item in payload:
@@ -232,20 +303,41 @@ class Endpoint:
                 answers.append(jsonrpc.error_message(jsonrpc.readable_id(item), exc))
                 continue
             if isinstance(message, RpcRequest):
-                answers.append(self._run(message, self._call(request, session, version,
-                                                            streaming.NullChannel())))
+                call = self._call(session, version, streaming.NullChannel(), auth)
+                answers.append(self._run(message, call))
             else:
                 self._accept(message, session)
         return json_response(answers) if answers else Response(status=202)
 
-    def _call(self, request: Request, session: Session | None, version: str,
-              channel: t.Any) -> Call:
+    def _call(
+        self, session: Session | None, version: str, channel: t.Any, auth: t.Any
+    ) -> Call:
+        def allows(handler: Handler) -> bool:
+            check = handler.can_access
+            return check is None or handler.step_up or bool(check(auth))
+
         return Call(
             protocol_version=version,
             channel=channel,
             session_id=session.id if session else None,
             session=session,
+            auth=auth,
+            allows=allows,
         )
+
+    def _step_up(self, message: RpcRequest, auth: t.Any) -> None:
+        """A listed tool the caller lacks scopes for answers 403 insufficient_scope."""
+        if message.method != "tools/call":
+            return
+        tool = self.server.registry.tools.get(message.params.get("name"))  # type: ignore[arg-type]
+        if (
+            tool is not None
+            and tool.step_up
+            and tool.can_access
+            and not tool.can_access(auth)
+        ):
+            scopes = getattr(tool.can_access, "required_scopes", ())
+            raise Forbidden(f"tool {tool.name} needs more scopes", scopes=scopes)
 
     def _run(self, message: RpcRequest, call: Call) -> dict[str, t.Any]:
         try:
@@ -258,19 +350,30 @@ class Endpoint:
             return jsonrpc.error_message(message.id, error)
 
     def _answer(
-        self, request: Request, message: RpcRequest, session: Session | None, version: str
+        self,
+        request: Request,
+        message: RpcRequest,
+        session: Session | None,
+        version: str,
+        auth: t.Any,
     ) -> Response:
+        try:
+            self._step_up(message, auth)
+        except AuthError as exc:
+            raise self._refusal(exc, request, message.id) from None
         if session is None or not self.server.wants_channel(message):
-            call = self._call(request, session, version, streaming.NullChannel())
+            call = self._call(session, version, streaming.NullChannel(), auth)
             return json_response(self._run(message, call))
         channel = streaming.StreamChannel(self.store, self.events, session.id)
-        call = self._call(request, session, version, channel)
+        call = self._call(session, version, channel, auth)
         streaming.start(lambda: self._run(message, call), channel)
         first = streaming.first(channel)
         if first is not streaming.CLOSE and jsonrpc_is_response(first[1]):
             return json_response(first[1])
         body = streaming.sse_body(
-            channel, first, supports_priming_events(session.protocol_version),
+            channel,
+            first,
+            supports_priming_events(session.protocol_version),
             self.settings.retry_ms,
         )
         return sse_response(body)
@@ -279,25 +382,41 @@ class Endpoint:
 
     def get(self, request: Request) -> Response:
         if self.settings.stateless:
-            raise HTTPError(405, INVALID_REQUEST, "Method Not Allowed: no sessions here",
-                            headers={"Allow": "POST"})
+            raise HTTPError(
+                405,
+                INVALID_REQUEST,
+                "Method Not Allowed: no sessions here",
+                headers={"Allow": "POST"},
+            )
         if not accepts(request.accept_mimetypes, SSE):
-            raise HTTPError(406, INVALID_REQUEST, "Not Acceptable: Accept must list text/event-stream")
+            raise HTTPError(
+                406,
+                INVALID_REQUEST,
+                "Not Acceptable: Accept must list text/event-stream",
+            )
         self._header_version(request)
-        session = self._session(request)
+        session = self._session(request, self._authenticate(request))
         assert session is not None
         last_event = request.headers.get("Last-Event-ID")
         if last_event:
             parsed = parse_event_id(last_event)
             if parsed is None:
-                raise HTTPError(400, INVALID_REQUEST, "Bad Request: malformed Last-Event-ID")
+                raise HTTPError(
+                    400, INVALID_REQUEST, "Bad Request: malformed Last-Event-ID"
+                )
             stream, after = parsed
         else:
             stream, after = STANDALONE, self.events.last(session.id, STANDALONE)
-        hold = self.settings.request_timeout if stream != STANDALONE else self.settings.stream_hold
+        hold = (
+            self.settings.request_timeout
+            if stream != STANDALONE
+            else self.settings.stream_hold
+        )
         return sse_response(self._follow(session.id, stream, after, hold))
 
-    def _follow(self, session_id: str, stream: str, after: int, hold: float) -> t.Iterator[bytes]:
+    def _follow(
+        self, session_id: str, stream: str, after: int, hold: float
+    ) -> t.Iterator[bytes]:
         yield format_event(None, f"{stream}.{after}", self.settings.retry_ms)
         for event_id, message in self.events.follow(session_id, stream, after, hold):
             yield format_event(message, event_id)
@@ -306,18 +425,26 @@ class Endpoint:
 
     def delete(self, request: Request) -> Response:
         if self.settings.stateless:
-            raise HTTPError(405, INVALID_REQUEST, "Method Not Allowed: no sessions here",
-                            headers={"Allow": "POST"})
-        session = self._session(request)
+            raise HTTPError(
+                405,
+                INVALID_REQUEST,
+                "Method Not Allowed: no sessions here",
+                headers={"Allow": "POST"},
+            )
+        session = self._session(request, self._authenticate(request))
         assert session is not None
         self.sessions.end(session)
         return Response(status=204)
 
     # -- server-initiated messages ----------------------------------------
 
-    def send_to_session(self, session_id: str, method: str, params: dict[str, t.Any]) -> None:
+    def send_to_session(
+        self, session_id: str, method: str, params: dict[str, t.Any]
+    ) -> None:
         """Queue a notification on a session's GET stream."""
-        self.events.append(session_id, STANDALONE, jsonrpc.notification_message(method, params))
+        self.events.append(
+            session_id, STANDALONE, jsonrpc.notification_message(method, params)
+        )
 
 
 def jsonrpc_is_response(message: dict[str, t.Any]) -> bool:

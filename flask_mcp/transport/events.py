@@ -21,7 +21,9 @@ Event = tuple[str, dict[str, t.Any]]
 
 
 def format_event(
-    data: dict[str, t.Any] | None, event_id: str | None = None, retry_ms: int | None = None
+    data: dict[str, t.Any] | None,
+    event_id: str | None = None,
+    retry_ms: int | None = None,
 ) -> bytes:
     """One SSE event; ``data=None`` is a priming event (an id and empty data)."""
     lines = []
@@ -81,7 +83,7 @@ class EventLog:
         hold: float,
         interval: float = 0.05,
     ) -> t.Iterator[Event]:
-        """Replay, then keep polling until a response ends the stream or ``hold`` passes."""
+        """Replay, then poll until a response ends the stream or ``hold`` passes."""
         deadline = time.monotonic() + hold
         while True:
             for event_id, message in self.read(session_id, stream, after):

@@ -129,7 +129,9 @@ class SessionManager:
         if len(alive) != len(ids):
             with self.store.lock(_INDEX):
                 current = self.store.get(_INDEX) or set()
-                self.store.set(_INDEX, current & set(alive) | (current - ids), self.ttl * 2)
+                self.store.set(
+                    _INDEX, current & set(alive) | (current - ids), self.ttl * 2
+                )
         return alive
 
     def subscribers(self, uri: str) -> list[str]:

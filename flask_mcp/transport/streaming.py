@@ -65,7 +65,9 @@ class StreamChannel:
         self.emit(request_message(request_id, method, params))
         reply = self.store.wait_take(reply_key(self.session_id, request_id), timeout)
         if reply is None:
-            raise JsonRpcError(INTERNAL_ERROR, f"the client did not answer {method} in time")
+            raise JsonRpcError(
+                INTERNAL_ERROR, f"the client did not answer {method} in time"
+            )
         if "error" in reply:
             raise ClientError(reply["error"])
         return t.cast(dict[str, t.Any], reply.get("result", {}))

@@ -1,0 +1,84 @@
+"""Discovery documents: RFC 9728 protected resource and RFC 8414 server metadata.
+
+They are public, cacheable and readable from browser-based clients (CORS),
+and live where the RFCs' path-insertion rules say clients will look.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import Response
+from flask import request
+
+from ..auth import OAuthSettings
+from .endpoint import json_response
+
+#: Seconds clients and proxies may cache a discovery document.
+MAX_AGE = 3600
+
+
+def well_known_blueprint(name: str, oauth: OAuthSettings, mcp_path: str) -> Blueprint:
+    """Routes serving what ``oauth`` describes for the endpoint at ``mcp_path``."""
+    bp = Blueprint(name, __name__)
+
+    def protected_resource() -> Response:
+        resource_url = request.host_url.rstrip("/") + request.script_root + mcp_path
+        return _public(oauth.protected_resource_document(resource_url))
+
+    paths = {
+        "/.well-known/oauth-protected-resource",
+        f"/.well-known/oauth-protected-resource{mcp_path}",
+    }
+    for index, path in enumerate(sorted(paths)):
+        bp.add_url_rule(
+            path,
+            f"protected_resource_{index}",
+            protected_resource,
+            methods=["GET", "OPTIONS"],
+        )
+
+    server = oauth.authorization_server_document()
+    if server is not None:
+
+        def authorization_server() -> Response:
+            return _public(server)
+
+        issuer_path = urlsplit(server.get("issuer", "")).path.rstrip("/")
+        server_paths = {
+            "/.well-known/oauth-authorization-server",
+            f"/.well-known/oauth-authorization-server{issuer_path}",
+        }
+        for index, path in enumerate(sorted(server_paths)):
+            bp.add_url_rule(
+                path,
+                f"authorization_server_{index}",
+                authorization_server,
+                methods=["GET", "OPTIONS"],
+            )
+        if (
+            "openid" in server.get("scopes_supported", ())
+            or "userinfo_endpoint" in server
+        ):
+            bp.add_url_rule(
+                "/.well-known/openid-configuration",
+                "openid_configuration",
+                authorization_server,
+                methods=["GET", "OPTIONS"],
+            )
+    return bp
+
+
+def _public(document: t.Mapping[str, t.Any]) -> Response:
+    response = (
+        json_response(dict(document))
+        if request.method == "GET"
+        else Response(status=204)
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "*"
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return response
