@@ -8,6 +8,7 @@ can share one Redis database or folder without reading each other's keys.
 from __future__ import annotations
 
 import math
+import threading
 import time
 import typing as t
 from contextlib import AbstractContextManager
@@ -88,6 +89,18 @@ class Store:
     def remove_expired(self) -> None:
         """Delete expired entries (a no-op where the backend expires by itself)."""
         self.backend.remove_expired()
+
+    def sweep(self, every: float) -> bool:
+        """Remove expired entries in the background, once per ``every`` seconds.
+
+        Called on busy paths; the atomic ``add`` of a lease key makes one
+        worker of the whole deployment do the sweep. ``True`` if this call
+        started one.
+        """
+        if not self.add("sweep-lease", True, every):
+            return False
+        threading.Thread(target=self.remove_expired, daemon=True).start()
+        return True
 
 
 def _seconds(ttl: float) -> int:

@@ -279,6 +279,7 @@ class Endpoint:
         headers = {}
         if not self.settings.stateless:
             session = self.sessions.create(version, message.params, principal_of(auth))
+            self.store.sweep(every=self.sessions.ttl)
             headers[SESSION_HEADER] = session.id
         return json_response(
             jsonrpc.result_message(message.id, result), headers=headers
