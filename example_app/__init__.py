@@ -11,6 +11,7 @@ import json
 import os
 
 from flask import Flask
+
 from flask_mcp import FlaskMCP
 
 from . import auth

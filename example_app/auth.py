@@ -14,6 +14,7 @@ import typing as t
 
 from flask import g
 from flask import jsonify
+
 from flask_mcp import Context
 from flask_mcp import FlaskMCP
 from flask_mcp.auth import JWTVerifier

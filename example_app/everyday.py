@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from flask_mcp import FlaskMCP
 from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
+
+from flask_mcp import FlaskMCP
 
 
 class Unit(enum.Enum):

@@ -13,13 +13,6 @@ import uuid
 from collections import abc
 
 import pytest
-from flask_mcp.components.arguments import HintArguments
-from flask_mcp.components.arguments import InvalidArguments
-from flask_mcp.components.arguments import JsonSchemaArguments
-from flask_mcp.components.arguments import MarshmallowArguments
-from flask_mcp.components.arguments import dump_structured
-from flask_mcp.components.arguments import output_schema
-from flask_mcp.components.docstrings import param_descriptions
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from marshmallow import EXCLUDE
@@ -30,6 +23,14 @@ from marshmallow import fields
 from marshmallow import post_load
 from marshmallow import validate
 from marshmallow import validates_schema
+
+from flask_mcp.components.arguments import HintArguments
+from flask_mcp.components.arguments import InvalidArguments
+from flask_mcp.components.arguments import JsonSchemaArguments
+from flask_mcp.components.arguments import MarshmallowArguments
+from flask_mcp.components.arguments import dump_structured
+from flask_mcp.components.arguments import output_schema
+from flask_mcp.components.docstrings import param_descriptions
 
 
 class Color(enum.Enum):
