@@ -1,0 +1,191 @@
+"""Access checks: may this session use that tool, resource or prompt?
+
+A check is any ``Callable[[session | None], bool]``; the ones built here also
+carry :attr:`AccessCheck.required_scopes`, so a caller that refuses a request
+can answer 403 ``insufficient_scope`` with the scopes to ask for
+(:rfc:`6750#section-3.1`). Sessions may be mappings or plain objects: scopes
+and roles are read from a key or attribute of that name.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+from .errors import AuthenticationRequired
+
+__all__ = [
+    "AccessCheck",
+    "Check",
+    "get_auth_session",
+    "require_all",
+    "require_any",
+    "require_auth",
+    "require_role",
+    "require_scopes",
+    "roles_of",
+    "scopes_of",
+]
+
+#: Any callable taking the session (or ``None``) and answering ``True`` to allow.
+Check = t.Callable[[t.Any], bool]
+
+S = t.TypeVar("S")
+
+
+class AccessCheck:
+    """A named check with the scopes it needs.
+
+    :param func: the predicate; it gets ``None`` for an anonymous request.
+    :param name: shown by ``repr``.
+    :param required_scopes: scopes that would satisfy the check, for an
+        ``insufficient_scope`` challenge.
+    """
+
+    __slots__ = ("_func", "_name", "required_scopes")
+
+    def __init__(
+        self,
+        func: t.Callable[[t.Any], bool],
+        name: str,
+        required_scopes: Iterable[str] = (),
+    ) -> None:
+        self._func = func
+        self._name = name
+        #: Scopes to list in an ``insufficient_scope`` challenge, in order.
+        self.required_scopes: tuple[str, ...] = tuple(dict.fromkeys(required_scopes))
+
+    def __call__(self, session: t.Any) -> bool:
+        return bool(self._func(session))
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+def _field(session: t.Any, name: str) -> t.Any:
+    if isinstance(session, Mapping):
+        return session.get(name)
+    return getattr(session, name, None)
+
+
+def _as_set(value: t.Any) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        return frozenset(str(v) for v in value if isinstance(v, str) and v)
+    return frozenset()
+
+
+def scopes_of(session: t.Any) -> frozenset[str]:
+    """The scopes a session holds.
+
+    Read from ``scopes``, else ``scope``; each may be a list, tuple or set of
+    strings or one space-separated string (:rfc:`6749#section-3.3`).
+    """
+    if session is None:
+        return frozenset()
+    value = _field(session, "scopes")
+    if value is None:
+        value = _field(session, "scope")
+    return _as_set(value)
+
+
+def roles_of(session: t.Any) -> frozenset[str]:
+    """The roles a session holds: its ``roles`` (list or space-separated
+    string) together with its ``role`` (one role name, or a list)."""
+    if session is None:
+        return frozenset()
+    roles = _as_set(_field(session, "roles"))
+    role = _field(session, "role")
+    if isinstance(role, str):
+        return roles | {role} if role else roles
+    return roles | _as_set(role)
+
+
+#: Allows any session that is not ``None``. A check itself, not a factory.
+require_auth = AccessCheck(lambda session: session is not None, "require_auth")
+
+
+def require_scopes(*scopes: str) -> AccessCheck:
+    """Allow sessions holding *all* of ``scopes``."""
+    if not scopes or not all(isinstance(s, str) and s for s in scopes):
+        raise ValueError("require_scopes() needs at least one non-empty scope")
+    wanted = frozenset(scopes)
+    return AccessCheck(
+        lambda session: wanted <= scopes_of(session),
+        f"require_scopes({', '.join(map(repr, scopes))})",
+        scopes,
+    )
+
+
+def require_role(*roles: str) -> AccessCheck:
+    """Allow sessions holding *any* of ``roles``."""
+    if not roles or not all(isinstance(r, str) and r for r in roles):
+        raise ValueError("require_role() needs at least one non-empty role")
+    wanted = frozenset(roles)
+    return AccessCheck(
+        lambda session: bool(wanted & roles_of(session)),
+        f"require_role({', '.join(map(repr, roles))})",
+    )
+
+
+def _scopes_of_check(check: Check) -> tuple[str, ...]:
+    return tuple(getattr(check, "required_scopes", ()))
+
+
+def require_all(*checks: Check) -> AccessCheck:
+    """Allow when every check allows (AND). Its ``required_scopes`` is the
+    union of the checks' scopes."""
+    if not checks:
+        raise ValueError("require_all() needs at least one check")
+    scopes = [s for check in checks for s in _scopes_of_check(check)]
+    return AccessCheck(
+        lambda session: all(check(session) for check in checks),
+        f"require_all({', '.join(map(repr, checks))})",
+        scopes,
+    )
+
+
+def require_any(*checks: Check) -> AccessCheck:
+    """Allow when at least one check allows (OR).
+
+    Its ``required_scopes`` are those of its only check, and empty for
+    several: a challenge cannot say "these scopes *or* those".
+    """
+    if not checks:
+        raise ValueError("require_any() needs at least one check")
+    scopes = _scopes_of_check(checks[0]) if len(checks) == 1 else ()
+    return AccessCheck(
+        lambda session: any(check(session) for check in checks),
+        f"require_any({', '.join(map(repr, checks))})",
+        scopes,
+    )
+
+
+@t.overload
+def get_auth_session(session: S | None) -> S: ...
+@t.overload
+def get_auth_session(session: t.Any, kind: type[S]) -> S: ...
+def get_auth_session(session: t.Any, kind: type[t.Any] | None = None) -> t.Any:
+    """Return ``session``, or raise if there is none.
+
+    >>> get_auth_session({"sub": "u1"})
+    {'sub': 'u1'}
+
+    :param session: the session passed to a tool, resource or prompt.
+    :param kind: when given, the session must be an instance of it; the
+        result is then typed as ``kind`` for the type checker.
+    :raises AuthenticationRequired: when ``session`` is ``None`` (a 401).
+    :raises TypeError: when ``session`` is not a ``kind``.
+    """
+    if session is None:
+        raise AuthenticationRequired()
+    if kind is not None and not isinstance(session, kind):
+        raise TypeError(
+            f"expected an auth session of type {kind.__qualname__},"
+            f" got {type(session).__qualname__}"
+        )
+    return session

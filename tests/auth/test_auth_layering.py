@@ -1,0 +1,51 @@
+"""The auth package knows nothing of tools, resources, prompts or transport."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import flask_mcp.auth
+import pytest
+
+AUTH = Path(flask_mcp.auth.__file__).parent
+FORBIDDEN = (
+    "flask_mcp.transport",
+    "flask_mcp.protocol",
+    "flask_mcp.components",
+    "flask_mcp.extension",
+)
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # resolve "from ..x import y" against flask_mcp.auth
+                base = ["flask_mcp", "auth"][: 3 - node.level]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(AUTH.glob("*.py")), ids=lambda p: p.name)
+def test_auth_modules_stay_in_their_layer(path):
+    for name in imported_modules(path):
+        assert not name.startswith(FORBIDDEN), f"{path.name} imports {name}"
+        assert "tool" not in name.lower(), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", sorted(AUTH.glob("*.py")), ids=lambda p: p.name)
+def test_modules_are_small(path):
+    assert len(path.read_text().splitlines()) < 300
+
+
+def test_all_is_complete():
+    public = {name for name in vars(flask_mcp.auth) if not name.startswith("_")}
+    modules = {"annotations"} | {p.stem for p in AUTH.glob("*.py")}
+    assert set(flask_mcp.auth.__all__) == public - modules
