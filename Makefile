@@ -1,0 +1,66 @@
+# Developer and CI entry points for flask_mcp.
+#
+#   make serve        run the example app under gunicorn on http://127.0.0.1:$(PORT)
+#   make test         install what the tests need, then run pytest ($(PYTEST_ARGS))
+#   make lint         ruff check + ruff format --check
+#
+# Every install target is idempotent and cheap when already done: `venv` and
+# `node` are guarded by stamp files that are newer than their inputs, `system`
+# asks apt only for packages that are missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+PORT ?= 8000
+PYTEST_ARGS ?=
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := tools/node_modules/.installed
+SYSTEM_PACKAGES := redis-server chromium
+# apt-get needs root; use sudo when run as a normal user.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help venv system node serve test lint
+
+help:
+	@echo "targets: venv system node serve test lint  (PORT=$(PORT), PYTEST_ARGS=...)"
+
+venv: $(VENV_STAMP)
+
+# flask_mcp/__init__.py: the editable install maps the package only if it existed then.
+$(VENV_STAMP): requirements-dev.txt setup.py pyproject.toml $(wildcard flask_mcp/__init__.py)
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+system:
+	@missing=""; \
+	for pkg in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund
+	@touch $@
+
+serve: venv
+	$(VENV)/bin/gunicorn -w 2 --threads 1 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
+
+test: system venv node
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Both linters always run; the target fails if either does.
+lint: venv
+	@rc=0; \
+	$(VENV)/bin/ruff check . || rc=1; \
+	$(VENV)/bin/ruff format --check . || rc=1; \
+	exit $$rc
