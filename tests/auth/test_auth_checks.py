@@ -7,6 +7,7 @@ import pickle
 from types import SimpleNamespace
 
 import pytest
+
 from flask_mcp.auth import AuthenticationRequired
 from flask_mcp.auth import AuthError
 from flask_mcp.auth import ClaimNames

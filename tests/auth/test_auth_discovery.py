@@ -8,10 +8,11 @@ import time
 
 import pytest
 from flask import Flask
+from werkzeug.wrappers import Response
+
 from flask_mcp.auth import DiscoveryDocumentCache
 from flask_mcp.auth import DiscoveryError
 from flask_mcp.store import create_store
-from werkzeug.wrappers import Response
 
 DOC = {"issuer": "https://as.example", "jwks_uri": "https://as.example/jwks"}
 

@@ -9,11 +9,12 @@ import time
 from urllib.parse import unquote_plus
 
 import pytest
+from werkzeug.wrappers import Response
+
 from flask_mcp.auth import Forbidden
 from flask_mcp.auth import IntrospectionVerifier
 from flask_mcp.auth import TokenSession
 from flask_mcp.auth import Unauthorized
-from werkzeug.wrappers import Response
 
 CLIENT_ID = "mcp server"  # a space: RFC 6749 section 2.3.1 form-encodes it
 CLIENT_SECRET = "s3cr:t/+"

@@ -11,6 +11,9 @@ import uuid
 
 import pytest
 import requests
+from joserfc.jwk import JWKRegistry
+from werkzeug.test import EnvironBuilder
+
 from flask_mcp.auth import ClaimNames
 from flask_mcp.auth import DiscoveryDocumentCache
 from flask_mcp.auth import Forbidden
@@ -22,8 +25,6 @@ from flask_mcp.auth import require_all
 from flask_mcp.auth import require_role
 from flask_mcp.auth import require_scopes
 from flask_mcp.store import create_store
-from joserfc.jwk import JWKRegistry
-from werkzeug.test import EnvironBuilder
 
 AUDIENCE = "https://mcp.example.com/mcp"
 USER = {

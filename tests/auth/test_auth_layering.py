@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import flask_mcp.auth
 import pytest
+
+import flask_mcp.auth
 
 AUTH = Path(flask_mcp.auth.__file__).parent
 FORBIDDEN = (

@@ -4,6 +4,7 @@ documents and the ``oauth=`` setting."""
 from __future__ import annotations
 
 import pytest
+
 from flask_mcp.auth import AuthorizationServerMetadata
 from flask_mcp.auth import OAuthSettings
 from flask_mcp.auth import ProtectedResourceMetadata
