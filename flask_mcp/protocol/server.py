@@ -184,9 +184,7 @@ class McpServer:
     def _tools_call(self, request: Request, call: Call) -> dict[str, t.Any]:
         params = request.params
         name = params.get("name")
-        tool = self.registry.tools.get(name) if isinstance(name, str) else None
-        if tool is None or not call.allows(tool):
-            raise JsonRpcError(INVALID_PARAMS, f"Unknown tool: {name}")
+        tool = _named(self.registry.tools, name, "tool", call)
         assert tool.arguments is not None
         try:
             kwargs = tool.arguments.load(params.get("arguments"))
@@ -269,9 +267,7 @@ class McpServer:
     def _prompts_get(self, request: Request, call: Call) -> dict[str, t.Any]:
         params = request.params
         name = params.get("name")
-        prompt = self.registry.prompts.get(name) if isinstance(name, str) else None
-        if prompt is None or not call.allows(prompt):
-            raise JsonRpcError(INVALID_PARAMS, f"Unknown prompt: {name}")
+        prompt = _named(self.registry.prompts, name, "prompt", call)
         arguments = params.get("arguments") or {}
         if not isinstance(arguments, dict) or not all(
             isinstance(v, str) for v in arguments.values()
@@ -337,3 +333,11 @@ class McpServer:
         if call.session is not None:
             call.session.set_log_level(level)
         return {}
+
+
+def _named(table: t.Mapping[str, H], name: object, kind: str, call: Call) -> H:
+    """A component by name; a hidden one is as unknown as a missing one."""
+    item = table.get(name) if isinstance(name, str) else None
+    if item is None or not call.allows(item):
+        raise JsonRpcError(INVALID_PARAMS, f"Unknown {kind}: {name}")
+    return item

@@ -381,7 +381,8 @@ class Endpoint:
 
     # -- GET ---------------------------------------------------------------
 
-    def get(self, request: Request) -> Response:
+    def _require_sessions(self) -> None:
+        """GET streams and DELETE only exist where there are sessions."""
         if self.settings.stateless:
             raise HTTPError(
                 405,
@@ -389,6 +390,9 @@ class Endpoint:
                 "Method Not Allowed: no sessions here",
                 headers={"Allow": "POST"},
             )
+
+    def get(self, request: Request) -> Response:
+        self._require_sessions()
         if not accepts(request.accept_mimetypes, SSE):
             raise HTTPError(
                 406,
@@ -425,13 +429,7 @@ class Endpoint:
     # -- DELETE ------------------------------------------------------------
 
     def delete(self, request: Request) -> Response:
-        if self.settings.stateless:
-            raise HTTPError(
-                405,
-                INVALID_REQUEST,
-                "Method Not Allowed: no sessions here",
-                headers={"Allow": "POST"},
-            )
+        self._require_sessions()
         session = self._session(request, self._authenticate(request))
         assert session is not None
         self.sessions.end(session)
