@@ -36,6 +36,7 @@ from dataclasses import field
 from pathlib import Path
 
 import pytest
+
 from support import ARTIFACTS_DIR
 from support import TOOLS_DIR
 from support import GunicornServer
