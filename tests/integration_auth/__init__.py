@@ -1,0 +1,1 @@
+"""Authentication through the real HTTP stack (gunicorn, requests, mcp client)."""

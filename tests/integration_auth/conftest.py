@@ -1,0 +1,197 @@
+"""Fixtures of the auth integration tests: gunicorn servers and a real issuer.
+
+* ``auth_server``: ``tests.integration_auth.apps:create_app()`` on gunicorn
+  (2 sync workers), oauth setting in snake_case, publishing authorization
+  server metadata for an issuer on its own host with a path
+  (``/tenant-1``); ``.counter`` and ``.revoked`` are its files.
+* ``camel_server``: the same app with the oauth setting in camelCase.
+* ``issuer``: oauth2-mock-server (Node 22) through tests/auth/mock_issuer.mjs,
+  with ``mint()``, ``add_key()`` and ``hits()`` (copied from tests/auth/conftest.py).
+* ``jwt_server``: the example app under gunicorn in JWT mode against ``issuer``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from support import REPO_ROOT
+from support import GunicornServer
+from support import NodeProcess
+from support import free_port
+
+from .helpers import Http
+
+APP = "tests.integration_auth.apps:create_app()"
+MOCK_ISSUER_SCRIPT = REPO_ROOT / "tests" / "auth" / "mock_issuer.mjs"
+
+
+@dataclass
+class Served:
+    """A running gunicorn server and what the tests need to know about it."""
+
+    server: GunicornServer
+    http: Http
+    counter: Path
+    revoked: Path
+    issuer: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def mcp_url(self) -> str:
+        return self.server.url + "/mcp"
+
+    def calls(self, tag: str) -> list[str]:
+        """``authenticate`` calls of requests sent with ``X-Test-Tag: tag``."""
+        lines = self.counter.read_text().splitlines() if self.counter.exists() else []
+        return [line.split(" ", 1)[1] for line in lines if line.split(" ")[0] == tag]
+
+
+@contextlib.contextmanager
+def serve_app(
+    tmp: Path, oauth: str, extra_env: t.Mapping[str, str] | None = None
+) -> t.Iterator[Served]:
+    """``apps.create_app()`` on gunicorn; its issuer is on its own host."""
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}/tenant-1"
+    counter, revoked = tmp / "counter.txt", tmp / "revoked.txt"
+    env: dict[str, str | None] = {
+        "INTEGRATION_AUTH_INSTANCE": str(tmp / "instance"),
+        "INTEGRATION_AUTH_OAUTH": oauth,
+        "INTEGRATION_AUTH_ISSUER": issuer,
+        "INTEGRATION_AUTH_COUNTER": str(counter),
+        "INTEGRATION_AUTH_REVOKED": str(revoked),
+        "MCP_STORE_URL": None,
+        **(extra_env or {}),
+    }
+    with GunicornServer(app=APP, env=env, workers=2, port=port) as server:
+        http = Http(url=server.url)
+        yield Served(server, http, counter, revoked, issuer)
+        http.close()
+        log = server.log()
+    assert "Traceback" not in log, f"the server logged a traceback:\n{log}"
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Served]:
+    with serve_app(tmp_path_factory.mktemp("auth-server"), "snake") as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def camel_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Served]:
+    with serve_app(tmp_path_factory.mktemp("camel-server"), "camel") as served:
+        yield served
+
+
+# ---------------------------------------------------------------------------
+# a real issuer
+
+
+class Issuer:
+    """oauth2-mock-server run by tests/auth/mock_issuer.mjs (see its header)."""
+
+    def __init__(self, process: NodeProcess, url: str) -> None:
+        self.process = process
+        self.url = url
+        self.http = requests.Session()
+
+    def mint(
+        self,
+        claims: dict[str, t.Any] | None = None,
+        *,
+        kid: str | None = None,
+        header: dict[str, t.Any] | None = None,
+        expires_in: int | None = None,
+    ) -> str:
+        """A token signed by the issuer; a claim set to ``None`` is removed."""
+        body: dict[str, t.Any] = {"claims": claims or {}, "header": header or {}}
+        if kid is not None:
+            body["kid"] = kid
+        if expires_in is not None:
+            body["expiresIn"] = expires_in
+        response = self.http.post(f"{self.url}/admin/token", json=body, timeout=10)
+        response.raise_for_status()
+        return t.cast(str, response.json()["token"])
+
+    def add_key(self, kid: str, alg: str = "RS256") -> dict[str, t.Any]:
+        """Rotate in a new signing key; returns its public JWK."""
+        response = self.http.post(
+            f"{self.url}/admin/keys", json={"alg": alg, "kid": kid}, timeout=10
+        )
+        response.raise_for_status()
+        return t.cast(dict[str, t.Any], response.json())
+
+    def hits(self, name: str) -> int:
+        """Requests that reached ``name`` (``jwks``, ``openid_configuration``)."""
+        stats = self.http.get(f"{self.url}/admin/stats", timeout=10).json()
+        return int(stats.get(name, 0))
+
+    def jwks(self) -> dict[str, t.Any]:
+        return t.cast(
+            dict[str, t.Any], self.http.get(f"{self.url}/jwks", timeout=10).json()
+        )
+
+
+@pytest.fixture(scope="session")
+def issuer() -> t.Iterator[Issuer]:
+    process = NodeProcess(
+        MOCK_ISSUER_SCRIPT, "--port", "0", ready=r"^READY (\{.*\})$", cwd=REPO_ROOT
+    )
+    with process:
+        assert process.match is not None
+        url = json.loads(process.match.group(1))["issuer"]
+        found = Issuer(process, url)
+        yield found
+        found.http.close()
+
+
+@dataclass
+class JwtServed:
+    server: GunicornServer
+    http: Http
+    issuer: Issuer
+    audience: str
+
+    @property
+    def mcp_url(self) -> str:
+        return self.server.url + "/mcp"
+
+
+@contextlib.contextmanager
+def serve_jwt_example(tmp: Path, issuer: Issuer) -> t.Iterator[JwtServed]:
+    """The example app in JWT mode; its audience is its own MCP URL (RFC 8707)."""
+    port = free_port()
+    audience = f"http://127.0.0.1:{port}/mcp"
+    env: dict[str, str | None] = {
+        "EXAMPLE_INSTANCE_PATH": str(tmp / "instance"),
+        "EXAMPLE_JWT_ISSUER": issuer.url,
+        "EXAMPLE_JWT_AUDIENCE": audience,
+        "EXAMPLE_API_KEYS": None,
+        "MCP_STORE_URL": None,
+    }
+    with GunicornServer(
+        app="example_app:create_app()", env=env, workers=2, port=port
+    ) as server:
+        http = Http(url=server.url)
+        yield JwtServed(server, http, issuer, audience)
+        http.close()
+        log = server.log()
+    assert "Traceback" not in log, f"the server logged a traceback:\n{log}"
+
+
+@pytest.fixture(scope="module")
+def jwt_server(
+    tmp_path_factory: pytest.TempPathFactory, issuer: Issuer
+) -> t.Iterator[JwtServed]:
+    with serve_jwt_example(tmp_path_factory.mktemp("jwt-server"), issuer) as served:
+        yield served
