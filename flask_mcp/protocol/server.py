@@ -120,13 +120,13 @@ class McpServer:
 
     def wants_channel(self, request: Request) -> bool:
         """Whether the handler may talk to the client while it runs."""
-        params = request.params
-        if request.method == "tools/call":
-            handler: Handler | None = self.registry.tools.get(params.get("name"))  # type: ignore[arg-type]
-        elif request.method == "prompts/get":
-            handler = self.registry.prompts.get(params.get("name"))  # type: ignore[arg-type]
-        else:
-            return False
+        tables = {
+            "tools/call": self.registry.tools,
+            "prompts/get": self.registry.prompts,
+        }
+        table: t.Mapping[str, Handler] = tables.get(request.method, {})
+        name = request.params.get("name")
+        handler = table.get(name) if isinstance(name, str) else None
         return handler is not None and handler.wants_context
 
     def handle(self, request: Request, call: Call) -> dict[str, t.Any]:

@@ -304,6 +304,12 @@ class Endpoint:
                 answers.append(jsonrpc.error_message(jsonrpc.readable_id(item), exc))
                 continue
             if isinstance(message, RpcRequest):
+                try:
+                    self._step_up(message, auth)
+                except AuthError as exc:
+                    error = JsonRpcError(AUTH_ERROR, exc.description or "Forbidden")
+                    answers.append(jsonrpc.error_message(message.id, error))
+                    continue
                 call = self._call(session, version, streaming.NullChannel(), auth)
                 answers.append(self._run(message, call))
             else:
@@ -330,7 +336,8 @@ class Endpoint:
         """A listed tool the caller lacks scopes for answers 403 insufficient_scope."""
         if message.method != "tools/call":
             return
-        tool = self.server.registry.tools.get(message.params.get("name"))  # type: ignore[arg-type]
+        name = message.params.get("name")
+        tool = self.server.registry.tools.get(name) if isinstance(name, str) else None
         if (
             tool is not None
             and tool.step_up

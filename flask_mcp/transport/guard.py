@@ -72,7 +72,7 @@ class AuthGate:
                     "scopes_supported"
                 )
                 if supported:
-                    error = type(error)(
+                    error = AuthError(
                         error.description,
                         error=error.error,
                         scopes=supported,

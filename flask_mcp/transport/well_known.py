@@ -62,12 +62,18 @@ def well_known_blueprint(name: str, oauth: OAuthSettings, mcp_path: str) -> Blue
             "openid" in server.get("scopes_supported", ())
             or "userinfo_endpoint" in server
         ):
-            bp.add_url_rule(
-                "/.well-known/openid-configuration",
-                "openid_configuration",
-                authorization_server,
-                methods=["GET", "OPTIONS"],
-            )
+            # OIDC Discovery appends to the issuer; RFC 8414 section 5 inserts.
+            openid_paths = {
+                f"{issuer_path}/.well-known/openid-configuration",
+                f"/.well-known/openid-configuration{issuer_path}",
+            }
+            for index, path in enumerate(sorted(openid_paths)):
+                bp.add_url_rule(
+                    path,
+                    f"openid_configuration_{index}",
+                    authorization_server,
+                    methods=["GET", "OPTIONS"],
+                )
     return bp
 
 
