@@ -409,7 +409,8 @@ def output_schema_of(fn: t.Callable[..., t.Any]) -> dict[str, t.Any] | None:
 def _check_store(store: Store) -> None:
     if isinstance(store.backend, MemoryStoreBackend):
         warnings.warn(
-            "flask_mcp is using an in-process store: gunicorn workers will not"
-            " share sessions. Use the default file store or MCP_STORE_URL=redis://...",
+            "flask_mcp is using an in-process store: state is kept in one process"
+            " and gunicorn workers will not share sessions. Use the default file"
+            " store or MCP_STORE_URL=redis://...",
             stacklevel=3,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from urllib.parse import urlsplit
 
 from .backends import FileStoreBackend
@@ -33,10 +32,5 @@ def create_store(url: str | None, instance_path: str, namespace: str) -> Store:
 
         return Store(RedisStoreBackend(redis.Redis.from_url(url)), namespace)
     if scheme == "memory":
-        warnings.warn(
-            "MCP_STORE_URL='memory://' keeps state in one process: sessions and"
-            " replies will be lost between gunicorn workers.",
-            stacklevel=2,
-        )
         return Store(MemoryStoreBackend(), namespace)
     raise ValueError(f"MCP_STORE_URL scheme {scheme!r} is not supported")

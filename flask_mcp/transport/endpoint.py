@@ -351,6 +351,7 @@ class Endpoint:
         try:
             return jsonrpc.result_message(message.id, self.server.handle(message, call))
         except JsonRpcError as exc:
+            log.info("MCP %s refused (%s): %s", message.method, exc.code, exc.message)
             return jsonrpc.error_message(message.id, exc)
         except Exception:
             log.exception("MCP method %s failed", message.method)
