@@ -1,0 +1,123 @@
+"""Google as the upstream identity provider (OpenID Connect).
+
+Endpoints come from https://accounts.google.com/.well-known/openid-configuration
+(token ``https://oauth2.googleapis.com/token``, revocation
+``https://oauth2.googleapis.com/revoke``). With offline access the
+authorization URL asks ``access_type=offline&prompt=consent`` so that Google
+issues a refresh token on every login, not only the first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+from ..discovery import DiscoveryDocumentCache
+from .base import OAuthSession
+from .base import UpstreamError
+from .oidc import OIDCProvider
+
+if t.TYPE_CHECKING:
+    from flask_mcp.store import Store
+
+__all__ = ["GOOGLE_ISSUER", "GoogleProvider", "GoogleSession"]
+
+#: Google's OpenID Connect issuer.
+GOOGLE_ISSUER = "https://accounts.google.com"
+
+
+@dataclasses.dataclass(frozen=True)
+class GoogleSession(OAuthSession):
+    """The session of a user who signed in with Google."""
+
+    #: Whether Google verified :attr:`email`.
+    email_verified: bool | None = None
+    #: URL of the profile picture.
+    picture: str | None = None
+    #: The Google Workspace domain of the account, ``None`` for consumer accounts.
+    hd: str | None = None
+
+
+class GoogleProvider(OIDCProvider):
+    """Sign in with Google.
+
+    :param base_url: public URL of this Flask app; register
+        ``{base_url}/oauth/callback`` as redirect URI of the OAuth client.
+    :param client_id: the OAuth client id (``...apps.googleusercontent.com``).
+    :param client_secret: its secret.
+    :param scopes: scopes to request.
+    :param offline_access: ask for a refresh token.
+    :param hosted_domain: only let in accounts of this Workspace domain
+        (checked on the ID token's ``hd`` claim, not only hinted to Google);
+        ``"*"`` lets in any Workspace account but no consumer account.
+    :param issuer: Google's issuer; another URL only for tests.
+    :param discovery: see :class:`OIDCProvider`; likewise ``store``,
+        ``timeout``, ``fetch_userinfo``, ``extra_authorize_params``.
+    """
+
+    name = "google"
+    session_class = GoogleSession
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        scopes: Iterable[str] = ("openid", "email", "profile"),
+        offline_access: bool = True,
+        hosted_domain: str | None = None,
+        issuer: str = GOOGLE_ISSUER,
+        discovery: DiscoveryDocumentCache | None = None,
+        store: Store | None = None,
+        timeout: float = 10.0,
+        fetch_userinfo: bool = False,
+        extra_authorize_params: Mapping[str, str] | None = None,
+    ) -> None:
+        params: dict[str, str] = {}
+        if offline_access:
+            params.update(access_type="offline", prompt="consent")
+        if hosted_domain:
+            params["hd"] = hosted_domain
+        super().__init__(
+            issuer=issuer,
+            base_url=base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=scopes,
+            discovery=discovery,
+            store=store,
+            timeout=timeout,
+            fetch_userinfo=fetch_userinfo,
+            extra_authorize_params={**params, **(extra_authorize_params or {})},
+        )
+        self.hosted_domain = hosted_domain
+
+    def accepted_issuers(self, claims: Mapping[str, t.Any]) -> tuple[str, ...]:
+        # Google documents both forms of its issuer in ID tokens.
+        if self.issuer == GOOGLE_ISSUER:
+            return (GOOGLE_ISSUER, "accounts.google.com")
+        return (self.issuer,)
+
+    def check_identity(self, identity: dict[str, t.Any]) -> dict[str, t.Any]:
+        hd = identity.get("hd")
+        if self.hosted_domain and not (
+            hd == self.hosted_domain or (self.hosted_domain == "*" and hd)
+        ):
+            raise UpstreamError(
+                "access_denied", "the Google account is not in the allowed domain"
+            )
+        return identity
+
+    def session_fields(self, identity: Mapping[str, t.Any]) -> dict[str, t.Any]:
+        verified = identity.get("email_verified")
+        picture, hd = identity.get("picture"), identity.get("hd")
+        return {
+            "email_verified": verified in (True, "true")
+            if verified is not None
+            else None,
+            "picture": picture if isinstance(picture, str) else None,
+            "hd": hd if isinstance(hd, str) else None,
+        }

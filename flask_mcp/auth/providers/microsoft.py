@@ -1,0 +1,163 @@
+"""Microsoft Entra ID (the Microsoft identity platform v2.0) as the upstream
+identity provider (OpenID Connect).
+
+The issuer is ``https://login.microsoftonline.com/{tenant}/v2.0``. For the
+multi-tenant authorities (``common``, ``organizations``) the discovery
+document's issuer is a template, ``.../{tenantid}/v2.0``: an ID token's
+``iss`` is then checked against that template filled with the token's own
+``tid``. Microsoft has no :rfc:`7009` revocation endpoint.
+
+NOTE: Entra ID does not verify the ``email`` claim (anyone can set it on an
+account in their own tenant): authorize users by ``oid`` and ``tenant_id``
+(or ``sub``), never by :attr:`~MicrosoftSession.email`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing as t
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+from ..discovery import DiscoveryDocumentCache
+from .base import OAuthSession
+from .base import UpstreamError
+from .oidc import OIDCProvider
+from .responses import str_or_none
+
+if t.TYPE_CHECKING:
+    from flask_mcp.store import Store
+
+__all__ = ["MICROSOFT_AUTHORITY", "MicrosoftProvider", "MicrosoftSession"]
+
+#: The global Azure cloud's authority host.
+MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
+#: A tenant id, as ``tid`` carries it.
+_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclasses.dataclass(frozen=True)
+class MicrosoftSession(OAuthSession):
+    """The session of a user who signed in with a Microsoft account."""
+
+    #: ``upn`` when the token has it, else ``preferred_username`` (a sign-in
+    #: name for display, not a stable key).
+    upn: str | None = None
+    #: App roles assigned to the user (``roles`` claim).
+    roles: frozenset[str] = frozenset()
+    #: The tenant that signed the user in (``tid``).
+    tenant_id: str | None = None
+    #: The user's object id in that tenant, stable across apps (``oid``).
+    oid: str | None = None
+
+
+class MicrosoftProvider(OIDCProvider):
+    """Sign in with Microsoft Entra ID or a personal Microsoft account.
+
+    :param base_url: public URL of this Flask app; register
+        ``{base_url}/oauth/callback`` as a Web redirect URI of the app.
+    :param client_id: the application (client) id.
+    :param client_secret: a client secret of the app.
+    :param tenant: ``common``, ``organizations``, ``consumers``, a tenant id or
+        a verified domain.
+    :param scopes: scopes to request; ``offline_access`` gets a refresh token.
+    :param allowed_tenants: with a multi-tenant authority, let in only users of
+        these tenant ids.
+    :param authority: the cloud's login host; another URL only for national
+        clouds and tests.
+    :param discovery: see :class:`OIDCProvider`; likewise ``store``,
+        ``timeout``, ``fetch_userinfo``, ``extra_authorize_params``.
+    """
+
+    name = "microsoft"
+    session_class = MicrosoftSession
+    # The v2.0 token endpoint wants the scopes again when refreshing.
+    refresh_with_scope = True
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        tenant: str = "common",
+        scopes: Iterable[str] = (
+            "openid",
+            "email",
+            "profile",
+            "offline_access",
+            "User.Read",
+        ),
+        allowed_tenants: Iterable[str] | None = None,
+        authority: str = MICROSOFT_AUTHORITY,
+        discovery: DiscoveryDocumentCache | None = None,
+        store: Store | None = None,
+        timeout: float = 10.0,
+        fetch_userinfo: bool = False,
+        extra_authorize_params: Mapping[str, str] | None = None,
+    ) -> None:
+        if not tenant or "/" in tenant:
+            raise ValueError("tenant must be a tenant id, a domain or an alias")
+        self.authority = authority.rstrip("/")
+        self.tenant = tenant
+        self.allowed_tenants = (
+            frozenset(allowed_tenants) if allowed_tenants is not None else None
+        )
+        super().__init__(
+            issuer=f"{self.authority}/{tenant}/v2.0",
+            base_url=base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=scopes,
+            discovery=discovery,
+            store=store,
+            timeout=timeout,
+            fetch_userinfo=fetch_userinfo,
+            extra_authorize_params=extra_authorize_params,
+        )
+
+    def check_metadata(self, document: Mapping[str, t.Any]) -> None:
+        # A tenant named by domain, or an alias, answers with the tenant id
+        # (or the {tenantid} template) in its issuer: accept any v2.0 issuer
+        # of this authority.
+        issuer = document.get("issuer")
+        if not (
+            isinstance(issuer, str)
+            and issuer.startswith(self.authority + "/")
+            and issuer.endswith("/v2.0")
+        ):
+            raise UpstreamError(
+                "server_error", f"{self.name} metadata names another issuer"
+            )
+
+    def accepted_issuers(self, claims: Mapping[str, t.Any]) -> tuple[str, ...]:
+        template = t.cast(str, self.metadata()["issuer"])
+        if "{tenantid}" not in template:
+            return (template,)
+        tid = claims.get("tid")
+        if not isinstance(tid, str) or not _TENANT_ID.fullmatch(tid):
+            return ()
+        return (template.replace("{tenantid}", tid),)
+
+    def check_identity(self, identity: dict[str, t.Any]) -> dict[str, t.Any]:
+        if (
+            self.allowed_tenants is not None
+            and identity.get("tid") not in self.allowed_tenants
+        ):
+            raise UpstreamError(
+                "access_denied", "the Microsoft account's tenant is not allowed"
+            )
+        return identity
+
+    def session_fields(self, identity: Mapping[str, t.Any]) -> dict[str, t.Any]:
+        roles = identity.get("roles")
+        return {
+            "upn": str_or_none(identity.get("upn"))
+            or str_or_none(identity.get("preferred_username")),
+            "roles": frozenset(r for r in roles if isinstance(r, str) and r)
+            if isinstance(roles, list)
+            else frozenset(),
+            "tenant_id": str_or_none(identity.get("tid")),
+            "oid": str_or_none(identity.get("oid")),
+        }

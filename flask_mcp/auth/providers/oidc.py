@@ -1,0 +1,234 @@
+"""An upstream OpenID Connect provider, configured from its discovery document.
+
+Endpoints come from ``{issuer}/.well-known/openid-configuration``
+(OpenID Connect Discovery 1.0, section 4), fetched on first use through the
+shared :class:`~flask_mcp.auth.DiscoveryDocumentCache`, so building the app
+needs no network. The user is read from the verified ID token (OpenID Connect
+Core 1.0, section 3.1.3.7), merged with the userinfo response when asked or
+when there is no ID token. Covers Keycloak, Auth0, Okta, node oidc-provider.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import typing as t
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+from ..discovery import DiscoveryDocumentCache
+from ..discovery import DiscoveryError
+from ..metadata import openid_configuration_url
+from .base import UpstreamError
+from .base import UpstreamTokens
+from .id_token import ID_TOKEN_ALGORITHMS
+from .id_token import IDTokenVerifier
+from .oauth import OAuthProvider
+from .responses import with_subject
+
+if t.TYPE_CHECKING:
+    from flask_mcp.store import Store
+
+__all__ = ["OIDCProvider"]
+
+logger = logging.getLogger(__name__)
+
+
+class OIDCProvider(OAuthProvider):
+    """An OpenID Connect provider found through its issuer URL.
+
+    :param issuer: the issuer, exactly as its ID tokens' ``iss`` says
+        (Auth0's ends with a slash).
+    :param base_url: public URL of this Flask app.
+    :param client_id: this app's client id, the ``aud`` of ID tokens.
+    :param client_secret: its client secret.
+    :param scopes: scopes to request; ``openid`` makes upstream send an ID token.
+    :param discovery: the document cache for the discovery document and the
+        JWK Set; a new one over ``store`` by default.
+    :param store: store of the default ``discovery``; ``None`` means
+        :func:`flask_mcp.store.default_store` at use time.
+    :param timeout: seconds to connect and for each read, on every call.
+    :param extra_authorize_params: more authorization URL parameters.
+    :param token_endpoint_auth_method: ``client_secret_post`` (default),
+        ``client_secret_basic`` or ``none``.
+    :param authorize_url: overrides the discovered endpoint (likewise
+        ``token_url``, ``userinfo_url``, ``revocation_url``, ``jwks_uri``).
+    :param algorithms: accepted ID token signature algorithms.
+    :param leeway: seconds of clock skew tolerated in ID tokens.
+    :param fetch_userinfo: also read the userinfo endpoint when there is an ID
+        token (its claims win over userinfo's on conflict).
+    :param use_nonce: send a ``nonce`` and require it in the code exchange's ID
+        token. It is derived from the PKCE verifier, which the proxy keeps
+        anyway, so nothing more needs storing.
+    :param name: overrides the class's :attr:`name`.
+    """
+
+    name = "oidc"
+    discovers_endpoints = True
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        scopes: Iterable[str] = ("openid", "email", "profile"),
+        discovery: DiscoveryDocumentCache | None = None,
+        store: Store | None = None,
+        timeout: float = 10.0,
+        extra_authorize_params: Mapping[str, str] | None = None,
+        token_endpoint_auth_method: str = "client_secret_post",
+        authorize_url: str | None = None,
+        token_url: str | None = None,
+        userinfo_url: str | None = None,
+        revocation_url: str | None = None,
+        jwks_uri: str | None = None,
+        algorithms: Iterable[str] = ID_TOKEN_ALGORITHMS,
+        leeway: int = 60,
+        fetch_userinfo: bool = False,
+        use_nonce: bool = True,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=scopes,
+            authorize_url=authorize_url or "",
+            token_url=token_url or "",
+            userinfo_url=userinfo_url,
+            revocation_url=revocation_url,
+            timeout=timeout,
+            extra_authorize_params=extra_authorize_params,
+            token_endpoint_auth_method=token_endpoint_auth_method,
+            name=name,
+        )
+        #: Where the discovery document is (raises ValueError if not a URL).
+        self.configuration_url = openid_configuration_url(issuer)
+        self.issuer = issuer
+        self.discovery = discovery or DiscoveryDocumentCache(
+            store=store, timeout=timeout
+        )
+        self.fetch_userinfo = fetch_userinfo
+        self.use_nonce = use_nonce
+        self.id_tokens = IDTokenVerifier(
+            self.discovery, algorithms=algorithms, leeway=leeway
+        )
+        self._endpoints["jwks_uri"] = jwks_uri or None
+
+    def metadata(self) -> dict[str, t.Any]:
+        """The issuer's discovery document (cached in the store).
+
+        :raises UpstreamError: ``temporarily_unavailable`` when it cannot be
+            fetched, ``server_error`` when it names another issuer.
+        """
+        try:
+            document = self.discovery.get(self.configuration_url)
+        except DiscoveryError as error:
+            logger.warning("%s: %s", self.name, error)
+            raise UpstreamError(
+                "temporarily_unavailable",
+                f"cannot read the OpenID configuration of {self.name}",
+            ) from None
+        self.check_metadata(document)
+        return document
+
+    def check_metadata(self, document: Mapping[str, t.Any]) -> None:
+        """Refuse a discovery document of another issuer (Discovery, section 4.3)."""
+        if document.get("issuer") != self.issuer:
+            logger.warning(
+                "%s: %s names issuer %r, not %r",
+                self.name,
+                self.configuration_url,
+                document.get("issuer"),
+                self.issuer,
+            )
+            raise UpstreamError(
+                "server_error", f"{self.name} metadata names another issuer"
+            )
+
+    def endpoint(self, name: str) -> str | None:
+        """The configured URL of ``name``, else the discovered one."""
+        configured = self._endpoints.get(name)
+        if configured:
+            return configured
+        value = self.metadata().get(name)
+        return value if isinstance(value, str) and value else None
+
+    def accepted_issuers(self, claims: Mapping[str, t.Any]) -> tuple[str, ...]:
+        """The ``iss`` values accepted in ID tokens with these claims."""
+        return (self.issuer,)
+
+    def check_identity(self, identity: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Refuse users this provider must not let in (a hook: the default lets
+        everyone in); raise :class:`UpstreamError` ``access_denied``."""
+        return identity
+
+    def nonce(self, code_verifier: str) -> str:
+        """The nonce of the login leg whose PKCE verifier is ``code_verifier``."""
+        digest = hashlib.sha256(
+            b"flask_mcp oidc nonce:" + code_verifier.encode()
+        ).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def authorize_params(self, code_verifier: str) -> dict[str, str]:
+        return {"nonce": self.nonce(code_verifier)} if self.use_nonce else {}
+
+    def verify_id_token(
+        self, id_token: str, nonce: str | None = None
+    ) -> dict[str, t.Any]:
+        """The claims of ``id_token`` if signature and claims are valid.
+
+        :raises UpstreamError: ``invalid_token`` or ``temporarily_unavailable``.
+        """
+        jwks_uri = self.endpoint("jwks_uri")
+        if not jwks_uri:
+            raise UpstreamError("server_error", f"{self.name} publishes no jwks_uri")
+        return self.id_tokens.verify(
+            id_token,
+            jwks_uri=jwks_uri,
+            issuers=self.accepted_issuers,
+            audience=self.client_id,
+            nonce=nonce,
+        )
+
+    def exchange_code(self, *, code: str, code_verifier: str) -> UpstreamTokens:
+        """Redeem ``code``, then verify the ID token, ``nonce`` included.
+
+        :raises UpstreamError: as :meth:`OAuthProvider.exchange_code`, or
+            ``invalid_token`` when the ID token does not verify.
+        """
+        tokens = super().exchange_code(code=code, code_verifier=code_verifier)
+        if tokens.id_token:
+            nonce = self.nonce(code_verifier) if self.use_nonce else None
+            self.verify_id_token(tokens.id_token, nonce)
+        elif "openid" in self.scopes:
+            logger.info("%s: no ID token in the token response", self.name)
+        return tokens
+
+    def identity(self, tokens: UpstreamTokens) -> dict[str, t.Any]:
+        """The verified ID token's claims, merged with userinfo when
+        ``fetch_userinfo`` is set or there is no ID token.
+
+        :raises UpstreamError: ``invalid_token`` when the ID token does not
+            verify or userinfo describes another subject; ``access_denied``
+            from :meth:`check_identity`.
+        """
+        claims = self.verify_id_token(tokens.id_token) if tokens.id_token else None
+        userinfo: dict[str, t.Any] = {}
+        if claims is None or self.fetch_userinfo:
+            url = self.endpoint("userinfo_endpoint")
+            if url:
+                userinfo = with_subject(
+                    self.get_json(url, tokens, "userinfo endpoint"), "sub"
+                )
+            elif claims is None:
+                raise UpstreamError(
+                    "server_error", f"{self.name} has no userinfo endpoint"
+                )
+        if claims is not None and userinfo and userinfo["sub"] != claims["sub"]:
+            # OpenID Connect Core 1.0, section 5.3.4.
+            raise UpstreamError("invalid_token", "userinfo describes another subject")
+        return self.check_identity(with_subject({**userinfo, **(claims or {})}, "sub"))
