@@ -112,9 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    os.environ.setdefault(
-        "BENCH_INSTANCE_PATH", tempfile.mkdtemp(prefix="flask_mcp_profile_")
-    )
+    with tempfile.TemporaryDirectory(prefix="flask_mcp_profile_") as tmp:
+        os.environ.setdefault("BENCH_INSTANCE_PATH", tmp)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     prepared = {name: prepare(name) for name in FACTORIES}
     times: dict[str, list[float]] = {name: [] for name in FACTORIES}
     for app, environ in prepared.values():
