@@ -1,0 +1,162 @@
+"""Fixtures of the OAuth proxy end-to-end tests: a real upstream, the example app.
+
+* ``proxy_port``: the port the example app will listen on, chosen first
+  because the upstream must know the proxy's callback URL before either starts.
+* ``catcher``: a loopback HTTP server standing in for a client's redirect URI,
+  where browser runs end.
+* ``upstream``: ``upstream.mjs`` (npm oidc-provider 9 on Node 22) with one
+  confidential client whose redirect URI is ``{proxy}/oauth/callback``
+  (and ``catcher``'s, for the harness tests);
+  ``.hits()`` lists the requests it answered.
+* ``proxy``: ``example_app:create_app()`` on gunicorn (2 sync workers) with
+  Redis as its store and ``EXAMPLE_OIDC_*`` pointing at ``upstream``, so the
+  OAuth proxy runs in front of that issuer; ``.restart()`` restarts gunicorn.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from support import GunicornServer
+from support import NodeProcess
+from support import free_port
+from support.processes import HOST
+
+from .browser import RedirectCatcher
+
+UPSTREAM_SCRIPT = Path(__file__).resolve().parent / "upstream.mjs"
+UPSTREAM_CLIENT_ID = "flask-mcp-proxy"
+
+
+@dataclass
+class Upstream:
+    """The running upstream OIDC provider and its one client."""
+
+    process: NodeProcess
+    issuer: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+
+    def hits(self, path: str | None = None) -> list[dict[str, t.Any]]:
+        """The requests it answered (``HIT`` lines), optionally only at ``path``."""
+        found = []
+        for line in self.process.log().splitlines():
+            if line.startswith("HIT "):
+                hit = json.loads(line[4:])
+                if path is None or hit["path"] == path:
+                    found.append(hit)
+        return found
+
+    def events(self) -> list[str]:
+        """Error events it logged (``EVENT`` lines)."""
+        return [
+            line[6:]
+            for line in self.process.log().splitlines()
+            if line.startswith("EVENT ")
+        ]
+
+    def metadata(self) -> dict[str, t.Any]:
+        reply = requests.get(
+            self.issuer + "/.well-known/openid-configuration", timeout=10
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+
+@dataclass
+class Proxy:
+    """The example app under gunicorn with the OAuth proxy in front of ``upstream``."""
+
+    server: GunicornServer
+    upstream: Upstream
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def mcp_url(self) -> str:
+        return self.server.url + "/mcp"
+
+    def restart(self) -> None:
+        self.server.restart()
+
+
+@pytest.fixture(scope="session")
+def proxy_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def catcher() -> t.Iterator[RedirectCatcher]:
+    """A listening stand-in for an OAuth client's redirect URI (browser tests)."""
+    with RedirectCatcher() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def upstream(proxy_port: int, catcher: RedirectCatcher) -> t.Iterator[Upstream]:
+    port = free_port()
+    secret = "upstream-" + secrets.token_urlsafe(24)
+    redirect_uri = f"http://{HOST}:{proxy_port}/oauth/callback"
+    process = NodeProcess(
+        UPSTREAM_SCRIPT,
+        "--port",
+        str(port),
+        "--client-id",
+        UPSTREAM_CLIENT_ID,
+        "--client-secret",
+        secret,
+        "--redirect-uri",
+        redirect_uri,
+        # Only for the tests of the harness itself, against the upstream alone.
+        "--redirect-uri",
+        catcher.redirect_uri,
+        ready=r"^READY (\{.*\})$",
+        port=port,
+    )
+    with process:
+        assert process.match is not None
+        ready = json.loads(process.match.group(1))
+        yield Upstream(
+            process, ready["issuer"], UPSTREAM_CLIENT_ID, secret, redirect_uri
+        )
+        log = process.log()
+    assert "EVENT server_error" not in log, log
+    assert "EVENT interaction.error" not in log, log
+
+
+@pytest.fixture(scope="session")
+def proxy(
+    redis_server: t.Any,
+    upstream: Upstream,
+    proxy_port: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> t.Iterator[Proxy]:
+    instance = tmp_path_factory.mktemp("oauth-e2e-instance")
+    base_url = f"http://{HOST}:{proxy_port}"
+    env: dict[str, str | None] = {
+        "MCP_STORE_URL": redis_server.url,
+        "EXAMPLE_OIDC_ISSUER": upstream.issuer,
+        "EXAMPLE_OIDC_CLIENT_ID": upstream.client_id,
+        "EXAMPLE_OIDC_CLIENT_SECRET": upstream.client_secret,
+        "EXAMPLE_BASE_URL": base_url,
+        "EXAMPLE_INSTANCE_PATH": str(instance),
+        # The other auth modes of the example must not take over.
+        "EXAMPLE_API_KEYS": None,
+        "EXAMPLE_JWT_ISSUER": None,
+        "EXAMPLE_JWT_AUDIENCE": None,
+    }
+    with GunicornServer(env=env, workers=2, port=proxy_port) as server:
+        assert server.url == base_url
+        yield Proxy(server, upstream)
+        log = server.log()
+    assert "Traceback" not in log, log
