@@ -1,0 +1,1 @@
+"""Upstream identity providers against recorded responses and a real issuer."""

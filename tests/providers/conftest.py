@@ -1,0 +1,77 @@
+"""Fixtures of the provider tests: the loopback upstream, signing keys, a
+fresh discovery cache, a real issuer, and a check that no secret is logged."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from flask_mcp.auth.discovery import DiscoveryDocumentCache
+from flask_mcp.store import Store
+from flask_mcp.store.backends import MemoryStoreBackend
+
+from .upstream import SECRETS
+from .upstream import Keys
+from .upstream import Upstream
+
+MOCK_ISSUER_SCRIPT = Path(__file__).resolve().parents[1] / "auth" / "mock_issuer.mjs"
+
+
+@pytest.fixture
+def upstream() -> t.Iterator[Upstream]:
+    """The loopback stand-in for the providers (one per test)."""
+    server = Upstream()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    """Test RSA keys by kid, shared by the session (generating them is slow)."""
+    return Keys()
+
+
+@pytest.fixture
+def discovery() -> DiscoveryDocumentCache:
+    """A discovery cache over a fresh process-local store."""
+    return DiscoveryDocumentCache(store=Store(MemoryStoreBackend(), "p:"), timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> t.Iterator[None]:
+    """Capture every log record (DEBUG and up, urllib3 included) and fail the
+    test if one carries a token, code, verifier or client secret."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    for record in caplog.records:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "".join(traceback.format_exception(*record.exc_info))
+        leaked = [secret for secret in SECRETS if secret in text]
+        assert not leaked, f"secret logged by {record.name}: {record.getMessage()!r}"
+
+
+class MockIssuer:
+    """oauth2-mock-server run by tests/auth/mock_issuer.mjs."""
+
+    def __init__(self, process: t.Any) -> None:
+        self.process = process
+        self.issuer: str = json.loads(process.match.group(1))["issuer"]
+
+
+@pytest.fixture(scope="session")
+def mock_issuer() -> t.Iterator[MockIssuer]:
+    """A real OpenID Connect issuer on loopback (Node 22 from tools/)."""
+    from support import NodeProcess
+
+    process = NodeProcess(MOCK_ISSUER_SCRIPT, "--port", "0", ready=r"^READY (\{.*\})$")
+    process.start()
+    try:
+        yield MockIssuer(process)
+    finally:
+        process.close()
