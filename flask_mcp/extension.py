@@ -13,10 +13,10 @@ from flask import current_app
 from flask import g
 from flask import request
 
-from .auth import AuthError
-from .auth import Forbidden
-from .auth import OAuthSettings
-from .auth import Unauthorized
+from .auth.errors import AuthError
+from .auth.errors import Forbidden
+from .auth.errors import Unauthorized
+from .auth.metadata import OAuthSettings
 from .components.arguments import HintArguments
 from .components.arguments import JsonSchemaArguments
 from .components.arguments import MarshmallowArguments
@@ -162,7 +162,8 @@ class FlaskMCP:
         name = self.blueprint_name
 
         def endpoint() -> t.Any:
-            return current_app.extensions["mcp"][name].endpoint.dispatch(request)
+            state = current_app.extensions["mcp"][name]
+            return state.endpoint.dispatch(request._get_current_object())
 
         bp.add_url_rule(
             path,

@@ -39,6 +39,7 @@ from .hint_schema import with_description
 from .marshmallow_schema import SchemaLike
 from .marshmallow_schema import input_json_schema
 from .marshmallow_schema import output_json_schema
+from .quick_check import quick_check
 
 _EMPTY = inspect.Parameter.empty
 _NAMED_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -109,11 +110,13 @@ class HintArguments:
         #: The published ``inputSchema``; unknown arguments are refused.
         self.json_schema = _object_schema(properties, required, translator.defs)
         self._validator = Draft202012Validator(self.json_schema)
+        self._quick = quick_check(self.json_schema)
 
     def load(self, arguments: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         """Check ``arguments`` against :attr:`json_schema`, then convert them."""
         arguments = {} if arguments is None else arguments
-        _validate(self._validator, arguments)
+        if self._quick is None or not self._quick(arguments):
+            _validate(self._validator, arguments)
         kwargs = dict(arguments)
         for name, convert in self._converters.items():
             if name in kwargs:
@@ -171,10 +174,12 @@ class JsonSchemaArguments:
         #: A copy: later edits of the caller's dict must not desync validation.
         self.json_schema = copy.deepcopy(schema)
         self._validator = cls(self.json_schema)
+        self._quick = quick_check(self.json_schema)
 
     def load(self, arguments: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         arguments = {} if arguments is None else arguments
-        _validate(self._validator, arguments)
+        if self._quick is None or not self._quick(arguments):
+            _validate(self._validator, arguments)
         return dict(arguments)
 
 

@@ -34,10 +34,43 @@ class FileStoreBackend(FileSystemCache):
     ``rename`` is atomic, so exactly one process wins a race for a key.
     """
 
+    #: Entries whose bytes this process keeps, to skip re-reading unchanged files.
+    recent_size = 512
+
     def __init__(self, cache_dir: str, default_timeout: int = 300) -> None:
         super().__init__(cache_dir, threshold=0, default_timeout=default_timeout)
         self._lock_dir = os.path.join(cache_dir, _LOCK_DIR)
         os.makedirs(self._lock_dir, exist_ok=True)
+        self._recent: dict[str, tuple[tuple[int, int, int], int, bytes]] = {}
+
+    def get(self, key: str) -> t.Any:
+        """Read an entry; an unchanged file is not read again.
+
+        Every write replaces the file (new inode), so ``stat`` tells whether
+        the bytes this process saw last are still current. Sessions are read
+        on every request: this saves the open, read and close of each.
+        """
+        filename = self._get_filename(key)
+        try:
+            stat = os.stat(filename)
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        seen = self._recent.get(filename)
+        if seen is None or seen[0] != stamp:
+            try:
+                with open(filename, "rb") as f:
+                    expires = struct.unpack("I", f.read(4))[0]
+                    data = f.read()
+            except (OSError, struct.error):
+                return None
+            if len(self._recent) >= self.recent_size:
+                self._recent.clear()
+            seen = self._recent[filename] = (stamp, expires, data)
+        expires, data = seen[1], seen[2]
+        if expires != 0 and expires < time.time():
+            return None
+        return self.serializer.loads(data)
 
     def _is_mgmt(self, name: str) -> bool:
         return name == _LOCK_DIR or super()._is_mgmt(name)

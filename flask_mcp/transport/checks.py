@@ -6,10 +6,12 @@ Host/Origin validation is the spec's DNS-rebinding defence (Streamable HTTP,
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
@@ -59,8 +61,14 @@ def origin_allowed(
     return host_allowed(parts.netloc, allowed_hosts)
 
 
-def accepts(accept: MIMEAccept, *types: str) -> bool:
-    """Whether every one of ``types`` is acceptable (wildcards count)."""
+@functools.lru_cache(maxsize=256)
+def accepts(header: str, *types: str) -> bool:
+    """Whether an ``Accept`` header allows every one of ``types`` (wildcards count).
+
+    Cached by the raw header: a client sends the same one on every request,
+    and parsing it is a visible share of a small tool call.
+    """
+    accept = parse_accept_header(header, MIMEAccept)
     return all(accept.find(mime) != -1 for mime in types)
 
 

@@ -15,8 +15,8 @@ from flask import Request
 from flask import Response
 from flask import g
 
-from ..auth import AuthError
-from ..auth import Forbidden
+from ..auth.errors import AuthError
+from ..auth.errors import Forbidden
 from ..components.handlers import Handler
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import INVALID_REQUEST
@@ -174,7 +174,7 @@ class Endpoint:
     # -- POST --------------------------------------------------------------
 
     def post(self, request: Request) -> Response:
-        if not accepts(request.accept_mimetypes, JSON, SSE):
+        if not accepts(request.headers.get("Accept", ""), JSON, SSE):
             raise HTTPError(
                 406,
                 INVALID_REQUEST,
@@ -401,7 +401,7 @@ class Endpoint:
 
     def get(self, request: Request) -> Response:
         self._require_sessions()
-        if not accepts(request.accept_mimetypes, SSE):
+        if not accepts(request.headers.get("Accept", ""), SSE):
             raise HTTPError(
                 406,
                 INVALID_REQUEST,

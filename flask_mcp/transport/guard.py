@@ -15,11 +15,11 @@ import typing as t
 from flask import Request
 from werkzeug.exceptions import HTTPException
 
-from ..auth import AuthError
-from ..auth import Forbidden
-from ..auth import OAuthSettings
-from ..auth import Unauthorized
-from ..auth import protected_resource_metadata_url
+from ..auth.errors import AuthError
+from ..auth.errors import Forbidden
+from ..auth.errors import Unauthorized
+from ..auth.metadata import OAuthSettings
+from ..auth.metadata import protected_resource_metadata_url
 
 log = logging.getLogger("flask_mcp")
 

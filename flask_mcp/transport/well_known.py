@@ -13,7 +13,7 @@ from flask import Blueprint
 from flask import Response
 from flask import request
 
-from ..auth import OAuthSettings
+from ..auth.metadata import OAuthSettings
 from .endpoint import json_response
 
 #: Seconds clients and proxies may cache a discovery document.

@@ -47,6 +47,9 @@ def test_modules_are_small(path):
 
 
 def test_all_is_complete():
-    public = {name for name in vars(flask_mcp.auth) if not name.startswith("_")}
-    modules = {"annotations"} | {p.stem for p in AUTH.glob("*.py")}
-    assert set(flask_mcp.auth.__all__) == public - modules
+    # Exports are imported lazily; each one named in __all__ must resolve.
+    assert set(flask_mcp.auth.__all__) == set(flask_mcp.auth._EXPORTS)
+    for name in flask_mcp.auth.__all__:
+        assert getattr(flask_mcp.auth, name) is not None
+    with pytest.raises(AttributeError):
+        flask_mcp.auth.not_a_name  # noqa: B018
