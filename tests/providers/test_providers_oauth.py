@@ -152,7 +152,7 @@ def test_missing_expires_in_and_scope(upstream):
 
 @pytest.mark.parametrize("expires_in", ['"3600"', "3600.5", '"soon"', "-5", "null"])
 def test_expires_in_is_read_leniently(upstream, expires_in):
-    body = '{"access_token": "at-1", "expires_in": %s}' % expires_in
+    body = '{"access_token": "at-1", "expires_in": ' + expires_in + "}"
     upstream.reply("POST", TOKEN, body)
     tokens = make(upstream).exchange_code(code=CODE, code_verifier=VERIFIER)
     if expires_in in ('"soon"', "-5", "null"):

@@ -229,7 +229,12 @@ class Keys:
         return token
 
 
-def claims(name: str, **changes: t.Any) -> dict[str, t.Any]:
+def load(name: str) -> t.Any:
+    """The recorded JSON document ``name``."""
+    return json.loads((RECORDED / name).read_text())
+
+
+def claims(name: str, /, **changes: t.Any) -> dict[str, t.Any]:
     """The recorded claims ``name`` issued now; a change to ``None`` removes
     that claim."""
     document: dict[str, t.Any] = json.loads((RECORDED / name).read_text())
