@@ -1,0 +1,19 @@
+"""The OAuth proxy: an authorization server for MCP clients that delegates
+the login to an upstream provider.
+
+Built on authlib's server components: the authorization code grant with PKCE
+(:rfc:`6749`, :rfc:`7636`), refresh token rotation, dynamic client
+registration (:rfc:`7591`), revocation (:rfc:`7009`), JWT access tokens
+(:rfc:`9068`), server metadata (:rfc:`8414`), resource indicators
+(:rfc:`8707`) and the ``iss`` response parameter (:rfc:`9207`). Every record
+lives in the shared store, so any worker of any host serves any step.
+"""
+
+from __future__ import annotations
+
+from .extension import OAuthProxy
+from .keys import SigningKeys
+from .redirects import RedirectPattern
+from .sealing import Sealer
+
+__all__ = ["OAuthProxy", "RedirectPattern", "Sealer", "SigningKeys"]

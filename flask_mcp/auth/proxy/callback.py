@@ -1,0 +1,111 @@
+"""``GET /oauth/callback``: where the upstream provider sends the browser back.
+
+The upstream ``state`` is single-use and lives 10 minutes (it is ``take``\\ n
+from the store, so a replay finds nothing) and must come back to the browser
+that started the login. The upstream code is redeemed server-side; the MCP
+client then gets *our* code, bound to its own PKCE challenge. Upstream errors
+are forwarded to the client's redirect URI with its ``state`` and our ``iss``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+import typing as t
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from flask import Response
+from flask import request
+
+from ..providers.base import UpstreamError
+from .consent import error_page
+from .models import GrantUser
+from .sealing import SealError
+from .upstream import tokens_to_dict
+
+if t.TYPE_CHECKING:
+    from .state import ProxyState
+
+__all__ = ["callback"]
+
+log = logging.getLogger(__name__)
+
+#: Upstream authorization errors passed on as they are; others become
+#: ``server_error`` (they describe our client at the provider, not the MCP
+#: client's request).
+FORWARDED_ERRORS = frozenset({"access_denied", "temporarily_unavailable"})
+#: Characters allowed in ``error_description`` (RFC 6749 section 4.1.2.1).
+_UNSAFE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+
+
+def callback(state: ProxyState) -> Response:
+    """Finish the upstream leg and answer the MCP client's authorization request."""
+    upstream_state = request.args.get("state")
+    if not upstream_state:
+        return error_page(400, "invalid_request", "The login response has no state.")
+    try:
+        leg = state.storage.take_leg(upstream_state)
+    except SealError:
+        leg = None
+    if leg is None:
+        return error_page(
+            400,
+            "invalid_request",
+            "This login is unknown, has expired or was already completed.",
+        )
+    pending = leg["pending"]
+    if state.cookie.read(request.cookies) != pending["browser"]:
+        return error_page(
+            400, "access_denied", "This login was started in another browser."
+        )
+    server = state.server
+    oauth_request = server.stored_request(pending["params"])
+    try:
+        grant = server.get_authorization_grant(oauth_request)
+    except OAuth2Error as error:  # pragma: no cover - validated at /authorize
+        return error_page(400, str(error.error), str(error.description))
+
+    def fail(error: str, description: str) -> Response:
+        return server.authorization_error(
+            OAuth2Error(
+                _safe(description),
+                redirect_uri=pending["redirect_uri"],
+                state=pending["params"].get("state"),
+                error=error,
+            )
+        )
+
+    if "error" in request.args:
+        upstream_error = request.args.get("error", "")
+        text = request.args.get("error_description") or upstream_error
+        if upstream_error in FORWARDED_ERRORS:
+            return fail(upstream_error, f"upstream: {text}")
+        return fail("server_error", f"upstream error {upstream_error}: {text}")
+    code = request.args.get("code")
+    if not code:
+        return fail("server_error", "the upstream provider sent no code")
+    try:
+        tokens, identity = state.upstream.login(code, leg["verifier"])
+    except UpstreamError as error:
+        log.warning("upstream login refused: %s %s", error.error, error.description)
+        if error.error == "temporarily_unavailable":
+            return fail(error.error, "the upstream provider is unavailable")
+        return fail("server_error", f"the upstream provider refused: {error.error}")
+    except Exception:
+        log.exception("upstream login failed")
+        return fail("temporarily_unavailable", "the upstream provider is unavailable")
+    user = GrantUser(
+        subject=identity["sub"],
+        grant_id=secrets.token_urlsafe(24),
+        auth_time=int(time.time()),
+        upstream={"tokens": tokens_to_dict(tokens), "identity": identity},
+    )
+    return t.cast(
+        Response, server.create_authorization_response(oauth_request, user, grant)
+    )
+
+
+def _safe(text: str) -> str:
+    return _UNSAFE.sub("?", text)[:300]

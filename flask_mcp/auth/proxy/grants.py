@@ -1,0 +1,194 @@
+"""The grants of the proxy: authlib's, filled with store-backed hooks.
+
+* :class:`AuthorizationCodeGrant` (:rfc:`6749#section-4.1`) whose codes are
+  single-use across workers; a replayed code ends its grant.
+* :class:`RefreshTokenGrant` (:rfc:`6749#section-6`) with rotation: every
+  refresh token works once, and presenting a used one ends the whole token
+  family (:rfc:`9700#section-4.14.2`).
+* :class:`S256CodeChallenge`: PKCE (:rfc:`7636`) required, ``S256`` only, as
+  MCP asks.
+* :class:`ResourceIndicator`: the ``resource`` parameter (:rfc:`8707`) may
+  only name this server's MCP endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import typing as t
+
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+
+from .models import AuthorizationCode
+from .models import GrantUser
+from .models import IssuedToken
+
+if t.TYPE_CHECKING:
+    from .server import ProxyAuthorizationServer
+
+__all__ = [
+    "AuthorizationCodeGrant",
+    "InvalidTargetError",
+    "RefreshTokenGrant",
+    "ResourceIndicator",
+    "S256CodeChallenge",
+]
+
+log = logging.getLogger(__name__)
+
+#: Every client authentication method the token endpoint accepts.
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+class InvalidTargetError(OAuth2Error):
+    """The requested resource is not one this server issues tokens for
+    (:rfc:`8707#section-2`)."""
+
+    error = "invalid_target"
+    description = "The requested resource is not this server's MCP endpoint."
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE that is required at the authorization endpoint, ``S256`` only.
+
+    authlib's :class:`CodeChallenge` lets a request without a challenge pass
+    the authorization endpoint; MCP requires one (``invalid_request``).
+    """
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: t.Any, redirect_uri: t.Any) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: missing 'code_challenge'")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be 'S256'")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class ResourceIndicator:
+    """Grant extension checking ``resource`` (:rfc:`8707#section-2`).
+
+    NOTE: a request without ``resource`` is accepted and gets tokens for the
+    MCP endpoint, the only resource here (MCP clients MUST send it, but
+    :rfc:`8707` makes it optional).
+    """
+
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
+
+    def __call__(self, grant: grants.BaseGrant) -> None:
+        grant.register_hook(
+            "after_validate_authorization_request_payload", self.validate
+        )
+        grant.register_hook("after_validate_token_request", self.validate)
+
+    def validate(self, grant: grants.BaseGrant, result: t.Any = None) -> None:
+        for value in grant.request.payload.datalist.get("resource", []):
+            if value.rstrip("/") != self.resource.rstrip("/"):
+                raise InvalidTargetError()
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    """Codes in the store, consumed with ``take``; a replay ends the grant."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    server: ProxyAuthorizationServer
+
+    def generate_authorization_code(self) -> str:
+        return secrets.token_urlsafe(32)
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        user: GrantUser = request.user
+        client = request.client
+        self.server.storage.create_grant(
+            user.grant_id,
+            {"client_id": client.client_id, "subject": user.subject},
+            user.upstream or {},
+        )
+        data = request.payload.data
+        record = AuthorizationCode(
+            client_id=client.client_id,
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope or "",
+            code_challenge=data["code_challenge"],
+            code_challenge_method=data["code_challenge_method"],
+            grant_id=user.grant_id,
+            subject=user.subject,
+            auth_time=user.auth_time,
+        )
+        self.server.storage.save_code(code, record)
+
+    def query_authorization_code(
+        self, code: str, client: t.Any
+    ) -> AuthorizationCode | None:
+        record, replayed = self.server.storage.redeem_code(code)
+        if replayed:
+            log.warning("authorization code replayed: ending grant %s", replayed)
+            self.server.end_grant(replayed)
+            return None
+        if record is None:
+            return None
+        if record.client_id != client.client_id:
+            # Another client holds this client's code: it leaked. The code is
+            # spent either way; end the grant it would have opened.
+            log.warning("code of client %s presented by another", record.client_id)
+            self.server.end_grant(record.grant_id)
+            return None
+        return record
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Nothing to do: :meth:`query_authorization_code` consumed it."""
+
+    def authenticate_user(
+        self, authorization_code: AuthorizationCode
+    ) -> GrantUser | None:
+        if self.server.storage.grant(authorization_code.grant_id) is None:
+            return None
+        return GrantUser(
+            subject=authorization_code.subject,
+            grant_id=authorization_code.grant_id,
+            auth_time=authorization_code.auth_time,
+        )
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """Rotating refresh tokens with reuse detection."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+    server: ProxyAuthorizationServer
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        # authlib runs no hooks here; extensions (ResourceIndicator) expect them.
+        self.execute_hook("after_validate_token_request", None)
+
+    def authenticate_refresh_token(self, refresh_token: str) -> IssuedToken | None:
+        record, replayed = self.server.storage.rotate_refresh(refresh_token)
+        if replayed:
+            log.warning("refresh token reused: ending grant %s", replayed)
+            self.server.end_grant(replayed)
+            return None
+        if record is None:
+            return None
+        if record.client_id != self.request.client.client_id:
+            log.warning(
+                "refresh token of client %s presented by another", record.client_id
+            )
+            self.server.end_grant(record.grant_id)
+            return None
+        if self.server.storage.grant(record.grant_id) is None:
+            return None
+        return record
+
+    def authenticate_user(self, refresh_token: IssuedToken) -> GrantUser:
+        return GrantUser(subject=refresh_token.subject, grant_id=refresh_token.grant_id)
+
+    def revoke_old_credential(self, refresh_token: IssuedToken) -> None:
+        """Nothing to do: :meth:`authenticate_refresh_token` consumed it."""

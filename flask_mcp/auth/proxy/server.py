@@ -1,0 +1,180 @@
+"""The proxy's authorization server: authlib's Flask ``AuthorizationServer``
+with the store as its database.
+
+Grants, endpoints and extensions are composed the authlib way
+(``register_grant``, ``register_endpoint``, ``register_extension``): the code
+grant with PKCE ``S256`` and resource indicators, the refresh grant, dynamic
+client registration (:rfc:`7591`), revocation (:rfc:`7009`) and the ``iss``
+authorization response parameter (:rfc:`9207`).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable
+from collections.abc import Sequence
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskJsonPayload
+from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc6749.util import scope_to_list
+from authlib.oauth2.rfc9207 import IssuerParameter
+from flask import Response
+from flask import request as flask_request
+
+from .grants import AuthorizationCodeGrant
+from .grants import RefreshTokenGrant
+from .grants import ResourceIndicator
+from .grants import S256CodeChallenge
+from .keys import SigningKeys
+from .models import Client
+from .models import IssuedToken
+from .storage import ProxyStorage
+from .tokens import AccessTokenGenerator
+
+__all__ = ["ProxyAuthorizationServer", "StoredAuthorizationRequest"]
+
+
+class _IssuerParameter(IssuerParameter):
+    """:rfc:`9207`: ``iss`` on every authorization response, errors included."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self.issuer
+
+
+class _Request(FlaskOAuth2Request):
+    # NOTE: authlib refuses a request whose URL is not https. Behind a
+    # TLS-terminating proxy Flask sees http, so the URL is rebuilt on the
+    # configured issuer, which is what clients actually reach.
+    def __init__(self, issuer: str) -> None:
+        OAuth2Request.__init__(
+            self,
+            flask_request.method,
+            issuer + flask_request.full_path.rstrip("?"),
+            headers=flask_request.headers,
+        )
+        self._request = flask_request
+        self.payload = FlaskOAuth2Payload(flask_request)
+
+
+class _JsonPayload(FlaskJsonPayload):
+    @property
+    def data(self) -> dict[str, t.Any] | None:
+        data = self._request.get_json(silent=True)
+        return data if isinstance(data, dict) else None
+
+
+class StoredAuthorizationRequest(OAuth2Request):
+    """An authorization request replayed from the parameters saved when the
+    browser first came, to finish it after consent and the upstream login."""
+
+    def __init__(self, uri: str, params: dict[str, str]) -> None:
+        super().__init__("GET", uri)
+        self.payload = BasicOAuth2Payload(params)
+        self.params = params
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self.params
+
+    @property
+    def form(self) -> dict[str, str]:
+        return {}
+
+
+class ProxyAuthorizationServer(AuthorizationServer):
+    """One per app and proxy; lives in the proxy's per-app state.
+
+    :param end_grant: ends a grant (token family) and revokes its upstream
+        tokens; called on code replay, refresh token reuse and revocation.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        resource: str,
+        scopes: Sequence[str],
+        storage: ProxyStorage,
+        keys: SigningKeys,
+        access_token_ttl: int,
+        end_grant: Callable[[str], None],
+    ) -> None:
+        super().__init__()
+        self.issuer = issuer
+        self.resource = resource
+        self.scopes_supported = list(scopes)
+        self.storage = storage
+        self.end_grant = end_grant
+        self.register_token_generator(
+            "default", AccessTokenGenerator(issuer, resource, keys, access_token_ttl)
+        )
+        indicator = ResourceIndicator(resource)
+        self.register_grant(
+            AuthorizationCodeGrant, [S256CodeChallenge(required=True), indicator]
+        )
+        self.register_grant(RefreshTokenGrant, [indicator])
+        self.issuer_parameter = _IssuerParameter(issuer)
+        self.register_extension(self.issuer_parameter)
+
+    def query_client(self, client_id: str) -> Client | None:
+        data = self.storage.client(client_id)
+        if data is None:
+            return None
+        return Client.from_dict(data, tuple(self.scopes_supported))
+
+    def save_token(self, token: dict[str, t.Any], request: OAuth2Request) -> None:
+        user = request.user
+        refresh = token.get("refresh_token")
+        if refresh:
+            # A rotated refresh token keeps the scope of the original grant
+            # even when this refresh asked for less (RFC 6749 section 6).
+            previous = request.refresh_token
+            scope = previous.scope if previous else token.get("scope", "")
+            self.storage.save_refresh(
+                refresh,
+                IssuedToken(
+                    request.client.client_id, user.grant_id, user.subject, scope
+                ),
+            )
+        self.storage.update_grant(user.grant_id, extend=True)
+
+    def validate_requested_scope(self, scope: str | None) -> None:
+        # authlib lets any scope through when scopes_supported is empty; here
+        # an empty list means that no scope may be asked for.
+        if scope and not set(scope_to_list(scope)) <= set(self.scopes_supported):
+            raise InvalidScopeError()
+
+    def create_oauth2_request(self, request: t.Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return _Request(self.issuer)
+
+    def create_json_request(self, request: t.Any) -> FlaskJsonRequest:
+        json_request = FlaskJsonRequest(flask_request)
+        json_request.payload = _JsonPayload(flask_request)
+        return json_request
+
+    def stored_request(self, params: dict[str, str]) -> StoredAuthorizationRequest:
+        return StoredAuthorizationRequest(self.issuer + "/oauth/authorize", params)
+
+    def authorization_error(
+        self, request: OAuth2Request, error: OAuth2Error
+    ) -> Response:
+        """An error answer of the authorization endpoint that redirects to
+        the client (``error``, ``state`` and ``iss``).
+
+        Only for errors whose ``redirect_uri`` was validated.
+        """
+        response = t.cast(Response, self.handle_error_response(request, error))
+        self.issuer_parameter.add_issuer_parameter(self, response)
+        return response

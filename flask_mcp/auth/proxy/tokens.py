@@ -1,0 +1,125 @@
+"""This server's own access tokens: JWTs of :rfc:`9068`, issued and checked.
+
+Access tokens carry ``iss``, ``sub``, ``aud`` (the MCP endpoint, :rfc:`8707`),
+``exp``, ``iat``, ``jti``, ``client_id``, ``scope`` and ``sid``, the id of the
+grant (token family) they belong to, so that ending a grant ends its access
+tokens too. Refresh tokens are opaque random strings.
+"""
+
+from __future__ import annotations
+
+import secrets
+import typing as t
+
+from authlib.oauth2.rfc6750.errors import InvalidTokenError
+from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
+
+from .keys import SigningKeys
+
+__all__ = ["AccessTokenGenerator", "AccessTokenValidator"]
+
+#: ``typ`` values of :rfc:`9068#section-2.1`.
+TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+
+
+def _refresh_token(**kwargs: t.Any) -> str:
+    return secrets.token_urlsafe(48)
+
+
+class AccessTokenGenerator(JWTBearerTokenGenerator):
+    """authlib's :rfc:`9068` generator, signing with our newest key.
+
+    :param issuer: this server's issuer identifier.
+    :param audience: the MCP endpoint URL.
+    :param ttl: access token lifetime in seconds.
+    """
+
+    def __init__(self, issuer: str, audience: str, keys: SigningKeys, ttl: int) -> None:
+        super().__init__(
+            issuer,
+            alg=keys.current_alg,
+            refresh_token_generator=_refresh_token,
+            expires_generator=ttl,
+        )
+        self.audience = audience
+        self.keys = keys
+
+    def get_jwks(self) -> KeySet:
+        return self.keys.signing_set()
+
+    def get_audiences(self, client: t.Any, user: t.Any, scope: t.Any) -> str:
+        return self.audience
+
+    def get_jti(
+        self, client: t.Any, grant_type: t.Any, user: t.Any, scope: t.Any
+    ) -> str:
+        return secrets.token_urlsafe(16)
+
+    def get_auth_time(self, user: t.Any) -> int | None:
+        return t.cast("int | None", getattr(user, "auth_time", None))
+
+    def get_extra_claims(
+        self, client: t.Any, grant_type: t.Any, user: t.Any, scope: t.Any
+    ) -> dict[str, t.Any]:
+        return {"sid": user.grant_id}
+
+
+class AccessTokenValidator(JWTBearerTokenValidator):
+    """authlib's :rfc:`9068#section-4` validator, stricter where MCP needs it:
+    ``typ`` must be ``at+jwt``, the ``kid`` one of our keys and the ``alg``
+    that key's; ``aud`` must be exactly the MCP endpoint.
+
+    :meth:`verify` returns the claims or raises ``InvalidTokenError``.
+    """
+
+    def __init__(self, issuer: str, resource: str, keys: SigningKeys) -> None:
+        super().__init__(issuer=issuer, resource_server=resource)
+        self.keys = keys
+
+    def get_jwks(self) -> KeySet:
+        return KeySet(list(self.keys.keys))
+
+    def authenticate_token(self, token_string: str) -> JWTAccessTokenClaims:
+        try:
+            header = extract_compact(token_string.encode("ascii")).headers()
+        except (JoseError, ValueError, UnicodeError):
+            raise InvalidTokenError("the access token is malformed") from None
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in TOKEN_TYPES:
+            raise InvalidTokenError("the access token is not an at+jwt")
+        key = self.keys.find(header.get("kid"))
+        if key is None or header.get("alg") != key.alg:
+            raise InvalidTokenError("the access token was not signed by this server")
+        try:
+            token = jwt.decode(token_string, key, algorithms=[t.cast(str, key.alg)])
+        except (JoseError, ValueError):
+            raise InvalidTokenError("invalid access token signature") from None
+        options: dict[str, t.Any] = {
+            "iss": {"essential": True, "value": self.issuer},
+            "aud": {"essential": True, "value": self.resource_server},
+            **{
+                name: {"essential": True}
+                for name in ("exp", "iat", "sub", "jti", "client_id", "sid")
+            },
+        }
+        return JWTAccessTokenClaims(token.claims, token.header, options)
+
+    def verify(self, token_string: str) -> dict[str, t.Any]:
+        """The claims of a valid token of ours for this resource.
+
+        :raises InvalidTokenError: for any other token.
+        """
+        claims = self.authenticate_token(token_string)
+        try:
+            self.validate_token(claims, None, None)
+        except InvalidTokenError:
+            raise InvalidTokenError(
+                "the access token is expired or not meant for this resource"
+            ) from None
+        return dict(claims)

@@ -1,0 +1,95 @@
+"""The app of the OAuth proxy tests, wired by hand as FlaskMCP will do it.
+
+``create_app()`` takes its settings as arguments, else from the environment
+(for gunicorn: ``tests.proxy.app:create_app()``):
+
+* ``PROXY_TEST_INSTANCE``: the instance folder (file store, generated keys);
+* ``PROXY_TEST_BASE_URL``: the app's public URL (the issuer);
+* ``PROXY_TEST_UPSTREAM``: the upstream issuer (tests/proxy/upstream_issuer.mjs).
+
+``GET /whoami`` is protected by the proxy and returns the session as JSON,
+upstream tokens included, so tests can check what tools would get.
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+from flask import Flask
+from flask import g
+from flask import jsonify
+
+from flask_mcp import FlaskMCP
+from flask_mcp.auth.providers import OAuthProvider
+from flask_mcp.auth.proxy import OAuthProxy
+
+SCOPES = ("mcp:read", "mcp:write")
+UPSTREAM_CLIENT_ID = "proxy-upstream-client"
+UPSTREAM_CLIENT_SECRET = "proxy-upstream-secret"
+
+
+def make_provider(base_url: str, upstream: str) -> OAuthProvider:
+    """The generic provider pointed at the mock upstream."""
+    return OAuthProvider(
+        base_url=base_url,
+        client_id=UPSTREAM_CLIENT_ID,
+        client_secret=UPSTREAM_CLIENT_SECRET,
+        scopes=["openid", "profile", "email"],
+        authorize_url=f"{upstream}/authorize",
+        token_url=f"{upstream}/token",
+        userinfo_url=f"{upstream}/userinfo",
+        revocation_url=f"{upstream}/revoke",
+        name="mock-upstream",
+    )
+
+
+def create_app(
+    instance_path: str | None = None,
+    base_url: str | None = None,
+    upstream: str | None = None,
+    **proxy_options: t.Any,
+) -> Flask:
+    instance_path = instance_path or os.environ["PROXY_TEST_INSTANCE"]
+    base_url = base_url or os.environ["PROXY_TEST_BASE_URL"]
+    upstream = upstream or os.environ["PROXY_TEST_UPSTREAM"]
+    app = Flask(__name__, instance_path=instance_path)
+    proxy_options.setdefault("scopes", SCOPES)
+    proxy = OAuthProxy(make_provider(base_url, upstream), **proxy_options)
+    mcp = FlaskMCP(
+        name="proxy-test",
+        authenticate=proxy.authenticate,
+        oauth=proxy.oauth_settings("/mcp"),
+    )
+
+    @mcp.tool()
+    def hello() -> str:
+        """Say hello."""
+        return "hello"
+
+    mcp.init_app(app)
+    proxy.init_app(
+        app, store=mcp.state(app).store, mcp_path="/mcp", name=mcp.blueprint_name
+    )
+
+    @app.get("/whoami")
+    @mcp.protected
+    def whoami() -> t.Any:
+        session = g.mcp_auth
+        return jsonify(
+            subject=session.subject,
+            email=session.email,
+            name=session.name,
+            client_id=session.client_id,
+            scopes=sorted(session.scopes),
+            upstream_access_token=session.access_token,
+            upstream_refresh_token=session.refresh_token,
+            upstream_expires_at=session.expires_at,
+        )
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    app.extensions["proxy_test"] = proxy
+    return app
