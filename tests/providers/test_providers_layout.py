@@ -1,0 +1,115 @@
+"""The providers package: its public names, its layer, module sizes, and
+that every provider implements the Provider protocol of base.py."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+import flask_mcp.auth.providers as providers
+from flask_mcp.auth.providers import GitHubProvider
+from flask_mcp.auth.providers import GoogleProvider
+from flask_mcp.auth.providers import MicrosoftProvider
+from flask_mcp.auth.providers import OAuthProvider
+from flask_mcp.auth.providers import OAuthSession
+from flask_mcp.auth.providers import OIDCProvider
+from flask_mcp.auth.providers import Provider
+
+PACKAGE = Path(providers.__file__).parent
+MODULES = sorted(PACKAGE.glob("*.py"))
+FORBIDDEN = (
+    "flask_mcp.transport",
+    "flask_mcp.protocol",
+    "flask_mcp.components",
+    "flask_mcp.extension",
+    "flask_mcp.auth.proxy",
+    "flask",
+)
+PROVIDERS = [
+    OAuthProvider,
+    OIDCProvider,
+    GoogleProvider,
+    GitHubProvider,
+    MicrosoftProvider,
+]
+
+COMMON = {
+    "base_url": "https://mcp.example.com",
+    "client_id": "c",
+    "client_secret": "s",
+}
+ARGUMENTS: dict[type, dict[str, str]] = {
+    OAuthProvider: COMMON | {"authorize_url": "https://a/", "token_url": "https://t/"},
+    OIDCProvider: COMMON | {"issuer": "https://issuer.example.com"},
+    GoogleProvider: COMMON,
+    GitHubProvider: COMMON,
+    MicrosoftProvider: COMMON,
+}
+
+
+def imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ["flask_mcp", "auth", "providers"][: 4 - node.level]
+                names.add(".".join(base + ([node.module] if node.module else [])))
+            else:
+                names.add(node.module or "")
+    return names
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_modules_are_small_and_stay_in_their_layer(path):
+    assert len(path.read_text().splitlines()) < 300
+    for name in imports(path):
+        assert not any(name == f or name.startswith(f + ".") for f in FORBIDDEN), name
+
+
+def test_all_is_complete():
+    assert sorted(providers.__all__) == sorted(
+        [
+            "OAuthProvider",
+            "OIDCProvider",
+            "GoogleProvider",
+            "GitHubProvider",
+            "MicrosoftProvider",
+            "OAuthSession",
+            "GoogleSession",
+            "GitHubSession",
+            "MicrosoftSession",
+            "UpstreamTokens",
+            "UpstreamError",
+            "Provider",
+        ]
+    )
+    for name in providers.__all__:
+        assert getattr(providers, name).__module__.startswith(
+            "flask_mcp.auth.providers"
+        )
+
+
+@pytest.mark.parametrize("cls", PROVIDERS, ids=lambda c: c.__name__)
+def test_providers_implement_the_protocol(cls):
+    for name, member in vars(Provider).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property):
+            assert isinstance(getattr(cls, name), property), name
+        elif callable(member):
+            expected = inspect.signature(member)
+            actual = inspect.signature(getattr(cls, name))
+            assert list(actual.parameters) == list(expected.parameters), name
+            for param in expected.parameters.values():
+                assert actual.parameters[param.name].kind == param.kind, (name, param)
+    instance = cls(**ARGUMENTS[cls])
+    for attribute in Provider.__annotations__:
+        assert hasattr(instance, attribute), attribute
+    assert instance.redirect_uri == "https://mcp.example.com/oauth/callback"
+    assert issubclass(cls.session_class, OAuthSession)
+    assert cls.name and cls.name != "oauth" or cls is OAuthProvider
