@@ -17,6 +17,7 @@ import logging
 import secrets
 import typing as t
 
+from authlib.oauth2.rfc6749 import InvalidGrantError
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
@@ -158,7 +159,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    """Rotating refresh tokens with reuse detection."""
+    """Rotating refresh tokens with reuse detection.
+
+    The request is validated against the token's record first (client,
+    scope, resource), so that a refused request does not spend the token;
+    the token is consumed (``take``) only when new tokens are issued, and of
+    racing requests exactly one does.
+    """
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
@@ -170,25 +177,34 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         self.execute_hook("after_validate_token_request", None)
 
     def authenticate_refresh_token(self, refresh_token: str) -> IssuedToken | None:
-        record, replayed = self.server.storage.rotate_refresh(refresh_token)
-        if replayed:
-            log.warning("refresh token reused: ending grant %s", replayed)
-            self.server.end_grant(replayed)
-            return None
+        storage = self.server.storage
+        record = storage.find_refresh(refresh_token)
         if record is None:
+            self._reused(storage.refresh_reused(refresh_token))
             return None
         if record.client_id != self.request.client.client_id:
-            log.warning(
-                "refresh token of client %s presented by another", record.client_id
-            )
+            log.warning("refresh token of %s presented by another", record.client_id)
             self.server.end_grant(record.grant_id)
             return None
-        if self.server.storage.grant(record.grant_id) is None:
+        if storage.grant(record.grant_id) is None:
             return None
         return record
+
+    def create_token_response(self) -> tuple[int, t.Any, t.Any]:
+        token = self.request.form["refresh_token"]
+        record, reused = self.server.storage.rotate_refresh(token)
+        if record is None:  # another request rotated it meanwhile
+            self._reused(reused)
+            raise InvalidGrantError()
+        return t.cast(tuple[int, t.Any, t.Any], super().create_token_response())
+
+    def _reused(self, grant_id: str | None) -> None:
+        if grant_id:
+            log.warning("refresh token reused: ending grant %s", grant_id)
+            self.server.end_grant(grant_id)
 
     def authenticate_user(self, refresh_token: IssuedToken) -> GrantUser:
         return GrantUser(subject=refresh_token.subject, grant_id=refresh_token.grant_id)
 
     def revoke_old_credential(self, refresh_token: IssuedToken) -> None:
-        """Nothing to do: :meth:`authenticate_refresh_token` consumed it."""
+        """Nothing to do: :meth:`create_token_response` consumed it."""

@@ -158,15 +158,20 @@ class ProxyStorage:
         self.store.set(f"refresh:{digest(token)}", record.to_dict(), self.refresh_ttl)
 
     def find_refresh(self, token: str) -> IssuedToken | None:
+        """The record of a live refresh token, without consuming it."""
         data = self.store.get(f"refresh:{digest(token)}")
         return IssuedToken.from_dict(data) if data else None
+
+    def refresh_reused(self, token: str) -> str | None:
+        """The grant of a refresh token that was already rotated, if any."""
+        return t.cast("str | None", self.store.get(f"refresh-used:{digest(token)}"))
 
     def rotate_refresh(self, token: str) -> tuple[IssuedToken | None, str | None]:
         """Consume a refresh token, as :meth:`redeem_code` does a code."""
         key = digest(token)
         data = self.store.take(f"refresh:{key}")
         if data is None:
-            return None, self.store.get(f"refresh-used:{key}")
+            return None, self.refresh_reused(token)
         self.store.set(f"refresh-used:{key}", data["grant_id"], self.refresh_ttl)
         return IssuedToken.from_dict(data), None
 
