@@ -48,7 +48,8 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> t.Iterator[None]:
     test if one carries a token, code, verifier or client secret."""
     caplog.set_level(logging.DEBUG)
     yield
-    for record in caplog.records:
+    # caplog.records would be the teardown's (none yet): read setup and call.
+    for record in caplog.get_records("setup") + caplog.get_records("call"):
         text = record.getMessage()
         if record.exc_info:
             text += "".join(traceback.format_exception(*record.exc_info))

@@ -392,3 +392,26 @@ def test_provider_name_and_repr(upstream):
     provider = make(upstream, name="acme")
     assert provider.name == "acme"
     assert CLIENT_SECRET not in repr(provider) and "acme" in repr(provider)
+
+
+def test_failures_are_logged_without_tokens(upstream, caplog):
+    """Every failure path logs (so the autouse no_secret_in_logs check of
+    conftest.py has records to inspect), none with a token or secret."""
+    provider = make(upstream, timeout=0.3)
+    upstream.recorded("POST", TOKEN, "github/error-bad_verification_code.form")
+    upstream.recorded("GET", USERINFO, "github/bad-credentials.json", 401)
+    upstream.hang("POST", REVOKE)
+    tokens = UpstreamTokens(access_token=GITHUB_TOKEN, refresh_token="ghr_secret")
+    for call in (
+        lambda: provider.exchange_code(code=CODE, code_verifier=VERIFIER),
+        lambda: provider.refresh("ghr_secret"),
+        lambda: provider.identity(tokens),
+    ):
+        with pytest.raises(UpstreamError):
+            call()
+    provider.revoke(tokens)
+    ours = [r for r in caplog.records if r.name.startswith("flask_mcp")]
+    assert len(ours) >= 4
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (GITHUB_TOKEN, "ghr_secret", CODE, VERIFIER, CLIENT_SECRET):
+        assert secret not in text

@@ -107,7 +107,7 @@ class Upstream:
             "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
         )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
+            target=self._server.serve_forever, args=(0.01,), daemon=True
         )
         self._thread.start()
 
