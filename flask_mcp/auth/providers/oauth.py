@@ -14,6 +14,7 @@ import time
 import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 
 from authlib.oauth2.client import DEFAULT_HEADERS
 
@@ -155,7 +156,8 @@ class OAuthProvider:
                 code_verifier=code_verifier,
                 headers={**DEFAULT_HEADERS, **self.token_headers},
             )
-            return self._tokens(client.payload, received_at)
+            payload = client.payload
+            return to_tokens(payload, received_at, self.scopes, self.parse_scopes)
 
     def refresh(self, refresh_token: str) -> UpstreamTokens:
         """New tokens for ``refresh_token``; the old refresh token is kept in
@@ -173,7 +175,10 @@ class OAuthProvider:
                 headers={**DEFAULT_HEADERS, **self.token_headers},
                 **scope,
             )
-            return self._tokens(client.payload, received_at, refresh_token)
+            payload, scopes = client.payload, self.scopes
+            return to_tokens(
+                payload, received_at, scopes, self.parse_scopes, refresh_token
+            )
 
     def revoke(self, tokens: UpstreamTokens) -> None:
         """Revoke the refresh token, else the access token (best effort:
@@ -263,7 +268,7 @@ class OAuthProvider:
             response = client.get(url, headers=headers, withhold_token=True)
             return read_json(response, what)
 
-    def _calling(self, what: str) -> t.ContextManager[None]:
+    def _calling(self, what: str) -> AbstractContextManager[None]:
         return calling(self.name, what, self.timeout)
 
     def _client(self) -> UpstreamClient:
@@ -282,17 +287,3 @@ class OAuthProvider:
         if not url:
             raise UpstreamError("server_error", f"{self.name} has no {endpoint}")
         return url
-
-    def _tokens(
-        self,
-        payload: Mapping[str, t.Any],
-        received_at: float,
-        previous_refresh_token: str | None = None,
-    ) -> UpstreamTokens:
-        return to_tokens(
-            payload,
-            requested_scopes=self.scopes,
-            received_at=received_at,
-            parse_scopes=self.parse_scopes,
-            previous_refresh_token=previous_refresh_token,
-        )

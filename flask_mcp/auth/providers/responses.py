@@ -82,9 +82,8 @@ def read_json(response: requests.Response, what: str) -> t.Any:
 
 def to_tokens(
     payload: Mapping[str, t.Any],
-    *,
-    requested_scopes: tuple[str, ...],
     received_at: float,
+    requested_scopes: tuple[str, ...],
     parse_scopes: Callable[[t.Any], tuple[str, ...]],
     previous_refresh_token: str | None = None,
 ) -> UpstreamTokens:
