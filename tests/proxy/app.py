@@ -8,17 +8,21 @@
 * ``PROXY_TEST_UPSTREAM``: the upstream issuer (tests/proxy/upstream_issuer.mjs).
 
 ``GET /whoami`` is protected by the proxy and returns the session as JSON,
-upstream tokens included, so tests can check what tools would get.
+upstream tokens included, so tests can check what tools would get. Every
+response names the worker (``X-Worker-Pid``); a request with
+``X-Test-Delay: seconds`` waits that long before it is handled.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import typing as t
 
 from flask import Flask
 from flask import g
 from flask import jsonify
+from flask import request
 
 from flask_mcp import FlaskMCP
 from flask_mcp.auth.providers import OAuthProvider
@@ -90,6 +94,17 @@ def create_app(
     @app.get("/")
     def index() -> str:
         return "ok"
+
+    @app.before_request
+    def delay() -> None:
+        # Tests hold a worker busy this long, so that the next request of a
+        # race must be taken by the other worker.
+        time.sleep(float(request.headers.get("X-Test-Delay", 0)))
+
+    @app.after_request
+    def worker(response: t.Any) -> t.Any:
+        response.headers["X-Worker-Pid"] = str(os.getpid())
+        return response
 
     app.extensions["proxy_test"] = proxy
     return app

@@ -64,7 +64,9 @@ def test_deny_redirects_access_denied(flow, upstream):
     assert reply.location.startswith(client["redirect_uris"][0] + "?")
     assert query(reply.location) == {
         "error": "access_denied",
-        "error_description": "The resource owner or authorization server denied the request",
+        "error_description": (
+            "The resource owner or authorization server denied the request"
+        ),
         "state": "s1",
         "iss": BASE_URL,
     }
@@ -197,17 +199,13 @@ def test_approvals_page_without_cookie(app):
 
 
 def test_template_can_be_overridden(app, flow):
+    custom = (
+        "CUSTOM {{ client_name }} {{ redirect_host }}"
+        ' <input name="txn" value="{{ txn }}">'
+        ' <input name="csrf_token" value="{{ csrf_token }}">'
+    )
     app.jinja_loader = ChoiceLoader(
-        [
-            DictLoader(
-                {
-                    "flask_mcp/consent.html": "CUSTOM {{ client_name }} {{ redirect_host }}"
-                    ' <input name="txn" value="{{ txn }}">'
-                    ' <input name="csrf_token" value="{{ csrf_token }}">'
-                }
-            ),
-            app.jinja_loader,
-        ]
+        [DictLoader({"flask_mcp/consent.html": custom}), app.jinja_loader]
     )
     client = flow.register(client_name="Mine")
     page = flow.get(start(flow, client).location)

@@ -163,6 +163,12 @@ class ProxyRevocationEndpoint(RevocationEndpoint):
         self.validator = validator
         self.end_grant = end_grant
 
+    def check_params(self, request: t.Any, client: t.Any) -> None:
+        # RFC 7009 section 2.1: "An invalid token type hint value is ignored
+        # by the authorization server" (authlib answers 401 instead).
+        if "token" not in request.form:
+            raise InvalidRequestError("missing 'token'")
+
     def query_token(
         self, token_string: str, token_type_hint: str | None
     ) -> IssuedToken | None:

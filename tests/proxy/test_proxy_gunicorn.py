@@ -1,0 +1,149 @@
+"""The proxy under gunicorn (2 sync workers, file store): every step works on
+whichever worker it lands, and single-use values are redeemed exactly once
+when several workers race for them."""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from flask_mcp.auth.proxy.keyfiles import KEY_FOLDER
+from support import GunicornServer
+from support import free_port
+
+from .flow import Flow
+from .flow import RequestsHttp
+
+PARALLEL = 10
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, upstream) -> t.Iterator[t.Any]:
+    instance = tmp_path_factory.mktemp("gunicorn") / "instance"
+    port = free_port()
+    env = {
+        "PROXY_TEST_INSTANCE": str(instance),
+        "PROXY_TEST_BASE_URL": f"http://127.0.0.1:{port}",
+        "PROXY_TEST_UPSTREAM": upstream.url,
+        "MCP_STORE_URL": None,
+    }
+    with GunicornServer(
+        app="tests.proxy.app:create_app()", env=env, workers=2, port=port
+    ) as server:
+        server.instance = instance
+        yield server
+        log = server.log()
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture
+def flow(served) -> Flow:
+    return Flow(RequestsHttp(served.url), served.url + "/mcp")
+
+
+def race(calls: t.Callable[[], requests.Response]) -> list[requests.Response]:
+    """Fire ``PARALLEL`` calls at once (released together by a barrier)."""
+    barrier = threading.Barrier(PARALLEL)
+
+    def one(_: int) -> requests.Response:
+        barrier.wait()
+        return calls()
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return list(pool.map(one, range(PARALLEL)))
+
+
+#: Each request first holds its worker this long: both workers are busy at
+#: once, so both take part in every race.
+DELAY = {"X-Test-Delay": "0.3"}
+
+
+def token_request(served, data):
+    url = served.url + "/oauth/token"
+    return lambda: requests.post(url, data=data, headers=DELAY, timeout=30)
+
+
+def test_workers_generated_one_key(served):
+    files = sorted(p.name for p in Path(served.instance, KEY_FOLDER).iterdir())
+    assert files == ["mcp.encryption.key", "mcp.signing.jwks"]
+    kids = set()
+    for _ in range(6):
+        kids.add(requests.get(served.url + "/oauth/jwks", timeout=10).text)
+    assert len(kids) == 1
+
+
+def test_full_flow_across_workers(served, flow):
+    tokens = flow.tokens()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}", **DELAY}
+    replies = race(
+        lambda: requests.get(served.url + "/whoami", headers=headers, timeout=30)
+    )
+    assert all(r.status_code == 200 for r in replies)
+    assert len({r.headers["X-Worker-Pid"] for r in replies}) == 2
+    rotated = flow.refresh(tokens["client"], tokens["refresh_token"])
+    assert rotated.status == 200
+
+
+def test_concurrent_code_redemption(served, flow):
+    login = flow.login()
+    client = login.client
+    data = {
+        "grant_type": "authorization_code",
+        "code": login.code,
+        "redirect_uri": client["redirect_uris"][0],
+        "code_verifier": login.verifier,
+        "client_id": client["client_id"],
+    }
+    replies = race(token_request(served, data))
+    won = [r for r in replies if r.status_code == 200]
+    lost = [r for r in replies if r.status_code != 200]
+    assert len(won) == 1, [r.text for r in replies]
+    assert all(r.status_code == 400 for r in lost)
+    assert all(r.json()["error"] == "invalid_grant" for r in lost)
+    assert len({r.headers["X-Worker-Pid"] for r in replies}) == 2
+    # The code was replayed: what it issued is revoked (at the latest now).
+    access = won[0].json()["access_token"]
+    requests.post(served.url + "/oauth/token", data=data, timeout=30)
+    assert flow.whoami(access).status == 401
+
+
+def test_concurrent_refresh(served, flow):
+    tokens = flow.tokens()
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+        "client_id": tokens["client"]["client_id"],
+    }
+    replies = race(token_request(served, data))
+    won = [r for r in replies if r.status_code == 200]
+    assert len(won) == 1, [r.text for r in replies]
+    assert all(r.json()["error"] == "invalid_grant" for r in replies if r not in won)
+    assert len({r.headers["X-Worker-Pid"] for r in replies}) == 2
+    # Reuse of the rotated token ends the family.
+    requests.post(served.url + "/oauth/token", data=data, timeout=30)
+    assert flow.whoami(won[0].json()["access_token"]).status == 401
+
+
+def test_concurrent_callback(served, flow):
+    """The upstream state is redeemed once: one browser tab wins."""
+    client = flow.register()
+    from .flow import pkce
+
+    reply = flow.consent(flow.authorize(client, challenge=pkce()[1]))
+    upstream = flow.upstream.get(reply.location, allow_redirects=False, timeout=10)
+    callback = upstream.headers["Location"]
+    cookies = flow.http.session.cookies
+
+    def call() -> requests.Response:
+        return requests.get(
+            callback, cookies=cookies, headers=DELAY, allow_redirects=False, timeout=30
+        )
+
+    replies = race(call)
+    assert sorted(r.status_code for r in replies) == [302] + [400] * (PARALLEL - 1)
+    assert len({r.headers["X-Worker-Pid"] for r in replies}) == 2
