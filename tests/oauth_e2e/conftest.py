@@ -11,11 +11,13 @@
 * ``proxy``: ``example_app:create_app()`` on gunicorn (2 sync workers) with
   Redis as its store and ``EXAMPLE_OIDC_*`` pointing at ``upstream``, so the
   OAuth proxy runs in front of that issuer; ``.restart()`` restarts gunicorn.
+  ``$OAUTH_E2E_APP`` names another app to serve instead (same environment).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import typing as t
 from dataclasses import dataclass
@@ -45,10 +47,15 @@ class Upstream:
     client_secret: str
     redirect_uri: str
 
-    def hits(self, path: str | None = None) -> list[dict[str, t.Any]]:
-        """The requests it answered (``HIT`` lines), optionally only at ``path``."""
+    def mark(self) -> int:
+        """A position in its log: pass it as ``since`` to :meth:`hits`."""
+        return len(self.process.log().splitlines())
+
+    def hits(self, path: str | None = None, since: int = 0) -> list[dict[str, t.Any]]:
+        """The requests it answered (``HIT`` lines) since the log line ``since``,
+        optionally only at ``path``."""
         found = []
-        for line in self.process.log().splitlines():
+        for line in self.process.log().splitlines()[since:]:
             if line.startswith("HIT "):
                 hit = json.loads(line[4:])
                 if path is None or hit["path"] == path:
@@ -155,8 +162,18 @@ def proxy(
         "EXAMPLE_JWT_ISSUER": None,
         "EXAMPLE_JWT_AUDIENCE": None,
     }
-    with GunicornServer(env=env, workers=2, port=proxy_port) as server:
+    app = os.environ.get("OAUTH_E2E_APP") or "example_app:create_app()"
+    with GunicornServer(app, env=env, workers=2, port=proxy_port) as server:
         assert server.url == base_url
+        served = requests.get(
+            base_url + "/.well-known/oauth-authorization-server", timeout=10
+        )
+        if served.status_code != 200:
+            pytest.fail(
+                f"{app} does not run the OAuth proxy with EXAMPLE_OIDC_ISSUER set: "
+                f"GET /.well-known/oauth-authorization-server -> {served.status_code}"
+                f"\n--- gunicorn log ---\n{server.log()[-3000:]}"
+            )
         yield Proxy(server, upstream)
         log = server.log()
     assert "Traceback" not in log, log

@@ -4,7 +4,8 @@
 // consent pages that work without JavaScript.
 //
 //   node upstream.mjs --port N --client-id ID --client-secret SECRET \
-//        --redirect-uri URI [--redirect-uri URI ...] [--access-ttl SECONDS]
+//        --redirect-uri URI [--redirect-uri URI ...] [--access-ttl SECONDS] \
+//        [--conform-id-token-claims]
 //
 // Prints one line `READY {"issuer": ..., "port": ...}` once listening, and
 // one line `HIT {"method", "path", "status", ...}` per request it answered, so a
@@ -94,8 +95,11 @@ const provider = new Provider(issuer, {
     profile: ["name"],
   },
   scopes: ["openid", "email", "profile", "offline_access"],
-  // The id_token carries email and name too, not only the userinfo endpoint.
-  conformIdTokenClaims: false,
+  // By default the id_token carries email and name too (as Google's and
+  // Keycloak's do), not only the userinfo endpoint; --conform-id-token-claims
+  // restores oidc-provider's default (OIDC Core 5.4: scope claims only at
+  // userinfo when an access token is issued).
+  conformIdTokenClaims: process.argv.includes("--conform-id-token-claims"),
   pkce: { required: () => true },
   // Refresh tokens whether or not offline_access survived (it needs prompt=consent).
   async issueRefreshToken(_ctx, client) {
