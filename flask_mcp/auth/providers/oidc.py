@@ -62,6 +62,9 @@ class OIDCProvider(OAuthProvider):
         token. It is derived from the PKCE verifier, which the proxy keeps
         anyway, so nothing more needs storing.
     :param name: overrides the class's :attr:`name`.
+
+    :meth:`refresh` does not check the new ID token (failing there would lose
+    a rotated refresh token); :meth:`identity` checks it when it is used.
     """
 
     name = "oidc"
