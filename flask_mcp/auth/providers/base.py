@@ -18,10 +18,10 @@ from dataclasses import field
 class UpstreamTokens:
     """Tokens from the upstream token endpoint, normalised."""
 
-    access_token: str
+    access_token: str = field(repr=False)
     token_type: str = "Bearer"
-    refresh_token: str | None = None
-    id_token: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+    id_token: str | None = field(default=None, repr=False)
     #: Unix time the access token expires, ``None`` when upstream did not say.
     expires_at: float | None = None
     scopes: tuple[str, ...] = ()
