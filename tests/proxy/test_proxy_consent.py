@@ -212,3 +212,12 @@ def test_template_can_be_overridden(app, flow):
     assert page.text.startswith("CUSTOM Mine 127.0.0.1:8765")
     assert page.headers["X-Frame-Options"] == "DENY"
     assert flow.post("/oauth/consent", data=_form(page)).status == 303
+
+
+def test_remembered_approval_covers_any_loopback_port(flow, upstream):
+    client = flow.register(redirect_uris=["http://127.0.0.1:8765/callback"])
+    flow.login(client, remember=True, redirect_uri="http://127.0.0.1:50001/callback")
+    reply = flow.authorize(
+        client, challenge=pkce()[1], redirect_uri="http://127.0.0.1:50002/callback"
+    )
+    assert reply.location.startswith(upstream.url + "/authorize?")

@@ -250,3 +250,18 @@ def test_refused_refresh_does_not_spend_the_token(flow, form):
     assert flow.refresh(tokens["client"], tokens["refresh_token"], **form).status >= 400
     assert flow.refresh(tokens["client"], tokens["refresh_token"]).status == 200
     assert alive(flow, tokens["access_token"])
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"code_verifier": pkce()[0]},
+        {"redirect_uri": "http://127.0.0.1:8765/other"},
+        {"resource": "https://other.example.com/mcp"},
+    ],
+)
+def test_failed_redemption_ends_the_grant_upstream_too(flow, upstream, form):
+    login = flow.login()
+    revoked = len(upstream.stats()["revoked"])
+    assert flow.token(login, **form).status == 400
+    assert len(upstream.stats()["revoked"]) == revoked + 1

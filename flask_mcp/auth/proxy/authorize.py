@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.util import scope_to_list
-from flask import Response
 from flask import redirect
 from flask import request
 from flask import url_for
+from werkzeug.wrappers import Response
 
 from .consent import approval_covers
 from .consent import error_page
@@ -97,8 +97,8 @@ def consent_page(state: ProxyState) -> Response:
     redirect_uri = pending["redirect_uri"]
     return render_page(
         "flask_mcp/consent.html",
-        client=client,
         client_name=client.name,
+        client_uri=client.metadata.get("client_uri"),
         client_id=client.client_id,
         redirect_uri=redirect_uri,
         redirect_host=_host(redirect_uri),

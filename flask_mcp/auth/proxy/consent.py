@@ -24,6 +24,9 @@ from collections.abc import Iterable
 
 from flask import Response
 from flask import render_template
+from werkzeug.wrappers import Response as BaseResponse
+
+from .redirects import redirect_uri_matches
 
 __all__ = ["BrowserCookie", "approval_covers", "error_page", "render_page"]
 
@@ -77,7 +80,7 @@ class BrowserCookie:
     def new_id() -> str:
         return secrets.token_urlsafe(32)
 
-    def set(self, response: Response, browser: str) -> None:
+    def set(self, response: BaseResponse, browser: str) -> None:
         response.set_cookie(
             self.cookie_name,
             f"{browser}.{self._mac(f'browser:{browser}')}",
@@ -100,13 +103,15 @@ class BrowserCookie:
 def approval_covers(
     approval: t.Mapping[str, t.Any] | None, scopes: Iterable[str], redirect_uri: str
 ) -> bool:
-    """Whether a remembered approval covers this request: the same redirect
-    URI and no scope beyond those approved."""
+    """Whether a remembered approval covers this request: a redirect URI
+    approved before (a loopback one on any port, as native clients pick a new
+    port each time, :rfc:`8252#section-7.3`) and no scope beyond those approved."""
     if not approval:
         return False
-    return redirect_uri in approval.get("redirect_uris", ()) and set(scopes) <= set(
-        approval.get("scopes", ())
-    )
+    uris = approval.get("redirect_uris", ())
+    return any(redirect_uri_matches(uri, redirect_uri) for uri in uris) and set(
+        scopes
+    ) <= set(approval.get("scopes", ()))
 
 
 def render_page(template: str, status: int = 200, **context: t.Any) -> Response:

@@ -222,11 +222,15 @@ class OAuthProxy:
             for state in current_app.extensions.get(EXTENSION_KEY, {}).values()
             if state.proxy is self
         ]
-        if len(states) > 1:  # one proxy on several endpoints: pick by blueprint
+        if len(states) > 1:
+            # One proxy in front of several MCP endpoints: the request's
+            # blueprint (the FlaskMCP's name) tells which audience applies.
             blueprint = getattr(flask_request, "blueprint", None)
-            states = [s for s in states if s.name == blueprint] or states[:0]
-        if not states:
-            raise Unauthorized("this proxy is not set up here", error="invalid_token")
+            states = [state for state in states if state.name == blueprint]
+        if len(states) != 1:
+            raise Unauthorized(
+                "no MCP endpoint of this proxy here", error="invalid_token"
+            )
         return t.cast("OAuthSession | None", states[0].authenticate(request))
 
 

@@ -124,6 +124,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             auth_time=user.auth_time,
         )
         self.server.storage.save_code(code, record)
+        self.server.storage.save_client(client)  # renews the registration
 
     def query_authorization_code(
         self, code: str, client: t.Any
@@ -141,7 +142,19 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             log.warning("code of client %s presented by another", record.client_id)
             self.server.end_grant(record.grant_id)
             return None
+        self._redeemed = record
         return record
+
+    def validate_token_request(self) -> None:
+        try:
+            super().validate_token_request()
+        except OAuth2Error:
+            # The code is spent (wrong verifier, redirect URI, resource...):
+            # the grant it would have opened goes, upstream tokens included.
+            record = getattr(self, "_redeemed", None)
+            if record is not None:
+                self.server.end_grant(record.grant_id)
+            raise
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Nothing to do: :meth:`query_authorization_code` consumed it."""

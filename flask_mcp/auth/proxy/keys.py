@@ -112,7 +112,7 @@ def _import(value: Mapping[str, t.Any] | str) -> Key:
     key = _read_key(value)
     if not key.is_private:
         raise ValueError("signing keys must be private keys")
-    crv = key.get("crv") if key.key_type in ("EC", "OKP") else None
+    crv = str(key.get("crv")) if key.key_type in ("EC", "OKP") else None
     alg = key.get("alg") or _DEFAULT_ALGS.get((key.key_type, crv))
     if alg == "EdDSA" and crv in ("Ed25519", "Ed448"):
         alg = crv  # the fully specified name of RFC 9864

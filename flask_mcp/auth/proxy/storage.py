@@ -31,7 +31,7 @@ __all__ = ["ProxyStorage"]
 CODE_TTL = 300
 #: Seconds a pending authorization (consent page, upstream leg) lives.
 FLOW_TTL = 600
-#: Seconds a registration lives without use (~2 years; renewed by each login).
+#: Seconds a registration lives without a login (~2 years; each login renews it).
 CLIENT_TTL = 2 * 365 * 86400
 #: Seconds a remembered consent lives.
 CONSENT_TTL = 365 * 86400

@@ -24,6 +24,7 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
+from werkzeug.wrappers import Response as BaseResponse
 
 from .authorize import authorize
 from .authorize import consent_decision
@@ -49,11 +50,11 @@ def oauth_blueprint(blueprint: str, name: str) -> Blueprint:
         return get_state(name)
 
     @bp.get("/oauth/authorize", endpoint="authorize")
-    def authorize_view() -> Response:
+    def authorize_view() -> BaseResponse:
         return authorize(state())
 
     @bp.route("/oauth/consent", methods=["GET", "POST"], endpoint="consent")
-    def consent_view() -> Response:
+    def consent_view() -> BaseResponse:
         if request.method == "POST":
             return consent_decision(state())
         return consent_page(state())
