@@ -194,27 +194,23 @@ class Endpoint:
             raise HTTPError(400, exc.code, exc.message) from None
 
         single = payload if isinstance(payload, dict) else None
-        auth = self._authenticate(request, jsonrpc.readable_id(single))
-        if (
-            single is not None
-            and not self.server.knows(str(single.get("method", "")))
-            and "id" in single
-            and "method" in single
-        ):
+        request_id = jsonrpc.readable_id(single)
+        auth = self._authenticate(request, request_id)
+        message = self._parse(payload) if not isinstance(payload, list) else None
+        if isinstance(message, RpcRequest) and not self.server.knows(message.method):
             # Probes such as ``server/discover`` get "unknown method" before any
             # session or version check, so clients fall back to ``initialize``.
-            request_id = jsonrpc.readable_id(single)
             error = JsonRpcError(
-                jsonrpc.METHOD_NOT_FOUND, f"Method not found: {single['method']}"
+                jsonrpc.METHOD_NOT_FOUND, f"Method not found: {message.method}"
             )
-            return json_response(jsonrpc.error_message(request_id, error))
-        header_version = self._header_version(request)
-        if single is not None and single.get("method") == "initialize":
-            return self._initialize(request, single, auth)
-        session = self._session(request, auth, jsonrpc.readable_id(single))
+            return json_response(jsonrpc.error_message(message.id, error))
+        header_version = self._header_version(request, request_id)
+        if isinstance(message, RpcRequest) and message.method == "initialize":
+            return self._initialize(message, auth)
+        session = self._session(request, auth, request_id)
         version = session.protocol_version if session else header_version
 
-        if isinstance(payload, list):
+        if message is None:
             if not allows_batching(version) or not payload:
                 raise HTTPError(
                     400,
@@ -222,10 +218,9 @@ class Endpoint:
                     "Invalid Request: batches are not allowed in this protocol version",
                 )
             return self._batch(payload, session, version, auth)
-        message = self._parse(payload)
         if not isinstance(message, RpcRequest):
             self._accept(message, session)
-            return Response(status=202)
+            return empty_response(202)
         return self._answer(request, message, session, version, auth)
 
     def _parse(self, payload: t.Any) -> jsonrpc.Message:
@@ -236,7 +231,7 @@ class Endpoint:
                 400, exc.code, exc.message, jsonrpc.readable_id(payload)
             ) from None
 
-    def _header_version(self, request: Request) -> str:
+    def _header_version(self, request: Request, request_id: t.Any = None) -> str:
         version = request.headers.get(VERSION_HEADER)
         if version is None:
             return DEFAULT_HEADER_VERSION
@@ -245,6 +240,7 @@ class Endpoint:
                 400,
                 INVALID_REQUEST,
                 f"Bad Request: unsupported MCP-Protocol-Version {version!r}",
+                request_id,
             )
         return version
 
@@ -267,14 +263,7 @@ class Endpoint:
             raise HTTPError(404, SESSION_NOT_FOUND, "Session not found", request_id)
         return session
 
-    def _initialize(
-        self, request: Request, payload: dict[str, t.Any], auth: t.Any
-    ) -> Response:
-        message = self._parse(payload)
-        if not isinstance(message, RpcRequest):
-            raise HTTPError(
-                400, INVALID_REQUEST, "Invalid Request: initialize must be a request"
-            )
+    def _initialize(self, message: RpcRequest, auth: t.Any) -> Response:
         version, result = self.server.initialize(message.params)
         headers = {}
         if not self.settings.stateless:
@@ -314,7 +303,7 @@ class Endpoint:
                 answers.append(self._run(message, call))
             else:
                 self._accept(message, session)
-        return json_response(answers) if answers else Response(status=202)
+        return json_response(answers) if answers else empty_response(202)
 
     def _call(
         self, session: Session | None, version: str, channel: t.Any, auth: t.Any
@@ -441,7 +430,7 @@ class Endpoint:
         session = self._session(request, self._authenticate(request))
         assert session is not None
         self.sessions.end(session)
-        return Response(status=204)
+        return empty_response(204)
 
     # -- server-initiated messages ----------------------------------------
 
@@ -452,6 +441,13 @@ class Endpoint:
         self.events.append(
             session_id, STANDALONE, jsonrpc.notification_message(method, params)
         )
+
+
+def empty_response(status: int) -> Response:
+    """An answer with no body, and so no content type."""
+    response = Response(status=status)
+    del response.headers["Content-Type"]
+    return response
 
 
 def jsonrpc_is_response(message: dict[str, t.Any]) -> bool:

@@ -111,13 +111,22 @@ def sse_body(
     priming: bool,
     retry_ms: int,
 ) -> t.Iterator[bytes]:
-    """The SSE stream: priming event, then messages until the response or a close."""
-    if priming and channel.session_id is not None:
+    """The SSE stream: priming event, then messages until the response or a close.
+
+    Without priming events (before 2025-11-25) the client has no event id to
+    resume from, so a request to close the stream early is ignored.
+    """
+    resumable = priming and channel.session_id is not None
+    if resumable:
         yield format_event(None, f"{channel.stream_id}.0", retry_ms)
     item = first_item
-    while item is not CLOSE:
-        event_id, message = item
-        yield format_event(message, event_id)
-        if is_response(message):
-            return
+    while True:
+        if item is CLOSE:
+            if resumable:
+                return
+        else:
+            event_id, message = item
+            yield format_event(message, event_id)
+            if is_response(message):
+                return
         item = channel.queue.get()

@@ -550,7 +550,7 @@ def test_unsupported_protocol_version_header_is_bad_request(
     body = assert_error(response, 400, -32600)
     assert "MCP-Protocol-Version" in body["error"]["message"]
     response = post(url, request(1, "ping"), session=session, version=version)
-    assert_error(response, 400, -32600)
+    assert_error(response, 400, -32600, request_id=1)
 
 
 @pytest.mark.parametrize("version", ["1999-01-01", "latest"])
