@@ -4,7 +4,11 @@
 * ``EXAMPLE_API_KEYS="key1=alice:admin,key2=bob:user"``: API keys sent in
   ``X-API-Key``;
 * ``EXAMPLE_JWT_ISSUER`` and ``EXAMPLE_JWT_AUDIENCE``: bearer JWTs from that
-  issuer, keys found through its discovery document.
+  issuer, keys found through its discovery document;
+* ``EXAMPLE_OIDC_ISSUER``, ``EXAMPLE_OIDC_CLIENT_ID``,
+  ``EXAMPLE_OIDC_CLIENT_SECRET`` and ``EXAMPLE_BASE_URL``: the OAuth proxy in
+  front of that OIDC issuer; ``GOOGLE_CLIENT_ID``/``GOOGLE_CLIENT_SECRET``: in
+  front of Google.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ from flask_mcp.auth import require_auth
 from flask_mcp.auth import require_role
 from flask_mcp.auth import require_scopes
 from flask_mcp.auth import scopes_of
+from flask_mcp.auth.providers import GoogleProvider
+from flask_mcp.auth.providers import OIDCProvider
+from flask_mcp.auth.providers import Provider
+from flask_mcp.auth.proxy import OAuthProxy
 
 SCOPES = ["data:read", "data:write"]
 
@@ -33,6 +41,9 @@ def settings_from_env() -> dict[str, t.Any]:
     """``authenticate=`` and ``oauth=`` for :class:`~flask_mcp.FlaskMCP`."""
     keys = os.environ.get("EXAMPLE_API_KEYS")
     issuer = os.environ.get("EXAMPLE_JWT_ISSUER")
+    provider = _upstream_provider()
+    if provider is not None:
+        return {"auth": OAuthProxy(provider, scopes=SCOPES)}
     if keys:
         return {"authenticate": api_key_auth(parse_api_keys(keys))}
     if issuer:
@@ -50,6 +61,26 @@ def settings_from_env() -> dict[str, t.Any]:
     return {}
 
 
+def _upstream_provider() -> Provider | None:
+    """The OAuth proxy's upstream: any OIDC issuer, or Google."""
+    base_url = os.environ.get("EXAMPLE_BASE_URL", "http://127.0.0.1:8000")
+    if os.environ.get("EXAMPLE_OIDC_ISSUER"):
+        return OIDCProvider(
+            issuer=os.environ["EXAMPLE_OIDC_ISSUER"],
+            base_url=base_url,
+            client_id=os.environ["EXAMPLE_OIDC_CLIENT_ID"],
+            client_secret=os.environ["EXAMPLE_OIDC_CLIENT_SECRET"],
+            fetch_userinfo=True,  # standard issuers keep email out of the ID token
+        )
+    if os.environ.get("GOOGLE_CLIENT_ID"):
+        return GoogleProvider(
+            base_url=base_url,
+            client_id=os.environ["GOOGLE_CLIENT_ID"],
+            client_secret=os.environ["GOOGLE_CLIENT_SECRET"],
+        )
+    return None
+
+
 def parse_api_keys(spec: str) -> dict[str, dict[str, str]]:
     """``key1=alice:admin`` -> ``{"key1": {"sub": "alice", "role": "admin"}}``."""
     keys = {}
@@ -60,6 +91,12 @@ def parse_api_keys(spec: str) -> dict[str, dict[str, str]]:
             raise ValueError(f"EXAMPLE_API_KEYS entry {item!r} is not key=subject:role")
         keys[key] = {"sub": subject, "role": role or "user"}
     return keys
+
+
+def _field(session: t.Any, name: str) -> t.Any:
+    if isinstance(session, dict):
+        return session.get(name)
+    return getattr(session, name, None)
 
 
 def _subject(session: t.Any) -> str:
@@ -74,8 +111,10 @@ def register(mcp: FlaskMCP) -> None:
 
     @mcp.tool(can_access=require_auth, read_only=True)
     def whoami(ctx: Context) -> str:
-        """Return the subject of the signed-in user."""
-        return _subject(ctx.session)
+        """Return the signed-in user's subject, and email when known."""
+        email = _field(ctx.session, "email")
+        subject = _subject(ctx.session)
+        return f"{subject} <{email}>" if email else subject
 
     @mcp.tool(can_access=require_role("admin"))
     def admin_only() -> str:

@@ -45,6 +45,10 @@ from .transport.guard import AuthGate
 from .transport.sessions import SessionManager
 from .transport.well_known import well_known_blueprint
 
+if t.TYPE_CHECKING:
+    from .auth.providers.base import Provider
+    from .auth.proxy import OAuthProxy
+
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
@@ -71,6 +75,9 @@ class FlaskMCP:
         HTTP request (``None`` refuses it with 401).
     :param oauth: discovery documents to publish (``enabled``,
         ``authorization_server``, ``protected_resource``; snake or camel case).
+    :param auth: an upstream provider (``GoogleProvider(...)``, ...) or an
+        :class:`~flask_mcp.auth.proxy.OAuthProxy`: this app then runs an OAuth
+        authorization server for MCP clients in front of that provider.
     """
 
     def __init__(
@@ -85,6 +92,7 @@ class FlaskMCP:
         blueprint_name: str | None = None,
         authenticate: Authenticate | None = None,
         oauth: t.Mapping[str, t.Any] | OAuthSettings | None = None,
+        auth: Provider | OAuthProxy | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -93,7 +101,10 @@ class FlaskMCP:
         self.blueprint_name = blueprint_name or "mcp"
         self.registry = Registry()
         self._store = store
-        self.authenticate = authenticate
+        if auth is not None and (authenticate is not None or oauth is not None):
+            raise TypeError("give either auth= or authenticate=/oauth=, not both")
+        self.proxy = _as_proxy(auth)
+        self.authenticate = self.proxy.authenticate if self.proxy else authenticate
         self.oauth = OAuthSettings.from_config(oauth)
         self._routes: list[tuple[str, t.Callable[..., t.Any], dict[str, t.Any]]] = []
         self._initialized = False
@@ -112,6 +123,8 @@ class FlaskMCP:
                 " pass blueprint_name= to add another"
             )
         config = app.config
+        path = self.path or config["MCP_PATH"]
+        oauth = self.proxy.oauth_settings(path) if self.proxy else self.oauth
         store = self._store or create_store(
             config["MCP_STORE_URL"], app.instance_path, f"mcp:{self.blueprint_name}:"
         )
@@ -140,17 +153,18 @@ class FlaskMCP:
             settings,
             SessionManager(store, float(config["MCP_SESSION_TTL"])),
             EventLog(store, float(config["MCP_EVENT_TTL"])),
-            AuthGate(self.authenticate, self.oauth),
+            AuthGate(self.authenticate, oauth),
         )
         states[self.blueprint_name] = MCPState(self, store, endpoint)
         self._initialized = True
-        path = self.path or config["MCP_PATH"]
         app.register_blueprint(self._blueprint(path))
-        if self.oauth.enabled:
+        if oauth.enabled:
             app.register_blueprint(
-                well_known_blueprint(
-                    f"{self.blueprint_name}_well_known", self.oauth, path
-                )
+                well_known_blueprint(f"{self.blueprint_name}_well_known", oauth, path)
+            )
+        if self.proxy is not None:
+            self.proxy.init_app(
+                app, store=store, mcp_path=path, name=self.blueprint_name
             )
         from .cli import mcp_cli
 
@@ -405,6 +419,15 @@ def output_schema_of(fn: t.Callable[..., t.Any]) -> dict[str, t.Any] | None:
         return output_schema(annotation) if annotation is not None else None
     except (NameError, TypeError):  # unresolvable or not representable
         return None
+
+
+def _as_proxy(auth: Provider | OAuthProxy | None) -> OAuthProxy | None:
+    """The OAuth proxy for ``auth=``; imported only by apps that use one."""
+    if auth is None:
+        return None
+    from .auth.proxy import OAuthProxy
+
+    return auth if isinstance(auth, OAuthProxy) else OAuthProxy(auth)
 
 
 def _check_store(store: Store) -> None:
