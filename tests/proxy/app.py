@@ -52,12 +52,14 @@ def create_app(
     instance_path: str | None = None,
     base_url: str | None = None,
     upstream: str | None = None,
+    store_url: str | None = None,
     **proxy_options: t.Any,
 ) -> Flask:
     instance_path = instance_path or os.environ["PROXY_TEST_INSTANCE"]
     base_url = base_url or os.environ["PROXY_TEST_BASE_URL"]
     upstream = upstream or os.environ["PROXY_TEST_UPSTREAM"]
     app = Flask(__name__, instance_path=instance_path)
+    app.config["MCP_STORE_URL"] = store_url or os.environ.get("MCP_STORE_URL")
     proxy_options.setdefault("scopes", SCOPES)
     proxy = OAuthProxy(make_provider(base_url, upstream), **proxy_options)
     mcp = FlaskMCP(
