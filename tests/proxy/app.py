@@ -1,4 +1,4 @@
-"""The app of the OAuth proxy tests, wired by hand as FlaskMCP will do it.
+"""The app of the OAuth proxy tests: ``FlaskMCP(auth=OAuthProxy(...))``.
 
 ``create_app()`` takes its settings as arguments, else from the environment
 (for gunicorn: ``tests.proxy.app:create_app()``):
@@ -62,21 +62,14 @@ def create_app(
     app.config["MCP_STORE_URL"] = store_url or os.environ.get("MCP_STORE_URL")
     proxy_options.setdefault("scopes", SCOPES)
     proxy = OAuthProxy(make_provider(base_url, upstream), **proxy_options)
-    mcp = FlaskMCP(
-        name="proxy-test",
-        authenticate=proxy.authenticate,
-        oauth=proxy.oauth_settings("/mcp"),
-    )
+    mcp = FlaskMCP(name="proxy-test", auth=proxy)
 
     @mcp.tool()
     def hello() -> str:
         """Say hello."""
         return "hello"
 
-    mcp.init_app(app)
-    proxy.init_app(
-        app, store=mcp.state(app).store, mcp_path="/mcp", name=mcp.blueprint_name
-    )
+    mcp.init_app(app)  # runs proxy.init_app(app, store=..., mcp_path=..., name=...)
 
     @app.get("/whoami")
     @mcp.protected
