@@ -1,4 +1,14 @@
-"""flask_mcp: Model Context Protocol servers in Flask."""
+"""flask_mcp: Model Context Protocol servers in Flask, with first-class auth.
+
+The core (server, handlers, content types) is imported eagerly; auth helpers,
+providers and the OAuth proxy are imported on first use, so a worker that
+does not use them does not pay for their dependencies.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing as t
 
 from .components.content import Audio
 from .components.content import EmbeddedResource
@@ -12,6 +22,79 @@ from .protocol.server import ToolError
 from .store import Store
 from .store import create_store
 
+if t.TYPE_CHECKING:
+    from .auth import DiscoveryDocumentCache
+    from .auth import Forbidden
+    from .auth import IntrospectionVerifier
+    from .auth import JWTVerifier
+    from .auth import TokenSession
+    from .auth import Unauthorized
+    from .auth import api_key_auth
+    from .auth import bearer_auth
+    from .auth import get_auth_session
+    from .auth import require_all
+    from .auth import require_any
+    from .auth import require_auth
+    from .auth import require_role
+    from .auth import require_scopes
+    from .auth.providers import GitHubProvider
+    from .auth.providers import GitHubSession
+    from .auth.providers import GoogleProvider
+    from .auth.providers import GoogleSession
+    from .auth.providers import MicrosoftProvider
+    from .auth.providers import MicrosoftSession
+    from .auth.providers import OAuthProvider
+    from .auth.providers import OAuthSession
+    from .auth.providers import OIDCProvider
+    from .auth.proxy import OAuthProxy
+
+_LAZY = {
+    **dict.fromkeys(
+        [
+            "DiscoveryDocumentCache",
+            "Forbidden",
+            "IntrospectionVerifier",
+            "JWTVerifier",
+            "TokenSession",
+            "Unauthorized",
+            "api_key_auth",
+            "bearer_auth",
+            "get_auth_session",
+            "require_all",
+            "require_any",
+            "require_auth",
+            "require_role",
+            "require_scopes",
+        ],
+        ".auth",
+    ),
+    **dict.fromkeys(
+        [
+            "GitHubProvider",
+            "GitHubSession",
+            "GoogleProvider",
+            "GoogleSession",
+            "MicrosoftProvider",
+            "MicrosoftSession",
+            "OAuthProvider",
+            "OAuthSession",
+            "OIDCProvider",
+        ],
+        ".auth.providers",
+    ),
+    "OAuthProxy": ".auth.proxy",
+}
+
+
+def __getattr__(name: str) -> t.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "Audio",
     "Context",
@@ -24,4 +107,28 @@ __all__ = [
     "ToolError",
     "ToolResult",
     "create_store",
+    "DiscoveryDocumentCache",
+    "Forbidden",
+    "IntrospectionVerifier",
+    "JWTVerifier",
+    "TokenSession",
+    "Unauthorized",
+    "api_key_auth",
+    "bearer_auth",
+    "get_auth_session",
+    "require_all",
+    "require_any",
+    "require_auth",
+    "require_role",
+    "require_scopes",
+    "GitHubProvider",
+    "GitHubSession",
+    "GoogleProvider",
+    "GoogleSession",
+    "MicrosoftProvider",
+    "MicrosoftSession",
+    "OAuthProvider",
+    "OAuthSession",
+    "OIDCProvider",
+    "OAuthProxy",
 ]

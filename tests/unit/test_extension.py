@@ -138,3 +138,23 @@ def test_route_after_init_app_is_refused(tmp_path) -> None:
     mcp = FlaskMCP(_app(tmp_path))
     with pytest.raises(RuntimeError, match="before init_app"):
         mcp.route("/late")
+
+
+def test_public_api_resolves_and_auth_is_lazy() -> None:
+    import subprocess
+    import sys
+
+    import flask_mcp
+
+    assert set(flask_mcp._LAZY) <= set(flask_mcp.__all__)
+    for name in flask_mcp.__all__:
+        assert getattr(flask_mcp, name) is not None
+    # A server without auth does not load the JWT, HTTP-client or proxy stacks.
+    code = (
+        "import sys, flask_mcp; from flask import Flask;"
+        " flask_mcp.FlaskMCP(Flask('x'));"
+        " print(sorted(m for m in ('joserfc', 'requests', 'cryptography',"
+        " 'flask_mcp.auth.proxy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
