@@ -151,8 +151,8 @@ def test_public_api_resolves_and_auth_is_lazy() -> None:
         assert getattr(flask_mcp, name) is not None
     # A server without auth does not load the JWT, HTTP-client or proxy stacks.
     code = (
-        "import sys, flask_mcp; from flask import Flask;"
-        " flask_mcp.FlaskMCP(Flask('x'));"
+        "import sys, tempfile, flask_mcp; from flask import Flask;"
+        " flask_mcp.FlaskMCP(Flask('x', instance_path=tempfile.mkdtemp()));"
         " print(sorted(m for m in ('joserfc', 'requests', 'cryptography',"
         " 'flask_mcp.auth.proxy') if m in sys.modules))"
     )
