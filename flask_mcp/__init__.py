@@ -23,30 +23,30 @@ from .store import Store
 from .store import create_store
 
 if t.TYPE_CHECKING:
-    from .auth import DiscoveryDocumentCache
-    from .auth import Forbidden
-    from .auth import IntrospectionVerifier
-    from .auth import JWTVerifier
-    from .auth import TokenSession
-    from .auth import Unauthorized
-    from .auth import api_key_auth
-    from .auth import bearer_auth
-    from .auth import get_auth_session
-    from .auth import require_all
-    from .auth import require_any
-    from .auth import require_auth
-    from .auth import require_role
-    from .auth import require_scopes
-    from .auth.providers import GitHubProvider
-    from .auth.providers import GitHubSession
-    from .auth.providers import GoogleProvider
-    from .auth.providers import GoogleSession
-    from .auth.providers import MicrosoftProvider
-    from .auth.providers import MicrosoftSession
-    from .auth.providers import OAuthProvider
-    from .auth.providers import OAuthSession
-    from .auth.providers import OIDCProvider
-    from .auth.proxy import OAuthProxy
+    from .auth import DiscoveryDocumentCache as DiscoveryDocumentCache
+    from .auth import Forbidden as Forbidden
+    from .auth import IntrospectionVerifier as IntrospectionVerifier
+    from .auth import JWTVerifier as JWTVerifier
+    from .auth import TokenSession as TokenSession
+    from .auth import Unauthorized as Unauthorized
+    from .auth import api_key_auth as api_key_auth
+    from .auth import bearer_auth as bearer_auth
+    from .auth import get_auth_session as get_auth_session
+    from .auth import require_all as require_all
+    from .auth import require_any as require_any
+    from .auth import require_auth as require_auth
+    from .auth import require_role as require_role
+    from .auth import require_scopes as require_scopes
+    from .auth.providers import GitHubProvider as GitHubProvider
+    from .auth.providers import GitHubSession as GitHubSession
+    from .auth.providers import GoogleProvider as GoogleProvider
+    from .auth.providers import GoogleSession as GoogleSession
+    from .auth.providers import MicrosoftProvider as MicrosoftProvider
+    from .auth.providers import MicrosoftSession as MicrosoftSession
+    from .auth.providers import OAuthProvider as OAuthProvider
+    from .auth.providers import OAuthSession as OAuthSession
+    from .auth.providers import OIDCProvider as OIDCProvider
+    from .auth.proxy import OAuthProxy as OAuthProxy
 
 _LAZY = {
     **dict.fromkeys(
@@ -107,28 +107,5 @@ __all__ = [
     "ToolError",
     "ToolResult",
     "create_store",
-    "DiscoveryDocumentCache",
-    "Forbidden",
-    "IntrospectionVerifier",
-    "JWTVerifier",
-    "TokenSession",
-    "Unauthorized",
-    "api_key_auth",
-    "bearer_auth",
-    "get_auth_session",
-    "require_all",
-    "require_any",
-    "require_auth",
-    "require_role",
-    "require_scopes",
-    "GitHubProvider",
-    "GitHubSession",
-    "GoogleProvider",
-    "GoogleSession",
-    "MicrosoftProvider",
-    "MicrosoftSession",
-    "OAuthProvider",
-    "OAuthSession",
-    "OIDCProvider",
-    "OAuthProxy",
+    *_LAZY,
 ]
