@@ -28,18 +28,15 @@ def well_known_blueprint(name: str, oauth: OAuthSettings, mcp_path: str) -> Blue
         resource_url = request.host_url.rstrip("/") + request.script_root + mcp_path
         return _public(oauth.protected_resource_document(resource_url))
 
-    paths = {
-        "/.well-known/oauth-protected-resource",
-        f"/.well-known/oauth-protected-resource{mcp_path}",
-    }
-    for index, path in enumerate(sorted(paths)):
-        bp.add_url_rule(
-            path,
-            f"protected_resource_{index}",
-            protected_resource,
-            methods=["GET", "OPTIONS"],
-        )
-
+    # RFC 9728 section 3.1: the root form and the path-inserted form.
+    _routes(
+        bp,
+        "protected_resource",
+        protected_resource,
+        "",
+        mcp_path,
+        "oauth-protected-resource",
+    )
     server = oauth.authorization_server_document()
     if server is not None:
 
@@ -47,34 +44,43 @@ def well_known_blueprint(name: str, oauth: OAuthSettings, mcp_path: str) -> Blue
             return _public(server)
 
         issuer_path = urlsplit(server.get("issuer", "")).path.rstrip("/")
-        server_paths = {
-            "/.well-known/oauth-authorization-server",
-            f"/.well-known/oauth-authorization-server{issuer_path}",
-        }
-        for index, path in enumerate(sorted(server_paths)):
-            bp.add_url_rule(
-                path,
-                f"authorization_server_{index}",
-                authorization_server,
-                methods=["GET", "OPTIONS"],
-            )
+        _routes(
+            bp,
+            "authorization_server",
+            authorization_server,
+            "",
+            issuer_path,
+            "oauth-authorization-server",
+        )
         if (
             "openid" in server.get("scopes_supported", ())
             or "userinfo_endpoint" in server
         ):
             # OIDC Discovery appends to the issuer; RFC 8414 section 5 inserts.
-            openid_paths = {
-                f"{issuer_path}/.well-known/openid-configuration",
-                f"/.well-known/openid-configuration{issuer_path}",
-            }
-            for index, path in enumerate(sorted(openid_paths)):
-                bp.add_url_rule(
-                    path,
-                    f"openid_configuration_{index}",
-                    authorization_server,
-                    methods=["GET", "OPTIONS"],
-                )
+            _routes(
+                bp,
+                "openid_configuration",
+                authorization_server,
+                issuer_path,
+                issuer_path,
+                "openid-configuration",
+            )
     return bp
+
+
+def _routes(
+    bp: Blueprint,
+    endpoint: str,
+    view: t.Callable[[], Response],
+    before: str,
+    after: str,
+    document: str,
+) -> None:
+    """Serve ``view`` at ``{before}/.well-known/{document}`` and at the
+    path-inserted ``/.well-known/{document}{after}`` (one URL when they agree)."""
+    paths = {f"{before}/.well-known/{document}", f"/.well-known/{document}{after}"}
+    for index, path in enumerate(sorted(paths)):
+        bp.add_url_rule(path, f"{endpoint}_{index}", view, methods=["GET", "OPTIONS"])
 
 
 def _public(document: t.Mapping[str, t.Any]) -> Response:
