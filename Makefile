@@ -2,7 +2,7 @@
 #
 #   make serve        run the example app under gunicorn on http://127.0.0.1:$(PORT)
 #   make test         install what the tests need, then run pytest ($(PYTEST_ARGS))
-#   make lint         ruff check + ruff format --check
+#   make lint         ruff check + ruff format --check + mypy
 #
 # Every install target is idempotent and cheap when already done: `venv` and
 # `node` are guarded by stamp files that are newer than their inputs, `system`
@@ -63,4 +63,5 @@ lint: venv
 	@rc=0; \
 	$(VENV)/bin/ruff check . || rc=1; \
 	$(VENV)/bin/ruff format --check . || rc=1; \
+	$(VENV)/bin/mypy || rc=1; \
 	exit $$rc

@@ -29,6 +29,7 @@ setup(
             "mcp>=2,<3",
             "playwright>=1.50",
             "ruff>=0.6",
+            "mypy>=1.10",
         ],
     },
     entry_points={"flask.commands": ["mcp=flask_mcp.cli:mcp_cli"]},

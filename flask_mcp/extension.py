@@ -177,7 +177,7 @@ class FlaskMCP:
 
         def endpoint() -> t.Any:
             state = current_app.extensions["mcp"][name]
-            return state.endpoint.dispatch(request._get_current_object())
+            return state.endpoint.dispatch(request._get_current_object())  # type: ignore[attr-defined]
 
         bp.add_url_rule(
             path,
@@ -263,7 +263,7 @@ class FlaskMCP:
         """Register a resource; a URI with ``{variables}`` makes a template."""
 
         def decorator(fn: F) -> F:
-            cls = ResourceTemplate if "{" in uri else Resource
+            cls: type[Resource] = ResourceTemplate if "{" in uri else Resource
             item = cls(
                 name=name or fn.__name__,
                 fn=fn,
@@ -274,12 +274,10 @@ class FlaskMCP:
                 uri=uri,
                 mime_type=mime_type,
             )
-            table = (
-                self.registry.templates
-                if cls is ResourceTemplate
-                else self.registry.resources
-            )
-            self.registry.add(table, uri, item)
+            if isinstance(item, ResourceTemplate):
+                self.registry.add(self.registry.templates, uri, item)
+            else:
+                self.registry.add(self.registry.resources, uri, item)
             return fn
 
         return decorator

@@ -111,7 +111,7 @@ def _bytes_block(data: bytes) -> Block:
                 if data[8:12] == b"WEBP":
                     return Image(data, "image/webp").to_block()
                 break
-            return kind(data, mime).to_block()
+            return kind(data, t.cast(str, mime)).to_block()
     return EmbeddedResource(
         "data:application/octet-stream", blob=data, mime_type="application/octet-stream"
     ).to_block()

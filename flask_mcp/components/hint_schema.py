@@ -231,6 +231,7 @@ class HintTranslator:
 def _members(cls: t.Any) -> tuple[dict[str, _Member], list[str]]:
     """The fields of a dataclass or TypedDict, and those a client must send."""
     hints = t.get_type_hints(cls, include_extras=True)
+    members: dict[str, _Member]
     if t.is_typeddict(cls):
         members = {
             name: (_unqualified(hint), _EMPTY, None) for name, hint in hints.items()

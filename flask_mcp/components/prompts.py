@@ -27,7 +27,7 @@ class Prompt(Handler):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.arguments = [
+        self.arguments: list[dict[str, t.Any]] = [
             {"name": name, "required": param.default is inspect.Parameter.empty}
             for name, param in inspect.signature(self.fn).parameters.items()
             if name != self.context_param

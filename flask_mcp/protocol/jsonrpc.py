@@ -79,7 +79,7 @@ def parse_message(obj: t.Any) -> Message:
             INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message"
         )
     has_id = "id" in obj
-    request_id = obj.get("id")
+    request_id: RequestId = obj.get("id")  # type: ignore[assignment]  # checked below
     if has_id and (
         isinstance(request_id, bool) or not isinstance(request_id, (str, int))
     ):

@@ -120,11 +120,11 @@ class McpServer:
 
     def wants_channel(self, request: Request) -> bool:
         """Whether the handler may talk to the client while it runs."""
-        tables = {
+        tables: dict[str, t.Mapping[str, Handler]] = {
             "tools/call": self.registry.tools,
             "prompts/get": self.registry.prompts,
         }
-        table: t.Mapping[str, Handler] = tables.get(request.method, {})
+        table = tables.get(request.method, {})
         name = request.params.get("name")
         handler = table.get(name) if isinstance(name, str) else None
         return handler is not None and handler.wants_context
@@ -298,14 +298,17 @@ class McpServer:
         if not isinstance(ref, dict) or not isinstance(argument, dict):
             raise JsonRpcError(INVALID_PARAMS, "completion needs 'ref' and 'argument'")
         kind = ref.get("type")
+        key = ref.get("name" if kind == "ref/prompt" else "uri")
+        if not isinstance(key, str):
+            raise JsonRpcError(
+                INVALID_PARAMS, "completion reference needs a name or uri"
+            )
         if kind == "ref/prompt":
-            key = ref.get("name")
-            target: Handler | None = self.registry.prompts.get(key)  # type: ignore[arg-type]
+            target: Handler | None = self.registry.prompts.get(key)
         elif kind == "ref/resource":
-            key = ref.get("uri")
             target = self.registry.templates.get(key) or self.registry.resources.get(
                 key
-            )  # type: ignore[arg-type]
+            )
         else:
             raise JsonRpcError(INVALID_PARAMS, f"Unknown reference type: {kind}")
         if target is None or not call.allows(target):

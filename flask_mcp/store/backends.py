@@ -8,6 +8,7 @@ so each backend here adds ``take`` (atomic get-and-delete), ``incr`` and
 
 from __future__ import annotations
 
+import datetime
 import fcntl
 import hashlib
 import os
@@ -75,14 +76,16 @@ class FileStoreBackend(FileSystemCache):
     def _is_mgmt(self, name: str) -> bool:
         return name == _LOCK_DIR or super()._is_mgmt(name)
 
-    def add(self, key: str, value: t.Any, timeout: int | None = None) -> bool:
+    def add(
+        self, key: str, value: t.Any, timeout: int | datetime.timedelta | None = None
+    ) -> bool:
         filename = self._get_filename(key)
         fd, tmp = tempfile.mkstemp(suffix=self._fs_transaction_suffix, dir=self._path)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(struct.pack("I", self._normalize_timeout(timeout)))
                 self.serializer.dump(value, f)
-            os.chmod(tmp, self._mode)
+            os.chmod(tmp, t.cast(int, self._mode))
             for _ in range(2):
                 try:
                     os.link(tmp, filename)  # fails if the key exists: atomic add
@@ -172,7 +175,9 @@ class MemoryStoreBackend(SimpleCache):
         super().__init__(threshold=2**62, default_timeout=default_timeout)
         self._mutex = self._lock
 
-    def add(self, key: str, value: t.Any, timeout: int | None = None) -> bool:
+    def add(
+        self, key: str, value: t.Any, timeout: int | datetime.timedelta | None = None
+    ) -> bool:
         with self._mutex:
             return bool(super().add(key, value, timeout))
 

@@ -72,7 +72,7 @@ def accepts(header: str, *types: str) -> bool:
     return all(accept.find(mime) != -1 for mime in types)
 
 
-def read_body(stream: t.BinaryIO, length: int | None, limit: int) -> bytes | None:
+def read_body(stream: t.IO[bytes], length: int | None, limit: int) -> bytes | None:
     """The body, or ``None`` when it is larger than ``limit``.
 
     A declared length over the limit is refused before reading anything; a
