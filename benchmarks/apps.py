@@ -1,10 +1,14 @@
-"""The three apps :mod:`benchmarks.bench_tools_call` serves with gunicorn.
+"""The apps :mod:`benchmarks.bench_tools_call` and :mod:`benchmarks.bench_auth`
+serve with gunicorn.
 
 * :func:`bare_app`: a plain Flask route doing the same JSON-RPC work by hand,
   without MCP (the baseline);
 * :func:`stateless_app`: :class:`~flask_mcp.FlaskMCP` with ``MCP_STATELESS``;
 * :func:`session_app`: :class:`~flask_mcp.FlaskMCP` with sessions in the
-  default file store.
+  default file store;
+* :func:`stateless_jwt_app`, :func:`session_jwt_app`: the same two behind
+  ``bearer_auth(JWTVerifier(...))``, configured by ``$BENCH_JWT_ISSUER``,
+  ``$BENCH_JWT_AUDIENCE`` and ``$BENCH_JWKS_URL``.
 
 Each is a factory for ``gunicorn "benchmarks.apps:bare_app()"``. The instance
 folder (where the file store lives) is ``$BENCH_INSTANCE_PATH``, so a run
@@ -79,14 +83,14 @@ def bare_app() -> Flask:
     return app
 
 
-def _mcp_app(name: str, config: dict[str, t.Any]) -> Flask:
+def _mcp_app(name: str, config: dict[str, t.Any], authenticate: t.Any = None) -> Flask:
     # Imported here so that the bare app's workers do not load flask_mcp: their
     # memory is the baseline the MCP workers' memory is compared with.
     from flask_mcp import FlaskMCP
 
     app = _flask(name)
     app.config.update(config)
-    mcp = FlaskMCP(name=name, version="0.0.0")
+    mcp = FlaskMCP(name=name, version="0.0.0", authenticate=authenticate)
     mcp.tool()(echo)
     mcp.init_app(app)
     return app
@@ -100,3 +104,52 @@ def stateless_app() -> Flask:
 def session_app() -> Flask:
     """FlaskMCP with sessions in the default file store (the instance folder)."""
     return _mcp_app("bench_session", {"MCP_PATH": PATH})
+
+
+def _jwt_auth() -> t.Any:
+    """``bearer_auth(JWTVerifier(...))`` for the issuer the benchmark runs.
+
+    The verifier keeps the JWK Set in the app's store (the default file
+    store), as a deployment with the default settings does.
+    """
+    from flask_mcp.auth import JWTVerifier
+    from flask_mcp.auth import bearer_auth
+
+    verifier = JWTVerifier(
+        issuer=os.environ["BENCH_JWT_ISSUER"],
+        audience=os.environ["BENCH_JWT_AUDIENCE"],
+        jwks_uri=os.environ["BENCH_JWKS_URL"],
+    )
+    return bearer_auth(verifier)
+
+
+def stateless_jwt_app() -> Flask:
+    """:func:`stateless_app` behind a bearer JWT (RFC 9068) check."""
+    return _mcp_app(
+        "bench_stateless_jwt",
+        {"MCP_PATH": PATH, "MCP_STATELESS": True},
+        authenticate=_jwt_auth(),
+    )
+
+
+def session_jwt_app() -> Flask:
+    """:func:`session_app` behind a bearer JWT (RFC 9068) check."""
+    return _mcp_app("bench_session_jwt", {"MCP_PATH": PATH}, authenticate=_jwt_auth())
+
+
+def stateless_static_auth_app() -> Flask:
+    """:func:`stateless_app` with an ``authenticate`` that verifies nothing.
+
+    It returns one prebuilt session (the claims a benchmark token carries),
+    so that the transport's own work for an authenticated request (running
+    ``authenticate``, ``g.mcp_auth``, access checks) can be told apart from
+    the JWT verification.
+    """
+    from flask_mcp.auth import TokenSession
+
+    session = TokenSession.from_claims({"sub": "bench-user", "scope": "mcp:tools"})
+    return _mcp_app(
+        "bench_stateless_static",
+        {"MCP_PATH": PATH, "MCP_STATELESS": True},
+        authenticate=lambda request: session,
+    )

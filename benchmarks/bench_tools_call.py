@@ -68,6 +68,13 @@ RSS_TARGET_MB = 40.0
 class Variant:
     name: str
     factory: str
+    #: Open an MCP session (``initialize``) before the rounds.
+    stateful: bool = False
+    #: The wrk script of its rounds.
+    script: Path = LUA
+    #: Headers every request carries besides ``HEADERS`` (e.g. Authorization);
+    #: the wrk ``script`` must send them too.
+    extra_headers: dict[str, str] = field(default_factory=dict)
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     session_id: str | None = None
@@ -81,9 +88,10 @@ class Variant:
 
     @property
     def headers(self) -> dict[str, str]:
+        headers = {**HEADERS, **self.extra_headers}
         if self.session_id:
-            return {**HEADERS, "Mcp-Session-Id": self.session_id}
-        return dict(HEADERS)
+            headers["Mcp-Session-Id"] = self.session_id
+        return headers
 
 
 # -- /proc helpers -----------------------------------------------------------
@@ -216,7 +224,9 @@ def open_session(variant: Variant) -> None:
             "clientInfo": {"name": "bench", "version": "0"},
         },
     }
-    response = requests.post(variant.url, json=init, headers=HEADERS, timeout=10)
+    response = requests.post(
+        variant.url, json=init, headers=variant.headers, timeout=10
+    )
     response.raise_for_status()
     variant.session_id = response.headers["Mcp-Session-Id"]
     note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
@@ -265,9 +275,11 @@ def load_command(
             "--timeout",
             "30s",
             "-s",
-            str(LUA),
+            str(variant.script),
             variant.url,
         ]
+    if variant.extra_headers:
+        raise ValueError(f"{variant.name}: pyload sends no extra headers, use wrk")
     command = [sys.executable, "-m", "benchmarks.pyload", variant.url]
     command += ["--connections", str(connections), "--duration", str(duration)]
     if variant.session_id:
@@ -324,13 +336,95 @@ def run_load(
     }
 
 
+def measure(
+    variants: list[Variant],
+    *,
+    client: str,
+    rounds: int,
+    duration: int,
+    warmup: int,
+    connections: int,
+    workers: int,
+    ready: t.Callable[[Variant], None] | None = None,
+) -> None:
+    """Start every server, check it, warm it up, run the interleaved rounds.
+
+    Fills each variant's ``rounds``, ``rss_mb`` and ``pss_mb``; stops the
+    servers and prints their logs (to stderr) even when a round fails.
+    ``ready(variant)``, if given, runs once each server answers (and its
+    session is open), before any load: for extra checks.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="flask_mcp_bench_"))
+    try:
+        for v in variants:
+            start(v, workers, tmp)
+        for v in variants:
+            wait_ready(v, workers)
+            if v.stateful:
+                open_session(v)
+            check(v)
+            if ready is not None:
+                ready(v)
+        print(
+            f"client={client} connections={connections} workers={workers}"
+            f" rounds={rounds} x {duration}s",
+            file=sys.stderr,
+        )
+        for v in variants:
+            run_load(v, client, connections, warmup)
+        for i in range(rounds):
+            for v in variants:
+                result = run_load(v, client, connections, duration)
+                v.rounds.append(result)
+                print(
+                    f"round {i + 1} {v.name:9} {result['rps']:8.1f} req/s"
+                    f" p50 {result['p50_ms']:.2f} ms p99 {result['p99_ms']:.2f} ms"
+                    f" cpu {result['cpu_us_per_call']:.0f} µs/call"
+                    f" machine busy {result['machine_busy']:.0%}",
+                    file=sys.stderr,
+                )
+        for v in variants:
+            assert v.proc is not None
+            pids = children(v.proc.pid)
+            v.rss_mb = [rss_mb(pid) for pid in pids]
+            v.pss_mb = [pss_mb(pid) for pid in pids]
+            check(v)
+    finally:
+        for v in variants:
+            stop(v)
+        logs = {
+            v.name: (tmp / f"{v.name}.log").read_text(errors="replace")
+            for v in variants
+        }
+        shutil.rmtree(tmp, ignore_errors=True)
+        for name, text in logs.items():
+            if text.strip():
+                print(f"--- {name} gunicorn log ---\n{text[-2000:]}", file=sys.stderr)
+
+
 # -- report ------------------------------------------------------------------
 
 
-def summarize(variants: list[Variant]) -> dict[str, dict[str, t.Any]]:
-    bare = variants[0]
+def summarize(
+    variants: list[Variant],
+    baselines: dict[str, str] | None = None,
+    targets: dict[str, float] = TARGETS,
+    rss_target: float | None = RSS_TARGET_MB,
+) -> dict[str, dict[str, t.Any]]:
+    """Per-variant medians, totals and ratios to a baseline.
+
+    :param baselines: variant name -> name of the variant it is compared
+        with; by default every variant is compared with the first one.
+    :param targets: least ``rps_ratio`` per variant name.
+    :param rss_target: most MB per worker, or ``None`` for no memory target.
+    """
+    by_name = {v.name: v for v in variants}
     out: dict[str, dict[str, t.Any]] = {}
     for v in variants:
+        if baselines is None:
+            bare: Variant | None = variants[0]
+        else:
+            bare = by_name[baselines[v.name]] if v.name in baselines else None
         rounds = v.rounds
         total_requests = sum(r["requests"] for r in rounds)
         summary: dict[str, t.Any] = {
@@ -350,7 +444,9 @@ def summarize(variants: list[Variant]) -> dict[str, dict[str, t.Any]]:
             "worker_rss_mb_max": round(max(v.rss_mb), 1),
             "worker_pss_mb": [None if x is None else round(x, 1) for x in v.pss_mb],
         }
-        if v is not bare:
+        if bare is not None and v is not bare:
+            if baselines is not None:
+                summary["baseline"] = bare.name
             # Each round's variant is compared with the bare round just before it.
             ratios = [
                 r["rps"] / b["rps"] for r, b in zip(rounds, bare.rounds, strict=True)
@@ -362,11 +458,12 @@ def summarize(variants: list[Variant]) -> dict[str, dict[str, t.Any]]:
             summary["rps_ratio_per_round"] = [round(x, 3) for x in ratios]
             summary["rps_ratio"] = round(statistics.median(ratios), 3)
             summary["cpu_ratio"] = round(statistics.median(cpu_ratios), 3)
-            target = TARGETS.get(v.name)
+            target = targets.get(v.name)
             if target is not None:
                 summary["target_ratio"] = target
                 summary["meets_ratio"] = summary["rps_ratio"] >= target
-        summary["meets_rss"] = summary["worker_rss_mb_max"] <= RSS_TARGET_MB
+        if rss_target is not None:
+            summary["meets_rss"] = summary["worker_rss_mb_max"] <= rss_target
         out[v.name] = summary
     return out
 
@@ -447,53 +544,17 @@ def main(argv: list[str] | None = None) -> int:
     variants = [
         Variant("bare", "bare_app"),
         Variant("stateless", "stateless_app"),
-        Variant("session", "session_app"),
+        Variant("session", "session_app", stateful=True),
     ]
-    tmp = Path(tempfile.mkdtemp(prefix="flask_mcp_bench_"))
-    try:
-        for v in variants:
-            start(v, args.workers, tmp)
-        for v in variants:
-            wait_ready(v, args.workers)
-            if v.name == "session":
-                open_session(v)
-            check(v)
-        print(
-            f"client={client} connections={args.connections} workers={args.workers}"
-            f" rounds={args.rounds} x {args.duration}s",
-            file=sys.stderr,
-        )
-        for v in variants:
-            run_load(v, client, args.connections, args.warmup)
-        for i in range(args.rounds):
-            for v in variants:
-                result = run_load(v, client, args.connections, args.duration)
-                v.rounds.append(result)
-                print(
-                    f"round {i + 1} {v.name:9} {result['rps']:8.1f} req/s"
-                    f" p50 {result['p50_ms']:.2f} ms p99 {result['p99_ms']:.2f} ms"
-                    f" cpu {result['cpu_us_per_call']:.0f} µs/call"
-                    f" machine busy {result['machine_busy']:.0%}",
-                    file=sys.stderr,
-                )
-        for v in variants:
-            assert v.proc is not None
-            workers = children(v.proc.pid)
-            v.rss_mb = [rss_mb(pid) for pid in workers]
-            v.pss_mb = [pss_mb(pid) for pid in workers]
-            check(v)
-    finally:
-        for v in variants:
-            stop(v)
-        logs = {
-            v.name: (tmp / f"{v.name}.log").read_text(errors="replace")
-            for v in variants
-        }
-        shutil.rmtree(tmp, ignore_errors=True)
-    for name, text in logs.items():
-        if text.strip():
-            print(f"--- {name} gunicorn log ---\n{text[-2000:]}", file=sys.stderr)
-
+    measure(
+        variants,
+        client=client,
+        rounds=args.rounds,
+        duration=args.duration,
+        warmup=args.warmup,
+        connections=args.connections,
+        workers=args.workers,
+    )
     summary = summarize(variants)
     report = table(summary)
     print(report)
