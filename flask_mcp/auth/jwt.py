@@ -9,6 +9,7 @@ Claims are checked as :rfc:`7519#section-4.1` and :rfc:`9068#section-4` ask.
 from __future__ import annotations
 
 import logging
+import time
 import typing as t
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -105,6 +106,7 @@ class JWTVerifier:
         store: Store | None = None,
         jwks_refetch_interval: float = 30.0,
         token_types: Iterable[str] | None = None,
+        cache_seconds: float = 60.0,
     ) -> None:
         algorithms = tuple(algorithms)
         refused = [alg for alg in algorithms if forbidden_alg(alg)]
@@ -136,6 +138,15 @@ class JWTVerifier:
             if token_types is None
             else frozenset(typ.lower() for typ in token_types)
         )
+        self._claims_registry = jose_jwt.JWTClaimsRegistry(
+            leeway=self.leeway,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "values": list(self.audiences)},
+            exp={"essential": True},
+        )
+        #: Seconds a verified token is remembered by this process (0: never).
+        self.cache_seconds = cache_seconds
+        self._verified: dict[str, tuple[TokenSession, float]] = {}
 
     def __call__(self, token: str) -> TokenSession:
         return self.verify(token)
@@ -147,6 +158,27 @@ class JWTVerifier:
             (or with fetching the issuer's keys); the description is safe to
             send, details go to the log.
         :raises Forbidden: when the token lacks ``required_scopes``.
+        """
+        remembered = self._verified.get(token)
+        if remembered is not None and remembered[1] > time.time():
+            session = remembered[0]
+        else:
+            session = self._verify_signed(token)
+        missing = [s for s in self.required_scopes if s not in session.scopes]
+        if missing:
+            raise Forbidden(
+                "the access token lacks required scopes", scopes=self.required_scopes
+            )
+        return session
+
+    def _verify_signed(self, token: str) -> TokenSession:
+        """Check signature and claims; remember the result for a short while.
+
+        A bearer request repeats its token on every call, and checking a
+        signature is most of what authentication costs. A remembered token
+        still expires on time (never later than its ``exp``); what it can
+        outlive is a key withdrawn from the JWK Set, by ``cache_seconds`` at
+        most, which the JWK Set's own cache already allows for longer.
         """
         try:
             claims = self._verified_claims(token)
@@ -160,11 +192,11 @@ class JWTVerifier:
                 "the access token is invalid", error="invalid_token"
             ) from None
         session = TokenSession.from_claims(claims, token=token, names=self.claim_names)
-        missing = [s for s in self.required_scopes if s not in session.scopes]
-        if missing:
-            raise Forbidden(
-                "the access token lacks required scopes", scopes=self.required_scopes
-            )
+        if self.cache_seconds > 0:
+            if len(self._verified) >= _REMEMBERED_TOKENS:
+                self._verified.clear()
+            until = min(float(claims["exp"]), time.time() + self.cache_seconds)
+            self._verified[token] = (session, until)
         return session
 
     def _verified_claims(self, token: str) -> dict[str, t.Any]:
@@ -186,14 +218,8 @@ class JWTVerifier:
         if kid is not None and not isinstance(kid, str):
             raise _Reject("malformed token", "kid is not a string")
         decoded = self._decode(token, alg, kid)
-        registry = jose_jwt.JWTClaimsRegistry(
-            leeway=self.leeway,
-            iss={"essential": True, "value": self.issuer},
-            aud={"essential": True, "values": list(self.audiences)},
-            exp={"essential": True},
-        )
         try:
-            registry.validate(decoded.claims)
+            self._claims_registry.validate(decoded.claims)
         except JoseError as error:
             raise _Reject(_claim_message(error), f"claims: {error}") from None
         return decoded.claims
@@ -242,6 +268,10 @@ def _claim_message(error: JoseError) -> str:
     if isinstance(error, MissingClaimError):
         return f"the access token lacks required claims ({claim})"
     return _CLAIM_MESSAGES.get(claim, "the access token has invalid claims")
+
+
+#: How many verified tokens one process remembers before starting over.
+_REMEMBERED_TOKENS = 4096
 
 
 class _Reject(Exception):

@@ -380,3 +380,28 @@ def test_token_types(mock_issuer, store):
     rejected(verifier, mock_issuer.mint(USER, header={"typ": None}), "token type")
     token = mock_issuer.mint(USER, header={"typ": "AT+JWT"})
     assert verifier.verify(token).subject == "user-1"
+
+
+def test_a_remembered_token_still_expires_on_time(mock_issuer, store):
+    verifier = JWTVerifier(mock_issuer.issuer, AUDIENCE, store=store, leeway=0)
+    token = mock_issuer.mint(USER, expires_in=2)
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # remembered: no second signature check
+    time.sleep(2.2)
+    rejected(verifier, token, "expired")
+
+
+def test_remembering_can_be_turned_off(mock_issuer, store):
+    verifier = JWTVerifier(mock_issuer.issuer, AUDIENCE, store=store, cache_seconds=0)
+    token = mock_issuer.mint(USER)
+    assert verifier.verify(token) is not verifier.verify(token)
+
+
+def test_required_scopes_are_checked_on_remembered_tokens(mock_issuer, store):
+    verifier = JWTVerifier(
+        mock_issuer.issuer, AUDIENCE, store=store, required_scopes=["files:admin"]
+    )
+    token = mock_issuer.mint(USER)
+    for _ in range(2):
+        with pytest.raises(Forbidden):
+            verifier.verify(token)
