@@ -11,6 +11,7 @@ from flask import Blueprint
 from flask import Flask
 from flask import current_app
 from flask import g
+from flask import has_app_context
 from flask import request
 
 from .auth.errors import AuthError
@@ -244,7 +245,8 @@ class FlaskMCP:
             else:
                 tool.arguments = HintArguments(fn, exclude=exclude)
             tool.output_schema = output_schema or output_schema_of(fn)
-            self.registry.add(self.registry.tools, tool.name, tool)
+            self.registry.tools[tool.name] = tool
+            self._list_changed("tools")
             return fn
 
         return decorator
@@ -275,9 +277,10 @@ class FlaskMCP:
                 mime_type=mime_type,
             )
             if isinstance(item, ResourceTemplate):
-                self.registry.add(self.registry.templates, uri, item)
+                self.registry.templates[uri] = item
             else:
-                self.registry.add(self.registry.resources, uri, item)
+                self.registry.resources[uri] = item
+            self._list_changed("resources")
             return fn
 
         return decorator
@@ -302,7 +305,8 @@ class FlaskMCP:
                 can_access=can_access,
                 meta=meta,
             )
-            self.registry.add(self.registry.prompts, prompt.name, prompt)
+            self.registry.prompts[prompt.name] = prompt
+            self._list_changed("prompts")
             return fn
 
         return decorator
@@ -387,7 +391,21 @@ class FlaskMCP:
         return self.path or current_app.config["MCP_PATH"]
 
     def remove_tool(self, name: str) -> None:
-        self.registry.remove(self.registry.tools, name)
+        """Stop offering a tool; live sessions are told the list changed."""
+        if self.registry.tools.pop(name, None) is not None:
+            self._list_changed("tools")
+
+    def _list_changed(self, kind: str) -> None:
+        """Changes made while an app serves this server reach its sessions.
+
+        Registrations at import time (no app context) have no one to tell.
+        Each worker holds its own registry: make runtime changes in every
+        worker (from a shared source), and notify from one.
+        """
+        if has_app_context() and self.blueprint_name in current_app.extensions.get(
+            "mcp", {}
+        ):
+            self.notify_list_changed(kind)
 
     # -- server-initiated messages ----------------------------------------
 

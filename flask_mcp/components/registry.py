@@ -24,11 +24,7 @@ class InvalidCursor(ValueError):
 
 
 class Registry:
-    """Tools, resources, templates, prompts and completers of one server.
-
-    ``version`` changes whenever something is added or removed, so transports
-    can tell clients that a list changed.
-    """
+    """Tools, resources, templates, prompts and completers of one server."""
 
     def __init__(self) -> None:
         self.tools: dict[str, Tool] = {}
@@ -36,16 +32,6 @@ class Registry:
         self.templates: dict[str, ResourceTemplate] = {}
         self.prompts: dict[str, Prompt] = {}
         self.completers: dict[tuple[str, str, str], Completer] = {}
-        self.version = 0
-
-    def add(self, table: dict[str, H], key: str, item: H) -> H:
-        table[key] = item
-        self.version += 1
-        return item
-
-    def remove(self, table: dict[str, H], key: str) -> None:
-        if table.pop(key, None) is not None:
-            self.version += 1
 
     def find_template(self, uri: str) -> tuple[ResourceTemplate, dict[str, str]] | None:
         for template in self.templates.values():
