@@ -9,7 +9,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
@@ -17,6 +16,8 @@ from werkzeug.wrappers import Response
 
 from flask_mcp.store import Store
 from flask_mcp.store.backends import MemoryStoreBackend
+from support.issuer import MockIssuer
+from support.issuer import mock_issuer as start_mock_issuer
 
 HERE = Path(__file__).resolve().parent
 
@@ -89,59 +90,8 @@ def http_server() -> t.Iterator[LocalServer]:
     server.close()
 
 
-class MockIssuer:
-    """oauth2-mock-server (Node 22) run by tests/auth/mock_issuer.mjs."""
-
-    def __init__(self, process: t.Any, issuer: str) -> None:
-        self.process = process
-        self.issuer = issuer
-        self.http = requests.Session()
-
-    def mint(
-        self,
-        claims: dict[str, t.Any] | None = None,
-        *,
-        kid: str | None = None,
-        header: dict[str, t.Any] | None = None,
-        expires_in: int | None = None,
-    ) -> str:
-        """A token signed by the issuer (key ``kid``, else round robin)."""
-        body: dict[str, t.Any] = {"claims": claims or {}, "header": header or {}}
-        if kid is not None:
-            body["kid"] = kid
-        if expires_in is not None:
-            body["expiresIn"] = expires_in
-        response = self.http.post(f"{self.issuer}/admin/token", json=body, timeout=10)
-        response.raise_for_status()
-        return t.cast(str, response.json()["token"])
-
-    def add_key(self, alg: str = "RS256", kid: str | None = None) -> dict[str, t.Any]:
-        """Rotate in a new key; returns its public JWK."""
-        body = {"alg": alg} | ({"kid": kid} if kid else {})
-        response = self.http.post(f"{self.issuer}/admin/keys", json=body, timeout=10)
-        response.raise_for_status()
-        return t.cast(dict[str, t.Any], response.json())
-
-    def hits(self, name: str) -> int:
-        """How many requests reached ``name`` (``jwks``, ``openid_configuration``)."""
-        stats = self.http.get(f"{self.issuer}/admin/stats", timeout=10).json()
-        return int(stats.get(name, 0))
-
-    def stop(self) -> None:
-        self.http.close()
-        self.process.close()
-
-
 @pytest.fixture(scope="session")
 def mock_issuer() -> t.Iterator[MockIssuer]:
     """One issuer for the session; tests that rotate keys use fresh kids."""
-    from support import NodeProcess
-
-    # Node 22 comes from tools/ (``make node``); without it this fails, never skips.
-    process = NodeProcess(
-        HERE / "mock_issuer.mjs", "--port", "0", ready=r"^READY (\{.*\})$"
-    )
-    process.start()
-    issuer = MockIssuer(process, json.loads(process.match.group(1))["issuer"])
-    yield issuer
-    issuer.stop()
+    with start_mock_issuer() as issuer:
+        yield issuer

@@ -6,30 +6,27 @@
   (``/tenant-1``); ``.counter`` and ``.revoked`` are its files.
 * ``camel_server``: the same app with the oauth setting in camelCase.
 * ``issuer``: oauth2-mock-server (Node 22) through tests/auth/mock_issuer.mjs,
-  with ``mint()``, ``add_key()`` and ``hits()`` (copied from tests/auth/conftest.py).
+  with ``mint()``, ``add_key()`` and ``hits()`` (``support.issuer``).
 * ``jwt_server``: the example app under gunicorn in JWT mode against ``issuer``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
-from support import REPO_ROOT
 from support import GunicornServer
-from support import NodeProcess
 from support import free_port
+from support.issuer import MockIssuer
+from support.issuer import mock_issuer
 
 from .helpers import Http
 
 APP = "tests.integration_auth.apps:create_app()"
-MOCK_ISSUER_SCRIPT = REPO_ROOT / "tests" / "auth" / "mock_issuer.mjs"
 
 
 @dataclass
@@ -97,69 +94,17 @@ def camel_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Served]
 # a real issuer
 
 
-class Issuer:
-    """oauth2-mock-server run by tests/auth/mock_issuer.mjs (see its header)."""
-
-    def __init__(self, process: NodeProcess, url: str) -> None:
-        self.process = process
-        self.url = url
-        self.http = requests.Session()
-
-    def mint(
-        self,
-        claims: dict[str, t.Any] | None = None,
-        *,
-        kid: str | None = None,
-        header: dict[str, t.Any] | None = None,
-        expires_in: int | None = None,
-    ) -> str:
-        """A token signed by the issuer; a claim set to ``None`` is removed."""
-        body: dict[str, t.Any] = {"claims": claims or {}, "header": header or {}}
-        if kid is not None:
-            body["kid"] = kid
-        if expires_in is not None:
-            body["expiresIn"] = expires_in
-        response = self.http.post(f"{self.url}/admin/token", json=body, timeout=10)
-        response.raise_for_status()
-        return t.cast(str, response.json()["token"])
-
-    def add_key(self, kid: str, alg: str = "RS256") -> dict[str, t.Any]:
-        """Rotate in a new signing key; returns its public JWK."""
-        response = self.http.post(
-            f"{self.url}/admin/keys", json={"alg": alg, "kid": kid}, timeout=10
-        )
-        response.raise_for_status()
-        return t.cast(dict[str, t.Any], response.json())
-
-    def hits(self, name: str) -> int:
-        """Requests that reached ``name`` (``jwks``, ``openid_configuration``)."""
-        stats = self.http.get(f"{self.url}/admin/stats", timeout=10).json()
-        return int(stats.get(name, 0))
-
-    def jwks(self) -> dict[str, t.Any]:
-        return t.cast(
-            dict[str, t.Any], self.http.get(f"{self.url}/jwks", timeout=10).json()
-        )
-
-
 @pytest.fixture(scope="session")
-def issuer() -> t.Iterator[Issuer]:
-    process = NodeProcess(
-        MOCK_ISSUER_SCRIPT, "--port", "0", ready=r"^READY (\{.*\})$", cwd=REPO_ROOT
-    )
-    with process:
-        assert process.match is not None
-        url = json.loads(process.match.group(1))["issuer"]
-        found = Issuer(process, url)
+def issuer() -> t.Iterator[MockIssuer]:
+    with mock_issuer() as found:
         yield found
-        found.http.close()
 
 
 @dataclass
 class JwtServed:
     server: GunicornServer
     http: Http
-    issuer: Issuer
+    issuer: MockIssuer
     audience: str
 
     @property
@@ -168,7 +113,7 @@ class JwtServed:
 
 
 @contextlib.contextmanager
-def serve_jwt_example(tmp: Path, issuer: Issuer) -> t.Iterator[JwtServed]:
+def serve_jwt_example(tmp: Path, issuer: MockIssuer) -> t.Iterator[JwtServed]:
     """The example app in JWT mode; its audience is its own MCP URL (RFC 8707)."""
     port = free_port()
     audience = f"http://127.0.0.1:{port}/mcp"
@@ -191,7 +136,7 @@ def serve_jwt_example(tmp: Path, issuer: Issuer) -> t.Iterator[JwtServed]:
 
 @pytest.fixture(scope="module")
 def jwt_server(
-    tmp_path_factory: pytest.TempPathFactory, issuer: Issuer
+    tmp_path_factory: pytest.TempPathFactory, issuer: MockIssuer
 ) -> t.Iterator[JwtServed]:
     with serve_jwt_example(tmp_path_factory.mktemp("jwt-server"), issuer) as served:
         yield served

@@ -34,7 +34,8 @@ from mcp.shared.auth import OAuthMetadata
 from mcp.shared.auth import ProtectedResourceMetadata
 from mcp.shared.exceptions import MCPError
 
-from .conftest import Issuer
+from support.issuer import MockIssuer
+
 from .conftest import JwtServed
 from .conftest import serve_jwt_example
 from .helpers import AUTH_ERROR
@@ -317,7 +318,7 @@ def test_a_token_in_the_query_string_is_refused(jwt_server: JwtServed) -> None:
 
 
 def test_a_key_the_issuer_rotates_in_is_accepted(
-    tmp_path_factory: pytest.TempPathFactory, issuer: Issuer
+    tmp_path_factory: pytest.TempPathFactory, issuer: MockIssuer
 ) -> None:
     """Own server: an unknown ``kid`` elsewhere may have used the refetch
     allowance of the shared store for the next 30 seconds."""
@@ -327,7 +328,7 @@ def test_a_key_the_issuer_rotates_in_is_accepted(
         fetched = issuer.hits("jwks")
 
         kid = f"rotated-{uuid.uuid4().hex[:8]}"
-        assert issuer.add_key(kid)["kid"] == kid
+        assert issuer.add_key(kid=kid)["kid"] == kid
         token = issuer.mint(
             {"sub": "user-9", "aud": served.audience, "scope": "data:read"}, kid=kid
         )
