@@ -65,6 +65,7 @@ from benchmarks.bench_tools_call import LUA
 from benchmarks.bench_tools_call import PATH
 from benchmarks.bench_tools_call import PROTOCOL
 from benchmarks.bench_tools_call import Variant
+from benchmarks.bench_tools_call import add_run_arguments
 from benchmarks.bench_tools_call import measure
 from benchmarks.bench_tools_call import summarize
 from benchmarks.bench_tools_call import versions
@@ -479,13 +480,7 @@ def table(summary: dict[str, dict[str, t.Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--rounds", type=int, default=6, help="measured rounds per variant"
-    )
-    parser.add_argument("--duration", type=int, default=5, help="seconds per round")
-    parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds each")
-    parser.add_argument("--connections", type=int, default=4, help="concurrent clients")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    add_run_arguments(parser)
     parser.add_argument(
         "--alg", choices=("RS256", "ES256"), default="RS256", help="token algorithm"
     )
