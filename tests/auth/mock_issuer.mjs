@@ -13,23 +13,9 @@
 //   GET  /admin/stats                               -> {jwks, openid_configuration, ...}
 // A token from the standard POST /token endpoint gets `roles` (space-separated)
 // and `aud` from the request body when given.
-import fs from "node:fs";
 import http from "node:http";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const packageDir =
-  process.env.FLASK_MCP_OAUTH2_MOCK_SERVER ||
-  path.resolve(here, "../../tools/node_modules/oauth2-mock-server");
-const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8"));
-const entry = path.join(packageDir, manifest.exports?.["."]?.default ?? manifest.main);
-const { OAuth2Issuer, OAuth2Service, Events } = await import(pathToFileURL(entry).href);
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : fallback;
-}
+import { Events, OAuth2Issuer, OAuth2Service, option } from "../support/oauth2_mock_server.mjs";
 
 const host = option("host", "127.0.0.1");
 const port = Number(option("port", "0"));
