@@ -36,14 +36,11 @@ from __future__ import annotations
 
 import argparse
 import base64
-import cProfile
 import datetime
 import hashlib
-import io
 import json
 import os
 import platform
-import pstats
 import shutil
 import statistics
 import sys
@@ -69,9 +66,11 @@ from benchmarks.bench_tools_call import add_run_arguments
 from benchmarks.bench_tools_call import measure
 from benchmarks.bench_tools_call import summarize
 from benchmarks.bench_tools_call import versions
+from benchmarks.bench_tools_call import write_result
 from benchmarks.profile_tools_call import _call
 from benchmarks.profile_tools_call import _environ
 from benchmarks.profile_tools_call import per_call_us
+from benchmarks.profile_tools_call import print_profile
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "auth.json"
@@ -437,15 +436,7 @@ def inprocess(args: argparse.Namespace, issuer: Issuer, token: str) -> int:
         )
     if args.profile:
         app, environ = prepared[args.profile]
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(args.calls):
-            _call(app, environ)
-        profiler.disable()
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats(args.sort).print_stats(args.top)
-        print(f"\ncProfile of {args.profile}, {args.calls} calls:\n{out.getvalue()}")
+        print_profile(args.profile, app, environ, args.calls, args.sort, args.top)
     return 0
 
 
@@ -622,9 +613,7 @@ def run(args: argparse.Namespace, issuer: Issuer, token: str, tmp: Path) -> int:
         "table": report,
         "verify_breakdown_us": breakdown,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwritten: {args.out}", file=sys.stderr)
+    write_result(args.out, result)
     return 0
 
 

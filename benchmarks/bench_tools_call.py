@@ -518,6 +518,13 @@ def versions() -> dict[str, str]:
     return found
 
 
+def write_result(path: Path, result: dict[str, t.Any]) -> None:
+    """Save a run's JSON next to the committed results."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwritten: {path}", file=sys.stderr)
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Options every gunicorn benchmark here takes."""
     parser.add_argument(
@@ -587,9 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": {v.name: v.rounds for v in variants},
         "table": report,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwritten: {args.out}", file=sys.stderr)
+    write_result(args.out, result)
     return 0
 
 

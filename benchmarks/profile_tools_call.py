@@ -134,16 +134,22 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.profile:
         app, environ = prepared[args.profile]
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(args.calls):
-            _call(app, environ)
-        profiler.disable()
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats(args.sort).print_stats(args.top)
-        print(f"\ncProfile of {args.profile}, {args.calls} calls:\n{out.getvalue()}")
+        print_profile(args.profile, app, environ, args.calls, args.sort, args.top)
     return 0
+
+
+def print_profile(
+    name: str, app: t.Any, environ: dict[str, t.Any], calls: int, sort: str, top: int
+) -> None:
+    """A cProfile of ``calls`` in-process calls, printed as a table."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        _call(app, environ)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(top)
+    print(f"\ncProfile of {name}, {calls} calls:\n{out.getvalue()}")
 
 
 if __name__ == "__main__":
