@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ..components.base import RequestContext
 from .jsonrpc import INTERNAL_ERROR
 from .jsonrpc import JsonRpcError
 from .jsonrpc import RequestId
@@ -49,7 +50,7 @@ class ClientError(Exception):
         self.error = error
 
 
-class Context:
+class Context(RequestContext):
     """Per-request helpers for handlers: logging, progress, sampling, elicitation.
 
     :param request_id: the JSON-RPC id of the request being handled.

@@ -10,12 +10,16 @@ import logging
 import typing as t
 from dataclasses import dataclass
 
+from .._sync import run_sync
 from ..components.arguments import InvalidArguments
-from ..components.handlers import Handler
+from ..components.base import Component
+from ..components.prompts import InvalidPromptArguments
 from ..components.prompts import Prompt
 from ..components.registry import InvalidCursor
 from ..components.registry import Registry
 from ..components.registry import paginate
+from ..components.resources import Resource
+from ..components.tools import Tool
 from ..components.tools import error_result
 from .context import LOG_LEVELS
 from .context import Channel
@@ -30,7 +34,7 @@ from .versions import reports_invalid_arguments_as_result
 
 log = logging.getLogger("flask_mcp")
 
-H = t.TypeVar("H", bound=Handler)
+H = t.TypeVar("H", bound=Component)
 
 
 class ToolError(Exception):
@@ -57,7 +61,16 @@ class Call:
     session_id: str | None = None
     session: SessionState | None = None
     auth: t.Any = None
-    allows: t.Callable[[Handler], bool] = lambda handler: True
+
+    def allows(self, component: Component) -> bool:
+        """Whether the caller may see ``component``.
+
+        A step-up tool is listed to everyone: calling it without the scopes
+        is refused by the transport with 403 and the scopes to ask for.
+        """
+        if isinstance(component, Tool) and component.step_up:
+            return True
+        return component.allows(self.auth)
 
 
 class McpServer:
@@ -67,15 +80,14 @@ class McpServer:
         self,
         registry: Registry,
         *,
-        name: str,
-        version: str,
+        info: dict[str, t.Any],
         instructions: str | None = None,
         page_size: int = 50,
         request_timeout: float = 60.0,
         mask_errors: bool = True,
     ) -> None:
         self.registry = registry
-        self.info = {"name": name, "version": version}
+        self.info = info
         self.instructions = instructions
         self.page_size = page_size
         self.request_timeout = request_timeout
@@ -120,7 +132,7 @@ class McpServer:
 
     def wants_channel(self, request: Request) -> bool:
         """Whether the handler may talk to the client while it runs."""
-        tables: dict[str, t.Mapping[str, Handler]] = {
+        tables: dict[str, t.Mapping[str, Component]] = {
             "tools/call": self.registry.tools,
             "prompts/get": self.registry.prompts,
         }
@@ -185,7 +197,6 @@ class McpServer:
         params = request.params
         name = params.get("name")
         tool = _named(self.registry.tools, name, "tool", call)
-        assert tool.arguments is not None
         try:
             kwargs = tool.arguments.load(params.get("arguments"))
         except InvalidArguments as exc:
@@ -221,7 +232,11 @@ class McpServer:
             raise JsonRpcError(RESOURCE_NOT_FOUND, "Resource not found", {"uri": uri})
         handler, variables = resource
         try:
-            value = handler.invoke(variables, self.context(request, call))
+            kwargs = handler.load(variables)
+        except ValueError as exc:
+            raise JsonRpcError(INVALID_PARAMS, f"Invalid {uri}: {exc}") from None
+        try:
+            value = handler.invoke(kwargs, self.context(request, call))
         except JsonRpcError:
             raise
         except Exception as exc:
@@ -231,7 +246,9 @@ class McpServer:
             ) from None
         return {"contents": handler.contents(uri, value)}
 
-    def _find_resource(self, uri: str, call: Call):
+    def _find_resource(
+        self, uri: str, call: Call
+    ) -> tuple[Resource, dict[str, str]] | None:
         resource = self.registry.resources.get(uri)
         if resource is not None:
             return (resource, {}) if call.allows(resource) else None
@@ -273,12 +290,12 @@ class McpServer:
             isinstance(v, str) for v in arguments.values()
         ):
             raise JsonRpcError(INVALID_PARAMS, "prompt arguments must be strings")
-        problems = [f"missing argument {a!r}" for a in prompt.missing(arguments)]
-        problems += [f"unknown argument {a!r}" for a in prompt.unknown(arguments)]
-        if problems:
-            raise JsonRpcError(INVALID_PARAMS, f"Prompt {name}: {', '.join(problems)}")
         try:
-            value = prompt.invoke(arguments, self.context(request, call))
+            kwargs = prompt.load(arguments)
+        except InvalidPromptArguments as exc:
+            raise JsonRpcError(INVALID_PARAMS, f"Prompt {name}: {exc}") from None
+        try:
+            value = prompt.invoke(kwargs, self.context(request, call))
         except Exception as exc:
             log.exception("prompt %r raised", name)
             raise JsonRpcError(
@@ -303,8 +320,9 @@ class McpServer:
             raise JsonRpcError(
                 INVALID_PARAMS, "completion reference needs a name or uri"
             )
+        target: Prompt | Resource | None
         if kind == "ref/prompt":
-            target: Handler | None = self.registry.prompts.get(key)
+            target = self.registry.prompts.get(key)
         elif kind == "ref/resource":
             target = self.registry.templates.get(key) or self.registry.resources.get(
                 key
@@ -313,12 +331,17 @@ class McpServer:
             raise JsonRpcError(INVALID_PARAMS, f"Unknown reference type: {kind}")
         if target is None or not call.allows(target):
             raise JsonRpcError(INVALID_PARAMS, f"Unknown reference: {key}")
-        completer = self.registry.completers.get((kind, key, argument.get("name")))  # type: ignore[arg-type]
+        argument_name = argument.get("name")
+        value = str(argument.get("value", ""))
+        completer = self.registry.completers.get((kind, key, str(argument_name)))
         values: list[str] = []
         if completer is not None:
             context_args = (params.get("context") or {}).get("arguments") or {}
+            values = [str(v) for v in run_sync(completer(value, context_args))]
+        elif hasattr(target, "choices"):
+            # Enum and Literal parameters complete to their allowed values.
             values = [
-                str(v) for v in completer(str(argument.get("value", "")), context_args)
+                c for c in target.choices(str(argument_name)) if c.startswith(value)
             ]
         return {
             "completion": {

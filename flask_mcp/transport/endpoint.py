@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import typing as t
-from dataclasses import dataclass
 
 from flask import Request
 from flask import Response
 from flask import g
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..auth.errors import AuthError
 from ..auth.errors import Forbidden
-from ..components.handlers import Handler
+from ..config import Settings
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import INVALID_REQUEST
 from ..protocol.jsonrpc import JsonRpcError
@@ -33,14 +33,14 @@ from ..protocol.versions import supports_priming_events
 from ..store import Store
 from . import streaming
 from .checks import accepts
-from .checks import host_allowed
-from .checks import origin_allowed
 from .checks import read_body
+from .checks import refused_host
 from .events import STANDALONE
 from .events import EventLog
 from .events import format_event
 from .events import parse_event_id
 from .guard import AuthGate
+from .guard import Refusal
 from .guard import principal_of
 from .sessions import Session
 from .sessions import SessionManager
@@ -67,14 +67,18 @@ class HTTPError(Exception):
         message: str,
         request_id: t.Any = None,
         headers: dict[str, str] | None = None,
+        given: BaseResponse | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.error = JsonRpcError(code, message)
         self.request_id = request_id
         self.headers = headers or {}
+        self.given = given
 
-    def response(self) -> Response:
+    def response(self) -> BaseResponse:
+        if self.given is not None:  # the user's own refusal, as they built it
+            return self.given
         return json_response(
             jsonrpc.error_message(self.request_id, self.error),
             self.status,
@@ -87,19 +91,6 @@ def json_response(
 ) -> Response:
     body = json.dumps(payload, separators=(",", ":"))
     return Response(body, status, headers, mimetype=JSON)
-
-
-@dataclass
-class Settings:
-    """The ``MCP_*`` values the endpoint reads on every request."""
-
-    allowed_hosts: list[str] | None
-    allowed_origins: list[str] | None
-    max_body: int
-    stateless: bool
-    stream_hold: float
-    retry_ms: int
-    request_timeout: float
 
 
 class Endpoint:
@@ -123,7 +114,7 @@ class Endpoint:
 
     # -- entry point -------------------------------------------------------
 
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: Request) -> BaseResponse:
         try:
             self._check_origin(request)
             if request.method == "POST":
@@ -146,30 +137,32 @@ class Endpoint:
         """Run ``authenticate``; a refusal becomes 401/403 with a challenge."""
         try:
             auth = self.gate.authenticate(request)
-        except AuthError as exc:
-            raise self._refusal(exc, request, request_id) from None
+        except Refusal as refusal:
+            raise self._refusal(refusal, request, request_id) from None
         g.mcp_auth = auth
         return auth
 
     def _refusal(
-        self, exc: AuthError, request: Request, request_id: t.Any
+        self, refusal: Refusal, request: Request, request_id: t.Any
     ) -> HTTPError:
-        headers = self.gate.challenge_headers(exc, request.base_url)
-        message = exc.description or (
-            "Unauthorized" if exc.status_code == 401 else "Forbidden"
+        error = refusal.error
+        headers = self.gate.challenge_headers(refusal, request)
+        message = error.description or (
+            "Unauthorized" if error.status_code == 401 else "Forbidden"
         )
-        return HTTPError(exc.status_code, AUTH_ERROR, message, request_id, headers)
+        return HTTPError(
+            error.status_code,
+            AUTH_ERROR,
+            message,
+            request_id,
+            headers,
+            self.gate.user_response(refusal, request),
+        )
 
     def _check_origin(self, request: Request) -> None:
-        settings = self.settings
-        if not host_allowed(request.host, settings.allowed_hosts):
-            raise HTTPError(403, INVALID_REQUEST, "Forbidden: Host not allowed")
-        if not origin_allowed(
-            request.headers.get("Origin"),
-            settings.allowed_origins,
-            settings.allowed_hosts,
-        ):
-            raise HTTPError(403, INVALID_REQUEST, "Forbidden: Origin not allowed")
+        refused = refused_host(request, self.settings)
+        if refused:
+            raise HTTPError(403, INVALID_REQUEST, refused)
 
     # -- POST --------------------------------------------------------------
 
@@ -308,17 +301,12 @@ class Endpoint:
     def _call(
         self, session: Session | None, version: str, channel: t.Any, auth: t.Any
     ) -> Call:
-        def allows(handler: Handler) -> bool:
-            check = handler.can_access
-            return check is None or handler.step_up or bool(check(auth))
-
         return Call(
             protocol_version=version,
             channel=channel,
             session_id=session.id if session else None,
             session=session,
             auth=auth,
-            allows=allows,
         )
 
     def _step_up(self, message: RpcRequest, auth: t.Any) -> None:
@@ -327,12 +315,7 @@ class Endpoint:
             return
         name = message.params.get("name")
         tool = self.server.registry.tools.get(name) if isinstance(name, str) else None
-        if (
-            tool is not None
-            and tool.step_up
-            and tool.can_access
-            and not tool.can_access(auth)
-        ):
+        if tool is not None and tool.step_up and not tool.allows(auth):
             scopes = getattr(tool.can_access, "required_scopes", ())
             raise Forbidden(f"tool {tool.name} needs more scopes", scopes=scopes)
 
@@ -358,7 +341,7 @@ class Endpoint:
         try:
             self._step_up(message, auth)
         except AuthError as exc:
-            raise self._refusal(exc, request, message.id) from None
+            raise self._refusal(Refusal(exc), request, message.id) from None
         if session is None or not self.server.wants_channel(message):
             call = self._call(session, version, streaming.NullChannel(), auth)
             return json_response(self._run(message, call))
@@ -441,6 +424,18 @@ class Endpoint:
         self.events.append(
             session_id, STANDALONE, jsonrpc.notification_message(method, params)
         )
+
+    def notify_resource_updated(self, uri: str) -> None:
+        """Tell every session subscribed to ``uri`` that it changed."""
+        for session_id in self.sessions.subscribers(uri):
+            self.send_to_session(
+                session_id, "notifications/resources/updated", {"uri": uri}
+            )
+
+    def notify_list_changed(self, kind: str) -> None:
+        """Tell every live session that the ``kind`` list changed."""
+        for session_id in self.sessions.live_ids():
+            self.send_to_session(session_id, f"notifications/{kind}/list_changed", {})
 
 
 def empty_response(status: int) -> Response:
