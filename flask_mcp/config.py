@@ -42,6 +42,20 @@ MCP_SSE_RETRY_MS = 500
 MCP_EVENT_TTL = 300
 #: Hide exception text from clients (the log keeps it).
 MCP_MASK_ERRORS = True
+#: Seconds a ``subscriptions/listen`` stream (2026-07-28) stays open before it
+#: is closed gracefully and the client listens again. Each open stream holds
+#: a sync worker: keep it well under gunicorn's ``--timeout``.
+MCP_LISTEN_HOLD = 10.0
+#: Seconds a ``requestState`` of a multi-round request (2026-07-28) is valid.
+MCP_REQUEST_STATE_TTL = 900
+#: Milliseconds 2026-07-28 clients may cache lists and ``server/discover``.
+MCP_CACHE_LIST_TTL_MS = 60_000
+#: Milliseconds they may cache ``resources/read`` results (per resource:
+#: ``@mcp.resource(..., ttl_ms=...)``).
+MCP_CACHE_READ_TTL_MS = 0
+#: ``cacheScope`` of those results: ``"public"`` (shareable between users) or
+#: ``"private"``; ``None`` picks ``"private"`` when requests are authenticated.
+MCP_CACHE_SCOPE: str | None = None
 
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")
@@ -65,6 +79,11 @@ class Settings:
     retry_ms: int
     event_ttl: float
     mask_errors: bool
+    listen_hold: float
+    request_state_ttl: float
+    cache_list_ttl_ms: int
+    cache_read_ttl_ms: int
+    cache_scope: str | None
 
     @classmethod
     def from_config(
@@ -112,4 +131,17 @@ class Settings:
             retry_ms=number("MCP_SSE_RETRY_MS", int, 0),
             event_ttl=number("MCP_EVENT_TTL", float, 1),
             mask_errors=bool(config.get("MCP_MASK_ERRORS", MCP_MASK_ERRORS)),
+            listen_hold=number("MCP_LISTEN_HOLD", float, 0),
+            request_state_ttl=number("MCP_REQUEST_STATE_TTL", float, 1),
+            cache_list_ttl_ms=number("MCP_CACHE_LIST_TTL_MS", int, 0),
+            cache_read_ttl_ms=number("MCP_CACHE_READ_TTL_MS", int, 0),
+            cache_scope=_scope(config.get("MCP_CACHE_SCOPE", MCP_CACHE_SCOPE)),
         )
+
+
+def _scope(value: t.Any) -> str | None:
+    if value not in (None, "public", "private"):
+        raise ValueError(
+            f"MCP_CACHE_SCOPE must be 'public' or 'private', not {value!r}"
+        )
+    return t.cast("str | None", value)

@@ -9,6 +9,7 @@ constructors; requests are served by :mod:`flask_mcp.transport`.
 from __future__ import annotations
 
 import functools
+import secrets
 import typing as t
 import warnings
 import weakref
@@ -34,16 +35,18 @@ from .components.resources import Resource
 from .components.tools import Tool
 from .config import DEFAULTS
 from .config import Settings
+from .protocol.inputs import StateCodec
+from .protocol.methods import CachePolicy
 from .protocol.server import McpServer
 from .store import Store
 from .store import create_store
 from .store.backends import MemoryStoreBackend
 from .transport.endpoint import Endpoint
-from .transport.endpoint import json_response
 from .transport.events import EventLog
 from .transport.guard import Authenticate
 from .transport.guard import AuthGate
 from .transport.guard import Refusal
+from .transport.responses import json_response
 from .transport.sessions import SessionManager
 from .transport.urls import ServerUrls
 from .transport.well_known import well_known_blueprint
@@ -175,6 +178,14 @@ class FlaskMCP:
             page_size=settings.page_size,
             request_timeout=settings.request_timeout,
             mask_errors=settings.mask_errors,
+            codec=StateCodec(_state_secret(app, store), settings.request_state_ttl),
+            cache=CachePolicy(
+                list_ttl_ms=settings.cache_list_ttl_ms,
+                read_ttl_ms=settings.cache_read_ttl_ms,
+                # Lists may vary with the caller when requests are authenticated.
+                scope=settings.cache_scope
+                or ("private" if authenticate is not None else "public"),
+            ),
         )
         endpoint = Endpoint(
             server,
@@ -494,6 +505,27 @@ def _server_info(
     if icons:
         info["icons"] = [icon.to_dict() for icon in icon_tuple(icons)]
     return info
+
+
+def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
+    """The secret sealing ``requestState``: ``SECRET_KEY``, else one key made
+    once and kept in the shared store (so every worker and host agrees)."""
+
+    def secret() -> bytes:
+        configured = app.config.get("SECRET_KEY")
+        if configured:
+            return (
+                configured.encode()
+                if isinstance(configured, str)
+                else bytes(configured)
+            )
+        store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
+        return str(store.get("request-state-key")).encode()
+
+    return secret
+
+
+_TEN_YEARS = 10 * 365 * 86400
 
 
 def _as_proxy(auth: Provider | OAuthProxy | None) -> OAuthProxy | None:

@@ -37,6 +37,11 @@ class Resource(Component):
     annotations: dict[str, t.Any] | None = None
     #: Size in bytes, when known before reading.
     size: int | None = None
+    #: How long modern clients may cache what ``resources/read`` returns
+    #: (milliseconds; ``None``: the server's ``MCP_CACHE_READ_TTL_MS``).
+    ttl_ms: int | None = None
+    #: ``"public"`` or ``"private"``; ``None``: the server's choice.
+    cache_scope: str | None = None
 
     @classmethod
     def from_function(
@@ -53,6 +58,8 @@ class Resource(Component):
         icons: t.Iterable[Icon | abc.Mapping[str, t.Any]] | None = None,
         annotations: abc.Mapping[str, t.Any] | None = None,
         size: int | None = None,
+        ttl_ms: int | None = None,
+        cache_scope: str | None = None,
     ) -> Resource:
         """A resource read by calling ``fn``; a ``uri`` with ``{variables}``
         gives a :class:`ResourceTemplate`, whose variables must be ``fn``'s
@@ -79,8 +86,13 @@ class Resource(Component):
             validate=False,
         )
         where = f"resource {uri!r}"
-        if size is not None and (not isinstance(size, int) or size < 0):
-            raise RegistrationError(f"{where}: size must be a non-negative integer")
+        for label, number in (("size", size), ("ttl_ms", ttl_ms)):
+            if number is not None and (not isinstance(number, int) or number < 0):
+                raise RegistrationError(
+                    f"{where}: {label} must be a non-negative integer"
+                )
+        if cache_scope not in (None, "public", "private"):
+            raise RegistrationError(f"{where}: cache_scope is 'public' or 'private'")
         context = fields["context_param"]
         parameters = string_parameters(fn, {context} if context else set(), where)
         extra: dict[str, t.Any] = {}
@@ -98,6 +110,8 @@ class Resource(Component):
             mime_type=mime_type,
             annotations=_annotations(annotations, where),
             size=size,
+            ttl_ms=ttl_ms,
+            cache_scope=cache_scope,
         )
 
     def listing(self) -> dict[str, t.Any]:

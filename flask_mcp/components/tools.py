@@ -22,6 +22,7 @@ from .content import ToolResult
 from .content import is_content
 from .content import to_block
 from .content import to_blocks
+from .headers import header_parameters
 
 ANNOTATION_KEYS = {
     "title": "title",
@@ -30,6 +31,10 @@ ANNOTATION_KEYS = {
     "idempotent": "idempotentHint",
     "open_world": "openWorldHint",
 }
+
+
+class ToolError(Exception):
+    """Raise in a tool to report a failure whose message the model may read."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +47,8 @@ class Tool(Component):
     #: Listed even when ``can_access`` fails; calls then get HTTP 403 with the
     #: scopes to ask for (``insufficient_scope`` step-up authorization).
     step_up: bool = False
+    #: Arguments mirrored into ``Mcp-Param-*`` headers: property path -> name.
+    header_params: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @classmethod
     def from_function(
@@ -62,11 +69,14 @@ class Tool(Component):
         open_world: bool | None = None,
         meta: abc.Mapping[str, t.Any] | None = None,
         icons: t.Iterable[Icon | abc.Mapping[str, t.Any]] | None = None,
+        headers: abc.Mapping[str, str] | None = None,
     ) -> Tool:
         """A tool from ``fn``, its arguments declared in one of three ways.
 
         Arguments come from the type hints, or from a marshmallow ``schema``,
         or from a JSON Schema ``input_schema`` published exactly as given.
+        ``headers`` maps argument names to the ``Mcp-Param-*`` header names
+        that modern clients mirror them into (``x-mcp-header``).
 
         :raises RegistrationError: for a bad name, a ``can_access`` that is
             not a check, or both ``schema`` and ``input_schema``.
@@ -98,11 +108,13 @@ class Tool(Component):
         else:
             context = fields["context_param"]
             arguments = HintArguments(fn, exclude={context} if context else set())
+        where = f"tool {fields['name']!r}"
         return cls(
             **fields,
             arguments=arguments,
             output_schema=output_schema or output_schema_of(fn),
             step_up=step_up,
+            header_params=_header_params(arguments.json_schema, headers, where),
             annotations=tool_annotations(
                 title=title,
                 read_only=read_only,
@@ -133,6 +145,23 @@ class Tool(Component):
                 [{"type": "text", "text": json.dumps(structured)}], structured
             )
         return _result(to_blocks(value), None)
+
+
+def _header_params(
+    schema: dict[str, t.Any], headers: abc.Mapping[str, str] | None, where: str
+) -> dict[tuple[str, ...], str]:
+    """Mark ``headers`` in the schema, then read and check every annotation."""
+    properties = schema.get("properties") or {}
+    for argument, header in (headers or {}).items():
+        if argument not in properties:
+            raise RegistrationError(
+                f"{where}: headers names unknown argument {argument!r}"
+            )
+        properties[argument]["x-mcp-header"] = header
+    try:
+        return header_parameters(schema)
+    except ValueError as exc:
+        raise RegistrationError(f"{where}: {exc}") from None
 
 
 def output_schema_of(fn: t.Callable[..., t.Any]) -> dict[str, t.Any] | None:

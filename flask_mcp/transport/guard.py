@@ -12,8 +12,8 @@ import hashlib
 import json
 import typing as t
 
-from flask import Request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
 from .._sync import run_sync

@@ -10,13 +10,13 @@ import typing as t
 from urllib.parse import urlsplit
 
 from flask import Blueprint
-from flask import Response
+from werkzeug.wrappers import Response
 from flask import request
 
 from ..auth.metadata import OAuthSettings
 from ..config import Settings
 from .checks import refused_host
-from .endpoint import json_response
+from .responses import json_response
 from .urls import ServerUrls
 
 #: Seconds clients and proxies may cache a discovery document.
