@@ -475,12 +475,20 @@ class FlaskMCP:
     # -- testing -----------------------------------------------------------
 
     def test_client(
-        self, app: Flask | None = None, headers: t.Mapping[str, str] | None = None
+        self,
+        app: Flask | None = None,
+        headers: t.Mapping[str, str] | None = None,
+        **options: t.Any,
     ) -> MCPTestClient:
-        """An in-process MCP client for tests (see :mod:`flask_mcp.testing`)."""
+        """An in-process MCP client for tests (see :mod:`flask_mcp.testing`).
+
+        ``options``: ``protocol_version``, and ``sampling``, ``elicitation``
+        and ``roots`` to answer the server's questions.
+        """
         from .testing import MCPTestClient
 
-        return MCPTestClient(self, app or current_app, headers=headers)
+        target = app or t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+        return MCPTestClient(self, target, headers=headers, **options)
 
 
 def _server_info(

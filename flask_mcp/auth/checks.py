@@ -13,6 +13,7 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+from .._sync import run_sync
 from .errors import AuthenticationRequired
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
 Check = t.Callable[[t.Any], bool]
 
 S = t.TypeVar("S")
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
 class AccessCheck:
@@ -57,10 +59,19 @@ class AccessCheck:
         self.required_scopes: tuple[str, ...] = tuple(dict.fromkeys(required_scopes))
 
     def __call__(self, session: t.Any) -> bool:
-        return bool(self._func(session))
+        return _answer(self._func(session))
 
     def __repr__(self) -> str:
         return self._name
+
+
+def _answer(value: t.Any) -> bool:
+    """A check's yes or no; an ``async def`` check is awaited first, and an
+    answer that is a function (a factory passed uncalled) is an error."""
+    value = run_sync(value)
+    if callable(value):
+        raise TypeError(f"an access check returned {value!r}, not a bool")
+    return bool(value)
 
 
 def _field(session: t.Any, name: str) -> t.Any:
@@ -109,6 +120,14 @@ def roles_of(session: t.Any) -> frozenset[str]:
 require_auth = AccessCheck(lambda session: session is not None, "require_auth")
 
 
+def _factory(fn: F) -> F:
+    """Mark a check factory, so passing it uncalled as ``can_access`` is
+    caught when the component is registered."""
+    fn.__mcp_check_factory__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+@_factory
 def require_scopes(*scopes: str) -> AccessCheck:
     """Allow sessions holding *all* of ``scopes``."""
     if not scopes or not all(isinstance(s, str) and s for s in scopes):
@@ -121,6 +140,7 @@ def require_scopes(*scopes: str) -> AccessCheck:
     )
 
 
+@_factory
 def require_role(*roles: str) -> AccessCheck:
     """Allow sessions holding *any* of ``roles``."""
     if not roles or not all(isinstance(r, str) and r for r in roles):
@@ -136,6 +156,7 @@ def _scopes_of_check(check: Check) -> tuple[str, ...]:
     return tuple(getattr(check, "required_scopes", ()))
 
 
+@_factory
 def require_all(*checks: Check) -> AccessCheck:
     """Allow when every check allows (AND). Its ``required_scopes`` is the
     union of the checks' scopes."""
@@ -143,12 +164,13 @@ def require_all(*checks: Check) -> AccessCheck:
         raise ValueError("require_all() needs at least one check")
     scopes = [s for check in checks for s in _scopes_of_check(check)]
     return AccessCheck(
-        lambda session: all(check(session) for check in checks),
+        lambda session: all(_answer(check(session)) for check in checks),
         f"require_all({', '.join(map(repr, checks))})",
         scopes,
     )
 
 
+@_factory
 def require_any(*checks: Check) -> AccessCheck:
     """Allow when at least one check allows (OR).
 
@@ -159,7 +181,7 @@ def require_any(*checks: Check) -> AccessCheck:
         raise ValueError("require_any() needs at least one check")
     scopes = _scopes_of_check(checks[0]) if len(checks) == 1 else ()
     return AccessCheck(
-        lambda session: any(check(session) for check in checks),
+        lambda session: any(_answer(check(session)) for check in checks),
         f"require_any({', '.join(map(repr, checks))})",
         scopes,
     )

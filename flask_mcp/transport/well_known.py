@@ -10,8 +10,8 @@ import typing as t
 from urllib.parse import urlsplit
 
 from flask import Blueprint
-from werkzeug.wrappers import Response
 from flask import request
+from werkzeug.wrappers import Response
 
 from ..auth.metadata import OAuthSettings
 from ..config import Settings

@@ -20,6 +20,7 @@ make ``authenticate`` refuse in one of the ways of :data:`REFUSALS`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import typing as t
@@ -131,6 +132,17 @@ REFUSALS: dict[str, t.Callable[[], t.Any]] = {
 }
 
 
+def as_async(fn: t.Callable[[t.Any], t.Any]) -> t.Callable[[t.Any], t.Any]:
+    """The same check or authenticate, written ``async def`` (awaits once)."""
+
+    async def wrapper(value: t.Any) -> t.Any:
+        await asyncio.sleep(0)
+        return fn(value)
+
+    wrapper.__name__ = getattr(fn, "__name__", "wrapper")
+    return wrapper
+
+
 def make_authenticate(
     counter: str | None, revoked: str | None
 ) -> t.Callable[[t.Any], t.Any]:
@@ -205,6 +217,7 @@ def create_app(
     counter: str | None = None,
     revoked: str | None = None,
     anonymous: bool | None = None,
+    asynchronous: bool | None = None,
 ) -> Flask:
     env = os.environ.get
     instance_path = (
@@ -218,15 +231,19 @@ def create_app(
     revoked = revoked or env("INTEGRATION_AUTH_REVOKED")
     if anonymous is None:
         anonymous = env("INTEGRATION_AUTH_ANONYMOUS") == "1"
+    if asynchronous is None:
+        # Every check and authenticate itself as ``async def``.
+        asynchronous = env("INTEGRATION_AUTH_ASYNC") == "1"
+    wrap = as_async if asynchronous else (lambda fn: fn)
 
     app = Flask(__name__, instance_path=instance_path)
     app.config.update(MCP_STREAM_HOLD=0.2, MCP_MASK_ERRORS=False)
     mcp = FlaskMCP(
         name="integration-auth",
-        authenticate=None if anonymous else make_authenticate(counter, revoked),
+        authenticate=None if anonymous else wrap(make_authenticate(counter, revoked)),
         oauth=oauth_setting(oauth, issuer),
     )
-    register_components(mcp)
+    register_components(mcp, wrap)
     register_routes(mcp)
     mcp.init_app(app)
     register_app_routes(app, mcp)
@@ -237,11 +254,15 @@ def _subject(session: t.Any) -> str:
     return "anonymous" if session is None else str(session.get("sub"))
 
 
-def register_components(mcp: FlaskMCP) -> None:
+def register_components(
+    mcp: FlaskMCP,
+    wrap: t.Callable[[t.Callable[[t.Any], t.Any]], t.Callable[[t.Any], t.Any]],
+) -> None:
     """One tool (plain and with a Context), resource, template and prompt per check,
     public ones, and the step-up tools."""
-    for name, check in [*CHECKS.items(), ("public", None)]:
-        _register_set(mcp, name, check)
+    for name, check in CHECKS.items():
+        _register_set(mcp, name, wrap(check))
+    _register_set(mcp, "public", None)
 
     @mcp.tool(can_access=require_scopes("x:write"), step_up=True)
     def write_x(ctx: Context) -> str:

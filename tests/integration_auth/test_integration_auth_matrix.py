@@ -28,7 +28,9 @@ from .helpers import error_of
 from .helpers import normalized
 
 CHECK_NAMES = sorted(apps.CHECKS)
-SURFACES = ["gunicorn", "flask"]
+#: ``gunicorn-async`` serves the same app with ``async def`` checks and
+#: ``authenticate``: a coroutine must never pass for a session or a yes.
+SURFACES = ["gunicorn", "gunicorn-async", "flask"]
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +45,30 @@ def anonymous_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Ser
 
 
 @pytest.fixture(scope="module")
+def async_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> t.Iterator[tuple[Served, Served]]:
+    """The app with ``async def`` checks, with and without ``authenticate``."""
+    with (
+        serve_app(
+            tmp_path_factory.mktemp("async-keyed"),
+            "snake",
+            {"INTEGRATION_AUTH_ASYNC": "1"},
+        ) as keyed,
+        serve_app(
+            tmp_path_factory.mktemp("async-anonymous"),
+            "snake",
+            {"INTEGRATION_AUTH_ASYNC": "1", "INTEGRATION_AUTH_ANONYMOUS": "1"},
+        ) as anonymous,
+    ):
+        yield keyed, anonymous
+
+
+@pytest.fixture(scope="module")
 def clients(
     auth_server: Served,
     anonymous_server: Served,
+    async_servers: tuple[Served, Served],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> t.Iterator[t.Callable[[str, str], McpClient]]:
     """``clients(surface, principal)``: an initialized client, one per pair."""
@@ -62,6 +85,8 @@ def clients(
         ("gunicorn", True): anonymous_server.http,
         ("flask", False): flask_keyed,
         ("flask", True): flask_anonymous,
+        ("gunicorn-async", False): async_servers[0].http,
+        ("gunicorn-async", True): async_servers[1].http,
     }
     made: dict[tuple[str, str], McpClient] = {}
 
@@ -322,3 +347,17 @@ def test_allowed_components_work_and_hidden_ones_answer_like_unknown_ones(
     for name in hidden(principal):
         reply = op.send(client, name)
         assert normalized(reply, op.key(name)) == unknown_shape, (name, reply.body)
+
+
+def test_async_authenticate_refuses_what_the_sync_one_refuses(
+    async_servers: tuple[Served, Served],
+) -> None:
+    """An ``async def authenticate`` returning ``None`` or raising is a 401:
+    its coroutine never counts as a session."""
+    keyed = async_servers[0]
+    for headers, error in (({}, None), ({"X-API-Key": "nope"}, "invalid_token")):
+        reply = McpClient(keyed.http, headers).rpc("tools/list", session=False)
+        assert reply.status == 401, reply.body
+        assert reply.challenge().get("error") == error
+    alice = McpClient(keyed.http, {"X-API-Key": apps.KEYS["alice"]})
+    assert alice.initialize().status == 200

@@ -1,0 +1,326 @@
+"""An in-process MCP client for testing a server, over Flask's test client.
+
+::
+
+    def test_add(app):
+        with mcp.test_client(app) as client:
+            assert client.call_tool("add", {"a": 1, "b": 2})["structuredContent"] == ...
+
+It performs the handshake and keeps the session (2025-11-25 by default), or
+speaks 2026-07-28 per request when asked to; either way it answers the
+server's sampling, elicitation and roots questions with the callables it was
+given, so tools that ask the user can be tested without a real client.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import typing as t
+
+from flask import Flask
+
+from .protocol.envelope import META_CAPABILITIES
+from .protocol.envelope import META_CLIENT_INFO
+from .protocol.envelope import META_VERSION
+from .protocol.envelope import NAMED_METHODS
+from .protocol.versions import is_modern
+
+if t.TYPE_CHECKING:
+    from werkzeug.test import TestResponse
+
+    from .extension import FlaskMCP
+
+Result = dict[str, t.Any]
+#: Answers a question: gets the request's ``params``, returns its result.
+Answer = t.Callable[[Result], Result]
+
+_ACCEPT = "application/json, text/event-stream"
+_CLIENT_INFO = {"name": "flask_mcp.testing", "version": "1"}
+_MAX_ROUNDS = 10
+
+
+class MCPError(Exception):
+    """The server answered with a JSON-RPC error (or refused over HTTP).
+
+    :param status: the HTTP status of the answer.
+    """
+
+    def __init__(self, code: int, message: str, data: t.Any = None, status: int = 200):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.data = data
+        self.status = status
+
+
+class MCPTestClient:
+    """Talks MCP to one :class:`~flask_mcp.FlaskMCP` through ``app.test_client()``.
+
+    :param headers: sent with every request (``{"X-API-Key": ...}``).
+    :param protocol_version: a 2025 version (handshake and session) or
+        ``"2026-07-28"`` (per-request metadata, multi round-trip questions).
+    :param sampling: answers ``sampling/createMessage``.
+    :param elicitation: answers ``elicitation/create``.
+    :param roots: the client's roots, for ``roots/list``.
+    """
+
+    def __init__(
+        self,
+        mcp: FlaskMCP,
+        app: Flask,
+        *,
+        headers: t.Mapping[str, str] | None = None,
+        protocol_version: str = "2025-11-25",
+        sampling: Answer | None = None,
+        elicitation: Answer | None = None,
+        roots: list[Result] | None = None,
+    ) -> None:
+        self.app = app
+        self.path = mcp.state(app).settings.path
+        self.http = app.test_client()
+        self.headers = dict(headers or {})
+        self.protocol_version = protocol_version
+        self.session_id: str | None = None
+        #: Notifications the server sent (logs, progress, list changes).
+        self.notifications: list[Result] = []
+        self._answers: dict[str, Answer] = {}
+        if sampling is not None:
+            self._answers["sampling/createMessage"] = sampling
+        if elicitation is not None:
+            self._answers["elicitation/create"] = elicitation
+        if roots is not None:
+            self._answers["roots/list"] = lambda params: {"roots": roots}
+        self._ids = itertools.count(1)
+
+    @property
+    def modern(self) -> bool:
+        return is_modern(self.protocol_version)
+
+    @property
+    def capabilities(self) -> Result:
+        """What this client declares: one capability per answer it was given."""
+        names = {
+            "sampling/createMessage": "sampling",
+            "elicitation/create": "elicitation",
+            "roots/list": "roots",
+        }
+        return {names[method]: {} for method in self._answers}
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> MCPTestClient:
+        if not self.modern:
+            self.initialize()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def initialize(self) -> Result:
+        """The handshake of the 2025 revisions; keeps the session id."""
+        params = {
+            "protocolVersion": self.protocol_version,
+            "capabilities": self.capabilities,
+            "clientInfo": _CLIENT_INFO,
+        }
+        response = self._post(self._message("initialize", params), session=False)
+        result = self._result(response)
+        self.session_id = response.headers.get("Mcp-Session-Id")
+        self.protocol_version = result["protocolVersion"]
+        self._post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return result
+
+    def close(self) -> None:
+        """End the session (``DELETE``), if there is one."""
+        if self.session_id is not None:
+            self.http.delete(self.path, headers=self._headers())
+            self.session_id = None
+
+    # -- the methods -------------------------------------------------------
+
+    def list_tools(self) -> list[Result]:
+        return self._list("tools/list", "tools")
+
+    def call_tool(self, name: str, arguments: Result | None = None) -> Result:
+        """The ``CallToolResult`` (``content``, ``structuredContent``, ``isError``)."""
+        return self.request("tools/call", {"name": name, "arguments": arguments or {}})
+
+    def list_resources(self) -> list[Result]:
+        return self._list("resources/list", "resources")
+
+    def list_resource_templates(self) -> list[Result]:
+        return self._list("resources/templates/list", "resourceTemplates")
+
+    def read_resource(self, uri: str) -> Result:
+        return self.request("resources/read", {"uri": uri})
+
+    def list_prompts(self) -> list[Result]:
+        return self._list("prompts/list", "prompts")
+
+    def get_prompt(
+        self, name: str, arguments: t.Mapping[str, str] | None = None
+    ) -> Result:
+        return self.request(
+            "prompts/get", {"name": name, "arguments": dict(arguments or {})}
+        )
+
+    def complete(
+        self,
+        ref: Result,
+        argument: str,
+        value: str = "",
+        context: t.Mapping[str, str] | None = None,
+    ) -> Result:
+        """``completion/complete``; ``ref`` is ``{"type": "ref/prompt", "name": ...}``
+        or ``{"type": "ref/resource", "uri": ...}``."""
+        params: Result = {"ref": ref, "argument": {"name": argument, "value": value}}
+        if context:
+            params["context"] = {"arguments": dict(context)}
+        return t.cast(Result, self.request("completion/complete", params)["completion"])
+
+    def request(self, method: str, params: Result | None = None) -> Result:
+        """Any request; its result, after answering the server's questions.
+
+        :raises MCPError: for an error answer.
+        """
+        params = dict(params or {})
+        for _ in range(_MAX_ROUNDS):
+            result = self._result(self._post(self._message(method, params)))
+            if result.get("resultType") != "input_required":
+                return result
+            params["inputResponses"] = {
+                key: self._answer(question)
+                for key, question in (result.get("inputRequests") or {}).items()
+            }
+            if "requestState" in result:
+                params["requestState"] = result["requestState"]
+            else:
+                params.pop("requestState", None)
+        raise AssertionError(
+            f"{method} still asked questions after {_MAX_ROUNDS} rounds"
+        )
+
+    def _list(self, method: str, key: str) -> list[Result]:
+        items: list[Result] = []
+        cursor = None
+        while True:
+            result = self.request(method, {"cursor": cursor} if cursor else {})
+            items.extend(result[key])
+            cursor = result.get("nextCursor")
+            if not cursor:
+                return items
+
+    # -- the wire ----------------------------------------------------------
+
+    def _message(self, method: str, params: Result) -> Result:
+        if self.modern:
+            meta = dict(params.get("_meta") or {})
+            meta.update(
+                {
+                    META_VERSION: self.protocol_version,
+                    META_CAPABILITIES: self.capabilities,
+                    META_CLIENT_INFO: _CLIENT_INFO,
+                }
+            )
+            params = {**params, "_meta": meta}
+        return {
+            "jsonrpc": "2.0",
+            "id": next(self._ids),
+            "method": method,
+            "params": params,
+        }
+
+    def _headers(
+        self, message: Result | None = None, *, session: bool = True
+    ) -> dict[str, str]:
+        headers = {"Accept": _ACCEPT, **self.headers}
+        if self.modern:
+            headers["MCP-Protocol-Version"] = self.protocol_version
+            if message is not None and "method" in message:
+                headers["Mcp-Method"] = message["method"]
+                field = NAMED_METHODS.get(message["method"])
+                if field is not None:
+                    headers["Mcp-Name"] = _header_value(
+                        message["params"].get(field, "")
+                    )
+        elif session and self.session_id is not None:
+            headers["Mcp-Session-Id"] = self.session_id
+            headers["MCP-Protocol-Version"] = self.protocol_version
+        return headers
+
+    def _post(self, message: Result, *, session: bool = True) -> TestResponse:
+        return self.http.post(
+            self.path,
+            data=json.dumps(message),
+            content_type="application/json",
+            headers=self._headers(message, session=session),
+            buffered=False,
+        )
+
+    def _result(self, response: TestResponse) -> Result:
+        """The final result of a POST, answering live questions on a stream."""
+        if response.mimetype == "text/event-stream":
+            message = self._follow(response)
+        else:
+            message = json.loads(response.get_data() or b"{}")
+        error = message.get("error")
+        if error is not None or response.status_code >= 400:
+            error = error or {"code": -32000, "message": response.status}
+            raise MCPError(
+                error["code"], error["message"], error.get("data"), response.status_code
+            )
+        return t.cast(Result, message["result"])
+
+    def _follow(self, response: TestResponse) -> Result:
+        try:
+            for message in _events(response.response):
+                if "method" not in message:
+                    return message
+                if "id" in message:  # a live question (2025 revisions)
+                    self._reply(message)
+                else:
+                    self.notifications.append(message)
+        finally:
+            response.close()
+        raise AssertionError("the stream ended without a response")
+
+    def _reply(self, question: Result) -> None:
+        try:
+            reply: Result = {"result": self._answer(question)}
+        except MCPError as exc:
+            reply = {"error": {"code": exc.code, "message": exc.message}}
+        self._post({"jsonrpc": "2.0", "id": question["id"], **reply})
+
+    def _answer(self, question: Result) -> Result:
+        method = question.get("method", "")
+        answer = self._answers.get(method)
+        if answer is None:
+            raise MCPError(-32601, f"this test client has no answer for {method}")
+        return answer(question.get("params") or {})
+
+
+def _events(chunks: t.Iterable[bytes]) -> t.Iterator[Result]:
+    """The JSON messages of an SSE body, as the chunks arrive."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        while b"\n\n" in buffer:
+            event, buffer = buffer.split(b"\n\n", 1)
+            data = [
+                line[5:].strip()
+                for line in event.split(b"\n")
+                if line.startswith(b"data:")
+            ]
+            payload = b"\n".join(data)
+            if payload:
+                yield json.loads(payload)
+
+
+def _header_value(value: str) -> str:
+    """A value as the spec's header encoding sends it (base64 when not plain ASCII)."""
+    if value.isascii() and value.isprintable() and value == value.strip():
+        if not (value.startswith("=?base64?") and value.endswith("?=")):
+            return value
+    return "=?base64?" + base64.b64encode(value.encode()).decode() + "?="
