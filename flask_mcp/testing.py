@@ -275,7 +275,7 @@ class MCPTestClient:
 
     def _follow(self, response: TestResponse) -> Result:
         try:
-            for message in _events(response.response):
+            for message in _events(response.iter_encoded()):
                 if "method" not in message:
                     return message
                 if "id" in message:  # a live question (2025 revisions)
