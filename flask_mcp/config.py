@@ -42,6 +42,11 @@ MCP_SSE_RETRY_MS = 500
 MCP_EVENT_TTL = 300
 #: Hide exception text from clients (the log keeps it).
 MCP_MASK_ERRORS = True
+#: ``WWW-Authenticate`` scheme of 401 answers when no OAuth discovery is
+#: configured, such as ``'ApiKey header="X-API-Key"'``; ``None`` takes the one
+#: the ``authenticate`` function declares (its ``www_authenticate``
+#: attribute; ``api_key_auth`` declares ``ApiKey``), else ``Bearer``.
+MCP_AUTH_CHALLENGE: str | None = None
 #: Seconds a ``subscriptions/listen`` stream (2026-07-28) stays open before it
 #: is closed gracefully and the client listens again. Each open stream holds
 #: a sync worker: keep it well under gunicorn's ``--timeout``.
@@ -84,6 +89,7 @@ class Settings:
     cache_list_ttl_ms: int
     cache_read_ttl_ms: int
     cache_scope: str | None
+    auth_challenge: str | None
 
     @classmethod
     def from_config(
@@ -136,6 +142,7 @@ class Settings:
             cache_list_ttl_ms=number("MCP_CACHE_LIST_TTL_MS", int, 0),
             cache_read_ttl_ms=number("MCP_CACHE_READ_TTL_MS", int, 0),
             cache_scope=_scope(config.get("MCP_CACHE_SCOPE", MCP_CACHE_SCOPE)),
+            auth_challenge=config.get("MCP_AUTH_CHALLENGE", MCP_AUTH_CHALLENGE),
         )
 
 

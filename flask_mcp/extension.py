@@ -23,6 +23,7 @@ from flask import g
 from flask import has_app_context
 from flask import request
 
+from .auth.errors import AuthError
 from .auth.metadata import OAuthSettings
 from .components.base import Component
 from .components.base import check_access
@@ -179,6 +180,7 @@ class FlaskMCP:
             request_timeout=settings.request_timeout,
             mask_errors=settings.mask_errors,
             codec=StateCodec(_state_secret(app, store), settings.request_state_ttl),
+            passthrough=(AuthError,),
             cache=CachePolicy(
                 list_ttl_ms=settings.cache_list_ttl_ms,
                 read_ttl_ms=settings.cache_read_ttl_ms,
@@ -193,7 +195,7 @@ class FlaskMCP:
             settings,
             SessionManager(store, settings.session_ttl),
             EventLog(store, settings.event_ttl),
-            AuthGate(authenticate, oauth, urls),
+            AuthGate(authenticate, oauth, urls, settings.auth_challenge),
         )
         states[self.blueprint_name] = MCPState(self, store, endpoint, settings)
         app.register_blueprint(self._blueprint(settings.path))

@@ -75,8 +75,12 @@ class Methods:
         mask_errors: bool,
         codec: StateCodec,
         cache: CachePolicy,
+        passthrough: tuple[type[Exception], ...] = (),
     ) -> None:
         self.registry = registry
+        #: Exceptions a handler raises to end the whole HTTP request (auth
+        #: refusals): the transport answers them, never a tool error.
+        self.passthrough = passthrough
         self.page_size = page_size
         self.request_timeout = request_timeout
         self.mask_errors = mask_errors
@@ -161,6 +165,8 @@ class Methods:
         ctx = self.context(request, call)
         try:
             value = tool.invoke(kwargs, ctx)
+        except self.passthrough:
+            raise
         except InputRequired as exc:
             return _input_required(exc, ctx)
         except (JsonRpcError, Cancelled):
@@ -188,7 +194,7 @@ class Methods:
         """Run a resource or prompt handler; failures become JSON-RPC errors."""
         try:
             return component.invoke(kwargs, ctx)
-        except (JsonRpcError, InputRequired, Cancelled):
+        except (JsonRpcError, InputRequired, Cancelled, *self.passthrough):
             raise
         except ClientTimeout as exc:
             log.warning("%s: %s", what, exc)

@@ -42,6 +42,7 @@ class McpServer:
     :param info: ``serverInfo`` (the spec's ``Implementation``).
     :param codec: seals the ``requestState`` of modern multi-round calls.
     :param cache: caching hints of modern results.
+    :param passthrough: exceptions handlers may raise to end the HTTP request.
     """
 
     capabilities: t.ClassVar[dict[str, t.Any]] = {
@@ -63,6 +64,7 @@ class McpServer:
         request_timeout: float = 60.0,
         mask_errors: bool = True,
         cache: CachePolicy | None = None,
+        passthrough: tuple[type[Exception], ...] = (),
     ) -> None:
         self.registry = registry
         self.info = info
@@ -74,6 +76,7 @@ class McpServer:
             mask_errors=mask_errors,
             codec=codec,
             cache=cache or CachePolicy(),
+            passthrough=passthrough,
         )
         m = self.methods
         features: dict[str, Method] = {

@@ -176,10 +176,18 @@ class Endpoint:
             scopes = getattr(tool.can_access, "required_scopes", ())
             raise Forbidden(f"tool {tool.name} needs more scopes", scopes=scopes)
 
-    def run(self, message: RpcRequest, call: Call) -> dict[str, t.Any]:
-        """The response message of one request; errors become error messages."""
+    def run(
+        self, request: Request, message: RpcRequest, call: Call
+    ) -> dict[str, t.Any]:
+        """The response message of one request; errors become error messages.
+
+        :raises HTTPError: when a handler refused the caller
+            (``get_auth_session(None)``): a 401 or 403 with a challenge.
+        """
         try:
             return jsonrpc.result_message(message.id, self.server.handle(message, call))
+        except AuthError as exc:
+            raise self.refusal(Refusal(exc), request, message.id) from None
         except JsonRpcError as exc:
             log.info("MCP %s refused (%s): %s", message.method, exc.code, exc.message)
             return jsonrpc.error_message(message.id, exc)

@@ -76,10 +76,15 @@ class AuthGate:
         authenticate: Authenticate | None,
         oauth: OAuthSettings,
         urls: ServerUrls,
+        challenge: str | None = None,
     ) -> None:
         self._authenticate = authenticate
         self.oauth = oauth
         self.urls = urls
+        # Without OAuth discovery a Bearer challenge would send clients into
+        # an OAuth flow they cannot finish: the scheme the authenticate
+        # function declares (api_key_auth: ``ApiKey``) is sent instead.
+        self.scheme = challenge or getattr(authenticate, "www_authenticate", None)
 
     @property
     def enabled(self) -> bool:
@@ -129,6 +134,9 @@ class AuthGate:
             return headers
         if error.status_code != 401 and not error.scopes:
             return headers
+        if not self.oauth.enabled and self.scheme:
+            headers["WWW-Authenticate"] = _challenge(self.scheme, error)
+            return headers
         metadata = None
         if self.oauth.enabled:
             metadata = self.urls.resource_metadata(request)
@@ -155,6 +163,18 @@ class AuthGate:
         if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
             response.headers.update(self.challenge_headers(refusal, request))
         return response
+
+
+def _challenge(scheme: str, error: AuthError) -> str:
+    """A non-Bearer challenge: the configured scheme, plus the error if any."""
+    if not error.error:
+        return scheme
+    parts = [f'error="{error.error}"']
+    if error.description:
+        text = error.description.replace("\\", "").replace('"', "'")
+        parts.append(f'error_description="{text}"')
+    separator = ", " if " " in scheme.strip() else " "
+    return scheme.strip() + separator + ", ".join(parts)
 
 
 def _allowed(check: t.Callable[[t.Any], t.Any], auth: t.Any) -> bool:

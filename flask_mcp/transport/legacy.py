@@ -91,7 +91,7 @@ class LegacyPath:
                     INVALID_REQUEST,
                     "Invalid Request: batches are not allowed in this protocol version",
                 )
-            return self._batch(payload, session, version, auth)
+            return self._batch(request, payload, session, version, auth)
         if not isinstance(message, RpcRequest):
             self._accept(message, session)
             return empty_response(202)
@@ -166,7 +166,12 @@ class LegacyPath:
             log.debug("notification %s", message.method)
 
     def _batch(
-        self, payload: list[t.Any], session: Session | None, version: str, auth: t.Any
+        self,
+        request: Request,
+        payload: list[t.Any],
+        session: Session | None,
+        version: str,
+        auth: t.Any,
     ) -> Response:
         endpoint = self.endpoint
         answers = []
@@ -184,7 +189,10 @@ class LegacyPath:
                     answers.append(jsonrpc.error_message(message.id, error))
                     continue
                 call = self._call(session, version, streaming.NullChannel(), auth)
-                answers.append(endpoint.run(message, call))
+                try:
+                    answers.append(endpoint.run(request, message, call))
+                except HTTPError as refused:  # one refused item, not the batch
+                    answers.append(jsonrpc.error_message(message.id, refused.error))
             else:
                 self._accept(message, session)
         return json_response(answers) if answers else empty_response(202)
@@ -213,7 +221,7 @@ class LegacyPath:
         endpoint.check_step_up(request, message, auth)
         if session is None or not self.server.wants_channel(message):
             call = self._call(session, version, streaming.NullChannel(), auth)
-            return json_response(endpoint.run(message, call))
+            return json_response(endpoint.run(request, message, call))
         channel = streaming.StreamChannel(
             endpoint.store, endpoint.events, session.id, message.id
         )
@@ -221,8 +229,10 @@ class LegacyPath:
         lease = streaming.Lease(
             endpoint.store, session.id, channel.stream_id, message.id
         )
-        streaming.start(lambda: endpoint.run(message, call), channel, lease)
+        streaming.start(lambda: endpoint.run(request, message, call), channel, lease)
         first = streaming.first(channel)
+        if isinstance(first, streaming.Refused):
+            raise first.error
         if first is not streaming.CLOSE and is_response(first[1]):
             return json_response(first[1])
         body = streaming.sse_body(

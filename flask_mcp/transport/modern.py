@@ -90,11 +90,13 @@ class ModernPath:
         if message.method == LISTEN:
             return self._listen(message, call)
         if not self.server.wants_channel(message):
-            return self._answer(self.endpoint.run(message, call))
+            return self._answer(self.endpoint.run(request, message, call))
         channel = streaming.StreamChannel(self.endpoint.store, None, None, message.id)
         call.channel = channel
-        streaming.start(lambda: self.endpoint.run(message, call), channel)
+        streaming.start(lambda: self.endpoint.run(request, message, call), channel)
         first = streaming.first(channel)
+        if isinstance(first, streaming.Refused):
+            raise first.error
         if first is not streaming.CLOSE and is_response(first[1]):
             return self._answer(first[1])
         body = streaming.sse_body(

@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 import typing as t
+from dataclasses import dataclass
 
 from ..protocol.context import ClientError
 from ..protocol.context import ClientTimeout
@@ -35,6 +36,7 @@ from ..store import Store
 from .events import EventLog
 from .events import format_event
 from .events import is_response
+from .responses import HTTPError
 
 log = logging.getLogger("flask_mcp")
 
@@ -45,7 +47,16 @@ KEEPALIVE = 5.0
 #: Seconds between renewals of a running request's lease.
 LEASE_INTERVAL = 2.0
 
-Item = t.Any  # (event_id, message) or CLOSE
+Item = t.Any  # (event_id, message), CLOSE or Refused
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Queue item: the handler refused the caller (an auth error). Before
+    anything was sent it becomes the HTTP answer (401/403 and challenge);
+    on an open stream, a JSON-RPC error."""
+
+    error: HTTPError
 
 
 def reply_key(session_id: str | None, request_id: str) -> str:
@@ -206,6 +217,9 @@ def start(
         try:
             try:
                 message = run()
+            except HTTPError as refused:
+                channel.queue.put(Refused(refused))
+                return
             except BaseException:
                 log.exception("MCP request %r failed", channel.request_id)
                 message = error_message(
@@ -253,6 +267,10 @@ def sse_body(
             if item is CLOSE:
                 if resumable:
                     return
+            elif isinstance(item, Refused):
+                refused = item.error
+                yield format_event(error_message(channel.request_id, refused.error))
+                return
             elif item is not None:
                 event_id, message = item
                 yield format_event(message, event_id)

@@ -6,10 +6,12 @@ and live where the RFCs' path-insertion rules say clients will look.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import abort
 from flask import request
 from werkzeug.wrappers import Response
 
@@ -62,33 +64,62 @@ def well_known_blueprint(
     )
     server = oauth.authorization_server_document()
     if server is not None:
-
-        def authorization_server() -> Response:
-            return _public(server)
-
-        issuer_path = urlsplit(server.get("issuer", "")).path.rstrip("/")
-        _routes(
-            bp,
-            "authorization_server",
-            authorization_server,
-            "",
-            issuer_path,
-            "oauth-authorization-server",
-        )
-        if (
-            "openid" in server.get("scopes_supported", ())
-            or "userinfo_endpoint" in server
-        ):
-            # OIDC Discovery appends to the issuer; RFC 8414 section 5 inserts.
-            _routes(
-                bp,
-                "openid_configuration",
-                authorization_server,
-                issuer_path,
-                issuer_path,
-                "openid-configuration",
-            )
+        _authorization_server_routes(bp, server)
     return bp
+
+
+def _authorization_server_routes(bp: Blueprint, server: t.Mapping[str, t.Any]) -> None:
+    """Serve the :rfc:`8414` document wherever MCP clients look for it.
+
+    Clients derive the URLs from the issuer: ``/.well-known/
+    oauth-authorization-server{path}`` (RFC 8414), and for OpenID providers
+    ``/.well-known/openid-configuration{path}`` and ``{path}/.well-known/
+    openid-configuration``. Under a mount prefix only the last form reaches
+    this app, so it is always served for an issuer this app hosts; the
+    routes match any path, and each request is checked against the issuer
+    with the request's own script root.
+    """
+    issuer_path = urlsplit(str(server.get("issuer", ""))).path.rstrip("/")
+    openid = (
+        "openid" in server.get("scopes_supported", ()) or "userinfo_endpoint" in server
+    )
+
+    def serve(document: str, inserted: bool, rest: str = "") -> Response:
+        tail = "/" + rest if rest else ""
+        if (
+            inserted
+        ):  # the insertion starts at the host: only an app at the root sees it
+            found = request.script_root == "" and tail == issuer_path
+        else:
+            found = request.script_root + tail == issuer_path
+        if document == "openid-configuration" and not (
+            openid or not inserted and _hosted(server)
+        ):
+            found = False
+        if not found:
+            abort(404)
+        return _public(server)
+
+    rules = [
+        ("/.well-known/oauth-authorization-server", "oauth-authorization-server", True),
+        (
+            "/.well-known/oauth-authorization-server/<path:rest>",
+            "oauth-authorization-server",
+            True,
+        ),
+        ("/.well-known/openid-configuration/<path:rest>", "openid-configuration", True),
+        ("/.well-known/openid-configuration", "openid-configuration", False),
+        (
+            "/<path:rest>/.well-known/openid-configuration",
+            "openid-configuration",
+            False,
+        ),
+    ]
+    for index, (rule, document, inserted) in enumerate(rules):
+        view = functools.partial(serve, document, inserted)
+        bp.add_url_rule(
+            rule, f"authorization_server_{index}", view, methods=["GET", "OPTIONS"]
+        )
 
 
 def _routes(
@@ -104,6 +135,11 @@ def _routes(
     paths = {f"{before}/.well-known/{document}", f"/.well-known/{document}{after}"}
     for index, path in enumerate(sorted(paths)):
         bp.add_url_rule(path, f"{endpoint}_{index}", view, methods=["GET", "OPTIONS"])
+
+
+def _hosted(server: t.Mapping[str, t.Any]) -> bool:
+    """Whether the issuer is this app (the OAuth proxy): same host as the request."""
+    return urlsplit(str(server.get("issuer", ""))).netloc == request.host
 
 
 def _public(document: t.Mapping[str, t.Any]) -> Response:

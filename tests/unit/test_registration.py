@@ -466,3 +466,31 @@ def test_async_checks_compose(app: Flask, mcp: FlaskMCP) -> None:
 
     with mcp.test_client(app) as client:
         assert [tool["name"] for tool in client.list_tools()] == ["either"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_get_auth_session_without_a_session_is_a_401(
+    app: Flask, mcp: FlaskMCP, version: str
+) -> None:
+    """As documented: a handler that lets ``AuthenticationRequired`` escape
+    gets the challenge of an unauthenticated request, streamed or not."""
+    from flask_mcp.auth import get_auth_session
+
+    @mcp.tool
+    def plain() -> str:
+        from flask import g
+
+        return str(get_auth_session(g.mcp_auth))
+
+    @mcp.tool
+    def with_context(ctx: Context) -> str:
+        ctx.report_progress(1)
+        return str(get_auth_session(ctx.session))
+
+    with mcp.test_client(app, protocol_version=version) as client:
+        for name in ("plain", "with_context"):
+            with pytest.raises(MCPError) as refused:
+                client.call_tool(name)
+            assert refused.value.status == 401
+            assert refused.value.code == -32000
+            assert "authenticated session" in refused.value.message
