@@ -1,0 +1,184 @@
+"""Faults under gunicorn: a worker killed mid-stream, and what clients see.
+
+A request whose worker dies must be answered on resume with a JSON-RPC error
+within a bounded time, so clients stop reconnecting; the other requests and
+sessions carry on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+import requests
+
+from support import GunicornServer
+
+APPS = Path(__file__).parent / "apps"
+ACCEPT = "application/json, text/event-stream"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[GunicornServer]:
+    env = {
+        "FAULT_APP_INSTANCE": str(tmp_path_factory.mktemp("fault-instance")),
+        "MCP_STORE_URL": None,
+    }
+    with GunicornServer(
+        app="fault_app:create_app()", env=env, workers=2, args=("--chdir", str(APPS))
+    ) as srv:
+        yield srv
+
+
+def _post(url: str, body: dict[str, t.Any], headers: dict[str, str], **kw: t.Any):
+    return requests.post(
+        url,
+        data=json.dumps(body),
+        headers={"Accept": ACCEPT, "Content-Type": "application/json", **headers},
+        timeout=30,
+        **kw,
+    )
+
+
+def _session(url: str) -> dict[str, str]:
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {},
+        },
+    }
+    response = _post(url, init, {})
+    headers = {
+        "Mcp-Session-Id": response.headers["Mcp-Session-Id"],
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    _post(url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, headers)
+    return headers
+
+
+def _events(response: requests.Response) -> t.Iterator[tuple[str | None, t.Any]]:
+    event_id, data = None, []
+    for raw in response.iter_lines():
+        line = raw.decode()
+        if not line:
+            if data:
+                yield event_id, json.loads("\n".join(data))
+            elif event_id:
+                yield event_id, None
+            event_id, data = None, []
+        elif line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("data:") and line[5:].strip():
+            data.append(line[5:].strip())
+
+
+def test_a_request_whose_worker_was_killed_is_answered_on_resume(
+    server: GunicornServer,
+) -> None:
+    url = server.url + "/mcp"
+    headers = _session(url)
+    call = {
+        "jsonrpc": "2.0",
+        "id": "slow-1",
+        "method": "tools/call",
+        "params": {
+            "name": "slow",
+            "arguments": {"seconds": 60},
+            "_meta": {"progressToken": "p"},
+        },
+    }
+    stream = _post(url, call, headers, stream=True)
+    assert stream.headers["Content-Type"].startswith("text/event-stream")
+    last_id, pid = None, None
+    for event_id, message in _events(stream):
+        last_id = event_id or last_id
+        if message and message.get("method") == "notifications/progress":
+            pid = int(message["params"]["message"].split()[1])
+            break
+    assert pid in server.pids() and last_id
+    os.kill(pid, signal.SIGKILL)
+    stream.close()
+
+    started = time.monotonic()
+    resumed = requests.get(
+        url,
+        headers={**headers, "Accept": "text/event-stream", "Last-Event-ID": last_id},
+        stream=True,
+        timeout=30,
+    )
+    assert resumed.status_code == 200
+    messages = [m for _, m in _events(resumed) if m is not None]
+    elapsed = time.monotonic() - started
+    final = messages[-1]
+    assert final["id"] == "slow-1"
+    assert final["error"]["code"] == -32603
+    assert "stopped" in final["error"]["message"]
+    assert elapsed < 12, elapsed  # the lease lapses in ~6 s, not the 25 s hold
+
+    # A second resume (the client retrying) gets the same answer at once.
+    started = time.monotonic()
+    again = requests.get(
+        url,
+        headers={**headers, "Accept": "text/event-stream", "Last-Event-ID": last_id},
+        stream=True,
+        timeout=30,
+    )
+    assert [m for _, m in _events(again) if m][-1] == final
+    assert time.monotonic() - started < 3
+    # The session and the surviving worker carry on.
+    quick = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {"name": "quick"},
+    }
+    assert _post(url, quick, headers).json()["result"]["content"][0]["text"] == "quick"
+
+
+def test_a_resume_of_an_unknown_stream_ends_at_once(server: GunicornServer) -> None:
+    url = server.url + "/mcp"
+    headers = _session(url)
+    started = time.monotonic()
+    resumed = requests.get(
+        url,
+        headers={
+            **headers,
+            "Accept": "text/event-stream",
+            "Last-Event-ID": "nosuchstream.3",
+        },
+        stream=True,
+        timeout=30,
+    )
+    assert resumed.status_code == 200
+    assert [m for _, m in _events(resumed) if m] == []
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    "value", ["٣.١", "abc.1" + "9" * 4000, "a.1e5", "../x.1", "x.-1", "x." + "١" * 3]
+)
+def test_malformed_last_event_id_is_bad_request(
+    server: GunicornServer, value: str
+) -> None:
+    url = server.url + "/mcp"
+    headers = _session(url)
+    response = requests.get(
+        url,
+        headers={
+            **headers,
+            "Accept": "text/event-stream",
+            "Last-Event-ID": value.encode("utf-8").decode("latin-1"),
+        },
+        timeout=30,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32600
