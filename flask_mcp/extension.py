@@ -35,7 +35,8 @@ from .components.tools import tool_annotations
 from .config import DEFAULTS
 from .protocol.server import McpServer
 from .store import Store
-from .store import create_store
+from .store import bind_store
+from .store import store_from_config
 from .store.backends import MemoryStoreBackend
 from .transport.endpoint import Endpoint
 from .transport.endpoint import Settings
@@ -126,10 +127,11 @@ class FlaskMCP:
         config = app.config
         path = self.path or config["MCP_PATH"]
         oauth = self.proxy.oauth_settings(path) if self.proxy else self.oauth
-        store = self._store or create_store(
-            config["MCP_STORE_URL"], app.instance_path, f"mcp:{self.blueprint_name}:"
+        store = self._store or store_from_config(
+            config, app.instance_path, f"mcp:{self.blueprint_name}:"
         )
         _check_store(store)
+        bind_store(self.authenticate, store)
         server = McpServer(
             self.registry,
             name=self.name,

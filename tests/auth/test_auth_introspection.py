@@ -15,6 +15,8 @@ from flask_mcp.auth import Forbidden
 from flask_mcp.auth import IntrospectionVerifier
 from flask_mcp.auth import TokenSession
 from flask_mcp.auth import Unauthorized
+from flask_mcp.store import Store
+from flask_mcp.store.backends import MemoryStoreBackend
 
 CLIENT_ID = "mcp server"  # a space: RFC 6749 section 2.3.1 form-encodes it
 CLIENT_SECRET = "s3cr:t/+"
@@ -101,7 +103,23 @@ def test_active_token(endpoint, verifier):
     assert endpoint.seen == ["good"]
 
 
-def test_answers_are_cached_by_hash(endpoint, verifier, store):
+class RecordingBackend(MemoryStoreBackend):
+    """Remembers every key written."""
+
+    def __init__(self):
+        super().__init__()
+        self.written: list[str] = []
+
+    def set(self, key, value, ttl):
+        self.written.append(key)
+        super().set(key, value, ttl)
+
+
+def test_answers_are_cached_by_hash(endpoint):
+    store = Store(RecordingBackend(), "t:")
+    verifier = IntrospectionVerifier(
+        endpoint.url, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, store=store
+    )
     verifier.verify("good")
     verifier.verify("good")
     assert verifier("good").subject == "user-1"
@@ -109,7 +127,7 @@ def test_answers_are_cached_by_hash(endpoint, verifier, store):
     key = verifier.cache_key("good")
     assert key.endswith(hashlib.sha256(b"good").hexdigest())
     assert store.get(key)["sub"] == "user-1"
-    assert all("good" not in stored_key for stored_key in store.backend._cache)
+    assert store.backend.written == ["t:" + key]
 
 
 def test_inactive_token(endpoint, verifier):
