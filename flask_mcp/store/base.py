@@ -20,6 +20,7 @@ from .errors import LockTimeout
 from .errors import StoreError
 from .errors import StoreUnavailable
 from .health import Health
+from .health import Kind
 
 __all__ = ["Store", "StoreBackend"]
 
@@ -101,43 +102,47 @@ class Store:
         """A view of the same backend under a longer prefix."""
         return Store(self.backend, f"{self.namespace}{namespace}", health=self.health)
 
-    def _call(self, fn: t.Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    def _call(
+        self, kind: Kind, fn: t.Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
         try:
             result = fn(*args, **kwargs)
         except LockTimeout:
             raise  # the backend answered: the lock is busy
         except StoreUnavailable as error:
-            self.health.failed(error)
+            self.health.failed(kind, error)
             raise
-        except OSError as error:  # from a plugged-in backend
+        except OSError as error:  # a disk error, or from a plugged-in backend
             unavailable = StoreUnavailable(f"{type(error).__name__}: {error}")
-            self.health.failed(unavailable)
+            self.health.failed(kind, unavailable)
             raise unavailable from error
-        self.health.succeeded()
+        self.health.succeeded(kind)
         return result
 
     def get(self, key: str) -> t.Any:
         """The value of ``key``, or ``None`` if missing, expired or unreadable."""
-        return self._call(self.backend.get, self.namespace + key)
+        return self._call("read", self.backend.get, self.namespace + key)
 
     def set(self, key: str, value: t.Any, ttl: float) -> None:
         """Store ``value`` for ``ttl`` seconds."""
-        self._call(self.backend.set, self.namespace + key, value, _ttl(ttl))
+        self._call("write", self.backend.set, self.namespace + key, value, _ttl(ttl))
 
     def add(self, key: str, value: t.Any, ttl: float) -> bool:
         """Store ``value`` only if ``key`` is absent; ``True`` if this call did."""
-        return self._call(self.backend.add, self.namespace + key, value, _ttl(ttl))
+        return self._call(
+            "write", self.backend.add, self.namespace + key, value, _ttl(ttl)
+        )
 
     def delete(self, key: str) -> None:
-        self._call(self.backend.delete, self.namespace + key)
+        self._call("remove", self.backend.delete, self.namespace + key)
 
     def take(self, key: str) -> t.Any:
         """Read and delete ``key`` atomically: of racing callers, one gets it."""
-        return self._call(self.backend.take, self.namespace + key)
+        return self._call("remove", self.backend.take, self.namespace + key)
 
     def incr(self, key: str, ttl: float) -> int:
         """Atomically add one to a counter and return the new value."""
-        return self._call(self.backend.incr, self.namespace + key, _ttl(ttl))
+        return self._call("write", self.backend.incr, self.namespace + key, _ttl(ttl))
 
     @contextmanager
     def lock(self, name: str, timeout: float = 10.0) -> t.Iterator[None]:
@@ -146,12 +151,12 @@ class Store:
         :param timeout: seconds to wait for it.
         :raises LockTimeout: when another holder keeps it longer than that.
         """
-        held = self._call(self.backend.lock, self.namespace + name, timeout)
-        self._call(held.__enter__)
+        held = self.backend.lock(self.namespace + name, timeout)
+        self._call("write", held.__enter__)
         try:
             yield
         finally:
-            self._call(held.__exit__, None, None, None)
+            self._call("remove", held.__exit__, None, None, None)
 
     def wait_take(self, key: str, timeout: float, interval: float = 0.02) -> t.Any:
         """Poll for ``key`` until it appears (then take it) or ``timeout`` passes.
@@ -171,7 +176,7 @@ class Store:
     def remove_expired(self) -> int:
         """Delete expired entries (none where the backend expires by itself);
         how many were removed."""
-        return self._call(self.backend.remove_expired)
+        return self._call("sweep", self.backend.remove_expired)
 
     def sweep(self, every: float) -> bool:
         """Remove expired entries in the background, once per ``every`` seconds.

@@ -117,8 +117,12 @@ class FileStoreBackend:
         return entry
 
     def _live(self, path: str) -> bool:
+        """Whether ``path`` holds a live, readable entry (what ``add`` may
+        not replace)."""
         entry = self._read(path)
-        return entry is not None and entry[0] > time.time()
+        return (
+            entry is not None and entry[0] > time.time() and loads(entry[1]) is not None
+        )
 
     # -- writes ------------------------------------------------------------
 

@@ -178,7 +178,7 @@ def _wrong_kind(error: ResponseError) -> bool:
     """Whether Redis refused a command for the value it found (not a counter,
     not a string), rather than for its own state."""
     message = str(error)
-    return message.startswith("WRONGTYPE") or "not an integer" in message
+    return "WRONGTYPE" in message or "not an integer" in message
 
 
 def _decode(data: t.Any) -> t.Any:
