@@ -229,3 +229,50 @@ def test_required_scopes(endpoint, store):
     with pytest.raises(Forbidden) as caught:
         verifier.verify("good")
     assert caught.value.error == "insufficient_scope"
+
+
+BIG = "1" + "0" * 400
+
+ABSURD = {
+    "exp 400 digits": '"exp": ' + BIG,
+    "exp 1e400 (inf)": '"exp": 1e400',
+    "exp 1e300": '"exp": 1e300',
+    "exp NaN": '"exp": NaN',
+    "exp string": '"exp": "tomorrow"',
+    "nbf 400 digits": '"nbf": ' + BIG,
+    "nbf NaN": '"nbf": NaN',
+    "iat -400 digits": '"iat": -' + BIG,
+    "iat list": '"iat": [1]',
+}
+
+
+@pytest.mark.parametrize("claim", ABSURD.values(), ids=ABSURD)
+def test_out_of_range_numbers_are_refused(http_server, store, claim):
+    """Answers are JSON from the network: numbers of any size, NaN."""
+    body = '{"active": true, "sub": "u", "aud": "%s", %s}' % (AUDIENCE, claim)
+    url = http_server.route(
+        "/absurd", lambda request: Response(body, content_type="application/json")
+    )
+    verifier = IntrospectionVerifier(
+        url, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, store=store
+    )
+    rejected(verifier, "token", "invalid claims")
+    assert store.get(verifier.cache_key("token")) is None  # nor cached
+
+
+@pytest.mark.parametrize("aud", [5, None, [5, None], {"a": 1}, True])
+def test_odd_audiences_are_refused(http_server, store, aud):
+    url = http_server.json("/aud", {"active": True, "sub": "u", "aud": aud})
+    verifier = IntrospectionVerifier(
+        url, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, store=store
+    )
+    rejected(verifier, "token", "not meant for this resource")
+
+
+def test_without_sub_each_token_is_its_own_principal(endpoint, store):
+    endpoint.tokens["a"] = {"active": True, "client_id": "shared", "aud": AUDIENCE}
+    endpoint.tokens["b"] = {"active": True, "client_id": "shared", "aud": AUDIENCE}
+    verifier = IntrospectionVerifier(
+        endpoint.url, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, store=store
+    )
+    assert verifier.verify("a").principal != verifier.verify("b").principal
