@@ -249,7 +249,9 @@ ABSURD = {
 @pytest.mark.parametrize("claim", ABSURD.values(), ids=ABSURD)
 def test_out_of_range_numbers_are_refused(http_server, store, claim):
     """Answers are JSON from the network: numbers of any size, NaN."""
-    body = '{"active": true, "sub": "u", "aud": "%s", %s}' % (AUDIENCE, claim)
+    body = (
+        json.dumps({"active": True, "sub": "u", "aud": AUDIENCE})[:-1] + f", {claim}}}"
+    )
     url = http_server.route(
         "/absurd", lambda request: Response(body, content_type="application/json")
     )
