@@ -175,3 +175,17 @@ def test_sweep_runs_once_per_interval(store: Store) -> None:
     time.sleep(0.1)
     assert store.sweep(every=60)
     assert not store.sweep(every=60)  # the lease is taken
+
+
+def test_a_private_memory_store_stays_bounded() -> None:
+    """Nothing sweeps a verifier's private cache: writes prune it."""
+    from flask_mcp.store.backends import MemoryStoreBackend
+
+    backend = MemoryStoreBackend()
+    store = Store(backend, "t:")
+    for n in range(3000):
+        store.set(f"answer-{n}", n, 0.001)
+    time.sleep(0.01)
+    for n in range(1100):
+        store.set(f"later-{n}", n, 0.001)
+    assert backend.remove_expired() < 1100

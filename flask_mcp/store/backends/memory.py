@@ -14,12 +14,22 @@ from ..errors import LockTimeout
 __all__ = ["MemoryStoreBackend"]
 
 
+#: Writes between two removals of expired entries.
+_PRUNE_EVERY = 1024
+
+
 class MemoryStoreBackend:
     """A dict with expiry. Values are kept pickled, as the shared backends
-    keep them, so a caller mutating what it read never changes the store."""
+    keep them, so a caller mutating what it read never changes the store.
+
+    Nothing sweeps a private store (a verifier's cache of introspection
+    answers, one per token), so every ``_PRUNE_EVERY`` writes drop the
+    expired entries: memory stays bounded by the live ones.
+    """
 
     def __init__(self) -> None:
         self._data: dict[str, tuple[float, bytes]] = {}
+        self._writes = 0
         self._mutex = threading.Lock()
         #: Named locks in use, with how many threads hold or wait for each.
         self._locks: dict[str, tuple[threading.Lock, int]] = {}
@@ -41,17 +51,30 @@ class MemoryStoreBackend:
             data = self._live(key)
         return None if data is None else loads(data)
 
+    def _put(self, key: str, data: bytes, ttl: float) -> None:
+        now = time.time()
+        self._data[key] = (now + ttl, data)
+        self._writes += 1
+        if self._writes % _PRUNE_EVERY == 0:
+            self._prune(now)
+
+    def _prune(self, now: float) -> int:
+        expired = [key for key, entry in self._data.items() if entry[0] <= now]
+        for key in expired:
+            del self._data[key]
+        return len(expired)
+
     def set(self, key: str, value: t.Any, ttl: float) -> None:
         data = dumps(value)
         with self._mutex:
-            self._data[key] = (time.time() + ttl, data)
+            self._put(key, data, ttl)
 
     def add(self, key: str, value: t.Any, ttl: float) -> bool:
         data = dumps(value)
         with self._mutex:
             if self._live(key) is not None:
                 return False
-            self._data[key] = (time.time() + ttl, data)
+            self._put(key, data, ttl)
             return True
 
     def delete(self, key: str) -> None:
@@ -69,7 +92,7 @@ class MemoryStoreBackend:
             data = self._live(key)
             current = 0 if data is None else loads(data)
             value = current + 1 if type(current) is int else 1
-            self._data[key] = (time.time() + ttl, dumps(value))
+            self._put(key, dumps(value), ttl)
             return value
 
     @contextlib.contextmanager
@@ -93,9 +116,5 @@ class MemoryStoreBackend:
                     del self._locks[name]
 
     def remove_expired(self) -> int:
-        now = time.time()
         with self._mutex:
-            expired = [key for key, entry in self._data.items() if entry[0] <= now]
-            for key in expired:
-                del self._data[key]
-        return len(expired)
+            return self._prune(time.time())
