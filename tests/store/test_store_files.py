@@ -78,7 +78,7 @@ def test_a_corrupt_entry_reads_as_missing(
 
 
 def test_purge_removes_expired_and_truncated_entries_only(
-    files: Store, folder: Path
+    files: Store, folder: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     files.set("live", 1, 60)
     files.set("expired-1", 1, 0.05)
@@ -99,6 +99,7 @@ def test_purge_removes_expired_and_truncated_entries_only(
     left = set(os.listdir(folder))
     assert left == {entry(folder, "live").name, ".locks", "subdir", *foreign}
     assert files.remove_expired() == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_purge_removes_leftovers_of_crashed_processes(
