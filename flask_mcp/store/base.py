@@ -105,8 +105,17 @@ class Store:
     def _call(
         self, kind: Kind, fn: t.Callable[P, R], *args: P.args, **kwargs: P.kwargs
     ) -> R:
+        result = self._attempt(kind, fn, *args, **kwargs)
+        self.health.succeeded(kind)
+        return result
+
+    def _attempt(
+        self, kind: Kind, fn: t.Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """``fn(...)``; a failure is recorded, a success is for the caller to
+        judge (an ``add`` that finds a live entry proves no write works)."""
         try:
-            result = fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         except LockTimeout:
             raise  # the backend answered: the lock is busy
         except StoreUnavailable as error:
@@ -116,8 +125,6 @@ class Store:
             unavailable = StoreUnavailable(f"{type(error).__name__}: {error}")
             self.health.failed(kind, unavailable)
             raise unavailable from error
-        self.health.succeeded(kind)
-        return result
 
     def get(self, key: str) -> t.Any:
         """The value of ``key``, or ``None`` if missing, expired or unreadable."""
@@ -129,9 +136,12 @@ class Store:
 
     def add(self, key: str, value: t.Any, ttl: float) -> bool:
         """Store ``value`` only if ``key`` is absent; ``True`` if this call did."""
-        return self._call(
+        added = self._attempt(
             "write", self.backend.add, self.namespace + key, value, _ttl(ttl)
         )
+        if added:
+            self.health.succeeded("write")
+        return added
 
     def delete(self, key: str) -> None:
         self._call("remove", self.backend.delete, self.namespace + key)
@@ -152,7 +162,7 @@ class Store:
         :raises LockTimeout: when another holder keeps it longer than that.
         """
         held = self.backend.lock(self.namespace + name, timeout)
-        self._call("write", held.__enter__)
+        self._call("lock", held.__enter__)
         try:
             yield
         finally:

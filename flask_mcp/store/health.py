@@ -20,10 +20,11 @@ import typing as t
 
 __all__ = ["Health", "Kind"]
 
-#: ``read``: get; ``write``: set, add, incr, taking a lock; ``remove``: take,
-#: delete, releasing a lock; ``sweep``: removing expired entries (which may
-#: find nothing to do, and so proves nothing about the others).
-Kind = t.Literal["read", "write", "remove", "sweep"]
+#: ``read``: get; ``write``: set, add, incr; ``remove``: take, delete,
+#: releasing a lock; ``lock``: taking one (an empty lock file can still be
+#: made on a full disk); ``sweep``: removing expired entries (which may find
+#: nothing to do, and so proves nothing about the others).
+Kind = t.Literal["read", "write", "remove", "lock", "sweep"]
 
 logger = logging.getLogger("flask_mcp.store")
 

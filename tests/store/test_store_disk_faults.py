@@ -50,6 +50,9 @@ def test_full_disk(small_disk: Path, caplog: pytest.LogCaptureFixture) -> None:
         store.add("lease", big, 60)
     assert store.get("kept") == {"v": 1}  # reads still work
     assert store.take("code") == "abc"
+    assert not store.add("kept", "other", 60)  # a live entry: no write needed
+    with store.lock("empty lock files fit on a full disk", timeout=1):
+        pass
     assert sorted(os.listdir(small_disk / "store")) == [".locks", _name("kept")]
     warnings = store_log(caplog)
     assert len(warnings) == 1 and warnings[0][0] == logging.WARNING
