@@ -16,9 +16,9 @@ from .components.content import Image
 from .components.content import ResourceLink
 from .components.content import ToolResult
 from .components.prompts import Message
+from .components.tools import ToolError
 from .extension import FlaskMCP
 from .protocol.context import Context
-from .protocol.server import ToolError
 from .store import Store
 from .store import create_store
 

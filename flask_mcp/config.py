@@ -7,6 +7,7 @@ Each is applied with ``app.config.setdefault`` in
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass
 
 #: URL rule of the Streamable HTTP endpoint.
 MCP_PATH = "/mcp"
@@ -51,7 +52,106 @@ MCP_SSE_RETRY_MS = 500
 MCP_EVENT_TTL = 300
 #: Hide exception text from clients (the log keeps it).
 MCP_MASK_ERRORS = True
+#: Seconds a ``subscriptions/listen`` stream (2026-07-28) stays open before it
+#: is closed gracefully and the client listens again. Each open stream holds
+#: a sync worker: keep it well under gunicorn's ``--timeout``.
+MCP_LISTEN_HOLD = 10.0
+#: Seconds a ``requestState`` of a multi-round request (2026-07-28) is valid.
+MCP_REQUEST_STATE_TTL = 900
+#: Milliseconds 2026-07-28 clients may cache lists and ``server/discover``.
+MCP_CACHE_LIST_TTL_MS = 60_000
+#: Milliseconds they may cache ``resources/read`` results (per resource:
+#: ``@mcp.resource(..., ttl_ms=...)``).
+MCP_CACHE_READ_TTL_MS = 0
+#: ``cacheScope`` of those results: ``"public"`` (shareable between users) or
+#: ``"private"``; ``None`` picks ``"private"`` when requests are authenticated.
+MCP_CACHE_SCOPE: str | None = None
 
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")
 }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``MCP_*`` values one server runs with, read once at ``init_app``."""
+
+    path: str
+    store_url: str | None
+    allowed_hosts: list[str] | None
+    allowed_origins: list[str] | None
+    max_body: int
+    page_size: int
+    session_ttl: float
+    stateless: bool
+    request_timeout: float
+    stream_hold: float
+    retry_ms: int
+    event_ttl: float
+    mask_errors: bool
+    listen_hold: float
+    request_state_ttl: float
+    cache_list_ttl_ms: int
+    cache_read_ttl_ms: int
+    cache_scope: str | None
+
+    @classmethod
+    def from_config(
+        cls, config: t.Mapping[str, t.Any], *, path: str | None = None
+    ) -> Settings:
+        """Read and check the settings; an explicit ``path`` wins over ``MCP_PATH``.
+
+        :raises ValueError: naming the key whose value cannot be used.
+        """
+
+        def number(key: str, kind: type[int] | type[float], minimum: float) -> t.Any:
+            value = config.get(key, DEFAULTS[key])
+            try:
+                number = kind(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{key} must be a number, not {value!r}") from None
+            if number < minimum:
+                raise ValueError(f"{key} must be at least {minimum}, not {value!r}")
+            return number
+
+        def hosts(key: str) -> list[str] | None:
+            value = config.get(key, DEFAULTS[key])
+            if value is None:
+                return None
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{key} must be a list of strings, not {value!r}")
+            return list(value)
+
+        chosen = path or config.get("MCP_PATH", MCP_PATH)
+        if not isinstance(chosen, str) or not chosen.startswith("/"):
+            raise ValueError(f"MCP_PATH must start with '/', not {chosen!r}")
+        return cls(
+            path=chosen,
+            store_url=config.get("MCP_STORE_URL"),
+            allowed_hosts=hosts("MCP_ALLOWED_HOSTS"),
+            allowed_origins=hosts("MCP_ALLOWED_ORIGINS"),
+            max_body=number("MCP_MAX_BODY", int, 1),
+            page_size=number("MCP_PAGE_SIZE", int, 1),
+            session_ttl=number("MCP_SESSION_TTL", float, 1),
+            stateless=bool(config.get("MCP_STATELESS", MCP_STATELESS)),
+            request_timeout=number("MCP_REQUEST_TIMEOUT", float, 0.1),
+            stream_hold=number("MCP_STREAM_HOLD", float, 0),
+            retry_ms=number("MCP_SSE_RETRY_MS", int, 0),
+            event_ttl=number("MCP_EVENT_TTL", float, 1),
+            mask_errors=bool(config.get("MCP_MASK_ERRORS", MCP_MASK_ERRORS)),
+            listen_hold=number("MCP_LISTEN_HOLD", float, 0),
+            request_state_ttl=number("MCP_REQUEST_STATE_TTL", float, 1),
+            cache_list_ttl_ms=number("MCP_CACHE_LIST_TTL_MS", int, 0),
+            cache_read_ttl_ms=number("MCP_CACHE_READ_TTL_MS", int, 0),
+            cache_scope=_scope(config.get("MCP_CACHE_SCOPE", MCP_CACHE_SCOPE)),
+        )
+
+
+def _scope(value: t.Any) -> str | None:
+    if value not in (None, "public", "private"):
+        raise ValueError(
+            f"MCP_CACHE_SCOPE must be 'public' or 'private', not {value!r}"
+        )
+    return t.cast("str | None", value)

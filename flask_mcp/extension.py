@@ -1,10 +1,19 @@
-"""The :class:`FlaskMCP` extension object."""
+"""The :class:`FlaskMCP` extension object: the Flask side of a server.
+
+It records what decorators declare, and at :meth:`FlaskMCP.init_app` builds
+the per-app state (store, protocol server, endpoint, guard) and registers the
+blueprints. Components are built by their own ``from_function``
+constructors; requests are served by :mod:`flask_mcp.transport`.
+"""
 
 from __future__ import annotations
 
 import functools
+import secrets
 import typing as t
 import warnings
+import weakref
+from collections import abc
 from dataclasses import dataclass
 
 from flask import Blueprint
@@ -14,44 +23,42 @@ from flask import g
 from flask import has_app_context
 from flask import request
 
-from .auth.errors import AuthError
-from .auth.errors import Forbidden
-from .auth.errors import Unauthorized
 from .auth.metadata import OAuthSettings
-from .components.arguments import HintArguments
-from .components.arguments import JsonSchemaArguments
-from .components.arguments import MarshmallowArguments
-from .components.arguments import output_schema
-from .components.handlers import AccessCheck
-from .components.handlers import describe
-from .components.handlers import validate_name
+from .components.base import Component
+from .components.base import check_access
+from .components.content import Icon
 from .components.prompts import Prompt
 from .components.registry import Completer
+from .components.registry import Kind
 from .components.registry import Registry
 from .components.resources import Resource
-from .components.resources import ResourceTemplate
 from .components.tools import Tool
-from .components.tools import tool_annotations
 from .config import DEFAULTS
+from .config import Settings
+from .protocol.inputs import StateCodec
+from .protocol.methods import CachePolicy
 from .protocol.server import McpServer
 from .store import Store
 from .store import bind_store
 from .store import store_from_config
 from .store.backends import MemoryStoreBackend
 from .transport.endpoint import Endpoint
-from .transport.endpoint import Settings
-from .transport.endpoint import json_response
 from .transport.events import EventLog
 from .transport.guard import Authenticate
 from .transport.guard import AuthGate
+from .transport.guard import Refusal
+from .transport.responses import json_response
 from .transport.sessions import SessionManager
+from .transport.urls import ServerUrls
 from .transport.well_known import well_known_blueprint
 
 if t.TYPE_CHECKING:
     from .auth.providers.base import Provider
     from .auth.proxy import OAuthProxy
+    from .testing import MCPTestClient
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+IconsArg = t.Iterable[Icon | abc.Mapping[str, t.Any]] | None
 
 
 @dataclass
@@ -61,25 +68,36 @@ class MCPState:
     mcp: FlaskMCP
     store: Store
     endpoint: Endpoint
+    settings: Settings
+
+    @property
+    def gate(self) -> AuthGate:
+        return self.endpoint.gate
 
 
 class FlaskMCP:
     """An MCP server living in a Flask app.
 
     :param app: the app, or ``None`` to call :meth:`init_app` later.
-    :param name: server name sent to clients; also names the blueprint.
-    :param version: server version sent to clients.
+    :param name: the server name clients see in ``serverInfo``.
+    :param version: the server version clients see.
     :param instructions: how a model should use this server.
     :param path: the endpoint's URL rule; defaults to ``MCP_PATH``.
     :param store: a ready :class:`~flask_mcp.store.Store`; defaults to the
         one ``MCP_STORE_URL`` describes.
+    :param blueprint_name: names this server's blueprint and its entry in
+        ``app.extensions["mcp"]``; give each server on one app its own.
     :param authenticate: ``fn(request)`` returning the auth session of each
-        HTTP request (``None`` refuses it with 401).
+        HTTP request (``None`` refuses it with 401); may be ``async def``.
     :param oauth: discovery documents to publish (``enabled``,
         ``authorization_server``, ``protected_resource``; snake or camel case).
     :param auth: an upstream provider (``GoogleProvider(...)``, ...) or an
         :class:`~flask_mcp.auth.proxy.OAuthProxy`: this app then runs an OAuth
         authorization server for MCP clients in front of that provider.
+    :param title: a display name for the server.
+    :param description: what the server offers, for people choosing one.
+    :param website_url: the server's home page.
+    :param icons: icons clients may show for the server.
     """
 
     def __init__(
@@ -95,27 +113,44 @@ class FlaskMCP:
         authenticate: Authenticate | None = None,
         oauth: t.Mapping[str, t.Any] | OAuthSettings | None = None,
         auth: Provider | OAuthProxy | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        website_url: str | None = None,
+        icons: IconsArg = None,
     ) -> None:
+        if auth is not None and (authenticate is not None or oauth is not None):
+            raise TypeError("give either auth= or authenticate=/oauth=, not both")
+        if authenticate is not None and not callable(authenticate):
+            raise TypeError(
+                f"authenticate must be a function of the request, not {authenticate!r}"
+            )
         self.name = name
         self.version = version
         self.instructions = instructions
         self.path = path
         self.blueprint_name = blueprint_name or "mcp"
+        self.info = _server_info(name, version, title, description, website_url, icons)
         self.registry = Registry()
         self._store = store
-        if auth is not None and (authenticate is not None or oauth is not None):
-            raise TypeError("give either auth= or authenticate=/oauth=, not both")
         self.proxy = _as_proxy(auth)
-        self.authenticate = self.proxy.authenticate if self.proxy else authenticate
+        self.authenticate = authenticate
         self.oauth = OAuthSettings.from_config(oauth)
         self._routes: list[tuple[str, t.Callable[..., t.Any], dict[str, t.Any]]] = []
-        self._initialized = False
+        # Apps set up so far, so that @mcp.route after init_app reaches them;
+        # weak, so the extension never keeps an app alive.
+        self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
         if app is not None:
             self.init_app(app)
 
     # -- setup -------------------------------------------------------------
 
     def init_app(self, app: Flask) -> None:
+        """Set this server up on ``app``: config defaults, state, blueprints, CLI.
+
+        :raises RuntimeError: if a server with this ``blueprint_name`` is
+            already on ``app``.
+        :raises ValueError: for an ``MCP_*`` setting that cannot be used.
+        """
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         states: dict[str, MCPState] = app.extensions.setdefault("mcp", {})
@@ -124,55 +159,57 @@ class FlaskMCP:
                 f"a FlaskMCP named {self.blueprint_name!r} is already on this app;"
                 " pass blueprint_name= to add another"
             )
-        config = app.config
-        path = self.path or config["MCP_PATH"]
-        oauth = self.proxy.oauth_settings(path) if self.proxy else self.oauth
+        settings = Settings.from_config(app.config, path=self.path)
         store = self._store or store_from_config(
-            config, app.instance_path, f"mcp:{self.blueprint_name}:"
+            app.config, app.instance_path, f"mcp:{self.blueprint_name}:"
         )
         _check_store(store)
-        bind_store(self.authenticate, store)
+        authenticate, oauth = self.authenticate, self.oauth
+        bind_store(authenticate, store)
+        if self.proxy is not None:
+            self.proxy.init_app(
+                app, store=store, mcp_path=settings.path, name=self.blueprint_name
+            )
+            authenticate = self.proxy.authenticate
+            oauth = self.proxy.oauth_settings(settings.path)
+        urls = ServerUrls(settings.path)
         server = McpServer(
             self.registry,
-            name=self.name,
-            version=self.version,
+            info=self.info,
             instructions=self.instructions,
-            page_size=int(config["MCP_PAGE_SIZE"]),
-            request_timeout=float(config["MCP_REQUEST_TIMEOUT"]),
-            mask_errors=bool(config["MCP_MASK_ERRORS"]),
-        )
-        settings = Settings(
-            allowed_hosts=config["MCP_ALLOWED_HOSTS"],
-            allowed_origins=config["MCP_ALLOWED_ORIGINS"],
-            max_body=int(config["MCP_MAX_BODY"]),
-            stateless=bool(config["MCP_STATELESS"]),
-            stream_hold=float(config["MCP_STREAM_HOLD"]),
-            retry_ms=int(config["MCP_SSE_RETRY_MS"]),
-            request_timeout=float(config["MCP_REQUEST_TIMEOUT"]),
+            page_size=settings.page_size,
+            request_timeout=settings.request_timeout,
+            mask_errors=settings.mask_errors,
+            codec=StateCodec(_state_secret(app, store), settings.request_state_ttl),
+            cache=CachePolicy(
+                list_ttl_ms=settings.cache_list_ttl_ms,
+                read_ttl_ms=settings.cache_read_ttl_ms,
+                # Lists may vary with the caller when requests are authenticated.
+                scope=settings.cache_scope
+                or ("private" if authenticate is not None else "public"),
+            ),
         )
         endpoint = Endpoint(
             server,
             store,
             settings,
-            SessionManager(store, float(config["MCP_SESSION_TTL"])),
-            EventLog(store, float(config["MCP_EVENT_TTL"])),
-            AuthGate(self.authenticate, oauth),
+            SessionManager(store, settings.session_ttl),
+            EventLog(store, settings.event_ttl),
+            AuthGate(authenticate, oauth, urls),
         )
-        states[self.blueprint_name] = MCPState(self, store, endpoint)
-        self._initialized = True
-        app.register_blueprint(self._blueprint(path))
+        states[self.blueprint_name] = MCPState(self, store, endpoint, settings)
+        app.register_blueprint(self._blueprint(settings.path))
         if oauth.enabled:
             app.register_blueprint(
-                well_known_blueprint(f"{self.blueprint_name}_well_known", oauth, path)
-            )
-        if self.proxy is not None:
-            self.proxy.init_app(
-                app, store=store, mcp_path=path, name=self.blueprint_name
+                well_known_blueprint(
+                    f"{self.blueprint_name}_well_known", oauth, urls, settings
+                )
             )
         from .cli import mcp_cli
 
         if "mcp" not in app.cli.commands:
             app.cli.add_command(mcp_cli)
+        self._apps.add(app)
 
     def _blueprint(self, path: str) -> Blueprint:
         bp = Blueprint(self.blueprint_name, __name__)
@@ -195,120 +232,108 @@ class FlaskMCP:
 
     def state(self, app: Flask | None = None) -> MCPState:
         """This server's per-app state (the current app by default)."""
-        return (app or current_app).extensions["mcp"][self.blueprint_name]
+        target = app or current_app
+        try:
+            return t.cast(MCPState, target.extensions["mcp"][self.blueprint_name])
+        except KeyError:
+            raise RuntimeError(
+                f"FlaskMCP {self.blueprint_name!r} is not set up on app"
+                f" {target.name!r}; call init_app(app) first"
+            ) from None
 
     # -- registration ------------------------------------------------------
 
+    @t.overload
+    def tool(self, fn: F, /) -> F: ...
+    @t.overload
     def tool(
         self,
-        name: str | None = None,
+        fn: str | None = None,
+        /,
         *,
-        description: str | None = None,
-        title: str | None = None,
-        schema: t.Any = None,
-        input_schema: dict[str, t.Any] | None = None,
-        output_schema: dict[str, t.Any] | None = None,
-        can_access: AccessCheck | None = None,
-        step_up: bool = False,
-        read_only: bool | None = None,
-        destructive: bool | None = None,
-        idempotent: bool | None = None,
-        open_world: bool | None = None,
-        meta: dict[str, t.Any] | None = None,
-    ) -> t.Callable[[F], F]:
-        """Register a function as a tool.
+        name: str | None = None,
+        replace: bool = False,
+        **options: t.Any,
+    ) -> t.Callable[[F], F]: ...
+    def tool(
+        self,
+        fn: t.Any = None,
+        /,
+        *,
+        name: str | None = None,
+        replace: bool = False,
+        **options: t.Any,
+    ) -> t.Any:
+        """Register a function as a tool: ``@mcp.tool`` or ``@mcp.tool(...)``.
 
         Arguments come from the type hints, or from a marshmallow ``schema``,
         or from a JSON Schema ``input_schema`` published exactly as given.
+        ``options`` are those of :meth:`Tool.from_function
+        <flask_mcp.components.tools.Tool.from_function>` (``description``,
+        ``title``, ``schema``, ``input_schema``, ``output_schema``,
+        ``can_access``, ``step_up``, ``read_only``, ``destructive``,
+        ``idempotent``, ``open_world``, ``meta``, ``icons``).
+
+        :param replace: replace a tool of the same name instead of failing.
         """
+        return self._decorator(
+            fn,
+            name,
+            lambda f, chosen: Tool.from_function(f, name=chosen, **options),
+            replace,
+        )
 
-        def decorator(fn: F) -> F:
-            tool = Tool(
-                name=validate_name(name or fn.__name__, "tool"),
-                fn=fn,
-                description=description or describe(fn),
-                title=title,
-                can_access=can_access,
-                meta=meta,
-                step_up=step_up,
-                annotations=tool_annotations(
-                    title=title,
-                    read_only=read_only,
-                    destructive=destructive,
-                    idempotent=idempotent,
-                    open_world=open_world,
-                ),
-            )
-            exclude = {tool.context_param} if tool.context_param else set()
-            if input_schema is not None:
-                tool.arguments = JsonSchemaArguments(input_schema)
-            elif schema is not None:
-                tool.arguments = MarshmallowArguments(schema)
-            else:
-                tool.arguments = HintArguments(fn, exclude=exclude)
-            tool.output_schema = output_schema or output_schema_of(fn)
-            self.registry.tools[tool.name] = tool
-            self._list_changed("tools")
-            return fn
-
-        return decorator
-
-    def resource(
-        self,
-        uri: str,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        title: str | None = None,
-        mime_type: str | None = None,
-        can_access: AccessCheck | None = None,
-        meta: dict[str, t.Any] | None = None,
-    ) -> t.Callable[[F], F]:
-        """Register a resource; a URI with ``{variables}`` makes a template."""
-
-        def decorator(fn: F) -> F:
-            cls: type[Resource] = ResourceTemplate if "{" in uri else Resource
-            item = cls(
-                name=name or fn.__name__,
-                fn=fn,
-                description=description or describe(fn),
-                title=title,
-                can_access=can_access,
-                meta=meta,
-                uri=uri,
-                mime_type=mime_type,
-            )
-            if isinstance(item, ResourceTemplate):
-                self.registry.templates[uri] = item
-            else:
-                self.registry.resources[uri] = item
-            self._list_changed("resources")
-            return fn
-
-        return decorator
-
+    @t.overload
+    def prompt(self, fn: F, /) -> F: ...
+    @t.overload
     def prompt(
         self,
-        name: str | None = None,
+        fn: str | None = None,
+        /,
         *,
-        description: str | None = None,
-        title: str | None = None,
-        can_access: AccessCheck | None = None,
-        meta: dict[str, t.Any] | None = None,
+        name: str | None = None,
+        replace: bool = False,
+        **options: t.Any,
+    ) -> t.Callable[[F], F]: ...
+    def prompt(
+        self,
+        fn: t.Any = None,
+        /,
+        *,
+        name: str | None = None,
+        replace: bool = False,
+        **options: t.Any,
+    ) -> t.Any:
+        """Register a prompt: ``@mcp.prompt`` or ``@mcp.prompt(...)``.
+
+        Its parameters are the prompt's arguments; those annotated ``int``,
+        ``float``, ``bool``, an ``Enum`` or a ``Literal`` are converted from
+        the client's strings. ``options``: ``description``, ``title``,
+        ``can_access``, ``meta``, ``icons``.
+        """
+        return self._decorator(
+            fn,
+            name,
+            lambda f, chosen: Prompt.from_function(f, name=chosen, **options),
+            replace,
+        )
+
+    def resource(
+        self, uri: str, /, *, replace: bool = False, **options: t.Any
     ) -> t.Callable[[F], F]:
-        """Register a prompt; its string parameters are the prompt's arguments."""
+        """Register a resource; a URI with ``{variables}`` makes a template.
+
+        The variables must be the function's parameters. ``options``:
+        ``name``, ``description``, ``title``, ``mime_type``, ``can_access``,
+        ``meta``, ``icons``, ``annotations``, ``size``.
+        """
+        if callable(uri):
+            raise TypeError(
+                "mcp.resource needs a URI: write @mcp.resource('notes://{id}')"
+            )
 
         def decorator(fn: F) -> F:
-            prompt = Prompt(
-                name=validate_name(name or fn.__name__, "prompt"),
-                fn=fn,
-                description=description or describe(fn),
-                title=title,
-                can_access=can_access,
-                meta=meta,
-            )
-            self.registry.prompts[prompt.name] = prompt
-            self._list_changed("prompts")
+            self.add(Resource.from_function(fn, uri, **options), replace=replace)
             return fn
 
         return decorator
@@ -316,50 +341,80 @@ class FlaskMCP:
     def completion(
         self, *, argument: str, prompt: str | None = None, resource: str | None = None
     ) -> t.Callable[[Completer], Completer]:
-        """Register suggestions for one argument of a prompt or resource template."""
+        """Register suggestions for one argument of a prompt or resource template.
+
+        The function takes the typed value and the other arguments and
+        returns the suggestions; it may be ``async def``.
+        """
         if (prompt is None) == (resource is None):
             raise TypeError("give exactly one of prompt= or resource=")
-        key = (
+        ref_type, ref = (
             ("ref/prompt", prompt) if prompt is not None else ("ref/resource", resource)
         )
 
         def decorator(fn: Completer) -> Completer:
-            self.registry.completers[(key[0], t.cast(str, key[1]), argument)] = fn
+            self.registry.add_completer(ref_type, t.cast(str, ref), argument, fn)
+            return fn
+
+        return decorator
+
+    def add(self, component: Component, *, replace: bool = False) -> None:
+        """Register a built component (:class:`Tool`, :class:`Resource`, ...).
+
+        :raises RegistrationError: when its name is taken and ``replace`` is false.
+        """
+        self._list_changed(self.registry.add(component, replace=replace))
+
+    def remove_tool(self, name: str) -> None:
+        """Stop offering a tool; live sessions are told the list changed."""
+        if self.registry.remove("tools", name):
+            self._list_changed("tools")
+
+    def _decorator(
+        self,
+        first: t.Any,
+        name: str | None,
+        build: t.Callable[[t.Callable[..., t.Any], str | None], Component],
+        replace: bool,
+    ) -> t.Any:
+        """Support ``@mcp.tool``, ``@mcp.tool()``, ``@mcp.tool("name")`` and
+        ``@mcp.tool(name="name")``."""
+        if callable(first):
+            self.add(build(first, name), replace=replace)
+            return first
+        if first is not None and name is not None:
+            raise TypeError("give the name once: positionally or as name=")
+        chosen = first if first is not None else name
+
+        def decorator(fn: F) -> F:
+            self.add(build(fn, chosen), replace=replace)
             return fn
 
         return decorator
 
     # -- protected custom routes -----------------------------------------
 
-    def protected(
-        self, view: F | None = None, *, can_access: AccessCheck | None = None
-    ) -> t.Any:
+    def protected(self, view: F | None = None, *, can_access: t.Any = None) -> t.Any:
         """Guard any Flask view with this server's ``authenticate`` and a check.
 
         The auth session is in ``flask.g.mcp_auth``; refusals are 401/403 with
         the same ``WWW-Authenticate`` challenge as the MCP endpoint.
         """
+        check = check_access(can_access, "a protected route")
 
         def decorator(fn: F) -> F:
             @functools.wraps(fn)
             def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                endpoint = self.state().endpoint
-                resource_url = (
-                    request.host_url.rstrip("/") + request.script_root + self._path()
-                )
+                gate = self.state().gate
                 try:
-                    auth = endpoint.gate.authenticate(request)
-                    if auth is None:  # no ``authenticate`` configured: nobody gets in
-                        raise Unauthorized()
-                    if can_access is not None and not can_access(auth):
-                        raise Forbidden(
-                            "access denied",
-                            scopes=getattr(can_access, "required_scopes", ()),
-                        )
-                except AuthError as exc:
-                    headers = endpoint.gate.challenge_headers(exc, resource_url)
-                    return json_response(exc.to_dict(), exc.status_code, headers)
-                g.mcp_auth = auth
+                    g.mcp_auth = gate.require(request, check)
+                except Refusal as refusal:
+                    given = gate.user_response(refusal, request)
+                    if given is not None:
+                        return given
+                    headers = gate.challenge_headers(refusal, request)
+                    error = refusal.error
+                    return json_response(error.to_dict(), error.status_code, headers)
                 return fn(*args, **kwargs)
 
             return t.cast(F, wrapper)
@@ -371,33 +426,33 @@ class FlaskMCP:
         rule: str,
         *,
         public: bool = False,
-        can_access: AccessCheck | None = None,
+        can_access: t.Any = None,
         **options: t.Any,
     ) -> t.Callable[[F], F]:
-        """Add a route to this server's blueprint, authenticated unless ``public``."""
+        """Add a route to this server's blueprint, authenticated unless ``public``.
 
-        if self._initialized:
-            raise RuntimeError(
-                "mcp.route() must come before init_app(); afterwards use"
-                " @app.route() with @mcp.protected"
-            )
+        Works before and after :meth:`init_app`; its endpoint is
+        ``"<blueprint_name>.<function name>"`` either way.
+        """
 
         def decorator(fn: F) -> F:
             view = fn if public else self.protected(fn, can_access=can_access)
             self._routes.append((rule, view, options))
+            for app in self._apps:
+                endpoint = options.get("endpoint", fn.__name__)
+                app.add_url_rule(
+                    rule,
+                    endpoint=f"{self.blueprint_name}.{endpoint}",
+                    view_func=view,
+                    **{k: v for k, v in options.items() if k != "endpoint"},
+                )
             return fn
 
         return decorator
 
-    def _path(self) -> str:
-        return self.path or current_app.config["MCP_PATH"]
+    # -- server-initiated messages ----------------------------------------
 
-    def remove_tool(self, name: str) -> None:
-        """Stop offering a tool; live sessions are told the list changed."""
-        if self.registry.tools.pop(name, None) is not None:
-            self._list_changed("tools")
-
-    def _list_changed(self, kind: str) -> None:
+    def _list_changed(self, kind: Kind) -> None:
         """Changes made while an app serves this server reach its sessions.
 
         Registrations at import time (no app context) have no one to tell.
@@ -409,34 +464,70 @@ class FlaskMCP:
         ):
             self.notify_list_changed(kind)
 
-    # -- server-initiated messages ----------------------------------------
-
     def notify_resource_updated(self, uri: str) -> None:
-        """Tell every session subscribed to ``uri`` that it changed."""
-        endpoint = self.state().endpoint
-        for session_id in endpoint.sessions.subscribers(uri):
-            endpoint.send_to_session(
-                session_id, "notifications/resources/updated", {"uri": uri}
-            )
+        """Tell every client subscribed to ``uri`` that it changed."""
+        self.state().endpoint.notify_resource_updated(uri)
 
     def notify_list_changed(self, kind: str = "tools") -> None:
-        """Tell every live session that the ``kind`` list (tools, ...) changed."""
+        """Tell every client listening that the ``kind`` list (tools, ...) changed."""
         if kind not in {"tools", "resources", "prompts"}:
             raise ValueError(f"unknown list {kind!r}")
-        endpoint = self.state().endpoint
-        for session_id in endpoint.sessions.live_ids():
-            endpoint.send_to_session(
-                session_id, f"notifications/{kind}/list_changed", {}
+        self.state().endpoint.notify_list_changed(kind)
+
+    # -- testing -----------------------------------------------------------
+
+    def test_client(
+        self, app: Flask | None = None, headers: t.Mapping[str, str] | None = None
+    ) -> MCPTestClient:
+        """An in-process MCP client for tests (see :mod:`flask_mcp.testing`)."""
+        from .testing import MCPTestClient
+
+        return MCPTestClient(self, app or current_app, headers=headers)
+
+
+def _server_info(
+    name: str,
+    version: str,
+    title: str | None,
+    description: str | None,
+    website_url: str | None,
+    icons: IconsArg,
+) -> dict[str, t.Any]:
+    """``serverInfo`` (the spec's ``Implementation``)."""
+    from .components.base import icon_tuple
+
+    info: dict[str, t.Any] = {"name": name, "version": version}
+    for key, value in (
+        ("title", title),
+        ("description", description),
+        ("websiteUrl", website_url),
+    ):
+        if value is not None:
+            info[key] = value
+    if icons:
+        info["icons"] = [icon.to_dict() for icon in icon_tuple(icons)]
+    return info
+
+
+def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
+    """The secret sealing ``requestState``: ``SECRET_KEY``, else one key made
+    once and kept in the shared store (so every worker and host agrees)."""
+
+    def secret() -> bytes:
+        configured = app.config.get("SECRET_KEY")
+        if configured:
+            return (
+                configured.encode()
+                if isinstance(configured, str)
+                else bytes(configured)
             )
+        store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
+        return str(store.get("request-state-key")).encode()
+
+    return secret
 
 
-def output_schema_of(fn: t.Callable[..., t.Any]) -> dict[str, t.Any] | None:
-    """The ``outputSchema`` a return annotation implies, if it is structured."""
-    try:
-        annotation = t.get_type_hints(fn).get("return")
-        return output_schema(annotation) if annotation is not None else None
-    except (NameError, TypeError):  # unresolvable or not representable
-        return None
+_TEN_YEARS = 10 * 365 * 86400
 
 
 def _as_proxy(auth: Provider | OAuthProxy | None) -> OAuthProxy | None:

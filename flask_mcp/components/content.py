@@ -20,6 +20,53 @@ def _b64(data: bytes | str) -> str:
 
 
 @dataclass(frozen=True)
+class Icon:
+    """An icon a client may show for the server or a component (MCP 2025-11-25).
+
+    :param src: an ``https:`` or ``data:`` URL of the image.
+    :param mime_type: its media type, when the URL does not tell.
+    :param sizes: sizes it suits, such as ``"48x48"`` or ``"any"``.
+    :param theme: ``"light"`` or ``"dark"`` when drawn for one background.
+    """
+
+    src: str
+    mime_type: str | None = None
+    sizes: tuple[str, ...] = ()
+    theme: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.src, str) or not self.src.startswith(
+            ("https://", "http://", "data:")
+        ):
+            raise ValueError(
+                f"an icon src must be an http(s) or data: URL: {self.src!r}"
+            )
+        if self.theme not in (None, "light", "dark"):
+            raise ValueError(f"an icon theme is 'light' or 'dark', not {self.theme!r}")
+        object.__setattr__(self, "sizes", tuple(self.sizes))
+
+    @classmethod
+    def from_dict(cls, data: t.Mapping[str, t.Any]) -> Icon:
+        """An icon from the spec's keys (``src``, ``mimeType``, ``sizes``...)."""
+        return cls(
+            src=data["src"],
+            mime_type=data.get("mimeType"),
+            sizes=tuple(data.get("sizes") or ()),
+            theme=data.get("theme"),
+        )
+
+    def to_dict(self) -> Block:
+        out: Block = {"src": self.src}
+        if self.mime_type:
+            out["mimeType"] = self.mime_type
+        if self.sizes:
+            out["sizes"] = list(self.sizes)
+        if self.theme:
+            out["theme"] = self.theme
+        return out
+
+
+@dataclass(frozen=True)
 class Image:
     """An image; ``data`` is raw bytes or base64 text."""
 

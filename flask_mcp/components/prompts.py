@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 import typing as t
+from collections import abc
 from dataclasses import dataclass
 
+from .base import Component
+from .base import common_fields
+from .content import Icon
 from .content import to_block
-from .handlers import Handler
+from .docstrings import param_descriptions
+from .strings import StringParameter
+from .strings import string_parameters
 
 
 @dataclass(frozen=True)
@@ -21,33 +26,99 @@ class Message:
         return {"role": self.role, "content": to_block(self.content)}
 
 
-@dataclass
-class Prompt(Handler):
-    """A message template the user can pick; arguments are strings."""
+class InvalidPromptArguments(ValueError):
+    """Arguments a prompt cannot be rendered with; the message lists why."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.arguments: list[dict[str, t.Any]] = [
-            {"name": name, "required": param.default is inspect.Parameter.empty}
-            for name, param in inspect.signature(self.fn).parameters.items()
-            if name != self.context_param
-        ]
+
+@dataclass(frozen=True, kw_only=True)
+class Prompt(Component):
+    """A message template the user can pick; arguments arrive as strings."""
+
+    parameters: tuple[StringParameter, ...] = ()
+    #: Per-argument descriptions from the docstring.
+    argument_descriptions: dict[str, str] | None = None
+
+    @classmethod
+    def from_function(
+        cls,
+        fn: t.Callable[..., t.Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        title: str | None = None,
+        can_access: t.Any = None,
+        meta: abc.Mapping[str, t.Any] | None = None,
+        icons: t.Iterable[Icon | abc.Mapping[str, t.Any]] | None = None,
+    ) -> Prompt:
+        """A prompt rendered by ``fn``; its parameters are the arguments.
+
+        :raises RegistrationError: for a bad name, a bad ``can_access`` or a
+            parameter whose annotation a string cannot become.
+        """
+        fields = common_fields(
+            fn,
+            "prompt",
+            name=name,
+            description=description,
+            title=title,
+            can_access=can_access,
+            meta=meta,
+            icons=icons,
+        )
+        context = fields["context_param"]
+        parameters = string_parameters(
+            fn, {context} if context else set(), f"prompt {fields['name']!r}"
+        )
+        return cls(
+            **fields,
+            parameters=tuple(parameters),
+            argument_descriptions=param_descriptions(fn.__doc__) or None,
+        )
 
     def listing(self) -> dict[str, t.Any]:
         out = self.base_listing()
-        out["arguments"] = self.arguments
+        out["arguments"] = [self._argument(p) for p in self.parameters]
         return out
 
-    def missing(self, given: t.Mapping[str, t.Any]) -> list[str]:
-        return [
-            a["name"]
-            for a in self.arguments
-            if a["required"] and a["name"] not in given
-        ]
+    def _argument(self, parameter: StringParameter) -> dict[str, t.Any]:
+        out: dict[str, t.Any] = {"name": parameter.name, "required": parameter.required}
+        text = (self.argument_descriptions or {}).get(parameter.name)
+        if parameter.expects:
+            expects = f"Expected: {parameter.expects}."
+            text = f"{text} {expects}" if text else expects
+        if text:
+            out["description"] = text
+        return out
 
-    def unknown(self, given: t.Mapping[str, t.Any]) -> list[str]:
-        known = {a["name"] for a in self.arguments}
-        return [name for name in given if name not in known]
+    def load(self, given: abc.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """Keyword arguments for the function from the client's strings.
+
+        :raises InvalidPromptArguments: listing every missing, unknown or
+            unconvertible argument.
+        """
+        known = {p.name: p for p in self.parameters}
+        problems = [
+            f"missing argument {p.name!r}"
+            for p in self.parameters
+            if p.required and p.name not in given
+        ]
+        problems += [
+            f"unknown argument {name!r}" for name in given if name not in known
+        ]
+        kwargs = {}
+        for name, value in given.items():
+            if name in known:
+                try:
+                    kwargs[name] = known[name].load(value)
+                except ValueError as exc:
+                    problems.append(str(exc))
+        if problems:
+            raise InvalidPromptArguments(", ".join(problems))
+        return kwargs
+
+    def choices(self, argument: str) -> tuple[str, ...]:
+        """The allowed values of an argument (Enum and Literal parameters)."""
+        return next((p.choices for p in self.parameters if p.name == argument), ())
 
     @staticmethod
     def messages(value: t.Any) -> list[dict[str, t.Any]]:

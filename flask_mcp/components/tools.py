@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 import typing as t
+from collections import abc
 from dataclasses import dataclass
 from dataclasses import field
 
 from .arguments import ArgumentModel
+from .arguments import HintArguments
+from .arguments import JsonSchemaArguments
+from .arguments import MarshmallowArguments
 from .arguments import dump_structured
+from .arguments import output_schema
+from .base import Component
+from .base import RegistrationError
+from .base import common_fields
+from .content import Icon
 from .content import ToolResult
 from .content import is_content
 from .content import to_block
 from .content import to_blocks
-from .handlers import Handler
+from .headers import header_parameters
 
 ANNOTATION_KEYS = {
     "title": "title",
@@ -24,18 +33,99 @@ ANNOTATION_KEYS = {
 }
 
 
-@dataclass
-class Tool(Handler):
+class ToolError(Exception):
+    """Raise in a tool to report a failure whose message the model may read."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tool(Component):
     """A function the model can call."""
 
-    arguments: ArgumentModel | None = None
+    arguments: ArgumentModel
     output_schema: dict[str, t.Any] | None = None
     annotations: dict[str, t.Any] = field(default_factory=dict)
-    required_scopes: tuple[str, ...] = ()
+    #: Listed even when ``can_access`` fails; calls then get HTTP 403 with the
+    #: scopes to ask for (``insufficient_scope`` step-up authorization).
+    step_up: bool = False
+    #: Arguments mirrored into ``Mcp-Param-*`` headers: property path -> name.
+    header_params: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    @classmethod
+    def from_function(
+        cls,
+        fn: t.Callable[..., t.Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        title: str | None = None,
+        schema: t.Any = None,
+        input_schema: dict[str, t.Any] | None = None,
+        output_schema: dict[str, t.Any] | None = None,
+        can_access: t.Any = None,
+        step_up: bool = False,
+        read_only: bool | None = None,
+        destructive: bool | None = None,
+        idempotent: bool | None = None,
+        open_world: bool | None = None,
+        meta: abc.Mapping[str, t.Any] | None = None,
+        icons: t.Iterable[Icon | abc.Mapping[str, t.Any]] | None = None,
+        headers: abc.Mapping[str, str] | None = None,
+    ) -> Tool:
+        """A tool from ``fn``, its arguments declared in one of three ways.
+
+        Arguments come from the type hints, or from a marshmallow ``schema``,
+        or from a JSON Schema ``input_schema`` published exactly as given.
+        ``headers`` maps argument names to the ``Mcp-Param-*`` header names
+        that modern clients mirror them into (``x-mcp-header``).
+
+        :raises RegistrationError: for a bad name, a ``can_access`` that is
+            not a check, or both ``schema`` and ``input_schema``.
+        :raises TypeError: for a parameter the schema cannot describe.
+        """
+        fields = common_fields(
+            fn,
+            "tool",
+            name=name,
+            description=description,
+            title=title,
+            can_access=can_access,
+            meta=meta,
+            icons=icons,
+        )
+        if schema is not None and input_schema is not None:
+            raise RegistrationError(
+                f"tool {fields['name']!r}: give schema= or input_schema=, not both"
+            )
+        if step_up and fields["can_access"] is None:
+            raise RegistrationError(
+                f"tool {fields['name']!r}: step_up=True needs a can_access check"
+            )
+        arguments: ArgumentModel
+        if input_schema is not None:
+            arguments = JsonSchemaArguments(input_schema)
+        elif schema is not None:
+            arguments = MarshmallowArguments(schema)
+        else:
+            context = fields["context_param"]
+            arguments = HintArguments(fn, exclude={context} if context else set())
+        where = f"tool {fields['name']!r}"
+        return cls(
+            **fields,
+            arguments=arguments,
+            output_schema=output_schema or output_schema_of(fn),
+            step_up=step_up,
+            header_params=_header_params(arguments.json_schema, headers, where),
+            annotations=tool_annotations(
+                title=title,
+                read_only=read_only,
+                destructive=destructive,
+                idempotent=idempotent,
+                open_world=open_world,
+            ),
+        )
 
     def listing(self) -> dict[str, t.Any]:
         out = self.base_listing()
-        assert self.arguments is not None
         out["inputSchema"] = self.arguments.json_schema
         if self.output_schema is not None:
             out["outputSchema"] = self.output_schema
@@ -57,6 +147,32 @@ class Tool(Handler):
         return _result(to_blocks(value), None)
 
 
+def _header_params(
+    schema: dict[str, t.Any], headers: abc.Mapping[str, str] | None, where: str
+) -> dict[tuple[str, ...], str]:
+    """Mark ``headers`` in the schema, then read and check every annotation."""
+    properties = schema.get("properties") or {}
+    for argument, header in (headers or {}).items():
+        if argument not in properties:
+            raise RegistrationError(
+                f"{where}: headers names unknown argument {argument!r}"
+            )
+        properties[argument]["x-mcp-header"] = header
+    try:
+        return header_parameters(schema)
+    except ValueError as exc:
+        raise RegistrationError(f"{where}: {exc}") from None
+
+
+def output_schema_of(fn: t.Callable[..., t.Any]) -> dict[str, t.Any] | None:
+    """The ``outputSchema`` a return annotation implies, if it is structured."""
+    try:
+        annotation = t.get_type_hints(fn).get("return")
+        return output_schema(annotation) if annotation is not None else None
+    except (NameError, TypeError):  # unresolvable or not representable
+        return None
+
+
 def error_result(message: str) -> dict[str, t.Any]:
     """A tool error the model can read (``isError: true``)."""
     return _result([{"type": "text", "text": message}], None, True)
@@ -64,7 +180,7 @@ def error_result(message: str) -> dict[str, t.Any]:
 
 def _result(
     content: list[dict[str, t.Any]],
-    structured: dict[str, t.Any] | None,
+    structured: t.Any,
     is_error: bool = False,
 ) -> dict[str, t.Any]:
     out: dict[str, t.Any] = {"content": content}

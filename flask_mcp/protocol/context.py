@@ -2,14 +2,33 @@
 
 A handler asks for a :class:`Context` by annotating a parameter with it. The
 context talks to the client through a :class:`Channel`, which the transport
-provides; handlers never see HTTP.
+provides; handlers never see HTTP. The same handler serves both protocol
+eras: on a legacy session a question (:meth:`Context.elicit`, ...) is a live
+request to the client; on a modern request it is answered from the retry's
+``inputResponses`` or ends this run with ``input_required`` (see
+:mod:`flask_mcp.protocol.inputs`). Write such handlers so that running them
+again is harmless: ask every question before the first side effect.
 """
 
 from __future__ import annotations
 
+import itertools
+import secrets
+import threading
 import typing as t
+from collections import abc
 
-from .jsonrpc import INTERNAL_ERROR
+from ..components.base import RequestContext
+from .inputs import AnswerBook
+from .inputs import InputRequest
+from .inputs import InputRequired
+from .inputs import declares
+from .inputs import elicitation
+from .inputs import required_capability
+from .inputs import roots
+from .inputs import sampling
+from .inputs import url_elicitation
+from .jsonrpc import MISSING_CLIENT_CAPABILITY
 from .jsonrpc import JsonRpcError
 from .jsonrpc import RequestId
 
@@ -35,7 +54,7 @@ class Channel(t.Protocol):
     def request(
         self, method: str, params: dict[str, t.Any], timeout: float
     ) -> dict[str, t.Any]:
-        """Send a request to the client and wait for its answer."""
+        """Send a request to the client and wait for its answer (legacy only)."""
 
     def close_stream(self) -> None:
         """End the HTTP response early; later messages wait for a reconnect."""
@@ -49,12 +68,25 @@ class ClientError(Exception):
         self.error = error
 
 
-class Context:
-    """Per-request helpers for handlers: logging, progress, sampling, elicitation.
+class ClientTimeout(Exception):
+    """The client did not answer a server-to-client request in time."""
+
+    def __init__(self, method: str, timeout: float) -> None:
+        super().__init__(f"the client did not answer {method} within {timeout:g} s")
+        self.method = method
+
+
+class Cancelled(Exception):
+    """The client went away: the request was cancelled (closing the stream)."""
+
+
+class Context(RequestContext):
+    """Per-request helpers for handlers: logging, progress and questions.
 
     :param request_id: the JSON-RPC id of the request being handled.
     :param session_id: the MCP session id, ``None`` without sessions.
     :param auth: the auth session returned by ``authenticate``, if any.
+    :param answers: on a modern request, where the answers come from.
     """
 
     def __init__(
@@ -69,6 +101,8 @@ class Context:
         client_capabilities: t.Mapping[str, t.Any] | None = None,
         auth: t.Any = None,
         request_timeout: float = 60.0,
+        answers: AnswerBook | None = None,
+        cancelled: threading.Event | None = None,
     ) -> None:
         self.request_id = request_id
         self.session_id = session_id
@@ -77,8 +111,12 @@ class Context:
         self._channel = channel
         self._meta = meta or {}
         self._log_level = log_level
-        self._client_capabilities = client_capabilities or {}
+        self._client_capabilities = dict(client_capabilities or {})
         self._request_timeout = request_timeout
+        self._answers = answers
+        self._cancelled = cancelled or threading.Event()
+        self._numbers = itertools.count(1)
+        self._state: dict[str, t.Any] = answers.state if answers else {}
 
     @property
     def session(self) -> t.Any:
@@ -86,13 +124,43 @@ class Context:
         return self.auth
 
     @property
+    def modern(self) -> bool:
+        """Whether this request is served per request (2026-07-28)."""
+        return self._answers is not None
+
+    @property
+    def state(self) -> dict[str, t.Any]:
+        """Values kept across the rounds of one modern request (JSON only;
+        signed, not encrypted). A plain dict for one run on a legacy session."""
+        return self._state
+
+    @property
     def progress_token(self) -> str | int | None:
         return self._meta.get("progressToken")
 
+    @property
+    def cancelled(self) -> bool:
+        """Whether the client closed the response: stop working when it has."""
+        return self._cancelled.is_set()
+
+    def supports(self, capability: str | abc.Mapping[str, t.Any]) -> bool:
+        """Whether the client declared ``capability`` (``"sampling"`` or a
+        fragment such as ``{"elicitation": {"url": {}}}``) on this request."""
+        needed = {capability: {}} if isinstance(capability, str) else capability
+        return declares(self._client_capabilities, needed)
+
+    # -- notifications -----------------------------------------------------
+
     def log(self, level: str, message: t.Any, *, logger: str | None = None) -> None:
-        """Send ``notifications/message`` if the client's level lets it through."""
+        """Send ``notifications/message`` if the client's level lets it through.
+
+        A modern request gets log messages only when its ``_meta`` asked for
+        a level; a legacy session after ``logging/setLevel``, or always.
+        """
         if level not in LOG_LEVELS:
             raise ValueError(f"unknown log level {level!r}")
+        if self._log_level is None and self.modern:
+            return
         if self._log_level is not None and LOG_LEVELS.index(level) < LOG_LEVELS.index(
             self._log_level
         ):
@@ -100,7 +168,7 @@ class Context:
         params: dict[str, t.Any] = {"level": level, "data": message}
         if logger:
             params["logger"] = logger
-        self._channel.notify("notifications/message", params)
+        self._notify("notifications/message", params)
 
     def report_progress(
         self, progress: float, total: float | None = None, message: str | None = None
@@ -116,7 +184,32 @@ class Context:
             params["total"] = total
         if message is not None:
             params["message"] = message
-        self._channel.notify("notifications/progress", params)
+        self._notify("notifications/progress", params)
+
+    def close_stream(self) -> None:
+        """Let the client poll for the rest of this request (SEP-1699, legacy)."""
+        self._channel.close_stream()
+
+    def _notify(self, method: str, params: dict[str, t.Any]) -> None:
+        if self.cancelled:
+            raise Cancelled()
+        self._channel.notify(method, params)
+
+    # -- questions ---------------------------------------------------------
+
+    def elicit(
+        self, message: str, schema: abc.Mapping[str, t.Any], *, key: str | None = None
+    ) -> dict[str, t.Any]:
+        """Ask the user for input shaped by ``schema``; the ``ElicitResult``
+        (``action`` and, when accepted, ``content``)."""
+        return self._ask_one(key, elicitation(message, schema))
+
+    def elicit_url(
+        self, message: str, url: str, *, key: str | None = None
+    ) -> dict[str, t.Any]:
+        """Send the user to ``url`` (credentials, payments, third-party
+        consent); the ``ElicitResult`` says whether they agreed to go."""
+        return self._ask_one(key, url_elicitation(message, url))
 
     def sample(
         self,
@@ -124,33 +217,68 @@ class Context:
         *,
         max_tokens: int = 512,
         system_prompt: str | None = None,
+        key: str | None = None,
         **params: t.Any,
     ) -> dict[str, t.Any]:
-        """Ask the client's model for a completion (``sampling/createMessage``)."""
-        self._require_capability("sampling")
-        if isinstance(messages, str):
-            messages = [{"role": "user", "content": {"type": "text", "text": messages}}]
-        request = {"messages": messages, "maxTokens": max_tokens, **params}
-        if system_prompt is not None:
-            request["systemPrompt"] = system_prompt
-        return self._request("sampling/createMessage", request)
-
-    def elicit(self, message: str, schema: dict[str, t.Any]) -> dict[str, t.Any]:
-        """Ask the user for input shaped by ``schema`` (``elicitation/create``)."""
-        self._require_capability("elicitation")
-        return self._request(
-            "elicitation/create", {"message": message, "requestedSchema": schema}
+        """Ask the client's model for a completion (``CreateMessageResult``)."""
+        request = sampling(
+            messages, max_tokens=max_tokens, system_prompt=system_prompt, **params
         )
+        return self._ask_one(key, request)
 
-    def close_stream(self) -> None:
-        """Let the client poll for the rest of this request (SEP-1699)."""
-        self._channel.close_stream()
+    def list_roots(self, *, key: str | None = None) -> list[dict[str, t.Any]]:
+        """The client's roots (``uri`` and ``name`` of each)."""
+        result = self._ask_one(key, roots())
+        found = result.get("roots")
+        return list(found) if isinstance(found, list) else []
 
-    def _request(self, method: str, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        return self._channel.request(method, params, self._request_timeout)
+    def ask(
+        self, requests: abc.Mapping[str, InputRequest]
+    ) -> dict[str, dict[str, t.Any]]:
+        """Ask several questions at once (one round trip on a modern request).
 
-    def _require_capability(self, name: str) -> None:
-        if name not in self._client_capabilities:
+        Build them with :func:`~flask_mcp.protocol.inputs.elicitation`,
+        :func:`~flask_mcp.protocol.inputs.sampling` and
+        :func:`~flask_mcp.protocol.inputs.roots`.
+        """
+        for request in requests.values():
+            self._require(request)
+        if self._answers is None:
+            return {key: self._live(request) for key, request in requests.items()}
+        found = {
+            key: self._answers.lookup(key, request) for key, request in requests.items()
+        }
+        missing = {
+            key: requests[key] for key, answer in found.items() if answer is None
+        }
+        if missing:
+            raise InputRequired(missing)
+        return t.cast(dict[str, dict[str, t.Any]], found)
+
+    def request_state(self, open_questions: dict[str, InputRequest]) -> str:
+        """The sealed ``requestState`` to send with these open questions."""
+        if self._answers is None:
+            raise RuntimeError("requestState exists on modern requests only")
+        return self._answers.request_state(open_questions)
+
+    def _ask_one(self, key: str | None, request: InputRequest) -> dict[str, t.Any]:
+        chosen = key or f"{request.method.partition('/')[0]}_{next(self._numbers)}"
+        return self.ask({chosen: request})[chosen]
+
+    def _require(self, request: InputRequest) -> None:
+        needed = required_capability(request)
+        if not declares(self._client_capabilities, needed):
             raise JsonRpcError(
-                INTERNAL_ERROR, f"the client did not declare the {name!r} capability"
+                MISSING_CLIENT_CAPABILITY,
+                f"{request.method} needs the client capability {needed}",
+                {"requiredCapabilities": needed},
             )
+
+    def _live(self, request: InputRequest) -> dict[str, t.Any]:
+        if self.cancelled:
+            raise Cancelled()
+        params = request.params
+        if params.get("mode") == "url":
+            # 2025-11-25 correlates a URL elicitation by id; modern by retry.
+            params = {"elicitationId": secrets.token_urlsafe(12), **params}
+        return self._channel.request(request.method, params, self._request_timeout)

@@ -6,6 +6,7 @@ Pure data handling: no I/O and no Flask, so every transport shares it.
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 from dataclasses import dataclass
 
@@ -14,8 +15,37 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
-#: MCP's "resource not found" (2025-03-26 to 2025-11-25).
+#: MCP's "resource not found" (2025-03-26 to 2025-11-25; modern: -32602).
 RESOURCE_NOT_FOUND = -32002
+#: MCP 2026-07-28: HTTP headers disagree with the body, or are missing.
+HEADER_MISMATCH = -32020
+#: MCP 2026-07-28: the request needs a capability the client did not declare.
+MISSING_CLIENT_CAPABILITY = -32021
+#: MCP 2026-07-28: the requested protocol version is not served here.
+UNSUPPORTED_PROTOCOL_VERSION = -32022
+
+#: HTTP status of a modern error answer, by code (both reference SDKs agree).
+_HTTP_STATUS = {
+    PARSE_ERROR: 400,
+    INVALID_REQUEST: 400,
+    INVALID_PARAMS: 400,
+    HEADER_MISMATCH: 400,
+    MISSING_CLIENT_CAPABILITY: 400,
+    UNSUPPORTED_PROTOCOL_VERSION: 400,
+    METHOD_NOT_FOUND: 404,
+}
+#: Deepest nesting of arrays and objects a message may have. MCP messages
+#: need a few dozen levels; Python's parser recurses once per level.
+MAX_DEPTH = 200
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def http_status(code: int) -> int:
+    """The HTTP status a modern request's error is answered with."""
+    return _HTTP_STATUS.get(code, 200)
+
 
 RequestId = str | int
 
@@ -61,11 +91,33 @@ Message = Request | Notification | Response
 
 
 def decode(body: bytes) -> t.Any:
-    """Parse a body; anything that is not JSON is a parse error."""
+    """Parse a body; anything that is not JSON, or nests deeper than
+    :data:`MAX_DEPTH`, is a parse error.
+
+    The depth is measured before parsing, so a small body of ten thousand
+    brackets cannot exhaust the parser's (or a later walker's) recursion.
+    """
+    if _too_deep(body):
+        raise JsonRpcError(
+            PARSE_ERROR, f"Parse error: JSON nested deeper than {MAX_DEPTH} levels"
+        )
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise JsonRpcError(PARSE_ERROR, "Parse error: body is not valid JSON") from exc
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether brackets outside strings nest deeper than :data:`MAX_DEPTH`."""
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return False  # the common case: cheap, no scan needed
+    # Strings and everything but brackets go at C speed; only brackets are walked.
+    depth = 0
+    for byte in _STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
 
 
 def parse_message(obj: t.Any) -> Message:

@@ -7,13 +7,64 @@ Host/Origin validation is the spec's DNS-rebinding defence (Streamable HTTP,
 from __future__ import annotations
 
 import functools
+import logging
 import typing as t
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
+from werkzeug.wrappers import Request
+
+from ..config import Settings
+
+log = logging.getLogger("flask_mcp")
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+#: Refused hosts and origins already logged by this process (bounded: a
+#: client can send any number of names).
+_logged: set[str] = set()
+_LOG_LIMIT = 64
+
+
+def refused_host(
+    request: Request, settings: Settings, *, check_origin: bool = True
+) -> str | None:
+    """Why ``request``'s ``Host`` (or ``Origin``) is refused, or ``None``.
+
+    The first refusal of each name is logged with the setting that allows
+    it: a deployment behind a real host name otherwise sees only 403s.
+    Public documents that any site may read pass ``check_origin=False``.
+    """
+    host = request.host
+    if not host_allowed(host, settings.allowed_hosts):
+        _log_once(
+            f"host {host}",
+            "MCP request refused: Host %r is not allowed. If this server is meant"
+            " to answer to it, add it to MCP_ALLOWED_HOSTS (now %r).",
+            host,
+            settings.allowed_hosts,
+        )
+        return "Forbidden: Host not allowed"
+    if not check_origin:
+        return None
+    origin = request.headers.get("Origin")
+    if not origin_allowed(origin, settings.allowed_origins, settings.allowed_hosts):
+        _log_once(
+            f"origin {origin}",
+            "MCP request refused: Origin %r is not allowed. If browsers on that"
+            " site may call this server, add it to MCP_ALLOWED_ORIGINS (now %r).",
+            origin,
+            settings.allowed_origins,
+        )
+        return "Forbidden: Origin not allowed"
+    return None
+
+
+def _log_once(key: str, message: str, *args: t.Any) -> None:
+    if key in _logged or len(_logged) >= _LOG_LIMIT:
+        return
+    _logged.add(key)
+    log.warning(message, *args)
 
 
 def split_host(host: str) -> tuple[str, str | None]:

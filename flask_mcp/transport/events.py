@@ -9,6 +9,7 @@ HTTP, "Resumability and Redelivery").
 from __future__ import annotations
 
 import json
+import re
 import time
 import typing as t
 
@@ -39,11 +40,16 @@ def format_event(
     return ("\n".join(lines) + "\n\n").encode()
 
 
+_EVENT_ID = re.compile(r"^([A-Za-z0-9_-]{1,64})\.([0-9]{1,18})$")
+
+
 def parse_event_id(event_id: str) -> tuple[str, int] | None:
-    stream, _, seq = event_id.rpartition(".")
-    if not stream or not seq.isdigit():
+    """``<stream>.<seq>`` as this server writes them; ``None`` for anything else
+    (non-ASCII digits, huge numbers, odd stream names)."""
+    found = _EVENT_ID.match(event_id)
+    if found is None:
         return None
-    return stream, int(seq)
+    return found.group(1), int(found.group(2))
 
 
 def is_response(message: dict[str, t.Any]) -> bool:
@@ -82,15 +88,20 @@ class EventLog:
         after: int,
         hold: float,
         interval: float = 0.05,
+        alive: t.Callable[[], bool] = lambda: True,
     ) -> t.Iterator[Event]:
-        """Replay, then poll until a response ends the stream or ``hold`` passes."""
+        """Replay, then poll until a response ends the stream, ``hold`` passes,
+        or ``alive`` says nobody will write to the stream any more."""
         deadline = time.monotonic() + hold
+        last_look = False
         while True:
             for event_id, message in self.read(session_id, stream, after):
                 after = int(event_id.rpartition(".")[2])
                 yield event_id, message
                 if stream != STANDALONE and is_response(message):
                     return
-            if time.monotonic() >= deadline:
+            if last_look or time.monotonic() >= deadline:
                 return
-            time.sleep(interval)
+            last_look = not alive()  # one more read: the writer's last event
+            if not last_look:
+                time.sleep(interval)

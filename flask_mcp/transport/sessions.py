@@ -14,9 +14,6 @@ from dataclasses import field
 
 from ..store import Store
 
-#: Key holding the ids of live sessions, for notifications sent to all.
-_INDEX = "sessions"
-
 
 @dataclass
 class Session:
@@ -50,12 +47,10 @@ class Session:
     def subscribe(self, uri: str) -> None:
         self.subscriptions.add(uri)
         self._save()
-        self._manager.index_subscription(uri, self.id, add=True)
 
     def unsubscribe(self, uri: str) -> None:
         self.subscriptions.discard(uri)
         self._save()
-        self._manager.index_subscription(uri, self.id, add=False)
 
     @property
     def _manager(self) -> SessionManager:
@@ -90,24 +85,26 @@ class SessionManager:
             manager=self,
         )
         self.save(session)
-        self._update_set(_INDEX, session.id, add=True)
         return session
 
     def load(self, session_id: str) -> Session | None:
         record = self.store.get(f"session:{session_id}")
         if record is None:
             return None
-        session = Session(
-            id=session_id,
-            protocol_version=record["v"],
-            client_capabilities=record["caps"],
-            client_info=record["client"],
-            principal=record["principal"],
-            log_level=record["level"],
-            subscriptions=set(record["subs"]),
-            touched=record["touched"],
-            manager=self,
-        )
+        try:
+            session = Session(
+                id=session_id,
+                protocol_version=str(record["v"]),
+                client_capabilities=dict(record["caps"]),
+                client_info=dict(record["client"]),
+                principal=record["principal"],
+                log_level=record["level"],
+                subscriptions=set(record["subs"]),
+                touched=float(record["touched"]),
+                manager=self,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None  # an entry this code did not write: as good as missing
         if time.time() - session.touched > self.ttl / 4:
             self.save(session)  # slide the expiry without a write per request
         return session
@@ -118,33 +115,3 @@ class SessionManager:
 
     def end(self, session: Session) -> None:
         self.store.delete(f"session:{session.id}")
-        for uri in session.subscriptions:
-            self.index_subscription(uri, session.id, add=False)
-        self._update_set(_INDEX, session.id, add=False)
-
-    def live_ids(self) -> list[str]:
-        """Ids of sessions still alive; expired ones are dropped from the index."""
-        ids = self.store.get(_INDEX) or set()
-        alive = [sid for sid in ids if self.store.get(f"session:{sid}") is not None]
-        if len(alive) != len(ids):
-            with self.store.lock(_INDEX):
-                current = self.store.get(_INDEX) or set()
-                self.store.set(
-                    _INDEX, current & set(alive) | (current - ids), self.ttl * 2
-                )
-        return alive
-
-    def subscribers(self, uri: str) -> list[str]:
-        return sorted(self.store.get(f"subs:{uri}") or ())
-
-    def index_subscription(self, uri: str, session_id: str, *, add: bool) -> None:
-        self._update_set(f"subs:{uri}", session_id, add=add)
-
-    def _update_set(self, key: str, member: str, *, add: bool) -> None:
-        with self.store.lock(key):
-            members = set(self.store.get(key) or ())
-            if add:
-                members.add(member)
-            else:
-                members.discard(member)
-            self.store.set(key, members, self.ttl * 2)

@@ -1,22 +1,34 @@
 """Run one request whose handler may talk to the client while it works.
 
 The handler runs in a thread; what it sends goes into a queue (for the open
-HTTP response) and into the event log (for a client that reconnects). The
-view waits for the first message: a final result alone is answered as JSON,
-anything else turns the response into an SSE stream.
+HTTP response) and, on a legacy session, into the event log (for a client
+that reconnects). The view waits for the first message: a final result alone
+is answered as JSON, anything else turns the response into an SSE stream.
+
+Faults end the stream, never the worker: a handler that dies still yields a
+final JSON-RPC error; a store that fails mid-stream ends the response with
+an error at once; a client that closes the stream sets the call's cancelled
+event, which the handler's next call on its context raises; and a lease the
+running worker renews in the store lets a client resuming on another worker
+learn that the worker died.
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 import queue
 import secrets
 import threading
+import time
 import typing as t
 
 from ..protocol.context import ClientError
+from ..protocol.context import ClientTimeout
 from ..protocol.jsonrpc import INTERNAL_ERROR
 from ..protocol.jsonrpc import JsonRpcError
+from ..protocol.jsonrpc import RequestId
+from ..protocol.jsonrpc import error_message
 from ..protocol.jsonrpc import notification_message
 from ..protocol.jsonrpc import request_message
 from ..store import Store
@@ -24,34 +36,67 @@ from .events import EventLog
 from .events import format_event
 from .events import is_response
 
+log = logging.getLogger("flask_mcp")
+
 #: Queue marker: the handler asked to end the HTTP response early.
 CLOSE = object()
+#: Seconds between keep-alive comments on a quiet modern stream.
+KEEPALIVE = 5.0
+#: Seconds between renewals of a running request's lease.
+LEASE_INTERVAL = 2.0
+
+Item = t.Any  # (event_id, message) or CLOSE
 
 
 def reply_key(session_id: str | None, request_id: str) -> str:
     return f"reply:{session_id}:{request_id}"
 
 
+def lease_key(session_id: str, stream: str) -> str:
+    return f"lease:{session_id}:{stream}"
+
+
 class StreamChannel:
-    """A :class:`~flask_mcp.protocol.context.Channel` over a queue and the event log."""
+    """A :class:`~flask_mcp.protocol.context.Channel` over a queue and, for a
+    legacy session, the event log."""
 
     def __init__(
         self,
         store: Store,
         events: EventLog | None,
         session_id: str | None,
+        request_id: RequestId,
     ) -> None:
         self.store = store
-        self.events = events
+        self.events = events if session_id is not None else None
         self.session_id = session_id
+        self.request_id = request_id
         self.stream_id = secrets.token_urlsafe(9)
-        self.queue: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
+        self._failed = False
 
     def emit(self, message: dict[str, t.Any]) -> None:
+        """Queue ``message`` (and log it for replay on a session)."""
+        if self._failed:
+            return
         event_id = None
         if self.events is not None and self.session_id is not None:
-            event_id = self.events.append(self.session_id, self.stream_id, message)
+            try:
+                event_id = self.events.append(self.session_id, self.stream_id, message)
+            except Exception as exc:  # the store is down: end the stream now
+                self._fail(exc)
+                return
         self.queue.put((event_id, message))
+
+    def _fail(self, exc: Exception) -> None:
+        log.warning(
+            "MCP stream of request %r ended: store failed: %s", self.request_id, exc
+        )
+        self._failed = True
+        error = JsonRpcError(
+            INTERNAL_ERROR, "Service unavailable: the server's store failed"
+        )
+        self.queue.put((None, error_message(self.request_id, error)))
 
     def notify(self, method: str, params: dict[str, t.Any]) -> None:
         self.emit(notification_message(method, params))
@@ -65,9 +110,7 @@ class StreamChannel:
         self.emit(request_message(request_id, method, params))
         reply = self.store.wait_take(reply_key(self.session_id, request_id), timeout)
         if reply is None:
-            raise JsonRpcError(
-                INTERNAL_ERROR, f"the client did not answer {method} in time"
-            )
+            raise ClientTimeout(method, timeout)
         if "error" in reply:
             raise ClientError(reply["error"])
         return t.cast(dict[str, t.Any], reply.get("result", {}))
@@ -91,42 +134,138 @@ class NullChannel:
         pass
 
 
-def start(run: t.Callable[[], dict[str, t.Any]], channel: StreamChannel) -> None:
-    """Run ``run`` (which returns the final response message) in a thread."""
+class Lease:
+    """Proof in the store that a worker still runs a request of a session.
+
+    Renewed by a thread every :data:`LEASE_INTERVAL` seconds while the
+    handler runs; it lapses a few intervals after the worker dies.
+    """
+
+    #: Seconds a lease record is kept after its last renewal.
+    ttl = 300.0
+
+    def __init__(
+        self, store: Store, session_id: str, stream: str, request_id: RequestId
+    ):
+        self._store = store
+        self._key = lease_key(session_id, stream)
+        self._request_id = request_id
+        self._done = threading.Event()
+
+    def start(self) -> None:
+        self._renew()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _run(self) -> None:
+        while not self._done.wait(LEASE_INTERVAL):
+            self._renew()
+
+    def _renew(self) -> None:
+        # The record outlives the lease (``ttl``), so a resuming client can
+        # still learn which request was orphaned and get an answer for it.
+        record = {"id": self._request_id, "at": time.time()}
+        try:
+            self._store.set(self._key, record, self.ttl)
+        except Exception as exc:  # the stream reports store failures itself
+            log.debug("lease renewal failed: %s", exc)
+
+    @staticmethod
+    def holder(record: t.Any) -> RequestId | None:
+        """The request id of a lease whose worker stopped renewing it."""
+        if not isinstance(record, dict) or not isinstance(record.get("at"), float):
+            return None
+        if time.time() - record["at"] < LEASE_INTERVAL * 3:
+            return None
+        request_id = record.get("id")
+        return request_id if isinstance(request_id, (str, int)) else None
+
+    @staticmethod
+    def live(record: t.Any) -> bool:
+        return (
+            isinstance(record, dict)
+            and isinstance(record.get("at"), float)
+            and time.time() - record["at"] < LEASE_INTERVAL * 3
+        )
+
+
+def start(
+    run: t.Callable[[], dict[str, t.Any]],
+    channel: StreamChannel,
+    lease: Lease | None = None,
+) -> None:
+    """Run ``run`` (which returns the final response message) in a thread.
+
+    Whatever happens in it, the channel gets a final message, so the view
+    waiting on the queue never hangs.
+    """
 
     def target() -> None:
-        channel.emit(run())
+        try:
+            try:
+                message = run()
+            except BaseException:
+                log.exception("MCP request %r failed", channel.request_id)
+                message = error_message(
+                    channel.request_id, JsonRpcError(INTERNAL_ERROR, "Internal error")
+                )
+            channel.emit(message)
+        finally:
+            if lease is not None:  # after the final message is in the log
+                lease.stop()
 
+    if lease is not None:
+        lease.start()
     context = contextvars.copy_context()  # keeps Flask's app and request context
     threading.Thread(target=context.run, args=(target,), daemon=True).start()
 
 
-def first(channel: StreamChannel) -> t.Any:
+def first(channel: StreamChannel) -> Item:
     return channel.queue.get()
 
 
 def sse_body(
     channel: StreamChannel,
-    first_item: t.Any,
+    first_item: Item,
+    *,
     priming: bool,
     retry_ms: int,
+    cancelled: threading.Event | None = None,
+    keepalive: float | None = None,
 ) -> t.Iterator[bytes]:
     """The SSE stream: priming event, then messages until the response or a close.
 
     Without priming events (before 2025-11-25) the client has no event id to
-    resume from, so a request to close the stream early is ignored.
+    resume from, so a request to close the stream early is ignored. With
+    ``keepalive``, a comment line goes out when the handler is quiet: writing
+    is how a WSGI server notices that the client went away. ``cancelled``
+    is set when the stream ends (modern requests: closing the stream is the
+    cancellation); a legacy client may resume instead, so it passes none.
     """
     resumable = priming and channel.session_id is not None
-    if resumable:
-        yield format_event(None, f"{channel.stream_id}.0", retry_ms)
-    item = first_item
-    while True:
-        if item is CLOSE:
-            if resumable:
-                return
-        else:
-            event_id, message = item
-            yield format_event(message, event_id)
-            if is_response(message):
-                return
-        item = channel.queue.get()
+    try:
+        if resumable:
+            yield format_event(None, f"{channel.stream_id}.0", retry_ms)
+        item = first_item
+        while True:
+            if item is CLOSE:
+                if resumable:
+                    return
+            elif item is not None:
+                event_id, message = item
+                yield format_event(message, event_id)
+                if is_response(message):
+                    return
+            try:
+                item = channel.queue.get(timeout=keepalive)
+            except queue.Empty:
+                item = None
+                yield b": keep-alive\n\n"
+    finally:
+        # The response is over: finished, or the client closed it (then the
+        # server's write failed and closed this generator). Either way the
+        # handler has nobody to talk to any more.
+        if cancelled is not None:
+            cancelled.set()

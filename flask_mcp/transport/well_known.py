@@ -10,23 +10,46 @@ import typing as t
 from urllib.parse import urlsplit
 
 from flask import Blueprint
-from flask import Response
+from werkzeug.wrappers import Response
 from flask import request
 
 from ..auth.metadata import OAuthSettings
-from .endpoint import json_response
+from ..config import Settings
+from .checks import refused_host
+from .responses import json_response
+from .urls import ServerUrls
 
 #: Seconds clients and proxies may cache a discovery document.
 MAX_AGE = 3600
+#: Request headers the documents' URLs are built from (with ``ProxyFix``).
+_VARY = "Host, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Prefix, Origin"
 
 
-def well_known_blueprint(name: str, oauth: OAuthSettings, mcp_path: str) -> Blueprint:
-    """Routes serving what ``oauth`` describes for the endpoint at ``mcp_path``."""
+def well_known_blueprint(
+    name: str, oauth: OAuthSettings, urls: ServerUrls, settings: Settings
+) -> Blueprint:
+    """Routes serving what ``oauth`` describes for the endpoint at ``urls.path``.
+
+    The documents name URLs built from the request's ``Host``, so that header
+    is checked as on the MCP endpoint (DNS rebinding) and caches are told the
+    answer varies with it.
+    """
     bp = Blueprint(name, __name__)
+    mcp_path = urls.path
+
+    @bp.before_request
+    def check_host() -> Response | None:
+        refused = refused_host(request, settings, check_origin=False)
+        return (
+            json_response(
+                {"error": "invalid_request", "error_description": refused}, 403
+            )
+            if refused
+            else None
+        )
 
     def protected_resource() -> Response:
-        resource_url = request.host_url.rstrip("/") + request.script_root + mcp_path
-        return _public(oauth.protected_resource_document(resource_url))
+        return _public(oauth.protected_resource_document(urls.resource(request)))
 
     # RFC 9728 section 3.1: the root form and the path-inserted form.
     _routes(
@@ -93,4 +116,5 @@ def _public(document: t.Mapping[str, t.Any]) -> Response:
     response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = "*"
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response.headers["Vary"] = _VARY
     return response

@@ -136,6 +136,7 @@ def run(
     url: str,
     scenario: t.Callable[[Client], t.Awaitable[t.Any]],
     inbox: Inbox | None = None,
+    mode: str = "legacy",
 ):
     """Open a client on ``url``, run ``scenario(client)``, close the client."""
     inbox = inbox or Inbox()
@@ -143,6 +144,7 @@ def run(
     async def main() -> t.Any:
         async with Client(
             url,
+            mode=mode,
             sampling_callback=inbox.on_sampling,
             elicitation_callback=inbox.on_elicitation,
             logging_callback=inbox.on_log,

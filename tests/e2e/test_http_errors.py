@@ -393,9 +393,16 @@ def test_unknown_method_is_method_not_found(url: str) -> None:
     assert_error(response, 200, -32601, 7)
 
 
-def test_discover_probe_without_session_is_method_not_found(url: str) -> None:
-    """What ``mcp.Client(mode="auto")`` sends first; it must fall back to initialize."""
+def test_discover_without_the_meta_claim_is_invalid_params(url: str) -> None:
+    """A 2026-07-28 header on a body without ``_meta`` is a malformed request
+    (the body decides the era), not a legacy probe."""
     response = post(url, request("probe", "server/discover", {}), version="2026-07-28")
+    assert_error(response, 400, -32602, "probe")
+
+
+def test_discover_probe_of_a_legacy_client_is_method_not_found(url: str) -> None:
+    """Without header or claim it is legacy traffic: an unknown method there."""
+    response = post(url, request("probe", "server/discover", {}))
     assert_error(response, 200, -32601, "probe")
 
 

@@ -116,8 +116,17 @@ REFUSALS: dict[str, t.Callable[[], t.Any]] = {
     "abort-401": lambda: abort(401),
     "abort-403": lambda: abort(403),
     "abort-429": lambda: abort(429),
-    "abort-response-401": lambda: abort(Response(status=401)),
-    "abort-response-403": lambda: abort(Response(status=403)),
+    "abort-response-401": lambda: abort(
+        Response(
+            '{"detail": "sign in"}',
+            401,
+            {"X-Why": "user-401"},
+            mimetype="application/json",
+        )
+    ),
+    "abort-response-403": lambda: abort(
+        Response("<p>no</p>", 403, {"X-Why": "user-403"}, mimetype="text/html")
+    ),
     "authentication-required": _raise(AuthenticationRequired()),
 }
 

@@ -172,16 +172,10 @@ REFUSALS: dict[str, Refusal] = {
         {"X-Test-Auth": "unauthorized-bare"}, 401, None, "Unauthorized"
     ),
     "abort(401)": Refusal({"X-Test-Auth": "abort-401"}, 401, None, "Unauthorized"),
-    "abort(Response(status=401))": Refusal(
-        {"X-Test-Auth": "abort-response-401"}, 401, None, "Unauthorized"
-    ),
     "raises Forbidden": Refusal(
         {"X-Test-Auth": "forbidden"}, 403, None, "custom forbidden"
     ),
     "abort(403)": Refusal({"X-Test-Auth": "abort-403"}, 403, None, "access denied"),
-    "abort(Response(status=403))": Refusal(
-        {"X-Test-Auth": "abort-response-403"}, 403, None, "access denied"
-    ),
     "abort(429)": Refusal({"X-Test-Auth": "abort-429"}, 429, None, ""),
 }
 
@@ -225,6 +219,30 @@ def test_refusals_of_authenticate(
         check_challenge(reply, served, oauth, refusal.error)
     elif refusal.status == 403:
         assert reply.header("WWW-Authenticate") is None  # no scopes to ask for
+
+
+@pytest.mark.parametrize("oauth", [True, False], ids=["oauth", "no-oauth"])
+def test_abort_with_a_response_is_answered_as_the_user_built_it(
+    request: pytest.FixtureRequest, oauth: bool
+) -> None:
+    """``abort(Response(...))`` keeps its status, body and headers; only a
+    401 without a challenge gets one added."""
+    served: Served = request.getfixturevalue("auth_server" if oauth else "plain_server")
+    reply = client(served, None, **{"X-Test-Auth": "abort-response-401"}).rpc(
+        "tools/list", session=False
+    )
+    assert reply.status == 401
+    assert reply.json() == {"detail": "sign in"}
+    assert reply.header("X-Why") == "user-401"
+    check_challenge(reply, served, oauth, None)
+
+    reply = client(served, None, **{"X-Test-Auth": "abort-response-403"}).rpc(
+        "tools/list", session=False
+    )
+    assert reply.status == 403
+    assert reply.content_type == "text/html" and reply.body == b"<p>no</p>"
+    assert reply.header("X-Why") == "user-403"
+    assert reply.header("WWW-Authenticate") is None
 
 
 def test_every_kind_of_mcp_request_gets_the_challenge(auth_server: Served) -> None:

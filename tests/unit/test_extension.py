@@ -134,10 +134,28 @@ def test_cli_lists_and_purges(tmp_path) -> None:
     assert result.exit_code == 0 and "expired entries removed" in result.output
 
 
-def test_route_after_init_app_is_refused(tmp_path) -> None:
-    mcp = FlaskMCP(_app(tmp_path))
-    with pytest.raises(RuntimeError, match="before init_app"):
-        mcp.route("/late")
+def test_route_works_before_and_after_init_app(tmp_path) -> None:
+    app = _app(tmp_path)
+    mcp = FlaskMCP(name="routes")
+
+    @mcp.route("/early", public=True)
+    def early() -> str:
+        return "early"
+
+    mcp.init_app(app)
+
+    @mcp.route("/late", public=True)
+    def late() -> str:
+        return "late"
+
+    client = app.test_client()
+    assert client.get("/early").text == "early"
+    assert client.get("/late").text == "late"
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("mcp.early") == "/early"
+        assert url_for("mcp.late") == "/late"
 
 
 def test_public_api_resolves_and_auth_is_lazy() -> None:

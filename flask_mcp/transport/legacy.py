@@ -1,0 +1,328 @@
+"""The session-based path: MCP 2025-03-26, 2025-06-18 and 2025-11-25.
+
+``initialize`` opens a session kept in the shared store; later requests name
+it in ``Mcp-Session-Id`` and may land on any worker. A GET opens the
+session's stream of server-initiated messages (change notifications from the
+:class:`~.bus.NotificationBus`); ``Last-Event-ID`` resumes any stream on any
+worker; DELETE ends the session.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import typing as t
+
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
+
+from ..auth.errors import AuthError
+from ..protocol import jsonrpc
+from ..protocol.call import Call
+from ..protocol.jsonrpc import INVALID_REQUEST
+from ..protocol.jsonrpc import JsonRpcError
+from ..protocol.jsonrpc import Notification
+from ..protocol.jsonrpc import Request as RpcRequest
+from ..protocol.jsonrpc import Response as RpcResponse
+from ..protocol.versions import DEFAULT_HEADER_VERSION
+from ..protocol.versions import LEGACY_VERSIONS
+from ..protocol.versions import allows_batching
+from ..protocol.versions import supports_priming_events
+from . import streaming
+from .bus import Change
+from .checks import accepts
+from .events import STANDALONE
+from .events import format_event
+from .events import is_response
+from .events import parse_event_id
+from .responses import SSE
+from .responses import HTTPError
+from .responses import empty_response
+from .responses import json_response
+from .responses import sse_response
+from .sessions import Session
+
+if t.TYPE_CHECKING:
+    from .endpoint import Endpoint
+
+log = logging.getLogger("flask_mcp")
+
+SESSION_HEADER = "Mcp-Session-Id"
+VERSION_HEADER = "MCP-Protocol-Version"
+#: Not in JSON-RPC; the code the MCP SDKs use for "session not found".
+SESSION_NOT_FOUND = -32001
+#: What a session id this server minted looks like.
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class LegacyPath:
+    """POST, GET and DELETE of the 2025 revisions, for one endpoint."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.settings = endpoint.settings
+        self.server = endpoint.server
+
+    # -- POST --------------------------------------------------------------
+
+    def post(self, request: Request, payload: t.Any) -> Response:
+        endpoint = self.endpoint
+        single = payload if isinstance(payload, dict) else None
+        request_id = jsonrpc.readable_id(single)
+        auth = endpoint.authenticate(request, request_id)
+        message = self._parse(payload) if not isinstance(payload, list) else None
+        if isinstance(message, RpcRequest) and not self.server.knows(message.method):
+            # Probes of methods this era lacks get "unknown method" before any
+            # session or version check, so clients fall back to ``initialize``.
+            error = JsonRpcError(
+                jsonrpc.METHOD_NOT_FOUND, f"Method not found: {message.method}"
+            )
+            return json_response(jsonrpc.error_message(message.id, error))
+        header_version = self._header_version(request, request_id)
+        if isinstance(message, RpcRequest) and message.method == "initialize":
+            return self._initialize(message, auth)
+        session = self._session(request, auth, request_id)
+        version = session.protocol_version if session else header_version
+
+        if message is None:
+            if not allows_batching(version) or not payload:
+                raise HTTPError(
+                    400,
+                    INVALID_REQUEST,
+                    "Invalid Request: batches are not allowed in this protocol version",
+                )
+            return self._batch(payload, session, version, auth)
+        if not isinstance(message, RpcRequest):
+            self._accept(message, session)
+            return empty_response(202)
+        return self._answer(request, message, session, version, auth)
+
+    def _parse(self, payload: t.Any) -> jsonrpc.Message:
+        try:
+            return jsonrpc.parse_message(payload)
+        except JsonRpcError as exc:
+            raise HTTPError(
+                400, exc.code, exc.message, jsonrpc.readable_id(payload)
+            ) from None
+
+    def _header_version(self, request: Request, request_id: t.Any = None) -> str:
+        version = request.headers.get(VERSION_HEADER)
+        if version is None:
+            return DEFAULT_HEADER_VERSION
+        if version not in LEGACY_VERSIONS:
+            raise HTTPError(
+                400,
+                INVALID_REQUEST,
+                f"Bad Request: unsupported MCP-Protocol-Version {version[:64]!r}",
+                request_id,
+            )
+        return version
+
+    def _session(
+        self, request: Request, auth: t.Any, request_id: t.Any = None
+    ) -> Session | None:
+        if self.settings.stateless:
+            return None
+        session_id = request.headers.get(SESSION_HEADER)
+        if not session_id:
+            raise HTTPError(
+                400,
+                INVALID_REQUEST,
+                "Bad Request: Mcp-Session-Id header is required",
+                request_id,
+            )
+        session = (
+            self.endpoint.sessions.load(session_id)
+            if _SESSION_ID.match(session_id)
+            else None
+        )
+        if session is None or session.principal != self.endpoint.principal(auth):
+            # Another principal's session answers exactly like an unknown one.
+            raise HTTPError(404, SESSION_NOT_FOUND, "Session not found", request_id)
+        return session
+
+    def _initialize(self, message: RpcRequest, auth: t.Any) -> Response:
+        version, result = self.server.initialize(message.params)
+        headers = {}
+        if not self.settings.stateless:
+            endpoint = self.endpoint
+            session = endpoint.sessions.create(
+                version, message.params, endpoint.principal(auth)
+            )
+            endpoint.store.sweep(every=endpoint.sessions.ttl)
+            headers[SESSION_HEADER] = session.id
+        return json_response(
+            jsonrpc.result_message(message.id, result), headers=headers
+        )
+
+    def _accept(self, message: jsonrpc.Message, session: Session | None) -> None:
+        """Notifications need no answer; responses wake a waiting handler."""
+        if isinstance(message, RpcResponse) and isinstance(message.id, str):
+            key = streaming.reply_key(session.id if session else None, message.id)
+            self.endpoint.store.set(
+                key, message.payload, self.settings.request_timeout + 5
+            )
+        elif isinstance(message, Notification):
+            log.debug("notification %s", message.method)
+
+    def _batch(
+        self, payload: list[t.Any], session: Session | None, version: str, auth: t.Any
+    ) -> Response:
+        endpoint = self.endpoint
+        answers = []
+        for item in payload:
+            try:
+                message = jsonrpc.parse_message(item)
+            except JsonRpcError as exc:
+                answers.append(jsonrpc.error_message(jsonrpc.readable_id(item), exc))
+                continue
+            if isinstance(message, RpcRequest):
+                try:
+                    endpoint.step_up(message, auth)
+                except AuthError as exc:
+                    error = JsonRpcError(-32000, exc.description or "Forbidden")
+                    answers.append(jsonrpc.error_message(message.id, error))
+                    continue
+                call = self._call(session, version, streaming.NullChannel(), auth)
+                answers.append(endpoint.run(message, call))
+            else:
+                self._accept(message, session)
+        return json_response(answers) if answers else empty_response(202)
+
+    def _call(
+        self, session: Session | None, version: str, channel: t.Any, auth: t.Any
+    ) -> Call:
+        return Call(
+            protocol_version=version,
+            channel=channel,
+            session_id=session.id if session else None,
+            session=session,
+            auth=auth,
+            principal=self.endpoint.principal(auth),
+        )
+
+    def _answer(
+        self,
+        request: Request,
+        message: RpcRequest,
+        session: Session | None,
+        version: str,
+        auth: t.Any,
+    ) -> Response:
+        endpoint = self.endpoint
+        endpoint.check_step_up(request, message, auth)
+        if session is None or not self.server.wants_channel(message):
+            call = self._call(session, version, streaming.NullChannel(), auth)
+            return json_response(endpoint.run(message, call))
+        channel = streaming.StreamChannel(
+            endpoint.store, endpoint.events, session.id, message.id
+        )
+        call = self._call(session, version, channel, auth)
+        lease = streaming.Lease(
+            endpoint.store, session.id, channel.stream_id, message.id
+        )
+        streaming.start(lambda: endpoint.run(message, call), channel, lease)
+        first = streaming.first(channel)
+        if first is not streaming.CLOSE and is_response(first[1]):
+            return json_response(first[1])
+        body = streaming.sse_body(
+            channel,
+            first,
+            priming=supports_priming_events(session.protocol_version),
+            retry_ms=self.settings.retry_ms,
+        )
+        return sse_response(body)
+
+    # -- GET ---------------------------------------------------------------
+
+    def _require_sessions(self) -> None:
+        """GET streams and DELETE only exist where there are sessions."""
+        if self.settings.stateless:
+            raise HTTPError(
+                405,
+                INVALID_REQUEST,
+                "Method Not Allowed: no sessions here",
+                headers={"Allow": "POST"},
+            )
+
+    def get(self, request: Request) -> Response:
+        self._require_sessions()
+        if not accepts(request.headers.get("Accept", ""), SSE):
+            raise HTTPError(
+                406,
+                INVALID_REQUEST,
+                "Not Acceptable: Accept must list text/event-stream",
+            )
+        self._header_version(request)
+        session = self._session(request, self.endpoint.authenticate(request))
+        assert session is not None
+        last_event = request.headers.get("Last-Event-ID")
+        if last_event:
+            parsed = parse_event_id(last_event)
+            if parsed is None:
+                raise HTTPError(
+                    400, INVALID_REQUEST, "Bad Request: malformed Last-Event-ID"
+                )
+            stream, after = parsed
+        else:
+            stream, after = STANDALONE, self.endpoint.bus.position()
+        if stream == STANDALONE:
+            return sse_response(self._notifications(session, after))
+        return sse_response(self._resume(session.id, stream, after))
+
+    def _notifications(self, session: Session, after: int) -> t.Iterator[bytes]:
+        """The session's stream of change notifications, from the bus."""
+
+        def wanted(change: Change) -> bool:
+            if change.session is not None:
+                return change.session == session.id
+            return change.uri is None or change.uri in session.subscriptions
+
+        yield format_event(None, f"{STANDALONE}.{after}", self.settings.retry_ms)
+        bus = self.endpoint.bus
+        for position, change in bus.follow(after, self.settings.stream_hold, wanted):
+            if change is not None:
+                message = jsonrpc.notification_message(change.method, change.params)
+                yield format_event(message, f"{STANDALONE}.{position}")
+
+    def _resume(self, session_id: str, stream: str, after: int) -> t.Iterator[bytes]:
+        """Replay a request's stream; if its worker died, answer for it.
+
+        The worker running a request renews a lease in the store; once the
+        lease lapses without a final response, nobody will ever send one, so
+        the request gets an error (logged, so every resume agrees) and the
+        client stops reconnecting.
+        """
+        events, store = self.endpoint.events, self.endpoint.store
+        key = streaming.lease_key(session_id, stream)
+        yield format_event(None, f"{stream}.{after}", self.settings.retry_ms)
+        answered = False
+        for event_id, message in events.follow(
+            session_id,
+            stream,
+            after,
+            self.settings.request_timeout,
+            alive=lambda: streaming.Lease.live(store.get(key)),
+        ):
+            answered = is_response(message)
+            yield format_event(message, event_id)
+        orphan = None if answered else streaming.Lease.holder(store.get(key))
+        if orphan is not None:
+            log.warning(
+                "MCP request %r lost its worker; answered with an error", orphan
+            )
+            error = JsonRpcError(
+                jsonrpc.INTERNAL_ERROR,
+                "The server process handling this request stopped; send it again",
+            )
+            message = jsonrpc.error_message(orphan, error)
+            yield format_event(message, events.append(session_id, stream, message))
+
+    # -- DELETE ------------------------------------------------------------
+
+    def delete(self, request: Request) -> Response:
+        self._require_sessions()
+        session = self._session(request, self.endpoint.authenticate(request))
+        assert session is not None
+        self.endpoint.sessions.end(session)
+        return empty_response(204)

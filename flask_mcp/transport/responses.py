@@ -1,0 +1,81 @@
+"""The shapes of the endpoint's HTTP answers: JSON-RPC bodies, SSE, nothing.
+
+Every answer of the MCP endpoint is JSON-RPC shaped, errors included: never
+an HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+from werkzeug.wrappers import Response
+
+from ..protocol import jsonrpc
+from ..protocol.jsonrpc import JsonRpcError
+
+JSON = "application/json"
+SSE = "text/event-stream"
+
+
+class HTTPError(Exception):
+    """Ends a request with a JSON-RPC error body and an HTTP status.
+
+    :param given: a response the user's own code built (``abort(Response)``
+        from ``authenticate``), answered as it is.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        request_id: t.Any = None,
+        headers: dict[str, str] | None = None,
+        given: Response | None = None,
+        data: t.Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = JsonRpcError(code, message, data)
+        self.request_id = request_id
+        self.headers = headers or {}
+        self.given = given
+
+    @classmethod
+    def of(
+        cls, error: JsonRpcError, status: int, request_id: t.Any = None
+    ) -> HTTPError:
+        return cls(status, error.code, error.message, request_id, data=error.data)
+
+    def response(self) -> Response:
+        if self.given is not None:
+            return self.given
+        return json_response(
+            jsonrpc.error_message(self.request_id, self.error),
+            self.status,
+            self.headers,
+        )
+
+
+def json_response(
+    payload: t.Any, status: int = 200, headers: t.Mapping[str, str] | None = None
+) -> Response:
+    body = json.dumps(payload, separators=(",", ":"))
+    return Response(body, status, headers, mimetype=JSON)
+
+
+def empty_response(status: int) -> Response:
+    """An answer with no body, and so no content type."""
+    response = Response(status=status)
+    del response.headers["Content-Type"]
+    return response
+
+
+def sse_response(body: t.Iterable[bytes]) -> Response:
+    return Response(
+        body,
+        mimetype=SSE,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        direct_passthrough=True,
+    )
