@@ -215,3 +215,42 @@ def test_a_store_outage_is_not_a_bad_token(signer: Signer) -> None:
     verifier = JWTVerifier(signer.issuer, AUDIENCE, store=Store(DownBackend(), "t:"))
     with pytest.raises(StoreUnavailable):
         verifier.verify(signer.sign(signer.payload(sub="u")))
+
+
+def _post(app: Flask, token: str, body: dict[str, t.Any], session: str = "") -> t.Any:
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    if session:
+        headers["Mcp-Session-Id"] = session
+    return app.test_client().post("/mcp", json=body, headers=headers)
+
+
+def test_tokens_without_sub_never_share_an_mcp_session(
+    signer: Signer, tmp_path: t.Any
+) -> None:
+    """Two users of one client (same ``client_id``/``azp``, no ``sub``): the
+    session one of them opened is unknown to the other."""
+    app = Flask(__name__, instance_path=str(tmp_path))
+    verifier = JWTVerifier(signer.issuer, AUDIENCE, require_sub=False)
+    FlaskMCP(app, authenticate=bearer_auth(verifier))
+    alice = signer.sign(signer.payload(client_id="c", azp="c", jti="alice"))
+    bob = signer.sign(signer.payload(client_id="c", azp="c", jti="bob"))
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    opened = _post(app, alice, initialize)
+    assert opened.status_code == 200
+    session = opened.headers["Mcp-Session-Id"]
+    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+    assert _post(app, alice, ping, session).status_code == 200
+    assert _post(app, bob, ping, session).status_code == 404
