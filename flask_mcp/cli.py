@@ -6,6 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .store import StoreError
+
 mcp_cli = AppGroup("mcp", help="Inspect and maintain MCP servers of this app.")
 
 
@@ -27,7 +29,16 @@ def list_components() -> None:
 
 @mcp_cli.command("purge")
 def purge() -> None:
-    """Delete expired sessions, events and tokens from the file store."""
-    for state in current_app.extensions.get("mcp", {}).values():
-        state.store.remove_expired()
-    click.echo("expired entries removed")
+    """Delete expired sessions, events and tokens from the file store.
+
+    Only entries the store wrote are touched (other files in its folder are
+    left alone); Redis expires entries by itself. Run it from cron when the
+    server is idle for long stretches: busy servers sweep by themselves.
+    """
+    removed = 0
+    for name, state in current_app.extensions.get("mcp", {}).items():
+        try:
+            removed += state.store.remove_expired()
+        except StoreError as error:
+            raise click.ClickException(f"store of {name!r}: {error}") from None
+    click.echo(f"{removed} expired entries removed")

@@ -40,7 +40,8 @@ from .protocol.inputs import StateCodec
 from .protocol.methods import CachePolicy
 from .protocol.server import McpServer
 from .store import Store
-from .store import create_store
+from .store import bind_store
+from .store import store_from_config
 from .store.backends import MemoryStoreBackend
 from .transport.endpoint import Endpoint
 from .transport.events import EventLog
@@ -160,11 +161,12 @@ class FlaskMCP:
                 " pass blueprint_name= to add another"
             )
         settings = Settings.from_config(app.config, path=self.path)
-        store = self._store or create_store(
-            settings.store_url, app.instance_path, f"mcp:{self.blueprint_name}:"
+        store = self._store or store_from_config(
+            app.config, app.instance_path, f"mcp:{self.blueprint_name}:"
         )
         _check_store(store)
         authenticate, oauth = self.authenticate, self.oauth
+        bind_store(authenticate, store)
         if self.proxy is not None:
             self.proxy.init_app(
                 app, store=store, mcp_path=settings.path, name=self.blueprint_name
