@@ -40,6 +40,7 @@ from .protocol.inputs import StateCodec
 from .protocol.methods import CachePolicy
 from .protocol.server import McpServer
 from .store import Store
+from .store import StoreUnavailable
 from .store import bind_store
 from .store import store_from_config
 from .store.backends import MemoryStoreBackend
@@ -48,6 +49,7 @@ from .transport.events import EventLog
 from .transport.guard import Authenticate
 from .transport.guard import AuthGate
 from .transport.guard import Refusal
+from .transport.responses import RETRY_AFTER
 from .transport.responses import json_response
 from .transport.sessions import SessionManager
 from .transport.urls import ServerUrls
@@ -182,7 +184,7 @@ class FlaskMCP:
             request_timeout=settings.request_timeout,
             mask_errors=settings.mask_errors,
             codec=StateCodec(_state_secret(app, store), settings.request_state_ttl),
-            passthrough=(AuthError,),
+            passthrough=(AuthError, StoreUnavailable),
             cache=CachePolicy(
                 list_ttl_ms=settings.cache_list_ttl_ms,
                 read_ttl_ms=settings.cache_read_ttl_ms,
@@ -410,6 +412,12 @@ class FlaskMCP:
                 gate = self.state().gate
                 try:
                     g.mcp_auth = gate.require(request, check)
+                except StoreUnavailable:
+                    error = {
+                        "error": "temporarily_unavailable",
+                        "error_description": "the server's shared store does not answer",
+                    }
+                    return json_response(error, 503, {"Retry-After": str(RETRY_AFTER)})
                 except Refusal as refusal:
                     given = gate.user_response(refusal, request)
                     if given is not None:
