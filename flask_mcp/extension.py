@@ -415,7 +415,7 @@ class FlaskMCP:
                 except StoreUnavailable:
                     error = {
                         "error": "temporarily_unavailable",
-                        "error_description": "the server's shared store does not answer",
+                        "error_description": "the shared store does not answer",
                     }
                     return json_response(error, 503, {"Retry-After": str(RETRY_AFTER)})
                 except Refusal as refusal:

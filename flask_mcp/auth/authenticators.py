@@ -139,6 +139,9 @@ def api_key_auth(
             raise Unauthorized("invalid API key", error="invalid_token")
         return found(request) if callable(found) else found
 
+    # Clients seeing a Bearer challenge start an OAuth flow that cannot work
+    # here: the challenge names the header the key goes in instead.
+    authenticate.www_authenticate = f'ApiKey header="{header}"'  # type: ignore[attr-defined]
     return authenticate
 
 
