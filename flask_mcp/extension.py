@@ -105,7 +105,7 @@ class FlaskMCP:
         if auth is not None and (authenticate is not None or oauth is not None):
             raise TypeError("give either auth= or authenticate=/oauth=, not both")
         self.proxy = _as_proxy(auth)
-        self.authenticate = self.proxy.authenticate if self.proxy else authenticate
+        self.authenticate = authenticate
         self.oauth = OAuthSettings.from_config(oauth)
         self._routes: list[tuple[str, t.Callable[..., t.Any], dict[str, t.Any]]] = []
         self._initialized = False
@@ -125,11 +125,16 @@ class FlaskMCP:
             )
         config = app.config
         path = self.path or config["MCP_PATH"]
-        oauth = self.proxy.oauth_settings(path) if self.proxy else self.oauth
         store = self._store or create_store(
             config["MCP_STORE_URL"], app.instance_path, f"mcp:{self.blueprint_name}:"
         )
         _check_store(store)
+        authenticate, oauth = self.authenticate, self.oauth
+        if self.proxy is not None:
+            proxy = self.proxy.init_app(
+                app, store=store, mcp_path=path, name=self.blueprint_name
+            )
+            authenticate, oauth = proxy.authenticate, proxy.oauth_settings
         server = McpServer(
             self.registry,
             name=self.name,
@@ -154,7 +159,7 @@ class FlaskMCP:
             settings,
             SessionManager(store, float(config["MCP_SESSION_TTL"])),
             EventLog(store, float(config["MCP_EVENT_TTL"])),
-            AuthGate(self.authenticate, oauth),
+            AuthGate(authenticate, oauth),
         )
         states[self.blueprint_name] = MCPState(self, store, endpoint)
         self._initialized = True
@@ -162,10 +167,6 @@ class FlaskMCP:
         if oauth.enabled:
             app.register_blueprint(
                 well_known_blueprint(f"{self.blueprint_name}_well_known", oauth, path)
-            )
-        if self.proxy is not None:
-            self.proxy.init_app(
-                app, store=store, mcp_path=path, name=self.blueprint_name
             )
         from .cli import mcp_cli
 

@@ -36,8 +36,8 @@ def test_confidential_client_secret_stored_hashed(flow, app, method):
     assert client["grant_types"] == ["authorization_code"]
     assert client["client_secret_expires_at"] == 0
     secret = client["client_secret"]
-    state = app.extensions["mcp_oauth"]["mcp"]
-    record = state.storage.client(client["client_id"])
+    state = app.extensions["mcp_oauth"]
+    record = state.storage.store.get(f"client:{client['client_id']}")
     assert record["secret_hash"] == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in repr(record)
 
