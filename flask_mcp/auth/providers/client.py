@@ -19,12 +19,10 @@ from authlib.integrations.requests_client import OAuth2Session
 from .base import UpstreamError
 from .responses import read_token_response
 
-__all__ = ["AUTH_METHODS", "UpstreamClient", "calling", "check_verifier"]
+__all__ = ["UpstreamClient", "calling", "check_verifier"]
 
 logger = logging.getLogger("flask_mcp.auth.providers")
 
-#: Client authentication methods at the token endpoint (:rfc:`8414#section-2`).
-AUTH_METHODS = ("client_secret_post", "client_secret_basic", "none")
 #: A PKCE ``code_verifier`` (:rfc:`7636#section-4.1`).
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
