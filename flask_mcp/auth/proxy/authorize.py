@@ -103,20 +103,13 @@ def redirect_trusted(
     if client.vetted:
         return True
     if state.patterns is not None and any(
-        _matches(pattern, redirect_uri) for pattern in state.patterns
+        pattern.matches(redirect_uri) for pattern in state.patterns
     ):
         return True
     if browser is None:
         return False
     approval = state.storage.browser(browser).approvals.get(client.client_id)
     return approves_redirect(approval, redirect_uri)
-
-
-def _matches(pattern: t.Any, uri: str) -> bool:
-    try:
-        return bool(pattern.matches(uri))
-    except ValueError:
-        return False
 
 
 def _to_upstream(
