@@ -30,7 +30,6 @@ from flask import Blueprint
 from flask import Response
 from flask import jsonify
 from flask import request
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from .authorize import authorize
@@ -104,15 +103,15 @@ def oauth_blueprint(blueprint: str) -> Blueprint:
         if request.method == "OPTIONS":
             return Response(status=204)
         limit = state().limits.max_body
-        if request.content_length is not None and request.content_length > limit:
+        if request.content_length is None:
+            # A body without a length (chunked) is read now, one byte past
+            # the limit at most (werkzeug stops there without an error).
+            request.max_content_length = limit + 1
+            if len(request.get_data(cache=True)) > limit:
+                return too_large(limit)
+        elif request.content_length > limit:
             return too_large(limit)
-        # Bodies without a length (chunked) stop being read past the limit.
-        request.max_content_length = limit
         return None
-
-    @bp.errorhandler(RequestEntityTooLarge)
-    def too_large_handler(error: RequestEntityTooLarge) -> BaseResponse:
-        return too_large(state().limits.max_body)
 
     @bp.after_request
     def headers(response: Response) -> Response:
