@@ -28,6 +28,7 @@ from flask import request
 
 from flask_mcp import FlaskMCP
 from flask_mcp.auth.providers import OAuthProvider
+from flask_mcp.auth.providers import Provider
 from flask_mcp.auth.proxy import OAuthProxy
 
 SCOPES = ("mcp:read", "mcp:write")
@@ -56,11 +57,13 @@ def create_app(
     upstream: str | None = None,
     store_url: str | None = None,
     config: dict[str, t.Any] | None = None,
+    provider: Provider | None = None,
     **proxy_options: t.Any,
 ) -> Flask:
+    """The test app; ``provider`` replaces the generic one pointed at
+    ``upstream``."""
     instance_path = instance_path or os.environ["PROXY_TEST_INSTANCE"]
     base_url = base_url or os.environ["PROXY_TEST_BASE_URL"]
-    upstream = upstream or os.environ["PROXY_TEST_UPSTREAM"]
     app = Flask(__name__, instance_path=instance_path)
     app.config["MCP_STORE_URL"] = store_url or os.environ.get("MCP_STORE_URL")
     app.config.update(
@@ -68,7 +71,10 @@ def create_app(
     )
     app.config.update(config or {})
     proxy_options.setdefault("scopes", SCOPES)
-    proxy = OAuthProxy(make_provider(base_url, upstream), **proxy_options)
+    provider = provider or make_provider(
+        base_url, upstream or os.environ["PROXY_TEST_UPSTREAM"]
+    )
+    proxy = OAuthProxy(provider, **proxy_options)
     mcp = FlaskMCP(name="proxy-test", auth=proxy)
 
     @mcp.tool()
