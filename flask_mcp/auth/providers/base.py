@@ -61,7 +61,7 @@ class Provider(t.Protocol):
     #: Public URL of this Flask app, without a trailing slash.
     base_url: str
     #: The session type handed to tools (``GoogleSession``, ...).
-    session_class: type[OAuthSession]
+    session_class: t.ClassVar[type[OAuthSession]]
 
     @property
     def redirect_uri(self) -> str:

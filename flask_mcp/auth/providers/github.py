@@ -68,7 +68,7 @@ class GitHubProvider(OAuthProvider):
     revocation_url: str | None = dataclasses.field(default=None, init=False)
     name: str = "github"
 
-    session_class = GitHubSession
+    session_class: t.ClassVar[type[OAuthSession]] = GitHubSession
     scope_separators = ","
     token_headers = {"Accept": "application/json"}
 

@@ -55,7 +55,7 @@ class GoogleProvider(OIDCProvider):
     hosted_domain: str | None = None
     name: str = "google"
 
-    session_class = GoogleSession
+    session_class: t.ClassVar[type[OAuthSession]] = GoogleSession
 
     def __post_init__(self) -> None:
         params: dict[str, str] = {}

@@ -79,7 +79,7 @@ class MicrosoftProvider(OIDCProvider):
     issuer: str = dataclasses.field(default="", init=False)
     name: str = "microsoft"
 
-    session_class = MicrosoftSession
+    session_class: t.ClassVar[type[OAuthSession]] = MicrosoftSession
     # The v2.0 token endpoint wants the scopes again when refreshing.
     refresh_with_scope = True
 

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
-class InvalidTargetError(OAuth2Error):
+class InvalidTargetError(OAuth2Error):  # type: ignore[misc]  # authlib is untyped
     """The requested resource is not one this server issues tokens for
     (:rfc:`8707#section-2`)."""
 
@@ -53,7 +53,7 @@ class InvalidTargetError(OAuth2Error):
     description = "The requested resource is not this server's MCP endpoint."
 
 
-class S256CodeChallenge(CodeChallenge):
+class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]  # authlib is untyped
     """PKCE that is required at the authorization endpoint, ``S256`` only.
 
     authlib's :class:`CodeChallenge` lets a request without a challenge pass
@@ -122,7 +122,7 @@ class ResourceIndicator:
             raise InvalidTargetError("the grant is for another resource")
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]  # authlib is untyped
     """Codes in the store, consumed with ``take``; a replay ends the grant."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -199,7 +199,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]  # authlib is untyped
     """Rotating refresh tokens with reuse detection.
 
     The request is validated against the token's record first (client,

@@ -31,7 +31,7 @@ SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 
 
 @dataclass
-class Client(ClientMixin):
+class Client(ClientMixin):  # type: ignore[misc]  # authlib is untyped
     """A dynamically registered client (:rfc:`7591#section-3.2.1`)."""
 
     client_id: str
@@ -120,7 +120,7 @@ class GrantUser:
 
 
 @dataclass
-class AuthorizationCode(AuthorizationCodeMixin):
+class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]  # authlib is untyped
     """An authorization code record (:rfc:`6749#section-4.1.2`), keyed by
     the digest of the code."""
 
@@ -143,7 +143,7 @@ class AuthorizationCode(AuthorizationCodeMixin):
 
 
 @dataclass
-class IssuedToken(TokenMixin):
+class IssuedToken(TokenMixin):  # type: ignore[misc]  # authlib is untyped
     """A refresh token record, or the claims of one of our access tokens,
     as the refresh grant and the revocation endpoint see it."""
 

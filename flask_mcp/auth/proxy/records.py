@@ -15,7 +15,6 @@ authlib's grants work with (client, code, refresh token) are in
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing as t
 from collections.abc import Mapping
@@ -166,7 +165,8 @@ def _value(hint: t.Any, value: t.Any) -> t.Any:
     if origin is tuple:
         return tuple(_checked(list, value))
     if origin is dict and args and dataclasses.is_dataclass(args[1]):
-        return {str(k): _record(args[1], v) for k, v in _checked(dict, value).items()}
+        record = t.cast("type[t.Any]", args[1])
+        return {str(k): _record(record, v) for k, v in _checked(dict, value).items()}
     if origin in (dict, Mapping):
         return dict(_checked(dict, value))
     if hint in (str, int, bool) or origin is list:
@@ -182,6 +182,12 @@ def _checked(kind: t.Any, value: t.Any) -> t.Any:
     return value
 
 
-@functools.cache
+_HINTS: dict[type[t.Any], dict[str, t.Any]] = {}
+
+
 def _hints(cls: type[t.Any]) -> dict[str, t.Any]:
-    return t.get_type_hints(cls)
+    """The resolved field annotations of ``cls``, computed once."""
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = t.get_type_hints(cls)
+    return hints

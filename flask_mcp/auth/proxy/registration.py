@@ -103,7 +103,7 @@ def _strings(value: t.Any, path: str = "") -> t.Iterator[tuple[str, str]]:
             yield from _strings(item, path)
 
 
-class _ClientMetadataClaims(ClientMetadataClaims):
+class _ClientMetadataClaims(ClientMetadataClaims):  # type: ignore[misc]  # authlib is untyped
     def validate_redirect_uris(self) -> None:
         """Checked before, by the endpoint's redirect policy."""
 
@@ -124,7 +124,7 @@ class _ClientMetadataClaims(ClientMetadataClaims):
             )
 
 
-class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):
+class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]  # authlib is untyped
     """:rfc:`7591#section-3` over the proxy's storage.
 
     :param metadata: the server's RFC 8414 document; its supported values
@@ -230,7 +230,7 @@ class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):
         return client
 
 
-class ProxyRevocationEndpoint(RevocationEndpoint):
+class ProxyRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]  # authlib is untyped
     """:rfc:`7009`: revoking either token of a grant ends the whole grant,
     upstream tokens included (section 2.1 allows that)."""
 

@@ -44,7 +44,7 @@ from .tokens import AccessTokenGenerator
 __all__ = ["ProxyAuthorizationServer", "StoredAuthorizationRequest"]
 
 
-class _IssuerParameter(IssuerParameter):
+class _IssuerParameter(IssuerParameter):  # type: ignore[misc]  # authlib is untyped
     """:rfc:`9207`: ``iss`` on every authorization response, errors included."""
 
     def __init__(self, issuer: str) -> None:
@@ -54,7 +54,7 @@ class _IssuerParameter(IssuerParameter):
         return self.issuer
 
 
-class _Request(FlaskOAuth2Request):
+class _Request(FlaskOAuth2Request):  # type: ignore[misc]  # authlib is untyped
     # NOTE: authlib refuses a request whose URL is not https. Behind a
     # TLS-terminating proxy Flask sees http, so the URL is rebuilt on the
     # configured issuer, which is what clients actually reach.
@@ -69,7 +69,7 @@ class _Request(FlaskOAuth2Request):
         self.payload = FlaskOAuth2Payload(flask_request)
 
 
-class _JsonPayload(FlaskJsonPayload):
+class _JsonPayload(FlaskJsonPayload):  # type: ignore[misc]  # authlib is untyped
     @cached_property
     def data(self) -> dict[str, t.Any] | None:
         if not self._request.is_json:
@@ -77,7 +77,7 @@ class _JsonPayload(FlaskJsonPayload):
         return parse_json_object(self._request.get_data(cache=True))
 
 
-class StoredAuthorizationRequest(OAuth2Request):
+class StoredAuthorizationRequest(OAuth2Request):  # type: ignore[misc]  # authlib is untyped
     """An authorization request replayed from the parameters saved when the
     browser first came, to finish it after consent and the upstream login."""
 
@@ -95,7 +95,7 @@ class StoredAuthorizationRequest(OAuth2Request):
         return {}
 
 
-class ProxyAuthorizationServer(AuthorizationServer):
+class ProxyAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # authlib is untyped
     """One per app and proxy; lives in the proxy's per-app state.
 
     :param resources: the URLs of the MCP endpoints behind the proxy (a live
