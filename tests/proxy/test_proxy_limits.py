@@ -3,7 +3,6 @@ registration rate per address, and registrations that are never used."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -214,4 +213,4 @@ def test_limits_from_the_app_config(make_app):
     app = make_app(config={"MCP_OAUTH_UNUSED_CLIENT_TTL": 60, "MCP_OAUTH_MAX_BODY": 9})
     limits = app.extensions["mcp_oauth"].limits
     assert (limits.unused_client_ttl, limits.max_body) == (60, 9)
-    assert json.loads(json.dumps(limits.registrations)) == 20
+    assert limits.registrations == OAuthLimits().registrations

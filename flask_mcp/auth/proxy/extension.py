@@ -54,9 +54,12 @@ class OAuthProxy:
         all of these.
     :param redirect_uri_patterns: optional allow-list of redirect URIs, e.g.
         ``["https://app.example.com/*", "http://127.0.0.1:*/callback"]``:
-        hosts match exactly, ``*`` stands for any port or a path suffix.
+        hosts match exactly, ``*`` stands for any port or a path suffix
+        (never one with dot-segments or encoded slashes). Redirect URIs on
+        the list are also trusted with error redirects (see below).
     :param registration_token: initial access token required by
-        ``/oauth/register`` (:rfc:`7591#section-3`); ``None``: open.
+        ``/oauth/register`` (:rfc:`7591#section-3`); ``None``: open. Clients
+        registered with it are trusted with error redirects.
     :param access_token_ttl: seconds an access token lives.
     :param refresh_token_ttl: seconds a refresh token (and so an idle grant)
         lives; every refresh starts a new period.
@@ -69,6 +72,13 @@ class OAuthProxy:
     :param limits: bounds on request bodies and registrations, and the
         registration rate (:class:`~.limits.OAuthLimits`); ``None``: the
         ``MCP_OAUTH_*`` keys of the app config, else the defaults.
+
+    Error redirects: anyone can register a client with open registration,
+    so an authorization request that fails (bad scope, no PKCE...) is
+    redirected to the client only if its redirect URI is trusted: on
+    ``redirect_uri_patterns``, registered with ``registration_token``, or
+    approved (and remembered) on this browser's consent page. Otherwise the
+    user sees an error page (:rfc:`9700#section-4.11.2`).
 
     One proxy per app: several :class:`~flask_mcp.FlaskMCP` servers of an
     app share it (``auth=`` the same object); each endpoint gets its own
@@ -159,7 +169,6 @@ class OAuthProxy:
             name=name,
             resource=resource,
             app_state=app_state,
-            guard=guard,
             oauth_settings=oauth_settings(self.issuer, resource, self.scopes),
             bearer=bearer_auth(guard.session),
         )

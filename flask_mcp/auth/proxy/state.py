@@ -29,7 +29,6 @@ from .keys import SigningKeys
 from .limits import OAuthLimits
 from .limits import RateLimiter
 from .redirects import RedirectPattern
-from .resource import ResourceGuard
 from .server import ProxyAuthorizationServer
 from .storage import ProxyStorage
 from .upstream import UpstreamLeg
@@ -83,11 +82,12 @@ class ProxyState:
     name: str
     #: The endpoint's URL: the audience of its access tokens.
     resource: str
+    #: The authorization server the endpoint is behind.
     app_state: ProxyAppState = field(repr=False)
-    guard: ResourceGuard = field(repr=False)
     #: The documents the FlaskMCP publishes: :rfc:`8414` metadata of the
     #: proxy and the :rfc:`9728` document of this endpoint.
     oauth_settings: OAuthSettings
+    #: ``bearer_auth`` over the endpoint's :class:`~.resource.ResourceGuard`.
     bearer: Authenticator = field(repr=False)
 
     def authenticate(self, request: Request) -> OAuthSession | None:
@@ -99,14 +99,6 @@ class ProxyState:
             not issue for this endpoint, an expired or revoked one.
         """
         return t.cast("OAuthSession | None", self.bearer(request))
-
-    @property
-    def storage(self) -> ProxyStorage:
-        return self.app_state.storage
-
-    @property
-    def keys(self) -> SigningKeys:
-        return self.app_state.keys
 
 
 def get_app_state() -> ProxyAppState:
