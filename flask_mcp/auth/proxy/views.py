@@ -52,7 +52,7 @@ _CORS_ENDPOINTS = {"token", "register", "revoke", "jwks"}
 def oauth_blueprint(blueprint: str) -> Blueprint:
     """The routes of the proxy on the current app, as ``blueprint``."""
     bp = Blueprint(blueprint, __name__, template_folder=TEMPLATES)
-    state = get_app_state
+    state = get_app_state  # the proxy's state on the current app
 
     @bp.get("/oauth/authorize", endpoint="authorize")
     def authorize_view() -> BaseResponse:
@@ -99,9 +99,13 @@ def oauth_blueprint(blueprint: str) -> Blueprint:
         return response
 
     @bp.before_request
-    def bounded() -> BaseResponse | None:
+    def preflight() -> Response | None:
         if request.method == "OPTIONS":
             return Response(status=204)
+        return None
+
+    @bp.before_request
+    def bounded() -> BaseResponse | None:
         limit = state().limits.max_body
         if request.content_length is None:
             # A body without a length (chunked) is read now, one byte past
