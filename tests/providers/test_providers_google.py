@@ -410,3 +410,10 @@ def test_identity_claims_asked_in_the_id_token(upstream, google, supported):
         }
     else:
         assert "claims" not in params
+
+
+def test_an_explicit_authorization_endpoint_needs_no_discovery(upstream, discovery):
+    provider = make(upstream, discovery, authorize_url=upstream.local(AUTHORIZE))
+    url = provider.authorization_url(state="st", code_verifier=VERIFIER)
+    assert url.startswith(upstream.local(AUTHORIZE) + "?") and "claims=" not in url
+    assert upstream.seen == []

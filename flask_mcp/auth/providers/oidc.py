@@ -166,7 +166,14 @@ class OIDCProvider(OAuthProvider):
     def authorize_params(self, code_verifier: str) -> dict[str, str]:
         params = {"nonce": self.nonce(code_verifier)} if self.use_nonce else {}
         claims = self.id_token_claims()
-        if claims and self.metadata().get("claims_parameter_supported") is True:
+        # Only where the authorization endpoint is discovered anyway: an
+        # issuer configured by hand is never asked for its document.
+        discovered = self._endpoints.get("authorization_endpoint") is None
+        if (
+            claims
+            and discovered
+            and self.metadata().get("claims_parameter_supported") is True
+        ):
             # OpenID Connect Core 1.0, section 5.5: voluntary claims.
             request = {"id_token": {name: None for name in claims}}
             params["claims"] = json.dumps(request, separators=(",", ":"))
