@@ -170,11 +170,10 @@ class FlaskMCP:
         authenticate, oauth = self.authenticate, self.oauth
         bind_store(authenticate, store)
         if self.proxy is not None:
-            self.proxy.init_app(
+            proxy = self.proxy.init_app(
                 app, store=store, mcp_path=settings.path, name=self.blueprint_name
             )
-            authenticate = self.proxy.authenticate
-            oauth = self.proxy.oauth_settings(settings.path)
+            authenticate, oauth = proxy.authenticate, proxy.oauth_settings
         urls = ServerUrls(settings.path)
         server = McpServer(
             self.registry,
