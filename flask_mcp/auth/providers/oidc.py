@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ...store.binding import bind_store
 from ..discovery import DiscoveryDocumentCache
 from ..discovery import DiscoveryError
 from ..metadata import openid_configuration_url
@@ -58,8 +59,8 @@ class OIDCProvider(OAuthProvider):
     :param scopes: scopes to request; ``openid`` makes upstream send an ID token.
     :param discovery: the document cache for the discovery document and the
         JWK Set; a new one over ``store`` by default.
-    :param store: store of the default ``discovery``; ``None`` means
-        :func:`flask_mcp.store.default_store` at use time.
+    :param store: store of the default ``discovery``; ``None``: the store of
+        the app the provider serves (:meth:`bind_store`), else a private one.
     :param jwks_uri: overrides the discovered JWK Set URL.
     :param algorithms: accepted ID token signature algorithms.
     :param leeway: seconds of clock skew tolerated in ID tokens.
@@ -186,6 +187,11 @@ class OIDCProvider(OAuthProvider):
         return tuple(
             claim for scope in self.scopes for claim in SCOPE_CLAIMS.get(scope, ())
         )
+
+    def bind_store(self, store: Store) -> None:
+        """Share the discovery document and JWK Set through the app's store
+        (unless a store or cache was given); the OAuth proxy calls this."""
+        bind_store(self.documents, store)
 
     def verify_id_token(
         self, id_token: str, nonce: str | None = None

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from flask import Flask
 
+from ...store.binding import bind_store
 from ..authenticators import bearer_auth
 from ..providers.base import Provider
 from .consent import BrowserCookie
@@ -185,6 +186,8 @@ class OAuthProxy:
         sealer = self._sealer_for(app, name)
         limits = self.limits or OAuthLimits.from_config(app.config)
         storage = ProxyStorage(store, sealer, refresh_ttl=self.refresh_token_ttl)
+        # The provider's discovery document and JWK Set: shared by every worker.
+        bind_store(self.provider, store)
         upstream = UpstreamLeg(self.provider, storage)
         resources: list[str] = []
         server = ProxyAuthorizationServer(

@@ -32,6 +32,7 @@ from flask import jsonify
 from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
+from ...store import StoreUnavailable
 from .authorize import authorize
 from .authorize import consent_decision
 from .authorize import consent_page
@@ -96,6 +97,19 @@ def oauth_blueprint(blueprint: str) -> Blueprint:
     def jwks_view() -> Response:
         response = jsonify(state().keys.public_jwks())
         response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+    @bp.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable) -> BaseResponse:
+        # The store logged the outage once; browsers get the error page.
+        description = "the server's shared store does not answer; try again"
+        if _endpoint() in _CORS_ENDPOINTS:
+            response: BaseResponse = oauth_error(
+                503, "temporarily_unavailable", description
+            )
+        else:
+            response = error_page(503, "temporarily_unavailable", description)
+        response.headers["Retry-After"] = "2"
         return response
 
     @bp.before_request
