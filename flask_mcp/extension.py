@@ -412,11 +412,11 @@ class FlaskMCP:
                 try:
                     g.mcp_auth = gate.require(request, check)
                 except StoreUnavailable:
-                    error = {
+                    body = {
                         "error": "temporarily_unavailable",
                         "error_description": "the shared store does not answer",
                     }
-                    return json_response(error, 503, {"Retry-After": str(RETRY_AFTER)})
+                    return json_response(body, 503, {"Retry-After": str(RETRY_AFTER)})
                 except Refusal as refusal:
                     given = gate.user_response(refusal, request)
                     if given is not None:
