@@ -87,8 +87,9 @@ class ModernPath:
             principal=self.endpoint.principal(auth),
             envelope=envelope,
         )
+        gone = streaming.disconnect_probe(request.environ)
         if message.method == LISTEN:
-            return self._listen(message, call)
+            return self._listen(message, call, gone)
         if not self.server.wants_channel(message):
             return self._answer(self.endpoint.run(message, call))
         channel = streaming.StreamChannel(self.endpoint.store, None, None, message.id)
@@ -104,6 +105,7 @@ class ModernPath:
             retry_ms=self.settings.retry_ms,
             cancelled=call.cancelled,
             keepalive=streaming.KEEPALIVE,
+            gone=gone,
         )
         return sse_response(body)
 
@@ -132,12 +134,15 @@ class ModernPath:
 
     # -- subscriptions/listen ----------------------------------------------
 
-    def _listen(self, message: RpcRequest, call: Call) -> Response:
+    def _listen(
+        self, message: RpcRequest, call: Call, gone: t.Callable[[], bool]
+    ) -> Response:
         """Acknowledge, then stream the changes the filter asks for.
 
         A sync worker is held while the stream is open, so it is closed
         gracefully (with the listen result) after ``MCP_LISTEN_HOLD``
-        seconds; the client then listens again.
+        seconds; the client then listens again. A client that closes the
+        stream first frees the worker at once (``gone``).
         """
         wanted, honoured = self._filter(message.params.get("notifications"), call)
         subscription = message.id
@@ -152,12 +157,16 @@ class ModernPath:
                     "notifications/subscriptions/acknowledged", ack
                 )
             )
-            for _, change in bus.follow(start, self.settings.listen_hold, wanted):
+            for _, change in bus.follow(
+                start, self.settings.listen_hold, wanted, stop=gone
+            ):
                 if change is None:
                     yield b": keep-alive\n\n"
                     continue
                 params = {**change.params, "_meta": meta}
                 yield format_event(jsonrpc.notification_message(change.method, params))
+            if gone():
+                return
             done = {"resultType": "complete", "_meta": meta}
             yield format_event(jsonrpc.result_message(subscription, done))
 
