@@ -144,7 +144,9 @@ class ModernPath:
         seconds; the client then listens again. A client that closes the
         stream first frees the worker at once (``gone``).
         """
-        wanted, honoured = self._filter(message.params.get("notifications"), call)
+        wanted, honoured = self._filter(
+            message.params.get("notifications"), call, message.id
+        )
         subscription = message.id
         meta = {META_SUBSCRIPTION: subscription}
         bus = self.endpoint.bus
@@ -173,13 +175,16 @@ class ModernPath:
         return sse_response(stream())
 
     def _filter(
-        self, requested: t.Any, call: Call
+        self, requested: t.Any, call: Call, request_id: t.Any
     ) -> tuple[t.Callable[[Change], bool], dict[str, t.Any]]:
         if requested is None:
             requested = {}
         if not isinstance(requested, dict):
             raise HTTPError(
-                400, INVALID_PARAMS, "Invalid params: notifications must be an object"
+                400,
+                INVALID_PARAMS,
+                "Invalid params: notifications must be an object",
+                request_id,
             )
         methods = {
             method
@@ -197,6 +202,7 @@ class ModernPath:
                     400,
                     INVALID_PARAMS,
                     "Invalid params: resourceSubscriptions must be a list of URIs",
+                    request_id,
                 )
             # Only resources the caller may read; others are left out of the ack.
             visible = {u for u in uris if self.server.methods.resource_visible(u, call)}
