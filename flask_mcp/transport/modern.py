@@ -129,7 +129,6 @@ class ModernPath:
             tool.header_params,
             message.params.get("arguments"),
             request.headers.get,
-            request.headers.keys(),
         )
 
     # -- subscriptions/listen ----------------------------------------------
