@@ -506,6 +506,8 @@ def test_integer_param_headers_compare_numerically(url: str, value: str) -> None
         ({"region": "eu", "shard": 3}, {"Mcp-Param-Shard": "4"}, []),
         ({"region": "eu", "shard": 3}, {"Mcp-Param-Shard": "3.5"}, []),
         ({"region": "eu", "shard": 3}, {"Mcp-Param-Shard": "three"}, []),
+        # equal as floats, not as integers
+        ({"region": "eu", "shard": 2**53}, {"Mcp-Param-Shard": str(2**53 + 1)}, []),
         ({"region": "eu", "dry_run": True}, {"Mcp-Param-Dry-Run": "True"}, []),
         ({"region": "eu", "dry_run": False}, {"Mcp-Param-Dry-Run": "0"}, []),
         # encodings that are not valid
