@@ -159,6 +159,8 @@ def decode_header_value(raw: str, name: str) -> str:
 
     :raises JsonRpcError: -32020 for bad characters or bad base64.
     """
+    if raw.isascii() and raw.isprintable() and not raw.startswith("=?base64?"):
+        return raw  # the common case, without the regular expressions
     if not _HEADER_SAFE.match(raw):
         raise JsonRpcError(
             HEADER_MISMATCH, f"Header mismatch: {name} has invalid characters"

@@ -87,9 +87,10 @@ class ModernPath:
             principal=self.endpoint.principal(auth),
             envelope=envelope,
         )
-        gone = streaming.disconnect_probe(request.environ)
         if message.method == LISTEN:
-            return self._listen(message, call, gone)
+            return self._listen(
+                message, call, streaming.disconnect_probe(request.environ)
+            )
         if not self.server.wants_channel(message):
             return self._answer(self.endpoint.run(message, call))
         channel = streaming.StreamChannel(self.endpoint.store, None, None, message.id)
@@ -105,7 +106,7 @@ class ModernPath:
             retry_ms=self.settings.retry_ms,
             cancelled=call.cancelled,
             keepalive=streaming.KEEPALIVE,
-            gone=gone,
+            gone=streaming.disconnect_probe(request.environ),
         )
         return sse_response(body)
 
