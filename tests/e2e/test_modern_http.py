@@ -1074,7 +1074,8 @@ def test_unauthenticated_modern_request_gets_a_challenge(keyed_url: str) -> None
     for key in (None, "key-nobody"):
         response = send(keyed_url, call(ELICIT), key=key)
         assert response.status_code == 401
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        # api_key_auth without OAuth: the challenge names the key's header.
+        assert response.headers["WWW-Authenticate"].startswith('ApiKey header="X-API-Key"')
         assert response.json()["id"] == 1
         assert "Mcp-Session-Id" not in response.headers
 
