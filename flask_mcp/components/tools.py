@@ -157,7 +157,8 @@ def _header_params(
             raise RegistrationError(
                 f"{where}: headers names unknown argument {argument!r}"
             )
-        properties[argument]["x-mcp-header"] = header
+        # A copy: property schemas may be shared (cached translations).
+        properties[argument] = {**properties[argument], "x-mcp-header": header}
     try:
         return header_parameters(schema)
     except ValueError as exc:

@@ -40,8 +40,15 @@ class Call:
     #: Hashed identity of the caller, binding MRTR state to it.
     principal: str | None = None
     envelope: Envelope | None = None
-    #: Set by the transport when the client goes away.
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    _cancelled: threading.Event | None = field(default=None, repr=False)
+
+    @property
+    def cancelled(self) -> threading.Event:
+        """Set by the transport when the client goes away (made on first use:
+        most calls never stream)."""
+        if self._cancelled is None:
+            self._cancelled = threading.Event()
+        return self._cancelled
 
     @property
     def modern(self) -> bool:

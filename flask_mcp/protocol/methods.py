@@ -165,12 +165,14 @@ class Methods:
             raise JsonRpcError(
                 INVALID_PARAMS, message, {"errors": exc.errors}
             ) from None
-        ctx = self.context(request, call)
+        # Only a handler that takes a context can ask questions or stream.
+        ctx = self.context(request, call) if tool.wants_context else None
         try:
             value = tool.invoke(kwargs, ctx)
         except self.passthrough:
             raise
         except InputRequired as exc:
+            assert ctx is not None  # only a context raises it
             return _input_required(exc, ctx)
         except (JsonRpcError, Cancelled):
             raise

@@ -1075,7 +1075,9 @@ def test_unauthenticated_modern_request_gets_a_challenge(keyed_url: str) -> None
         response = send(keyed_url, call(ELICIT), key=key)
         assert response.status_code == 401
         # api_key_auth without OAuth: the challenge names the key's header.
-        assert response.headers["WWW-Authenticate"].startswith('ApiKey header="X-API-Key"')
+        assert response.headers["WWW-Authenticate"].startswith(
+            'ApiKey header="X-API-Key"'
+        )
         assert response.json()["id"] == 1
         assert "Mcp-Session-Id" not in response.headers
 

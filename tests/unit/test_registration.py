@@ -520,3 +520,29 @@ def test_api_key_servers_challenge_with_their_header(app: Flask) -> None:
     FlaskMCP(other, authenticate=api_key_auth({"k": {"id": 1}}))
     refused = other.test_client().post("/mcp", json=body, headers=headers)
     assert refused.headers["WWW-Authenticate"] == 'Basic realm="mcp"'
+
+
+def test_header_annotations_stay_on_their_tool(app: Flask, mcp: FlaskMCP) -> None:
+    """``headers=`` marks this tool's schema only, even when it was refused."""
+    with pytest.raises(RegistrationError):
+
+        @mcp.tool(headers={"text": "Bad Header"})
+        def refused(text: str) -> str:
+            return text
+
+    @mcp.tool(headers={"region": "Region"})
+    def routed(region: str, text: str) -> str:
+        return text
+
+    @mcp.tool
+    def plain(text: str) -> str:
+        return text
+
+    with mcp.test_client(app) as client:
+        tools = {
+            tool["name"]: tool["inputSchema"]["properties"]
+            for tool in client.list_tools()
+        }
+    assert tools["routed"]["region"]["x-mcp-header"] == "Region"
+    assert "x-mcp-header" not in tools["routed"]["text"]
+    assert "x-mcp-header" not in tools["plain"]["text"]
