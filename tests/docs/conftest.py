@@ -14,13 +14,11 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from docs_helpers import EXAMPLES
 from flask import Flask
 
 from support.issuer import MockIssuer
 from support.issuer import mock_issuer
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-EXAMPLES = DOCS / "examples"
 
 
 @pytest.fixture

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import typing as t
+from pathlib import Path
 
 from flask import Flask
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+EXAMPLES = DOCS / "examples"
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 INITIALIZE = {
     "jsonrpc": "2.0",
