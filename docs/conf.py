@@ -19,8 +19,8 @@ sys.path.insert(0, str(DOCS / "_ext"))
 # Project --------------------------------------------------------------
 
 project = "flask_mcp"
-copyright = "2025, flask_mcp contributors"
-author = "flask_mcp contributors"
+copyright = "2026, the flask_mcp authors"
+author = "the flask_mcp authors"
 release, version = get_version("flask-mcp")
 
 # General --------------------------------------------------------------

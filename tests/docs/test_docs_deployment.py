@@ -71,3 +71,15 @@ def test_gunicorn_settings():
     assert conf.worker_class == "sync"
     assert conf.workers >= 3
     assert conf.timeout > max(MCP_REQUEST_TIMEOUT, MCP_LISTEN_HOLD)
+
+
+def test_configuration(load_example):
+    example = load_example(
+        "config", env={"ALLOWED_HOSTS": "a.example.com, b.example.com"}
+    )
+    app = example.create_app()
+    settings = example.mcp.state(app).settings
+    assert settings.allowed_hosts == ["a.example.com", "b.example.com"]
+    assert settings.page_size == 20
+    assert settings.mask_errors is True
+    assert post_initialize(app, {"Host": "b.example.com"}).status_code == 200

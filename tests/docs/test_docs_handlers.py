@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from docs_helpers import EXAMPLES
 
+from flask_mcp.components.base import RegistrationError
 from flask_mcp.testing import MCPError
 
 
@@ -156,3 +158,36 @@ def test_one_function_on_two_servers(load_example):
         ]
         days = client.call_tool("forecast", {"city": "Oslo", "days": 2})
         assert len(days["content"]) == 2
+
+
+def test_hello(load_example):
+    example = load_example("hello")
+    with example.mcp.test_client(example.app) as client:
+        assert client.call_tool("add", {"a": 1, "b": 2})["content"][0]["text"] == "3"
+
+
+def test_flask_mcp_list_prints_what_the_quickstart_shows(load_example):
+    example = load_example("quickstart")
+    shown = (EXAMPLES / "quickstart_mcp_list.txt").read_text().splitlines()
+    result = example.app.test_cli_runner().invoke(args=["mcp", "list"])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == shown[1:]  # after the command line
+
+
+def test_factory(load_example, tmp_path):
+    example = load_example("factory")
+    for number in (1, 2):  # one extension, several apps
+        app = example.create_app({"MCP_STORE_URL": f"file://{tmp_path / str(number)}"})
+        with example.mcp.test_client(app) as client:
+            assert client.call_tool("add", {"a": number, "b": 1})["content"][0][
+                "text"
+            ] == str(number + 1)
+
+
+def test_registration_mistakes_fail_early(load_example):
+    example = load_example("registration")
+    with example.mcp.test_client(example.app) as client:
+        result = client.call_tool("search", {"query": "gunicorn"})
+    assert result["content"][0]["text"] == "wiki and issue results for gunicorn"
+    with pytest.raises(RegistrationError, match="pass replace=True"):
+        example.mcp.tool(name="search")(example.search)
