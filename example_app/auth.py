@@ -122,7 +122,7 @@ def register(mcp: FlaskMCP) -> None:
         return "Welcome, admin!"
 
     @mcp.tool(can_access=require_scopes("data:read"), read_only=True)
-    def read_data(ctx: Context) -> dict:
+    def read_data(ctx: Context) -> dict[str, t.Any]:
         """Read the user's data (needs the data:read scope)."""
         return {"owner": _subject(ctx.session), "items": ["alpha", "beta"]}
 
@@ -137,7 +137,7 @@ def register(mcp: FlaskMCP) -> None:
         mime_type="application/json",
         can_access=require_scopes("data:read"),
     )
-    def profile(ctx: Context) -> dict:
+    def profile(ctx: Context) -> dict[str, t.Any]:
         """The signed-in user's profile."""
         return {
             "subject": _subject(ctx.session),

@@ -12,8 +12,18 @@ from dataclasses import dataclass
 #: URL rule of the Streamable HTTP endpoint.
 MCP_PATH = "/mcp"
 #: Where shared state lives: ``None`` (files in the instance folder, one host),
-#: ``redis://host:6379/0`` (several hosts), ``file:///path`` or ``memory://``.
+#: ``redis://host:6379/0``, ``rediss://...`` or ``unix:///path/redis.sock``
+#: (several hosts), ``file:///path`` (files in that folder) or ``memory://``
+#: (one process: tests only).
 MCP_STORE_URL: str | None = None
+#: Another store: ``"mypkg.stores:make_backend"`` (or the callable itself),
+#: called as ``make_backend(app.config, app.instance_path)`` and returning a
+#: :class:`~flask_mcp.store.StoreBackend`. Wins over ``MCP_STORE_URL``.
+MCP_STORE_FACTORY: str | None = None
+#: Seconds Redis gets to accept a connection and to answer each command; past
+#: it the request fails with 503 instead of hanging a worker. Query options in
+#: ``MCP_STORE_URL`` (``?socket_timeout=5``) win.
+MCP_STORE_TIMEOUT = 2.0
 #: Host names (``name`` for any port or ``name:port``) the endpoint answers;
 #: ``None`` allows ``localhost``, ``127.0.0.1`` and ``[::1]`` on any port;
 #: ``["*"]`` turns the DNS-rebinding check off.

@@ -40,13 +40,16 @@ from .protocol.inputs import StateCodec
 from .protocol.methods import CachePolicy
 from .protocol.server import McpServer
 from .store import Store
-from .store import create_store
+from .store import StoreUnavailable
+from .store import bind_store
+from .store import store_from_config
 from .store.backends import MemoryStoreBackend
 from .transport.endpoint import Endpoint
 from .transport.events import EventLog
 from .transport.guard import Authenticate
 from .transport.guard import AuthGate
 from .transport.guard import Refusal
+from .transport.responses import RETRY_AFTER
 from .transport.responses import json_response
 from .transport.sessions import SessionManager
 from .transport.urls import ServerUrls
@@ -160,17 +163,17 @@ class FlaskMCP:
                 " pass blueprint_name= to add another"
             )
         settings = Settings.from_config(app.config, path=self.path)
-        store = self._store or create_store(
-            settings.store_url, app.instance_path, f"mcp:{self.blueprint_name}:"
+        store = self._store or store_from_config(
+            app.config, app.instance_path, f"mcp:{self.blueprint_name}:"
         )
         _check_store(store)
         authenticate, oauth = self.authenticate, self.oauth
+        bind_store(authenticate, store)
         if self.proxy is not None:
-            self.proxy.init_app(
+            proxy = self.proxy.init_app(
                 app, store=store, mcp_path=settings.path, name=self.blueprint_name
             )
-            authenticate = self.proxy.authenticate
-            oauth = self.proxy.oauth_settings(settings.path)
+            authenticate, oauth = proxy.authenticate, proxy.oauth_settings
         urls = ServerUrls(settings.path)
         server = McpServer(
             self.registry,
@@ -180,7 +183,7 @@ class FlaskMCP:
             request_timeout=settings.request_timeout,
             mask_errors=settings.mask_errors,
             codec=StateCodec(_state_secret(app, store), settings.request_state_ttl),
-            passthrough=(AuthError,),
+            passthrough=(AuthError, StoreUnavailable),
             cache=CachePolicy(
                 list_ttl_ms=settings.cache_list_ttl_ms,
                 read_ttl_ms=settings.cache_read_ttl_ms,
@@ -408,6 +411,12 @@ class FlaskMCP:
                 gate = self.state().gate
                 try:
                     g.mcp_auth = gate.require(request, check)
+                except StoreUnavailable:
+                    body = {
+                        "error": "temporarily_unavailable",
+                        "error_description": "the shared store does not answer",
+                    }
+                    return json_response(body, 503, {"Retry-After": str(RETRY_AFTER)})
                 except Refusal as refusal:
                     given = gate.user_response(refusal, request)
                     if given is not None:

@@ -14,12 +14,22 @@ import re
 import typing as t
 from collections.abc import Mapping
 
+from flask_mcp.store import bind_store
+
 from .errors import Unauthorized
 
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
-__all__ = ["Authenticator", "TokenVerifier", "api_key_auth", "bearer_auth"]
+    from flask_mcp.store import Store
+
+__all__ = [
+    "Authenticator",
+    "BearerAuth",
+    "TokenVerifier",
+    "api_key_auth",
+    "bearer_auth",
+]
 
 #: ``authenticate(request) -> session | None``.
 Authenticator = t.Callable[["Request"], t.Any]
@@ -38,9 +48,7 @@ class TokenVerifier(t.Protocol):
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
-def bearer_auth(
-    verifier: TokenVerifier | t.Callable[[str], t.Any],
-) -> Authenticator:
+class BearerAuth:
     """Authenticate with an ``Authorization: Bearer`` token (:rfc:`6750#section-2.1`).
 
     Only the header is accepted. An ``access_token`` query parameter
@@ -50,10 +58,23 @@ def bearer_auth(
 
     :param verifier: an object with ``verify(token)``, or a plain callable;
         it returns the session or raises :class:`~flask_mcp.auth.AuthError`.
-    """
-    verify = verifier.verify if isinstance(verifier, TokenVerifier) else verifier
 
-    def authenticate(request: Request) -> t.Any:
+    :meth:`bind_store` hands the app's store to the verifier when it takes
+    one (:class:`~flask_mcp.store.StoreBindable`), so a verifier made at
+    import time caches keys and answers where every worker shares them.
+    """
+
+    def __init__(self, verifier: TokenVerifier | t.Callable[[str], t.Any]) -> None:
+        self.verifier = verifier
+        self._verify = (
+            verifier.verify if isinstance(verifier, TokenVerifier) else verifier
+        )
+
+    def bind_store(self, store: Store) -> None:
+        """Forward the app's ``store`` to the verifier, if it takes one."""
+        bind_store(self.verifier, store)
+
+    def __call__(self, request: Request) -> t.Any:
         if "access_token" in request.args:
             raise Unauthorized(
                 "access tokens are accepted in the Authorization header only",
@@ -75,9 +96,13 @@ def bearer_auth(
             raise Unauthorized("the Bearer token is empty", error="invalid_request")
         if not _B64TOKEN.fullmatch(token):
             raise Unauthorized("the Bearer token is malformed", error="invalid_token")
-        return verify(token)
+        return self._verify(token)
 
-    return authenticate
+
+def bearer_auth(verifier: TokenVerifier | t.Callable[[str], t.Any]) -> BearerAuth:
+    """``authenticate`` reading Bearer tokens with ``verifier``: see
+    :class:`BearerAuth`."""
+    return BearerAuth(verifier)
 
 
 def api_key_auth(
@@ -114,6 +139,9 @@ def api_key_auth(
             raise Unauthorized("invalid API key", error="invalid_token")
         return found(request) if callable(found) else found
 
+    # Clients seeing a Bearer challenge start an OAuth flow that cannot work
+    # here: the challenge names the header the key goes in instead.
+    authenticate.www_authenticate = f'ApiKey header="{header}"'  # type: ignore[attr-defined]
     return authenticate
 
 

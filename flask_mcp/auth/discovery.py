@@ -17,8 +17,8 @@ import typing as t
 
 import requests
 
-if t.TYPE_CHECKING:
-    from flask_mcp.store import Store
+from flask_mcp.store import Store
+from flask_mcp.store import StoreSlot
 
 __all__ = ["DiscoveryDocumentCache", "DiscoveryError"]
 
@@ -62,9 +62,9 @@ class DiscoveryDocumentCache:
 
     :param ttl: seconds a document stays cached.
     :param timeout: seconds for the connection and for each read.
-    :param store: where documents are kept; ``None`` means
-        :func:`flask_mcp.store.default_store`, looked up at each use, so an
-        instance made at import time follows the current app.
+    :param store: where documents are kept. ``None``: the store of the app
+        that binds this cache (see :meth:`bind_store`), and until then a
+        private in-process one.
     :param session: a :class:`requests.Session` to fetch with (proxies,
         custom CA bundle); a new one by default.
 
@@ -84,7 +84,7 @@ class DiscoveryDocumentCache:
             raise ValueError("ttl must be positive")
         self.ttl = ttl
         self.timeout = timeout
-        self._store = store
+        self._slot = StoreSlot(store)
         self._session = session
         self._mutex = threading.Lock()
         self._flights: dict[tuple[str, bool], _Flight] = {}
@@ -92,11 +92,12 @@ class DiscoveryDocumentCache:
     @property
     def store(self) -> Store:
         """The store in use now."""
-        if self._store is not None:
-            return self._store
-        from flask_mcp.store import default_store
+        return self._slot.store
 
-        return default_store()
+    def bind_store(self, store: Store) -> None:
+        """Share documents through the app's ``store`` (unless a store was
+        given to the constructor); :func:`flask_mcp.store.bind_store` calls it."""
+        self._slot.bind(store)
 
     @property
     def session(self) -> requests.Session:

@@ -18,13 +18,15 @@ from urllib.parse import quote_plus
 
 import requests
 
+from flask_mcp.store import Store
+from flask_mcp.store import StoreSlot
+
 from .errors import Forbidden
 from .errors import Unauthorized
 from .sessions import ClaimNames
 from .sessions import TokenSession
-
-if t.TYPE_CHECKING:
-    from flask_mcp.store import Store
+from .sessions import invalid_dates
+from .sessions import numeric_date
 
 __all__ = ["IntrospectionVerifier"]
 
@@ -45,8 +47,9 @@ class IntrospectionVerifier:
     :param cache_ttl: seconds an active answer is reused; never past the
         token's ``exp``. ``0`` disables the cache. Inactive answers are not
         cached.
-    :param store: where answers are cached; ``None`` means
-        :func:`flask_mcp.store.default_store` at use time.
+    :param store: where answers are cached. ``None``: the app's store, once
+        :meth:`bind_store` is called (``FlaskMCP.init_app`` does), and a
+        private in-process one until then.
     :param timeout: seconds for the connection and for each read.
     :param claims: where subject, scopes, roles, e-mail and client id are.
     :param required_scopes: scopes every token must have (else
@@ -81,7 +84,7 @@ class IntrospectionVerifier:
         self.timeout = timeout
         self.claim_names = claims or ClaimNames()
         self.required_scopes: tuple[str, ...] = tuple(required_scopes)
-        self._store = store
+        self._slot = StoreSlot(store)
         self._session = session or requests.Session()
         credentials = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
         self._authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
@@ -91,11 +94,12 @@ class IntrospectionVerifier:
     @property
     def store(self) -> Store:
         """The store in use now."""
-        if self._store is not None:
-            return self._store
-        from flask_mcp.store import default_store
+        return self._slot.store
 
-        return default_store()
+    def bind_store(self, store: Store) -> None:
+        """Cache answers in the app's ``store`` (unless a store was given to
+        the constructor); :func:`flask_mcp.store.bind_store` calls it."""
+        self._slot.bind(store)
 
     def __call__(self, token: str) -> TokenSession:
         return self.verify(token)
@@ -161,12 +165,14 @@ class IntrospectionVerifier:
 
     def _check_active(self, answer: dict[str, t.Any]) -> None:
         now = time.time()
-        exp, nbf = answer.get("exp"), answer.get("nbf")
+        exp, nbf = numeric_date(answer.get("exp")), numeric_date(answer.get("nbf"))
         if answer.get("active") is not True:
             reason = "the access token is not active"
-        elif _number(exp) and exp <= now:
+        elif invalid_dates(answer):
+            reason = "the access token has invalid claims"
+        elif exp is not None and exp <= now:
             reason = "the access token has expired"
-        elif _number(nbf) and nbf > now:
+        elif nbf is not None and nbf > now:
             reason = "the access token is not yet valid"
         else:
             return
@@ -177,7 +183,8 @@ class IntrospectionVerifier:
         if not self.audiences:
             return
         aud = answer.get("aud")
-        granted = {aud} if isinstance(aud, str) else set(aud or ())
+        listed = aud if isinstance(aud, list) else [aud]
+        granted = {value for value in listed if isinstance(value, str)}
         if not granted & set(self.audiences):
             logger.info("introspected token rejected: audience %r", aud)
             raise Unauthorized(
@@ -187,17 +194,11 @@ class IntrospectionVerifier:
 
     def _remember(self, key: str, answer: dict[str, t.Any]) -> None:
         ttl = self.cache_ttl
-        exp = answer.get("exp")
-        if _number(exp):
+        exp = numeric_date(answer.get("exp"))
+        if exp is not None:
             ttl = min(ttl, exp - time.time())
         if ttl > 0:
-            # The store rounds up to whole seconds; the ``exp`` check on every
-            # read covers that last fraction.
             self.store.set(key, answer, ttl)
-
-
-def _number(value: t.Any) -> t.TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _unavailable() -> Unauthorized:

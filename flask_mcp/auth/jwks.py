@@ -16,15 +16,23 @@ import time
 import typing as t
 
 from joserfc.errors import JoseError
+from joserfc.errors import UnsupportedAlgorithmError
 from joserfc.jwk import JWKRegistry
 from joserfc.jwk import Key
+from joserfc.jws import JWSRegistry
 
 from .discovery import DiscoveryDocumentCache
 from .discovery import DiscoveryError
 from .metadata import authorization_server_metadata_url
 from .metadata import openid_configuration_url
 
-__all__ = ["KEY_TYPES", "JWKSet", "discover_jwks_uri", "forbidden_alg"]
+__all__ = [
+    "KEY_TYPES",
+    "AllowListRegistry",
+    "JWKSet",
+    "discover_jwks_uri",
+    "forbidden_alg",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +42,20 @@ KEY_TYPES = {
     **dict.fromkeys(("ES256", "ES384", "ES512", "ES256K"), "EC"),
     **dict.fromkeys(("EdDSA", "Ed25519", "Ed448"), "OKP"),
 }
+
+
+class AllowListRegistry(JWSRegistry):
+    """A JWS registry that accepts exactly its allow-list.
+
+    joserfc warns on every use of ``EdDSA`` (deprecated by RFC 9864 in favour
+    of ``Ed25519``); tokens still use it widely, and that warning would be
+    raised once per request, so this registry returns the algorithm silently.
+    """
+
+    def get_alg(self, name: str) -> t.Any:
+        if not self.allowed or name not in self.allowed or name not in self.algorithms:
+            raise UnsupportedAlgorithmError(f"Algorithm of '{name}' is not allowed")
+        return self.algorithms[name]
 
 
 def forbidden_alg(alg: str) -> bool:

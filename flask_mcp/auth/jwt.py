@@ -3,7 +3,8 @@
 Signatures are checked with joserfc against the issuer's JWK Set
 (:rfc:`7517#section-5`), found through its metadata (:rfc:`8414#section-3`,
 falling back to OpenID Connect Discovery) and cached in the shared store.
-Claims are checked as :rfc:`7519#section-4.1` and :rfc:`9068#section-4` ask.
+Claims are checked as :rfc:`7519#section-4.1` and :rfc:`9068#section-4` ask;
+``sub`` is required (:rfc:`9068#section-2.2`) unless configured otherwise.
 """
 
 from __future__ import annotations
@@ -18,20 +19,22 @@ from joserfc import jwt as jose_jwt
 from joserfc.errors import ExpiredTokenError
 from joserfc.errors import JoseError
 from joserfc.errors import MissingClaimError
-from joserfc.errors import UnsupportedAlgorithmError
-from joserfc.jws import JWSRegistry
 from joserfc.jws import extract_compact
+
+from flask_mcp.store import StoreError
 
 from .discovery import DiscoveryDocumentCache
 from .discovery import DiscoveryError
 from .errors import Forbidden
 from .errors import Unauthorized
 from .jwks import KEY_TYPES
+from .jwks import AllowListRegistry
 from .jwks import JWKSet
 from .jwks import discover_jwks_uri
 from .jwks import forbidden_alg
 from .sessions import ClaimNames
 from .sessions import TokenSession
+from .sessions import invalid_dates
 
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store
@@ -42,20 +45,6 @@ logger = logging.getLogger(__name__)
 
 #: Asymmetric algorithms accepted unless told otherwise.
 DEFAULT_ALGORITHMS: tuple[str, ...] = ("RS256", "ES256", "PS256", "EdDSA")
-
-
-class _AllowListRegistry(JWSRegistry):
-    """A JWS registry that accepts exactly its allow-list.
-
-    joserfc warns on every use of ``EdDSA`` (deprecated by RFC 9864 in favour
-    of ``Ed25519``); tokens still use it widely, and that warning would be
-    raised once per request, so this registry returns the algorithm silently.
-    """
-
-    def get_alg(self, name: str) -> t.Any:
-        if not self.allowed or name not in self.allowed or name not in self.algorithms:
-            raise UnsupportedAlgorithmError(f"Algorithm of '{name}' is not allowed")
-        return self.algorithms[name]
 
 
 class JWTVerifier:
@@ -74,14 +63,20 @@ class JWTVerifier:
         one over ``store`` by default.
     :param required_scopes: scopes every token must have; a valid token
         without them raises :class:`Forbidden` (``insufficient_scope``).
-    :param store: store for the default ``discovery``; ``None`` means
-        :func:`flask_mcp.store.default_store` at use time.
+    :param store: store for the default ``discovery``; ``None``: the app's,
+        once :meth:`bind_store` is called (``FlaskMCP.init_app`` does), and a
+        private in-process one until then.
     :param jwks_refetch_interval: least seconds between two JWK Set refetches
         caused by an unknown ``kid`` (shared by every worker, see below).
     :param token_types: accepted ``typ`` header values (case-insensitive),
         e.g. ``("at+jwt", "application/at+jwt")``. NOTE: :rfc:`9068#section-4`
         asks for ``at+jwt``, but most providers issue ``JWT``, so by default
         any ``typ`` passes; the ``aud`` check keeps other tokens out.
+    :param require_sub: refuse tokens without a subject (the ``subject``
+        claim of ``claims``, ``sub`` by default), as :rfc:`9068#section-2.2`
+        requires. ``False`` accepts them for issuers that omit it; each such
+        token is then its own principal (:attr:`TokenSession.principal`), so
+        no two callers ever share an MCP session.
 
     A token whose ``kid`` is not in the cached JWK Set triggers one refetch
     (the issuer may have rotated keys), at most once per
@@ -107,6 +102,7 @@ class JWTVerifier:
         jwks_refetch_interval: float = 30.0,
         token_types: Iterable[str] | None = None,
         cache_seconds: float = 60.0,
+        require_sub: bool = True,
     ) -> None:
         algorithms = tuple(algorithms)
         refused = [alg for alg in algorithms if forbidden_alg(alg)]
@@ -128,8 +124,9 @@ class JWTVerifier:
         self.discovery = discovery or DiscoveryDocumentCache(store=store)
         self.required_scopes: tuple[str, ...] = tuple(required_scopes)
         self.jwks_refetch_interval = jwks_refetch_interval
+        self.require_sub = require_sub
         self._jwks_uri = jwks_uri
-        self._registry = _AllowListRegistry(
+        self._registry = AllowListRegistry(
             algorithms=algorithms, strict_check_header=False
         )
         self._keys = JWKSet(self.discovery, jwks_refetch_interval)
@@ -150,6 +147,12 @@ class JWTVerifier:
 
     def __call__(self, token: str) -> TokenSession:
         return self.verify(token)
+
+    def bind_store(self, store: Store) -> None:
+        """Cache the issuer's metadata and keys in the app's ``store``
+        (:func:`flask_mcp.store.bind_store`); a ``store`` or ``discovery``
+        given to the constructor keeps its own."""
+        self.discovery.bind_store(store)
 
     def verify(self, token: str) -> TokenSession:
         """Check ``token`` and return its session.
@@ -182,20 +185,26 @@ class JWTVerifier:
         """
         try:
             claims = self._verified_claims(token)
+            session = TokenSession.from_claims(
+                claims, token=token, names=self.claim_names
+            )
+            if self.require_sub and not session.subject:
+                raise _Reject("the access token has no subject (sub)", "no subject")
         except _Reject as reject:
             logger.info("JWT rejected: %s", reject.detail)
             raise Unauthorized(reject.public, error="invalid_token") from None
+        except StoreError:
+            raise  # the store is down, not the token bad: a 503, not a 401
         except Exception as error:  # a library error must not become a 500
             logger.info("JWT rejected: unexpected %s", type(error).__name__)
             logger.debug("JWT verification error", exc_info=True)
             raise Unauthorized(
                 "the access token is invalid", error="invalid_token"
             ) from None
-        session = TokenSession.from_claims(claims, token=token, names=self.claim_names)
-        if self.cache_seconds > 0:
+        if self.cache_seconds > 0 and session.expires_at is not None:
             if len(self._verified) >= _REMEMBERED_TOKENS:
                 self._verified.clear()
-            until = min(float(claims["exp"]), time.time() + self.cache_seconds)
+            until = min(session.expires_at, time.time() + self.cache_seconds)
             self._verified[token] = (session, until)
         return session
 
@@ -218,6 +227,12 @@ class JWTVerifier:
         if kid is not None and not isinstance(kid, str):
             raise _Reject("malformed token", "kid is not a string")
         decoded = self._decode(token, alg, kid)
+        unusable = invalid_dates(decoded.claims)
+        if unusable:
+            raise _Reject(
+                "the access token has invalid claims",
+                f"{', '.join(unusable)} not a NumericDate in range",
+            )
         try:
             self._claims_registry.validate(decoded.claims)
         except JoseError as error:

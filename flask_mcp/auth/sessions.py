@@ -10,11 +10,40 @@ and :rfc:`7662#section-2.2` for introspection responses.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import time
 import typing as t
 from collections.abc import Mapping
 
-__all__ = ["ClaimNames", "TokenSession"]
+__all__ = ["ClaimNames", "TokenSession", "invalid_dates", "numeric_date"]
+
+#: The latest NumericDate accepted (9999-12-31T23:59:59Z): later values are no
+#: real dates, and converting them can overflow.
+MAX_NUMERIC_DATE = 253402300799
+
+
+def numeric_date(value: t.Any) -> float | None:
+    """``value`` as a NumericDate (:rfc:`7519#section-2`): a number of seconds
+    from 0 to :data:`MAX_NUMERIC_DATE`; ``None`` for anything else (strings,
+    booleans, NaN, infinities, ``2**80``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if 0 <= number <= MAX_NUMERIC_DATE else None
+
+
+def invalid_dates(claims: Mapping[str, t.Any]) -> list[str]:
+    """The time claims (``exp``, ``nbf``, ``iat``) present with a value that
+    is not a :func:`numeric_date`."""
+    return [
+        name
+        for name in ("exp", "nbf", "iat")
+        if name in claims and numeric_date(claims[name]) is None
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +144,6 @@ class TokenSession:
         :param names: where to find each field; :class:`ClaimNames` by default.
         """
         names = names or ClaimNames()
-        exp = claims.get("exp")
         subject = names.lookup(claims, "subject")
         return cls(
             subject=str(subject) if isinstance(subject, (str, int)) else None,
@@ -123,12 +151,26 @@ class TokenSession:
             roles=_names(names.lookup(claims, "roles")),
             email=_text(names.lookup(claims, "email")),
             client_id=_text(names.lookup(claims, "client_id")),
-            expires_at=float(exp)
-            if isinstance(exp, (int, float)) and not isinstance(exp, bool)
-            else None,
+            expires_at=numeric_date(claims.get("exp")),
             claims=dict(claims),
             token=token,
         )
+
+    @property
+    def principal(self) -> str:
+        """Whom this session belongs to, to bind MCP sessions to their caller.
+
+        The issuer and :attr:`subject`; for a token without subject (a
+        verifier configured with ``require_sub=False``), the token itself: two
+        such tokens never share an MCP session, since nothing says they
+        belong to one principal (their ``client_id`` may be shared by many).
+        """
+        if self.subject is not None:
+            return f"iss={self.claims.get('iss')!r} sub={self.subject!r}"
+        if self.token is not None:
+            return "token=" + hashlib.sha256(self.token.encode()).hexdigest()
+        canonical = json.dumps(dict(self.claims), sort_keys=True, default=repr)
+        return "claims=" + hashlib.sha256(canonical.encode()).hexdigest()
 
     @property
     def access_token(self) -> str | None:
@@ -158,4 +200,7 @@ class TokenSession:
         return key in _FIELDS or key in self.claims
 
 
-_FIELDS = frozenset(f.name for f in dataclasses.fields(TokenSession)) | {"access_token"}
+_FIELDS = frozenset(f.name for f in dataclasses.fields(TokenSession)) | {
+    "access_token",
+    "principal",
+}

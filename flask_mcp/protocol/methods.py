@@ -194,7 +194,9 @@ class Methods:
         """Run a resource or prompt handler; failures become JSON-RPC errors."""
         try:
             return component.invoke(kwargs, ctx)
-        except (JsonRpcError, InputRequired, Cancelled, *self.passthrough):
+        except (JsonRpcError, InputRequired, Cancelled):
+            raise
+        except self.passthrough:
             raise
         except ClientTimeout as exc:
             log.warning("%s: %s", what, exc)

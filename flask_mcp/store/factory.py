@@ -1,36 +1,98 @@
-"""Build the :class:`Store` an app asked for in ``MCP_STORE_URL``."""
+"""Build the :class:`Store` an app's configuration asks for.
+
+``MCP_STORE_FACTORY`` (a callable, or its dotted path as flask-caching's
+``CACHE_TYPE`` takes one) plugs in any :class:`StoreBackend`; otherwise
+``MCP_STORE_URL`` picks one of the built-in backends.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+import typing as t
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from .backends import FileStoreBackend
 from .backends import MemoryStoreBackend
-from .backends import RedisStoreBackend
 from .base import Store
+from .base import StoreBackend
+
+__all__ = ["BackendFactory", "create_backend", "create_store", "store_from_config"]
+
+#: ``factory(config, instance_path) -> StoreBackend``, for ``MCP_STORE_FACTORY``.
+BackendFactory = t.Callable[[t.Mapping[str, t.Any], str], StoreBackend]
 
 
-def create_store(url: str | None, instance_path: str, namespace: str) -> Store:
-    """Make a store from a URL.
+def create_backend(
+    url: str | None, instance_path: str, *, timeout: float = 2.0
+) -> StoreBackend:
+    """The built-in backend for ``url``.
 
     * ``None``: files under the app's instance folder, shared by every worker
       of this host (the default);
     * ``file:///some/folder``: files in that folder;
-    * ``redis://...`` / ``rediss://...`` / ``unix://...``: Redis, for several hosts;
+    * ``redis://...`` / ``rediss://...`` / ``unix://...``: Redis, for several
+      hosts; ``timeout`` bounds each connection attempt and each answer;
     * ``memory://``: this process only (tests, the development server).
     """
     if url is None:
-        return Store(
-            FileStoreBackend(os.path.join(instance_path, "flask_mcp")), namespace
-        )
-    scheme = urlsplit(url).scheme
-    if scheme == "file":
-        return Store(FileStoreBackend(urlsplit(url).path), namespace)
-    if scheme in {"redis", "rediss", "unix"}:
-        import redis
+        return FileStoreBackend(os.path.join(instance_path, "flask_mcp"))
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return FileStoreBackend(unquote(parts.path))
+    if parts.scheme in {"redis", "rediss", "unix"}:
+        from .backends.redis import RedisStoreBackend
 
-        return Store(RedisStoreBackend(redis.Redis.from_url(url)), namespace)
-    if scheme == "memory":
-        return Store(MemoryStoreBackend(), namespace)
-    raise ValueError(f"MCP_STORE_URL scheme {scheme!r} is not supported")
+        return RedisStoreBackend.from_url(url, timeout=timeout)
+    if parts.scheme == "memory":
+        return MemoryStoreBackend()
+    raise ValueError(
+        f"MCP_STORE_URL scheme {parts.scheme!r} is not supported; use file://,"
+        " redis://, rediss://, unix:// or memory://, or MCP_STORE_FACTORY"
+    )
+
+
+def create_store(
+    url: str | None, instance_path: str, namespace: str, *, timeout: float = 2.0
+) -> Store:
+    """A :class:`Store` over :func:`create_backend`'s backend for ``url``."""
+    return Store(create_backend(url, instance_path, timeout=timeout), namespace)
+
+
+def store_from_config(
+    config: t.Mapping[str, t.Any], instance_path: str, namespace: str
+) -> Store:
+    """The store an app's ``MCP_STORE_*`` keys describe.
+
+    :param config: the app's config (``MCP_STORE_FACTORY``, ``MCP_STORE_URL``,
+        ``MCP_STORE_TIMEOUT``); a factory receives all of it, to read keys
+        of its own.
+    :param instance_path: the app's instance folder.
+    :param namespace: prefix of every key of this store.
+    :raises TypeError: when the factory does not return a backend.
+    """
+    factory = config.get("MCP_STORE_FACTORY")
+    if factory is None:
+        backend = create_backend(
+            config.get("MCP_STORE_URL"),
+            instance_path,
+            timeout=float(config.get("MCP_STORE_TIMEOUT", 2.0)),
+        )
+    else:
+        make = _import(factory) if isinstance(factory, str) else factory
+        backend = make(config, instance_path)
+        if not isinstance(backend, StoreBackend):
+            raise TypeError(
+                f"MCP_STORE_FACTORY {factory!r} returned {backend!r}, which lacks"
+                " the methods of flask_mcp.store.StoreBackend"
+            )
+    return Store(backend, namespace)
+
+
+def _import(path: str) -> BackendFactory:
+    """``"pkg.module:name"`` or ``"pkg.module.name"``."""
+    module, _, name = path.partition(":") if ":" in path else path.rpartition(".")
+    if not module or not name:
+        raise ValueError(f"MCP_STORE_FACTORY {path!r} is not a dotted path")
+    return t.cast(BackendFactory, getattr(importlib.import_module(module), name))

@@ -29,6 +29,7 @@ from ..protocol.jsonrpc import JsonRpcError
 from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.server import McpServer
 from ..store import Store
+from ..store import StoreUnavailable
 from .bus import LIST_CHANGED
 from .bus import RESOURCE_UPDATED
 from .bus import Change
@@ -45,6 +46,7 @@ from .modern import ModernPath
 from .responses import JSON
 from .responses import SSE
 from .responses import HTTPError
+from .responses import unavailable
 from .sessions import SessionManager
 
 log = logging.getLogger("flask_mcp")
@@ -94,6 +96,8 @@ class Endpoint:
                 f"Method {request.method} not allowed",
                 headers={"Allow": "GET, POST, DELETE"},
             )
+        except StoreUnavailable:
+            return unavailable().response()
         except HTTPError as exc:
             log.info("MCP request refused (%s): %s", exc.status, exc.error.message)
             return exc.response()
@@ -117,6 +121,13 @@ class Endpoint:
             payload = jsonrpc.decode(body)
         except JsonRpcError as exc:
             raise HTTPError(400, exc.code, exc.message) from None
+        try:
+            return self._route(request, payload)
+        except StoreUnavailable:
+            raise unavailable(jsonrpc.readable_id(payload)) from None
+
+    def _route(self, request: Request, payload: t.Any) -> Response:
+        """Send a decoded body down the path of its era."""
         if claims_modern(payload):
             return self.modern.post(request, payload)
         if isinstance(payload, list) and any(claims_modern(item) for item in payload):
@@ -188,6 +199,8 @@ class Endpoint:
             return jsonrpc.result_message(message.id, self.server.handle(message, call))
         except AuthError as exc:
             raise self.refusal(Refusal(exc), request, message.id) from None
+        except StoreUnavailable:
+            raise unavailable(message.id) from None
         except JsonRpcError as exc:
             log.info("MCP %s refused (%s): %s", message.method, exc.code, exc.message)
             return jsonrpc.error_message(message.id, exc)

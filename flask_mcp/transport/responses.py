@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import JsonRpcError
+from ..store import StoreUnavailable
 
 JSON = "application/json"
 SSE = "text/event-stream"
@@ -58,6 +59,22 @@ class HTTPError(Exception):
         )
 
 
+#: Seconds a client is told to wait when the store is down.
+RETRY_AFTER = 2
+
+
+def unavailable(request_id: t.Any = None) -> HTTPError:
+    """503: the shared store does not answer. The store has logged the
+    outage once; nothing more is logged per request."""
+    return HTTPError(
+        503,
+        jsonrpc.INTERNAL_ERROR,
+        "Service unavailable: the server's shared store does not answer; try again",
+        request_id,
+        {"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 def json_response(
     payload: t.Any, status: int = 200, headers: t.Mapping[str, str] | None = None
 ) -> Response:
@@ -74,8 +91,18 @@ def empty_response(status: int) -> Response:
 
 def sse_response(body: t.Iterable[bytes]) -> Response:
     return Response(
-        body,
+        _until_the_store_fails(body),
         mimetype=SSE,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         direct_passthrough=True,
     )
+
+
+def _until_the_store_fails(body: t.Iterable[bytes]) -> t.Iterator[bytes]:
+    """An open stream whose store fails just ends: the status is already
+    sent, the store logged the outage, and the client reconnects (then gets
+    a 503 while the outage lasts)."""
+    try:
+        yield from body
+    except StoreUnavailable:
+        return

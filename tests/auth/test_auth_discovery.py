@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-from flask import Flask
 from werkzeug.wrappers import Response
 
 from flask_mcp.auth import DiscoveryDocumentCache
@@ -195,18 +194,6 @@ def test_shared_between_caches_through_a_file_store(http_server, tmp_path):
     worker_b.clear()
     assert not worker_a.has(url)
     assert worker_a.size == 0
-
-
-def test_default_store_is_resolved_at_use_time(http_server):
-    cache = DiscoveryDocumentCache()
-    url = http_server.json("/default", DOC)
-    with Flask(__name__).app_context():
-        assert cache.get(url) == DOC
-        assert cache.get(url) == DOC
-    assert cache.has(url)  # the process store, outside the app context too
-    assert http_server.hits["/default"] == 1
-    cache.clear(url)
-    assert not cache.has(url)
 
 
 def test_ttl_must_be_positive():

@@ -15,6 +15,8 @@ from flask_mcp.auth import Forbidden
 from flask_mcp.auth import IntrospectionVerifier
 from flask_mcp.auth import TokenSession
 from flask_mcp.auth import Unauthorized
+from flask_mcp.store import Store
+from flask_mcp.store.backends import MemoryStoreBackend
 
 CLIENT_ID = "mcp server"  # a space: RFC 6749 section 2.3.1 form-encodes it
 CLIENT_SECRET = "s3cr:t/+"
@@ -101,7 +103,23 @@ def test_active_token(endpoint, verifier):
     assert endpoint.seen == ["good"]
 
 
-def test_answers_are_cached_by_hash(endpoint, verifier, store):
+class RecordingBackend(MemoryStoreBackend):
+    """Remembers every key written."""
+
+    def __init__(self):
+        super().__init__()
+        self.written: list[str] = []
+
+    def set(self, key, value, ttl):
+        self.written.append(key)
+        super().set(key, value, ttl)
+
+
+def test_answers_are_cached_by_hash(endpoint):
+    store = Store(RecordingBackend(), "t:")
+    verifier = IntrospectionVerifier(
+        endpoint.url, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, store=store
+    )
     verifier.verify("good")
     verifier.verify("good")
     assert verifier("good").subject == "user-1"
@@ -109,7 +127,7 @@ def test_answers_are_cached_by_hash(endpoint, verifier, store):
     key = verifier.cache_key("good")
     assert key.endswith(hashlib.sha256(b"good").hexdigest())
     assert store.get(key)["sub"] == "user-1"
-    assert all("good" not in stored_key for stored_key in store.backend._cache)
+    assert store.backend.written == ["t:" + key]
 
 
 def test_inactive_token(endpoint, verifier):
@@ -211,3 +229,52 @@ def test_required_scopes(endpoint, store):
     with pytest.raises(Forbidden) as caught:
         verifier.verify("good")
     assert caught.value.error == "insufficient_scope"
+
+
+BIG = "1" + "0" * 400
+
+ABSURD = {
+    "exp 400 digits": '"exp": ' + BIG,
+    "exp 1e400 (inf)": '"exp": 1e400',
+    "exp 1e300": '"exp": 1e300',
+    "exp NaN": '"exp": NaN',
+    "exp string": '"exp": "tomorrow"',
+    "nbf 400 digits": '"nbf": ' + BIG,
+    "nbf NaN": '"nbf": NaN',
+    "iat -400 digits": '"iat": -' + BIG,
+    "iat list": '"iat": [1]',
+}
+
+
+@pytest.mark.parametrize("claim", ABSURD.values(), ids=ABSURD)
+def test_out_of_range_numbers_are_refused(http_server, store, claim):
+    """Answers are JSON from the network: numbers of any size, NaN."""
+    body = (
+        json.dumps({"active": True, "sub": "u", "aud": AUDIENCE})[:-1] + f", {claim}}}"
+    )
+    url = http_server.route(
+        "/absurd", lambda request: Response(body, content_type="application/json")
+    )
+    verifier = IntrospectionVerifier(
+        url, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, store=store
+    )
+    rejected(verifier, "token", "invalid claims")
+    assert store.get(verifier.cache_key("token")) is None  # nor cached
+
+
+@pytest.mark.parametrize("aud", [5, None, [5, None], {"a": 1}, True])
+def test_odd_audiences_are_refused(http_server, store, aud):
+    url = http_server.json("/aud", {"active": True, "sub": "u", "aud": aud})
+    verifier = IntrospectionVerifier(
+        url, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, store=store
+    )
+    rejected(verifier, "token", "not meant for this resource")
+
+
+def test_without_sub_each_token_is_its_own_principal(endpoint, store):
+    endpoint.tokens["a"] = {"active": True, "client_id": "shared", "aud": AUDIENCE}
+    endpoint.tokens["b"] = {"active": True, "client_id": "shared", "aud": AUDIENCE}
+    verifier = IntrospectionVerifier(
+        endpoint.url, CLIENT_ID, CLIENT_SECRET, audience=AUDIENCE, store=store
+    )
+    assert verifier.verify("a").principal != verifier.verify("b").principal

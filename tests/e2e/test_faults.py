@@ -182,3 +182,176 @@ def test_malformed_last_event_id_is_bad_request(
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == -32600
+
+
+def test_an_unanswered_question_times_out_as_a_tool_error(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "FAULT_APP_INSTANCE": str(tmp_path / "instance"),
+        "MCP_STORE_URL": None,
+        "MCP_REQUEST_TIMEOUT": "1",
+    }
+    with GunicornServer(
+        app="fault_app:create_app()", env=env, workers=2, args=("--chdir", str(APPS))
+    ) as srv:
+        url = srv.url + "/mcp"
+        init = {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {"elicitation": {}},
+                "clientInfo": {},
+            },
+        }
+        response = _post(url, init, {})
+        headers = {
+            "Mcp-Session-Id": response.headers["Mcp-Session-Id"],
+            "MCP-Protocol-Version": "2025-11-25",
+        }
+        call = {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "tools/call",
+            "params": {"name": "ask"},
+        }
+        messages = [m for _, m in _events(_post(url, call, headers, stream=True)) if m]
+        assert messages[0]["method"] == "elicitation/create"  # asked, never answered
+        result = messages[-1]["result"]
+        assert result["isError"] is True
+        text = result["content"][0]["text"]
+        assert "did not answer elicitation/create within 1 s" in text
+        log = srv.log()
+    assert "Traceback" not in log
+    assert "did not answer elicitation/create" in log
+
+
+# ---------------------------------------------------------------------------
+# the store fails: Redis stopped, frozen, restarted
+
+
+@pytest.fixture
+def redis_backed(
+    tmp_path: Path,
+) -> t.Iterator[tuple[GunicornServer, t.Any]]:
+    from support import RedisServer
+
+    with RedisServer() as redis:
+        env = {
+            "FAULT_APP_INSTANCE": str(tmp_path / "instance"),
+            "MCP_STORE_URL": redis.url,
+            "MCP_STORE_TIMEOUT": "1",
+        }
+        with GunicornServer(
+            app="fault_app:create_app()",
+            env=env,
+            workers=2,
+            args=("--chdir", str(APPS)),
+        ) as srv:
+            yield srv, redis
+
+
+def _assert_unavailable(response: requests.Response, request_id: t.Any) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert int(response.headers["Retry-After"]) > 0
+    body = response.json()
+    assert body["error"]["code"] == -32603
+    assert "store" in body["error"]["message"]
+    if request_id is not None:
+        assert body["id"] == request_id
+
+
+def test_a_stopped_redis_gives_503_and_recovery_needs_no_restart(
+    redis_backed: tuple[GunicornServer, t.Any],
+) -> None:
+    srv, redis = redis_backed
+    url = srv.url + "/mcp"
+    headers = _session(url)
+    quick = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "tools/call",
+        "params": {"name": "quick"},
+    }
+    assert _post(url, quick, headers).status_code == 200
+    redis.stop()
+    for _ in range(6):  # both workers, several requests each
+        _assert_unavailable(_post(url, quick, headers), 3)
+    init = {"jsonrpc": "2.0", "id": "i", "method": "initialize", "params": {}}
+    _assert_unavailable(_post(url, init, {}), "i")
+    redis.start()  # an empty Redis (no persistence here): sessions start over
+    deadline = time.monotonic() + 15
+    while _post(url, init, {}).status_code != 200:
+        assert time.monotonic() < deadline, "no recovery after Redis came back"
+        time.sleep(0.2)
+    headers = _session(url)
+    for _ in range(4):
+        assert _post(url, quick, headers).status_code == 200
+    log = srv.log()
+    assert "Traceback" not in log
+    # One warning per outage and worker, not one per request.
+    assert 1 <= log.count(" is unavailable (") <= 2, log
+
+
+def test_a_frozen_redis_gives_503_within_the_timeout(
+    redis_backed: tuple[GunicornServer, t.Any],
+) -> None:
+    srv, redis = redis_backed
+    url = srv.url + "/mcp"
+    headers = _session(url)
+    quick = {
+        "jsonrpc": "2.0",
+        "id": 4,
+        "method": "tools/call",
+        "params": {"name": "quick"},
+    }
+    os.kill(redis.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        _assert_unavailable(_post(url, quick, headers), 4)
+        assert time.monotonic() - started < 5
+    finally:
+        os.kill(redis.pid, signal.SIGCONT)
+    deadline = time.monotonic() + 15
+    while _post(url, quick, headers).status_code != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert "Traceback" not in srv.log()
+
+
+def test_a_store_failure_mid_stream_ends_the_stream_with_an_error(
+    redis_backed: tuple[GunicornServer, t.Any],
+) -> None:
+    srv, redis = redis_backed
+    url = srv.url + "/mcp"
+    headers = _session(url)
+    call = {
+        "jsonrpc": "2.0",
+        "id": "s",
+        "method": "tools/call",
+        "params": {
+            "name": "slow",
+            "arguments": {"seconds": 30},
+            "_meta": {"progressToken": 1},
+        },
+    }
+    stream = _post(url, call, headers, stream=True)
+    events = _events(stream)
+    for _, message in events:
+        if message and message.get("method") == "notifications/progress":
+            break
+    started = time.monotonic()
+    redis.stop()
+    final = None
+    for _, message in events:
+        if message and "method" not in message:
+            final = message
+            break
+    assert final is not None and final["id"] == "s"
+    assert final["error"]["code"] == -32603
+    assert time.monotonic() - started < 5  # at once, not after the tool's 30 s
+    redis.start()
+    assert "Traceback" not in srv.log()

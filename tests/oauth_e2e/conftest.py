@@ -7,7 +7,11 @@
 * ``upstream``: ``upstream.mjs`` (npm oidc-provider 9 on Node 22) with one
   confidential client whose redirect URI is ``{proxy}/oauth/callback``
   (and ``catcher``'s, for the harness tests);
-  ``.hits()`` lists the requests it answered.
+  ``.hits()`` lists the requests it answered. Every test runs against two
+  of them: ``standard``, and ``resource-indicators``, whose access tokens are
+  all JWTs for a resource server (``.resource``), refused by its userinfo
+  endpoint, and whose ID tokens carry only the claims asked for with the
+  ``claims`` parameter.
 * ``proxy``: ``example_app:create_app()`` on gunicorn (2 sync workers) with
   Redis as its store and ``EXAMPLE_OIDC_*`` pointing at ``upstream``, so the
   OAuth proxy runs in front of that issuer; ``.restart()`` restarts gunicorn.
@@ -35,6 +39,8 @@ from .browser import RedirectCatcher
 
 UPSTREAM_SCRIPT = Path(__file__).resolve().parent / "upstream.mjs"
 UPSTREAM_CLIENT_ID = "flask-mcp-proxy"
+#: The resource server of the ``resource-indicators`` upstream.
+UPSTREAM_RESOURCE = "https://api.upstream.example/"
 
 
 @dataclass
@@ -46,6 +52,8 @@ class Upstream:
     client_id: str
     client_secret: str
     redirect_uri: str
+    #: The resource server its access tokens are for, ``None``: userinfo's.
+    resource: str | None = None
 
     def mark(self) -> int:
         """A position in its log: pass it as ``since`` to :meth:`hits`."""
@@ -109,11 +117,19 @@ def catcher() -> t.Iterator[RedirectCatcher]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def upstream(proxy_port: int, catcher: RedirectCatcher) -> t.Iterator[Upstream]:
+@pytest.fixture(scope="session", params=["standard", "resource-indicators"])
+def upstream(
+    request: pytest.FixtureRequest, proxy_port: int, catcher: RedirectCatcher
+) -> t.Iterator[Upstream]:
     port = free_port()
     secret = "upstream-" + secrets.token_urlsafe(24)
     redirect_uri = f"http://{HOST}:{proxy_port}/oauth/callback"
+    resource = UPSTREAM_RESOURCE if request.param == "resource-indicators" else None
+    variant = (
+        ["--resource-indicators", resource, "--conform-id-token-claims"]
+        if resource
+        else []
+    )
     process = NodeProcess(
         UPSTREAM_SCRIPT,
         "--port",
@@ -127,6 +143,7 @@ def upstream(proxy_port: int, catcher: RedirectCatcher) -> t.Iterator[Upstream]:
         # Only for the tests of the harness itself, against the upstream alone.
         "--redirect-uri",
         catcher.redirect_uri,
+        *variant,
         ready=r"^READY (\{.*\})$",
         port=port,
     )
@@ -134,7 +151,7 @@ def upstream(proxy_port: int, catcher: RedirectCatcher) -> t.Iterator[Upstream]:
         assert process.match is not None
         ready = json.loads(process.match.group(1))
         yield Upstream(
-            process, ready["issuer"], UPSTREAM_CLIENT_ID, secret, redirect_uri
+            process, ready["issuer"], UPSTREAM_CLIENT_ID, secret, redirect_uri, resource
         )
         log = process.log()
     assert "EVENT server_error" not in log, log
@@ -157,6 +174,8 @@ def proxy(
         "EXAMPLE_OIDC_CLIENT_SECRET": upstream.client_secret,
         "EXAMPLE_BASE_URL": base_url,
         "EXAMPLE_INSTANCE_PATH": str(instance),
+        # Tests register many clients from one address.
+        "MCP_OAUTH_REGISTRATIONS": "1000",
         # The other auth modes of the example must not take over.
         "EXAMPLE_API_KEYS": None,
         "EXAMPLE_JWT_ISSUER": None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import typing as t
 from urllib.parse import urlencode
@@ -132,15 +133,16 @@ def test_code_flow_with_pkce_refresh_and_revocation(upstream: Upstream) -> None:
     body = tokens.json()
     assert body["token_type"] == "Bearer"
     assert {"access_token", "refresh_token", "id_token"} <= set(body)
-    assert set(body["scope"].split()) == set(SCOPE.split())
-
-    claims = userinfo(upstream, body["access_token"]).json()
-    assert claims == {
-        "sub": SUBJECT,
-        "email": EMAIL,
-        "email_verified": True,
-        "name": NAME,
-    }
+    if upstream.resource:
+        resource_server_tokens(upstream, body)
+    else:
+        assert set(body["scope"].split()) == set(SCOPE.split())
+        assert userinfo(upstream, body["access_token"]).json() == {
+            "sub": SUBJECT,
+            "email": EMAIL,
+            "email_verified": True,
+            "name": NAME,
+        }
 
     # Refresh, authenticating in the body this time.
     refreshed = token_request(
@@ -151,17 +153,24 @@ def test_code_flow_with_pkce_refresh_and_revocation(upstream: Upstream) -> None:
     assert refreshed.status_code == 200, refreshed.text
     new_access = refreshed.json()["access_token"]
     assert new_access != body["access_token"]
-    assert userinfo(upstream, new_access).json()["sub"] == SUBJECT
-
-    # RFC 7009 revocation: the token is refused afterwards.
-    revoked = requests.post(
-        upstream.metadata()["revocation_endpoint"],
-        data={"token": new_access, "token_type_hint": "access_token"},
-        auth=(upstream.client_id, upstream.client_secret),
-        timeout=10,
-    )
-    assert revoked.status_code == 200
-    assert userinfo(upstream, new_access).status_code == 401
+    if upstream.resource:
+        resource_server_tokens(upstream, refreshed.json())
+        # Structured access tokens cannot be revoked: the refresh token can.
+        revoke(upstream, refreshed.json()["refresh_token"], "refresh_token")
+        again = token_request(
+            upstream,
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": refreshed.json()["refresh_token"],
+            },
+            basic=True,
+        )
+        assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    else:
+        assert userinfo(upstream, new_access).json()["sub"] == SUBJECT
+        # RFC 7009 revocation: the token is refused afterwards.
+        revoke(upstream, new_access, "access_token")
+        assert userinfo(upstream, new_access).status_code == 401
 
     # The code is single use; replaying it also revokes the whole grant.
     again = token_request(upstream, exchange, basic=False)
@@ -171,6 +180,28 @@ def test_code_flow_with_pkce_refresh_and_revocation(upstream: Upstream) -> None:
     assert {"/auth", "/token", "/me", "/token/revocation"} <= set(paths)
     grants = [hit.get("grant_type") for hit in upstream.hits("/token")]
     assert "refresh_token" in grants and "authorization_code" in grants
+
+
+def resource_server_tokens(upstream: Upstream, body: dict[str, t.Any]) -> None:
+    """Access tokens of the resource-indicators upstream: JWTs for its resource
+    server, refused by its userinfo endpoint."""
+    claims = json.loads(
+        base64.urlsafe_b64decode(body["access_token"].split(".")[1] + "==")
+    )
+    assert claims["aud"] == upstream.resource and claims["sub"] == SUBJECT
+    refused = userinfo(upstream, body["access_token"])
+    assert refused.status_code == 401
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+
+
+def revoke(upstream: Upstream, token: str, hint: str) -> None:
+    revoked = requests.post(
+        upstream.metadata()["revocation_endpoint"],
+        data={"token": token, "token_type_hint": hint},
+        auth=(upstream.client_id, upstream.client_secret),
+        timeout=10,
+    )
+    assert revoked.status_code == 200, revoked.text
 
 
 def test_pkce_is_required(upstream: Upstream) -> None:

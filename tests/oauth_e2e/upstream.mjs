@@ -5,7 +5,14 @@
 //
 //   node upstream.mjs --port N --client-id ID --client-secret SECRET \
 //        --redirect-uri URI [--redirect-uri URI ...] [--access-ttl SECONDS] \
-//        [--conform-id-token-claims]
+//        [--conform-id-token-claims] [--resource-indicators RESOURCE]
+//
+// With --resource-indicators, every access token is a JWT for the resource
+// server RESOURCE (RFC 8707, the default resource of every request), which the
+// userinfo endpoint refuses (invalid_token), as it would Entra ID tokens for
+// your own API or Auth0 tokens with an `audience`; the `claims` request
+// parameter is supported, so a client can still get identity claims in the ID
+// token.
 //
 // Prints one line `READY {"issuer": ..., "port": ...}` once listening, and
 // one line `HIT {"method", "path", "status", ...}` per request it answered, so a
@@ -29,7 +36,7 @@ const packageDir =
   process.env.FLASK_MCP_OIDC_PROVIDER ||
   path.resolve(here, "../../tools/node_modules/oidc-provider");
 const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8"));
-const { default: Provider } = await import(
+const { default: Provider, errors } = await import(
   pathToFileURL(path.join(packageDir, manifest.main)).href
 );
 
@@ -52,6 +59,7 @@ const clientId = option("client-id", "flask-mcp-proxy");
 const clientSecret = option("client-secret", "upstream-secret-0123456789");
 const redirectUris = options("redirect-uri");
 const accessTtl = Number(option("access-ttl", "3600"));
+const resourceServer = option("resource-indicators", null);
 if (!port || !redirectUris.length) {
   console.error("usage: upstream.mjs --port N --redirect-uri URI [...]");
   process.exit(2);
@@ -110,6 +118,7 @@ const provider = new Provider(issuer, {
     revocation: { enabled: true },
     introspection: { enabled: true },
     userinfo: { enabled: true },
+    ...(resourceServer ? resourceIndicatorFeatures(resourceServer) : {}),
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   cookies: { keys: [crypto.randomBytes(32).toString("hex")] },
@@ -128,6 +137,21 @@ const provider = new Provider(issuer, {
     ctx.body = page("Upstream error", `<p id="error">${escape(out.error)}: ${escape(out.error_description ?? "")}</p>`);
   },
 });
+
+function resourceIndicatorFeatures(resource) {
+  return {
+    claimsParameter: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => resource,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, indicator) => {
+        if (indicator !== resource) throw new errors.InvalidTarget();
+        return { scope: "api:read", audience: resource, accessTokenFormat: "jwt", accessTokenTTL: accessTtl };
+      },
+    },
+  };
+}
 
 // -- pages -------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from flask_mcp.auth.providers import UpstreamTokens
 from .upstream import BASE_URL
 from .upstream import CLIENT_SECRET
 from .upstream import CODE
+from .upstream import RECORDED
 from .upstream import VERIFIER
 from .upstream import Keys
 from .upstream import Upstream
@@ -338,3 +339,81 @@ def test_both_forms_of_googles_issuer_are_accepted():
     provider = GoogleProvider(base_url=BASE_URL, client_id=CLIENT_ID, client_secret="s")
     assert provider.accepted_issuers({}) == (ISSUER, "accounts.google.com")
     assert provider.issuer == ISSUER and provider.name == "google"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (401, ""),
+        (401, '{"error": "invalid_token", "error_description": "wrong audience"}'),
+        (403, '{"error": "insufficient_scope"}'),
+    ],
+)
+def test_userinfo_refusing_the_token_falls_back_to_the_id_token(
+    upstream, keys, discovery, google, caplog, status, body
+):
+    """Access tokens minted for another resource are refused at userinfo:
+    the verified ID token says who the user is, with one warning."""
+    provider = make(upstream, discovery, fetch_userinfo=True)
+    token = id_token(upstream, keys, name="From ID token")
+    upstream.reply("GET", USERINFO, body, status)
+    identity = provider.identity(UpstreamTokens(access_token="at", id_token=token))
+    assert identity["sub"] == "110169484474386276334"
+    assert identity["name"] == "From ID token" and identity["email"]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert "userinfo endpoint refused the access token" in warnings[0].getMessage()
+
+
+def test_userinfo_refusal_without_id_token_is_an_error(upstream, google):
+    upstream.reply("GET", USERINFO, "", 401)
+    with pytest.raises(UpstreamError) as caught:
+        google.identity(UpstreamTokens(access_token="at"))
+    assert (caught.value.error, caught.value.call) == (
+        "invalid_token",
+        "userinfo endpoint",
+    )
+
+
+def test_userinfo_failing_is_an_error_naming_it(upstream, keys, discovery, google):
+    provider = make(upstream, discovery, fetch_userinfo=True)
+    token = id_token(upstream, keys)
+    upstream.recorded("GET", USERINFO, "gateway/502.html", 502)
+    with pytest.raises(UpstreamError) as caught:
+        provider.identity(UpstreamTokens(access_token="at", id_token=token))
+    assert (caught.value.error, caught.value.call) == (
+        "server_error",
+        "userinfo endpoint",
+    )
+
+
+@pytest.mark.parametrize("supported", [True, False, None])
+def test_identity_claims_asked_in_the_id_token(upstream, google, supported):
+    """OpenID Connect Core 5.5, where the issuer advertises the parameter."""
+    document = json.loads(
+        upstream.rewrite((RECORDED / "google/openid-configuration.json").read_text())
+    )
+    if supported is not None:
+        document["claims_parameter_supported"] = supported
+    upstream.reply("GET", CONFIGURATION, json.dumps(document))
+    url = google.authorization_url(state="st", code_verifier=VERIFIER)
+    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    if supported:
+        assert json.loads(params["claims"]) == {
+            "id_token": {
+                "email": None,
+                "email_verified": None,
+                "name": None,
+                "preferred_username": None,
+                "picture": None,
+            }
+        }
+    else:
+        assert "claims" not in params
+
+
+def test_an_explicit_authorization_endpoint_needs_no_discovery(upstream, discovery):
+    provider = make(upstream, discovery, authorize_url=upstream.local(AUTHORIZE))
+    url = provider.authorization_url(state="st", code_verifier=VERIFIER)
+    assert url.startswith(upstream.local(AUTHORIZE) + "?") and "claims=" not in url
+    assert upstream.seen == []

@@ -5,7 +5,8 @@
 
 * ``PROXY_TEST_INSTANCE``: the instance folder (file store, generated keys);
 * ``PROXY_TEST_BASE_URL``: the app's public URL (the issuer);
-* ``PROXY_TEST_UPSTREAM``: the upstream issuer (tests/proxy/upstream_issuer.mjs).
+* ``PROXY_TEST_UPSTREAM``: the upstream issuer (tests/proxy/upstream_issuer.mjs);
+* ``MCP_OAUTH_*``: the proxy's limits (JSON values), as in the app config.
 
 ``GET /whoami`` is protected by the proxy and returns the session as JSON,
 upstream tokens included, so tests can check what tools would get. Every
@@ -15,6 +16,7 @@ response names the worker (``X-Worker-Pid``); a request with
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import typing as t
@@ -26,6 +28,7 @@ from flask import request
 
 from flask_mcp import FlaskMCP
 from flask_mcp.auth.providers import OAuthProvider
+from flask_mcp.auth.providers import Provider
 from flask_mcp.auth.proxy import OAuthProxy
 
 SCOPES = ("mcp:read", "mcp:write")
@@ -53,15 +56,25 @@ def create_app(
     base_url: str | None = None,
     upstream: str | None = None,
     store_url: str | None = None,
+    config: dict[str, t.Any] | None = None,
+    provider: Provider | None = None,
     **proxy_options: t.Any,
 ) -> Flask:
+    """The test app; ``provider`` replaces the generic one pointed at
+    ``upstream``."""
     instance_path = instance_path or os.environ["PROXY_TEST_INSTANCE"]
     base_url = base_url or os.environ["PROXY_TEST_BASE_URL"]
-    upstream = upstream or os.environ["PROXY_TEST_UPSTREAM"]
     app = Flask(__name__, instance_path=instance_path)
     app.config["MCP_STORE_URL"] = store_url or os.environ.get("MCP_STORE_URL")
+    app.config.update(
+        {k: json.loads(v) for k, v in os.environ.items() if k.startswith("MCP_OAUTH_")}
+    )
+    app.config.update(config or {})
     proxy_options.setdefault("scopes", SCOPES)
-    proxy = OAuthProxy(make_provider(base_url, upstream), **proxy_options)
+    provider = provider or make_provider(
+        base_url, upstream or os.environ["PROXY_TEST_UPSTREAM"]
+    )
+    proxy = OAuthProxy(provider, **proxy_options)
     mcp = FlaskMCP(name="proxy-test", auth=proxy)
 
     @mcp.tool()

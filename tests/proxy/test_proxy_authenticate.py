@@ -1,4 +1,4 @@
-"""``OAuthProxy.authenticate``: only our own tokens for this MCP endpoint, of a
+"""``ProxyState.authenticate``: only our own tokens for this MCP endpoint, of a
 live grant; the session carries the (refreshed) upstream tokens."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def claims_of(token):
 
 def sign(app, claims, header=None, key=None):
     """A token signed with the proxy's own current key (unless ``key``)."""
-    state = app.extensions["mcp_oauth"]["mcp"]
+    state = app.extensions["mcp_oauth"]
     key = key or state.keys.current
     header = {"alg": "ES256", "typ": "at+jwt", "kid": key.kid, **(header or {})}
     return jwt.encode(header, claims, key, algorithms=[header["alg"]])
@@ -87,7 +87,7 @@ def test_no_credentials(flow, app):
     reply = flow.get("/whoami")
     assert reply.status == 401
     assert "error=" not in reply.headers["WWW-Authenticate"]
-    proxy = app.extensions["proxy_test"]
+    proxy = app.extensions["mcp_oauth"].endpoints["mcp"]
     with app.test_request_context("/whoami"):
         assert proxy.authenticate(request) is None
     with app.test_request_context("/whoami", headers={"Authorization": "Basic x"}):
@@ -155,7 +155,7 @@ def test_bad_headers(flow, app, header):
     token = sign(app, claims, {k: v for k, v in header.items() if v is not None})
     if None in header.values():  # remove the member
         name = next(k for k, v in header.items() if v is None)
-        state = app.extensions["mcp_oauth"]["mcp"]
+        state = app.extensions["mcp_oauth"]
         full = {"alg": "ES256", "typ": "at+jwt", "kid": state.keys.current.kid}
         del full[name]
         token = jwt.encode(full, claims, state.keys.current)
@@ -163,7 +163,7 @@ def test_bad_headers(flow, app, header):
 
 
 def test_foreign_key_with_our_kid(flow, app):
-    state = app.extensions["mcp_oauth"]["mcp"]
+    state = app.extensions["mcp_oauth"]
     forged = ECKey.generate_key("P-256", private=True)
     forged_header = {"alg": "ES256", "typ": "at+jwt", "kid": state.keys.current.kid}
     token = jwt.encode(forged_header, valid_claims(app, flow), forged)
@@ -171,7 +171,7 @@ def test_foreign_key_with_our_kid(flow, app):
 
 
 def test_symmetric_and_none_algorithms(flow, app):
-    state = app.extensions["mcp_oauth"]["mcp"]
+    state = app.extensions["mcp_oauth"]
     claims = valid_claims(app, flow)
     public = json.dumps(state.keys.public_jwks()["keys"][0])
     hs = jwt.encode(

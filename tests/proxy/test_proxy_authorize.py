@@ -3,6 +3,8 @@ and RFC 9207 ``iss`` on every authorization response."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from .conftest import BASE_URL
@@ -87,26 +89,82 @@ def test_repeated_parameter_gets_a_page(flow, client):
     assert_page(reply, error="invalid_request")
 
 
-@pytest.mark.parametrize(
-    ("params", "error", "description"),
-    [
-        ({"code_challenge": None}, "invalid_request", "PKCE is required"),
-        ({"code_challenge_method": "plain"}, "invalid_request", "must be 'S256'"),
-        ({"code_challenge_method": None}, "invalid_request", "must be 'S256'"),
-        ({"code_challenge": "short"}, "invalid_request", "Invalid 'code_challenge'"),
-        ({"response_type": "token"}, "unsupported_response_type", "token"),
-        ({"scope": "mcp:read admin"}, "invalid_scope", ""),
-        ({"resource": "https://other.example.com/mcp"}, "invalid_target", ""),
-        ({"resource": "http://localhost/mcp-other"}, "invalid_target", ""),
-    ],
-)
-def test_errors_redirected_with_state_and_iss(flow, client, params, error, description):
+#: Errors found after the client and its redirect URI were validated.
+LATE_ERRORS = [
+    ({"code_challenge": None}, "invalid_request", "PKCE is required"),
+    ({"code_challenge_method": "plain"}, "invalid_request", "must be 'S256'"),
+    ({"code_challenge_method": None}, "invalid_request", "must be 'S256'"),
+    ({"code_challenge": "short"}, "invalid_request", "Invalid 'code_challenge'"),
+    ({"response_type": "token"}, "unsupported_response_type", "token"),
+    ({"scope": "mcp:read admin"}, "invalid_scope", ""),
+    ({"resource": "https://other.example.com/mcp"}, "invalid_target", ""),
+    ({"resource": "http://localhost/mcp-other"}, "invalid_target", ""),
+]
+
+
+def late_error(flow, client, params):
     params = {"challenge": pkce()[1], "state": STATE, **params}
     if "code_challenge" in params:
         params["challenge"] = params.pop("code_challenge")
-    reply = flow.authorize(client, **params)
-    found = assert_redirected_error(reply, client, error)
+    return flow.authorize(client, **params)
+
+
+@pytest.mark.parametrize(("params", "error", "description"), LATE_ERRORS)
+def test_errors_of_an_unapproved_open_client_get_a_page(
+    flow, client, params, error, description
+):
+    """RFC 9700 4.11.2: no automatic redirect to a URI anyone could register."""
+    reply = late_error(flow, client, params)
+    assert_page(reply, error=error)
+    assert description in html.unescape(reply.text)
+
+
+@pytest.fixture(params=["pattern", "registration token", "remembered approval"])
+def trusted(request, make_app, make_flow):
+    """A flow and a client whose redirect URI is trusted, one way or another."""
+    uris = ["https://app.example.com/cb", "http://127.0.0.1:8765/callback"]
+    if request.param == "pattern":
+        flow = make_flow(make_app(redirect_uri_patterns=["https://app.example.com/*"]))
+        return flow, flow.register(redirect_uris=uris[:1])
+    if request.param == "registration token":
+        flow = make_flow(make_app(registration_token="let-me-in"))
+        reply = flow.post(
+            "/oauth/register",
+            json={"redirect_uris": uris, "token_endpoint_auth_method": "none"},
+            headers={"Authorization": "Bearer let-me-in"},
+        )
+        return flow, reply.json()
+    flow = make_flow(make_app())
+    client = flow.register(redirect_uris=uris)
+    flow.login(client, remember=True)
+    return flow, client
+
+
+@pytest.mark.parametrize(("params", "error", "description"), LATE_ERRORS)
+def test_errors_redirected_to_a_trusted_redirect_uri(
+    trusted, params, error, description
+):
+    flow, client = trusted
+    found = assert_redirected_error(late_error(flow, client, params), client, error)
     assert description in found.get("error_description", "")
+
+
+def test_approval_in_another_browser_is_no_trust(make_app, make_flow):
+    app = make_app()
+    flow = make_flow(app)
+    client = flow.register(redirect_uris=["https://app.example.com/cb"])
+    flow.login(client, remember=True)
+    other = make_flow(app)
+    assert_page(late_error(other, client, {"code_challenge": None}))
+
+
+def test_approval_of_another_redirect_uri_is_no_trust(make_app, make_flow):
+    flow = make_flow(make_app())
+    uris = ["https://app.example.com/cb", "https://app.example.com/other"]
+    client = flow.register(redirect_uris=uris)
+    flow.login(client, remember=True)
+    reply = late_error(flow, client, {"code_challenge": None, "redirect_uri": uris[1]})
+    assert_page(reply, error="invalid_request")
 
 
 def test_valid_request_goes_to_consent_first(flow, client, upstream):

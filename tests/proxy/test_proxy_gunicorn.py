@@ -147,3 +147,40 @@ def test_concurrent_callback(served, flow):
     replies = race(call)
     assert sorted(r.status_code for r in replies) == [302] + [400] * (PARALLEL - 1)
     assert len({r.headers["X-Worker-Pid"] for r in replies}) == 2
+
+
+def test_a_chunked_body_stops_at_the_limit(served):
+    """No Content-Length: the body is read up to the limit, then refused."""
+
+    def chunks() -> t.Iterator[bytes]:
+        yield b"grant_type=authorization_code&code="
+        for _ in range(100):
+            yield b"x" * 1024
+
+    reply = requests.post(
+        served.url + "/oauth/token",
+        data=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=30,
+    )
+    assert reply.status_code == 413, reply.text
+    assert reply.json()["error"] == "invalid_request"
+
+
+def test_registrations_are_counted_across_workers(served):
+    """Last in this module: it spends the address's registrations (20 an hour)."""
+    body = {"redirect_uris": ["http://127.0.0.1:8765/callback"]}
+    replies = race(
+        lambda: requests.post(
+            served.url + "/oauth/register", json=body, headers=DELAY, timeout=30
+        )
+    ) + [
+        requests.post(served.url + "/oauth/register", json=body, timeout=30)
+        for _ in range(20)
+    ]
+    created = [r for r in replies if r.status_code == 201]
+    refused = [r for r in replies if r.status_code == 429]
+    assert len(created) + len(refused) == len(replies)
+    assert len(created) <= 20 and len(refused) >= 10
+    assert all(int(r.headers["Retry-After"]) > 0 for r in refused)
+    assert len({r.headers["X-Worker-Pid"] for r in replies}) == 2

@@ -152,9 +152,7 @@ def test_keys_from_app_config(upstream, tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path / "cfg"))
     app.config["MCP_OAUTH_SIGNING_KEYS"] = [signing.as_dict(private=True)]
     app.config["MCP_OAUTH_ENCRYPTION_KEY"] = base64.urlsafe_b64encode(os.urandom(32))
-    proxy = OAuthProxy(make_provider("http://localhost", upstream.url))
-    mcp = FlaskMCP(app, authenticate=proxy.authenticate)
-    proxy.init_app(app, store=mcp.state(app).store, mcp_path="/mcp", name="mcp")
+    FlaskMCP(app, auth=OAuthProxy(make_provider("http://localhost", upstream.url)))
     assert jwks(app)["keys"][0]["kid"] == signing.kid
     assert not (tmp_path / "cfg" / KEY_FOLDER).exists()
 

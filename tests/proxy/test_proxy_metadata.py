@@ -55,10 +55,9 @@ def test_protected_resource_metadata_points_at_the_proxy(app):
 
 
 def test_settings_for_flask_mcp(app):
-    proxy = app.extensions["proxy_test"]
-    settings = proxy.oauth_settings("/other")
+    settings = app.extensions["mcp_oauth"].endpoints["mcp"].oauth_settings
     assert settings.enabled
-    assert settings.protected_resource["resource"] == BASE_URL + "/other"
+    assert settings.protected_resource["resource"] == MCP_URL
     assert settings.authorization_server["issuer"] == BASE_URL
 
 

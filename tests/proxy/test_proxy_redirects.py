@@ -31,6 +31,20 @@ REFUSED = {
     "https://app.example.com\\@evil.com/": "backslash",
     "https://app.example.com:99999/cb": "port",
     "": "non-empty",
+    # RFC 9700 4.1.1: paths that resolve elsewhere than they read.
+    "https://app.example.com/cb/../evil": "dot-segments",
+    "https://app.example.com/cb/./x": "dot-segments",
+    "https://app.example.com/cb/..": "dot-segments",
+    "https://app.example.com/..;/evil": "dot-segments",
+    "https://app.example.com/cb/%2e%2e/evil": "dot-segments",
+    "https://app.example.com/cb/%2E./evil": "dot-segments",
+    "https://app.example.com/cb/.%2e/evil": "dot-segments",
+    "https://app.example.com/cb/%2e/x": "dot-segments",
+    "http://127.0.0.1:8765/callback/../x": "dot-segments",
+    "https://app.example.com/cb%2f..%2fevil": "encoded slash",
+    "https://app.example.com/cb%2F%2E%2E%2Fevil": "encoded slash",
+    "https://app.example.com/cb%5c..%5cevil": "encoded slash",
+    "https://app.example.com/cb%5C": "encoded slash",
 }
 
 
@@ -86,7 +100,35 @@ def test_allow_list_refuses_look_alikes(uri):
 
 
 @pytest.mark.parametrize(
-    "pattern", ["https://*.example.com/", "https://u@app.example.com/", "https://a/#x"]
+    "uri",
+    [
+        "https://app.example.com/../evil",
+        "https://app.example.com/a/%2e%2e/%2e%2e/evil",
+        "https://app.example.com/a/%2E./b",
+        "https://app.example.com/a%2f..%2fb",
+        "https://app.example.com/a%5Cb",
+        "http://127.0.0.1:5555/callback/..",
+    ],
+)
+def test_a_star_never_matches_dot_segments_or_encoded_slashes(uri):
+    assert not any(pattern.matches(uri) for pattern in PATTERNS)
+    with pytest.raises(ValueError, match="dot-segments|encoded slash"):
+        check_redirect_uri(uri, PATTERNS)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "https://*.example.com/",
+        "https://u@app.example.com/",
+        "https://a/#x",
+        "https://app.example.com/../*",
+        "https://app.example.com/a/./b",
+        "https://app.example.com/%2e%2e/*",
+        "https://app.example.com/a/%2E./*",
+        "https://app.example.com/a%2f*",
+        "https://app.example.com/a%5c*",
+    ],
 )
 def test_bad_patterns(pattern):
     with pytest.raises(ValueError):
@@ -108,6 +150,8 @@ def test_bad_patterns(pattern):
         ("http://127.0.0.1:8765/cb", "http://127.0.0.1:9999/other", False),
         ("http://localhost/cb", "http://localhost@evil.com/cb", False),
         ("http://localhost/cb", "http://localhost:1/cb#x", False),
+        ("http://localhost/cb", "http://localhost:1/cb/../cb", False),
+        ("https://app.example.com/a/../cb", "https://app.example.com/a/../cb", False),
     ],
 )
 def test_matching_at_the_authorization_endpoint(registered, requested, match):

@@ -33,3 +33,51 @@ def test_two_hosts_share_everything_through_redis(make_app, make_flow, redis_ser
     assert b.refresh(login.client, tokens["refresh_token"]).status == 400
     assert a.whoami(rotated["access_token"]).status == 401
     assert b.whoami(rotated["access_token"]).status == 401
+
+
+def test_a_store_outage_is_503_temporarily_unavailable(make_app, tmp_path):
+    """Every proxy endpoint answers a stopped Redis with 503 in its own
+    format (JSON for clients, the error page for browsers), never a 500."""
+    from support import RedisServer
+
+    with RedisServer() as redis:
+        app = make_app(store_url=redis.url + "?socket_timeout=1")
+        client = app.test_client()
+        redis.stop()
+        registered = client.post(
+            "/oauth/register",
+            json={"redirect_uris": ["http://127.0.0.1:9/cb"], "client_name": "x"},
+        )
+        assert registered.status_code == 503, registered.text
+        assert registered.json["error"] == "temporarily_unavailable"
+        assert registered.headers["Retry-After"]
+        token = client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": "r",
+                "client_id": "c",
+            },
+        )
+        assert (
+            token.status_code == 503
+            and token.json["error"] == "temporarily_unavailable"
+        )
+        page = client.get(
+            "/oauth/authorize?response_type=code&client_id=c&redirect_uri=http://127.0.0.1:9/cb"
+        )
+        assert page.status_code == 503
+        assert page.mimetype == "text/html"
+        assert "temporarily_unavailable" in page.text
+        mcp = client.post(
+            "/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+            headers={
+                "Accept": "application/json, text/event-stream",
+                "Authorization": "Bearer abc.def.ghi",
+            },
+        )
+        assert mcp.status_code in (401, 503), (
+            mcp.text
+        )  # a malformed token needs no store
+        assert mcp.mimetype == "application/json"

@@ -36,8 +36,8 @@ def test_confidential_client_secret_stored_hashed(flow, app, method):
     assert client["grant_types"] == ["authorization_code"]
     assert client["client_secret_expires_at"] == 0
     secret = client["client_secret"]
-    state = app.extensions["mcp_oauth"]["mcp"]
-    record = state.storage.client(client["client_id"])
+    state = app.extensions["mcp_oauth"]
+    record = state.storage.store.get(f"client:{client['client_id']}")
     assert record["secret_hash"] == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in repr(record)
 
@@ -62,6 +62,9 @@ def test_cors_and_no_store(flow):
         ([], "non-empty array"),
         ("https://app.example.com/cb", "non-empty array"),
         ([42], "non-empty string"),
+        (["https://app.example.com/cb/../../evil"], "dot-segments"),
+        (["https://app.example.com/cb/%2e%2e/evil"], "dot-segments"),
+        (["https://app.example.com/cb%2f..%2fevil"], "encoded slash"),
     ],
 )
 def test_bad_redirect_uris(flow, uris, reason):
@@ -119,6 +122,10 @@ def test_allow_list(make_app, make_flow):
     assert (
         register(flow, {"redirect_uris": ["https://app.example.com/cb"]}).status == 201
     )
+    for uri in ("https://app.example.com/../evil", "https://app.example.com/%2E./x"):
+        reply = register(flow, {"redirect_uris": [uri]})
+        assert reply.json()["error"] == "invalid_redirect_uri"
+        assert "dot-segments" in reply.json()["error_description"]
     for uri in ("https://appXexample.com/cb", "https://app.example.com.evil.com/"):
         reply = register(flow, {"redirect_uris": [uri]})
         assert reply.status == 400

@@ -39,23 +39,25 @@ def test_secrets_are_not_readable_in_the_store_files(app, flow):
 
 def test_records_are_keyed_by_digests(app, flow):
     tokens = flow.tokens()
-    storage = app.extensions["mcp_oauth"]["mcp"].storage
+    storage = app.extensions["mcp_oauth"].storage
     digest = hashlib.sha256(tokens["refresh_token"].encode()).hexdigest()
     record = storage.store.get(f"refresh:{digest}")
     assert record["client_id"] == tokens["client"]["client_id"]
+    assert record["resource"] == "http://localhost/mcp"
     assert tokens["refresh_token"] not in repr(record)
-    grant = storage.grant(record["grant_id"])
-    assert grant["sealed"].startswith("v1.")
-    assert set(grant) == {
+    stored = storage.store.get(f"grant:{record['grant_id']}")
+    assert stored["sealed"].startswith("v1.")
+    assert set(stored) == {
         "client_id",
         "subject",
         "created_at",
         "expires_at",
         "sealed",
     }
+    grant = storage.grant(record["grant_id"])
     upstream = storage.upstream(record["grant_id"], grant)
-    assert upstream["identity"]["sub"] == "johndoe"
-    assert upstream["tokens"]["access_token"]
+    assert upstream.identity["sub"] == "johndoe"
+    assert upstream.tokens.access_token
 
 
 def test_grant_lives_as_long_as_its_refresh_token(make_app, make_flow):
@@ -64,7 +66,7 @@ def test_grant_lives_as_long_as_its_refresh_token(make_app, make_flow):
     app = make_app(refresh_token_ttl=1000)
     flow = make_flow(app)
     tokens = flow.tokens()
-    storage = app.extensions["mcp_oauth"]["mcp"].storage
+    storage = app.extensions["mcp_oauth"].storage
     digest = hashlib.sha256(tokens["refresh_token"].encode()).hexdigest()
     grant = storage.grant(storage.store.get(f"refresh:{digest}")["grant_id"])
-    assert 990 < grant["expires_at"] - time.time() <= 1000
+    assert 990 < grant.expires_at - time.time() <= 1000

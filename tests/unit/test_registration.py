@@ -494,3 +494,29 @@ def test_get_auth_session_without_a_session_is_a_401(
             assert refused.value.status == 401
             assert refused.value.code == -32000
             assert "authenticated session" in refused.value.message
+
+
+def test_api_key_servers_challenge_with_their_header(app: Flask) -> None:
+    """Without OAuth discovery a Bearer challenge would start an OAuth flow
+    the client cannot finish; api_key_auth names its header instead, and
+    MCP_AUTH_CHALLENGE overrides either."""
+    from flask_mcp.auth import api_key_auth
+
+    FlaskMCP(app, authenticate=api_key_auth({"k": {"id": 1}}, header="X-Key"))
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream"}
+    client = app.test_client()
+    refused = client.post("/mcp", json=body, headers=headers)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == 'ApiKey header="X-Key"'
+    wrong = client.post("/mcp", json=body, headers={**headers, "X-Key": "nope"})
+    assert wrong.headers["WWW-Authenticate"] == (
+        'ApiKey header="X-Key", error="invalid_token",'
+        ' error_description="invalid API key"'
+    )
+
+    other = Flask(__name__, instance_path=app.instance_path)
+    other.config["MCP_AUTH_CHALLENGE"] = 'Basic realm="mcp"'
+    FlaskMCP(other, authenticate=api_key_auth({"k": {"id": 1}}))
+    refused = other.test_client().post("/mcp", json=body, headers=headers)
+    assert refused.headers["WWW-Authenticate"] == 'Basic realm="mcp"'

@@ -61,7 +61,7 @@ class Provider(t.Protocol):
     #: Public URL of this Flask app, without a trailing slash.
     base_url: str
     #: The session type handed to tools (``GoogleSession``, ...).
-    session_class: type[OAuthSession]
+    session_class: t.ClassVar[type[OAuthSession]]
 
     @property
     def redirect_uri(self) -> str:
@@ -101,9 +101,19 @@ class Provider(t.Protocol):
 
 
 class UpstreamError(Exception):
-    """The upstream provider refused or failed; ``error`` is its OAuth code."""
+    """The upstream provider refused or failed.
 
-    def __init__(self, error: str, description: str | None = None) -> None:
+    :param error: the OAuth error code (upstream's, or ``server_error``,
+        ``temporarily_unavailable``...).
+    :param description: what happened, safe to log (never a token).
+    :param call: the upstream call that failed ("token endpoint", "userinfo
+        endpoint", "JWKS", "discovery document"...), for the log.
+    """
+
+    def __init__(
+        self, error: str, description: str | None = None, *, call: str | None = None
+    ) -> None:
         super().__init__(description or error)
         self.error = error
         self.description = description
+        self.call = call

@@ -19,12 +19,10 @@ from authlib.integrations.requests_client import OAuth2Session
 from .base import UpstreamError
 from .responses import read_token_response
 
-__all__ = ["AUTH_METHODS", "UpstreamClient", "calling", "check_verifier"]
+__all__ = ["UpstreamClient", "calling", "check_verifier"]
 
 logger = logging.getLogger("flask_mcp.auth.providers")
 
-#: Client authentication methods at the token endpoint (:rfc:`8414#section-2`).
-AUTH_METHODS = ("client_secret_post", "client_secret_basic", "none")
 #: A PKCE ``code_verifier`` (:rfc:`7636#section-4.1`).
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
@@ -61,22 +59,28 @@ def calling(provider: str, what: str, timeout: float) -> Iterator[None]:
     except UpstreamError as error:
         code, description = error.error, error.description
         logger.info("%s: the %s refused: %s (%s)", provider, what, code, description)
+        error.call = error.call or what
         raise
     except requests.Timeout:
         logger.warning("%s: the %s timed out", provider, what)
         raise UpstreamError(
             "temporarily_unavailable",
             f"the {what} of {provider} did not answer within {timeout} s",
+            call=what,
         ) from None
     except requests.ConnectionError:
         logger.warning("%s: cannot connect to the %s", provider, what)
         raise UpstreamError(
-            "temporarily_unavailable", f"cannot reach the {what} of {provider}"
+            "temporarily_unavailable",
+            f"cannot reach the {what} of {provider}",
+            call=what,
         ) from None
     except requests.RequestException as error:
         logger.warning("%s: the %s failed: %s", provider, what, type(error).__name__)
         raise UpstreamError(
-            "server_error", f"the request to the {what} of {provider} failed"
+            "server_error",
+            f"the request to the {what} of {provider} failed",
+            call=what,
         ) from None
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import typing as t
-from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 
 from .base import OAuthSession
 from .base import UpstreamError
@@ -47,51 +47,38 @@ class GitHubSession(OAuthSession):
     avatar_url: str | None = None
 
 
+@dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 class GitHubProvider(OAuthProvider):
     """Sign in with GitHub (an OAuth app, or a GitHub App's user authorization).
 
-    :param base_url: public URL of this Flask app; register
-        ``{base_url}/oauth/callback`` as the callback URL.
-    :param client_id: the app's client id.
-    :param client_secret: a client secret of the app.
-    :param scopes: scopes to request (none for a GitHub App).
+    Takes the settings of :class:`~.options.ProviderOptions`; register
+    ``{base_url}/oauth/callback`` as the callback URL. The endpoints follow
+    from:
+
     :param github_url: GitHub's web host.
     :param api_url: GitHub's REST API root.
-    :param timeout: seconds to connect and for each read, on every call.
-    :param extra_authorize_params: more authorization URL parameters
-        (``allow_signup``, ``login``...).
     """
 
-    name = "github"
-    session_class = GitHubSession
+    scopes: Sequence[str] = ("read:user", "user:email")
+    github_url: str = "https://github.com"
+    api_url: str = "https://api.github.com"
+    authorize_url: str | None = dataclasses.field(default=None, init=False)
+    token_url: str | None = dataclasses.field(default=None, init=False)
+    userinfo_url: str | None = dataclasses.field(default=None, init=False)
+    revocation_url: str | None = dataclasses.field(default=None, init=False)
+    name: str = "github"
+
+    session_class: t.ClassVar[type[OAuthSession]] = GitHubSession
     scope_separators = ","
     token_headers = {"Accept": "application/json"}
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        scopes: Iterable[str] = ("read:user", "user:email"),
-        github_url: str = "https://github.com",
-        api_url: str = "https://api.github.com",
-        timeout: float = 10.0,
-        extra_authorize_params: Mapping[str, str] | None = None,
-    ) -> None:
-        github_url = github_url.rstrip("/")
-        self.api_url = api_url.rstrip("/")
-        super().__init__(
-            base_url=base_url,
-            client_id=client_id,
-            client_secret=client_secret,
-            scopes=scopes,
-            authorize_url=f"{github_url}/login/oauth/authorize",
-            token_url=f"{github_url}/login/oauth/access_token",
-            userinfo_url=f"{self.api_url}/user",
-            timeout=timeout,
-            extra_authorize_params=extra_authorize_params,
-        )
+    def __post_init__(self) -> None:
+        self.github_url = self.github_url.rstrip("/")
+        self.api_url = self.api_url.rstrip("/")
+        self.authorize_url = f"{self.github_url}/login/oauth/authorize"
+        self.token_url = f"{self.github_url}/login/oauth/access_token"
+        self.userinfo_url = f"{self.api_url}/user"
+        super().__post_init__()
 
     def identity(self, tokens: UpstreamTokens) -> dict[str, t.Any]:
         """The user of ``GET /user``, ``sub`` being its numeric ``id``.

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import typing as t
-from collections.abc import Iterable
 from collections.abc import Mapping
 
-from ..discovery import DiscoveryDocumentCache
 from .base import OAuthSession
 from .base import UpstreamError
 from .oidc import OIDCProvider
-
-if t.TYPE_CHECKING:
-    from flask_mcp.store import Store
 
 __all__ = ["GOOGLE_ISSUER", "GoogleProvider", "GoogleSession"]
 
@@ -40,60 +35,36 @@ class GoogleSession(OAuthSession):
     hd: str | None = None
 
 
+@dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 class GoogleProvider(OIDCProvider):
     """Sign in with Google.
 
-    :param base_url: public URL of this Flask app; register
-        ``{base_url}/oauth/callback`` as redirect URI of the OAuth client.
-    :param client_id: the OAuth client id (``...apps.googleusercontent.com``).
-    :param client_secret: its secret.
-    :param scopes: scopes to request.
+    Takes the settings of :class:`~.oidc.OIDCProvider`; register
+    ``{base_url}/oauth/callback`` as redirect URI of the OAuth client, whose
+    id ends in ``.apps.googleusercontent.com``. And:
+
     :param offline_access: ask for a refresh token.
     :param hosted_domain: only let in accounts of this Workspace domain
         (checked on the ID token's ``hd`` claim, not only hinted to Google);
         ``"*"`` lets in any Workspace account but no consumer account.
     :param issuer: Google's issuer; another URL only for tests.
-    :param discovery: see :class:`OIDCProvider`; likewise ``store``,
-        ``timeout``, ``fetch_userinfo``, ``extra_authorize_params``.
     """
 
-    name = "google"
-    session_class = GoogleSession
+    issuer: str = GOOGLE_ISSUER
+    offline_access: bool = True
+    hosted_domain: str | None = None
+    name: str = "google"
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        scopes: Iterable[str] = ("openid", "email", "profile"),
-        offline_access: bool = True,
-        hosted_domain: str | None = None,
-        issuer: str = GOOGLE_ISSUER,
-        discovery: DiscoveryDocumentCache | None = None,
-        store: Store | None = None,
-        timeout: float = 10.0,
-        fetch_userinfo: bool = False,
-        extra_authorize_params: Mapping[str, str] | None = None,
-    ) -> None:
+    session_class: t.ClassVar[type[OAuthSession]] = GoogleSession
+
+    def __post_init__(self) -> None:
         params: dict[str, str] = {}
-        if offline_access:
+        if self.offline_access:
             params.update(access_type="offline", prompt="consent")
-        if hosted_domain:
-            params["hd"] = hosted_domain
-        super().__init__(
-            issuer=issuer,
-            base_url=base_url,
-            client_id=client_id,
-            client_secret=client_secret,
-            scopes=scopes,
-            discovery=discovery,
-            store=store,
-            timeout=timeout,
-            fetch_userinfo=fetch_userinfo,
-            extra_authorize_params={**params, **(extra_authorize_params or {})},
-        )
-        self.hosted_domain = hosted_domain
+        if self.hosted_domain:
+            params["hd"] = self.hosted_domain
+        self.extra_authorize_params = {**params, **(self.extra_authorize_params or {})}
+        super().__post_init__()
 
     def accepted_issuers(self, claims: Mapping[str, t.Any]) -> tuple[str, ...]:
         # Google documents both forms of its issuer in ID tokens.

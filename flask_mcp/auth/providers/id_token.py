@@ -127,9 +127,11 @@ class IDTokenVerifier:
         try:
             keys = self._keys.find(jwks_uri, alg, kid)
         except DiscoveryError as error:
-            logger.warning("cannot fetch the ID token keys: %s", error)
+            logger.warning("the JWKS of the ID token failed: %s", error)
             raise UpstreamError(
-                "temporarily_unavailable", "the provider's signing keys are unavailable"
+                "temporarily_unavailable",
+                "the provider's signing keys are unavailable",
+                call="JWKS",
             ) from None
         for key in keys:
             try:
@@ -141,4 +143,6 @@ class IDTokenVerifier:
 
 def _invalid(reason: str) -> UpstreamError:
     logger.info("ID token rejected: %s", reason)
-    return UpstreamError("invalid_token", f"the ID token is invalid ({reason})")
+    return UpstreamError(
+        "invalid_token", f"the ID token is invalid ({reason})", call="ID token"
+    )

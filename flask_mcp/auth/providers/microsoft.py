@@ -17,17 +17,14 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing as t
-from collections.abc import Iterable
+from collections.abc import Collection
 from collections.abc import Mapping
+from collections.abc import Sequence
 
-from ..discovery import DiscoveryDocumentCache
 from .base import OAuthSession
 from .base import UpstreamError
 from .oidc import OIDCProvider
 from .responses import str_or_none
-
-if t.TYPE_CHECKING:
-    from flask_mcp.store import Store
 
 __all__ = ["MICROSOFT_AUTHORITY", "MicrosoftProvider", "MicrosoftSession"]
 
@@ -52,13 +49,14 @@ class MicrosoftSession(OAuthSession):
     oid: str | None = None
 
 
+@dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 class MicrosoftProvider(OIDCProvider):
     """Sign in with Microsoft Entra ID or a personal Microsoft account.
 
-    :param base_url: public URL of this Flask app; register
-        ``{base_url}/oauth/callback`` as a Web redirect URI of the app.
-    :param client_id: the application (client) id.
-    :param client_secret: a client secret of the app.
+    Takes the settings of :class:`~.oidc.OIDCProvider` but ``issuer``, which
+    follows from ``authority`` and ``tenant``; register
+    ``{base_url}/oauth/callback`` as a Web redirect URI of the app. And:
+
     :param tenant: ``common``, ``organizations``, ``consumers``, a tenant id or
         a verified domain.
     :param scopes: scopes to request; ``offline_access`` gets a refresh token.
@@ -66,56 +64,33 @@ class MicrosoftProvider(OIDCProvider):
         these tenant ids.
     :param authority: the cloud's login host; another URL only for national
         clouds and tests.
-    :param discovery: see :class:`OIDCProvider`; likewise ``store``,
-        ``timeout``, ``fetch_userinfo``, ``extra_authorize_params``.
     """
 
-    name = "microsoft"
-    session_class = MicrosoftSession
+    tenant: str = "common"
+    scopes: Sequence[str] = (
+        "openid",
+        "email",
+        "profile",
+        "offline_access",
+        "User.Read",
+    )
+    allowed_tenants: Collection[str] | None = None
+    authority: str = MICROSOFT_AUTHORITY
+    issuer: str = dataclasses.field(default="", init=False)
+    name: str = "microsoft"
+
+    session_class: t.ClassVar[type[OAuthSession]] = MicrosoftSession
     # The v2.0 token endpoint wants the scopes again when refreshing.
     refresh_with_scope = True
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        tenant: str = "common",
-        scopes: Iterable[str] = (
-            "openid",
-            "email",
-            "profile",
-            "offline_access",
-            "User.Read",
-        ),
-        allowed_tenants: Iterable[str] | None = None,
-        authority: str = MICROSOFT_AUTHORITY,
-        discovery: DiscoveryDocumentCache | None = None,
-        store: Store | None = None,
-        timeout: float = 10.0,
-        fetch_userinfo: bool = False,
-        extra_authorize_params: Mapping[str, str] | None = None,
-    ) -> None:
-        if not tenant or "/" in tenant:
+    def __post_init__(self) -> None:
+        if not self.tenant or "/" in self.tenant:
             raise ValueError("tenant must be a tenant id, a domain or an alias")
-        self.authority = authority.rstrip("/")
-        self.tenant = tenant
-        self.allowed_tenants = (
-            frozenset(allowed_tenants) if allowed_tenants is not None else None
-        )
-        super().__init__(
-            issuer=f"{self.authority}/{tenant}/v2.0",
-            base_url=base_url,
-            client_id=client_id,
-            client_secret=client_secret,
-            scopes=scopes,
-            discovery=discovery,
-            store=store,
-            timeout=timeout,
-            fetch_userinfo=fetch_userinfo,
-            extra_authorize_params=extra_authorize_params,
-        )
+        self.authority = self.authority.rstrip("/")
+        if self.allowed_tenants is not None:
+            self.allowed_tenants = frozenset(self.allowed_tenants)
+        self.issuer = f"{self.authority}/{self.tenant}/v2.0"
+        super().__post_init__()
 
     def check_metadata(self, document: Mapping[str, t.Any]) -> None:
         # A tenant named by domain, or an alias, answers with the tenant id

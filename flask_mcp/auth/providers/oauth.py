@@ -12,19 +12,19 @@ from __future__ import annotations
 import logging
 import time
 import typing as t
-from collections.abc import Iterable
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 from authlib.oauth2.client import DEFAULT_HEADERS
 
 from .base import OAuthSession
 from .base import UpstreamError
 from .base import UpstreamTokens
-from .client import AUTH_METHODS
 from .client import UpstreamClient
 from .client import calling
 from .client import check_verifier
+from .options import ProviderOptions
 from .responses import read_json
 from .responses import split_scopes
 from .responses import str_or_none
@@ -36,89 +36,47 @@ __all__ = ["OAuthProvider"]
 logger = logging.getLogger(__name__)
 
 
-class OAuthProvider:
+@dataclass(kw_only=True, eq=False, repr=False)
+class OAuthProvider(ProviderOptions):
     """An upstream OAuth 2.0 authorization server with explicit endpoints.
 
-    :param base_url: public URL of this Flask app; the redirect URI is
-        ``{base_url}/oauth/callback``.
-    :param client_id: this app's client id at the provider.
-    :param client_secret: its client secret.
-    :param scopes: scopes to request, joined with spaces.
+    Takes the settings of :class:`~.options.ProviderOptions` (``base_url``,
+    ``client_id``, ``client_secret``, ``scopes``, ``timeout``...) and:
+
     :param authorize_url: the authorization endpoint.
     :param token_url: the token endpoint.
     :param userinfo_url: where :meth:`identity` reads the user (a JSON object
         with ``sub`` or ``id``).
     :param revocation_url: the :rfc:`7009` endpoint; without it :meth:`revoke`
         does nothing.
-    :param timeout: seconds to connect and for each read, on every call.
-    :param extra_authorize_params: more query parameters of the authorization
-        URL (``prompt``, ``audience``...).
-    :param token_endpoint_auth_method: one of :data:`~.client.AUTH_METHODS`.
-    :param name: overrides the class's :attr:`name`.
     """
 
-    #: Short name, used in logs and store keys.
-    name: str = "oauth"
+    authorize_url: str | None = None
+    token_url: str | None = None
+    userinfo_url: str | None = None
+    revocation_url: str | None = None
+
     #: The session type handed to tools.
-    session_class: type[OAuthSession] = OAuthSession
+    session_class: t.ClassVar[type[OAuthSession]] = OAuthSession
     #: Separators of a ``scope`` answer besides spaces (GitHub uses commas).
-    scope_separators: str = ""
+    scope_separators: t.ClassVar[str] = ""
     #: Headers of token endpoint requests, over Authlib's defaults.
-    token_headers: Mapping[str, str] = {}
+    token_headers: t.ClassVar[Mapping[str, str]] = {}
     #: Whether a refresh request repeats the scopes (Microsoft requires it).
-    refresh_with_scope: bool = False
-    #: Whether endpoints may come from discovery instead of the constructor.
-    discovers_endpoints: bool = False
+    refresh_with_scope: t.ClassVar[bool] = False
+    #: Whether endpoints may come from discovery instead of the settings.
+    discovers_endpoints: t.ClassVar[bool] = False
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        scopes: Iterable[str] = (),
-        authorize_url: str,
-        token_url: str,
-        userinfo_url: str | None = None,
-        revocation_url: str | None = None,
-        timeout: float = 10.0,
-        extra_authorize_params: Mapping[str, str] | None = None,
-        token_endpoint_auth_method: str = "client_secret_post",
-        name: str | None = None,
-    ) -> None:
-        if not base_url or not client_id:
-            raise ValueError("a provider needs base_url and client_id")
-        if token_endpoint_auth_method not in AUTH_METHODS:
-            raise ValueError(f"unknown token_endpoint_auth_method: {AUTH_METHODS}")
-        if token_endpoint_auth_method != "none" and not client_secret:
-            raise ValueError(f"{token_endpoint_auth_method} needs a client_secret")
-        if not self.discovers_endpoints and not (authorize_url and token_url):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.discovers_endpoints and not (self.authorize_url and self.token_url):
             raise ValueError("authorize_url and token_url are required")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
-        self.base_url = base_url.rstrip("/")
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.scopes: tuple[str, ...] = tuple(dict.fromkeys(scopes))
-        self.timeout = timeout
-        self.extra_authorize_params = dict(extra_authorize_params or {})
-        self.token_endpoint_auth_method = token_endpoint_auth_method
-        if name:
-            self.name = name
         self._endpoints: dict[str, str | None] = {
-            "authorization_endpoint": authorize_url or None,
-            "token_endpoint": token_url or None,
-            "userinfo_endpoint": userinfo_url or None,
-            "revocation_endpoint": revocation_url or None,
+            "authorization_endpoint": self.authorize_url or None,
+            "token_endpoint": self.token_url or None,
+            "userinfo_endpoint": self.userinfo_url or None,
+            "revocation_endpoint": self.revocation_url or None,
         }
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} client_id={self.client_id!r}>"
-
-    @property
-    def redirect_uri(self) -> str:
-        """``{base_url}/oauth/callback``: registered at the upstream provider."""
-        return f"{self.base_url}/oauth/callback"
 
     def endpoint(self, name: str) -> str | None:
         """The URL of endpoint ``name`` (metadata names: ``token_endpoint``...)."""

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import typing as t
-from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from ...store.binding import bind_store
 from ..discovery import DiscoveryDocumentCache
 from ..discovery import DiscoveryError
 from ..metadata import openid_configuration_url
@@ -34,92 +37,74 @@ __all__ = ["OIDCProvider"]
 
 logger = logging.getLogger(__name__)
 
+#: Identity claims of the scopes (OpenID Connect Core 1.0, section 5.4) that
+#: sessions carry, asked for in the ID token where the issuer allows it.
+SCOPE_CLAIMS = {
+    "email": ("email", "email_verified"),
+    "profile": ("name", "preferred_username", "picture"),
+}
+#: Errors of a userinfo endpoint refusing the access token (:rfc:`6750#section-3.1`).
+TOKEN_REFUSED = frozenset({"invalid_token", "insufficient_scope"})
 
+
+@dataclass(kw_only=True, eq=False, repr=False)
 class OIDCProvider(OAuthProvider):
     """An OpenID Connect provider found through its issuer URL.
 
+    Takes the settings of :class:`~.oauth.OAuthProvider` (the endpoint URLs
+    override discovered ones) and:
+
     :param issuer: the issuer, exactly as its ID tokens' ``iss`` says
         (Auth0's ends with a slash).
-    :param base_url: public URL of this Flask app.
-    :param client_id: this app's client id, the ``aud`` of ID tokens.
-    :param client_secret: its client secret.
     :param scopes: scopes to request; ``openid`` makes upstream send an ID token.
     :param discovery: the document cache for the discovery document and the
         JWK Set; a new one over ``store`` by default.
-    :param store: store of the default ``discovery``; ``None`` means
-        :func:`flask_mcp.store.default_store` at use time.
-    :param timeout: seconds to connect and for each read, on every call.
-    :param extra_authorize_params: more authorization URL parameters.
-    :param token_endpoint_auth_method: ``client_secret_post`` (default),
-        ``client_secret_basic`` or ``none``.
-    :param authorize_url: overrides the discovered endpoint (likewise
-        ``token_url``, ``userinfo_url``, ``revocation_url``, ``jwks_uri``).
+    :param store: store of the default ``discovery``; ``None``: the store of
+        the app the provider serves (:meth:`bind_store`), else a private one.
+    :param jwks_uri: overrides the discovered JWK Set URL.
     :param algorithms: accepted ID token signature algorithms.
     :param leeway: seconds of clock skew tolerated in ID tokens.
     :param fetch_userinfo: also read the userinfo endpoint when there is an ID
-        token (its claims win over userinfo's on conflict).
+        token (its claims win over userinfo's on conflict). When userinfo
+        refuses the access token (issuers minting access tokens for another
+        resource), the user is signed in from the ID token alone.
     :param use_nonce: send a ``nonce`` and require it in the code exchange's ID
         token. It is derived from the PKCE verifier, which the proxy keeps
         anyway, so nothing more needs storing.
-    :param name: overrides the class's :attr:`name`.
+
+    Where the issuer supports the ``claims`` request parameter (OpenID Connect
+    Core 1.0, section 5.5), the identity claims of the scopes (e-mail, name)
+    are asked for in the ID token, so that the user is known without
+    userinfo.
 
     :meth:`refresh` does not check the new ID token (failing there would lose
     a rotated refresh token); :meth:`identity` checks it when it is used.
     """
 
-    name = "oidc"
+    issuer: str
+    scopes: Sequence[str] = ("openid", "email", "profile")
+    discovery: DiscoveryDocumentCache | None = None
+    store: Store | None = None
+    jwks_uri: str | None = None
+    algorithms: Sequence[str] = ID_TOKEN_ALGORITHMS
+    leeway: int = 60
+    fetch_userinfo: bool = False
+    use_nonce: bool = True
+    name: str = "oidc"
+
     discovers_endpoints = True
 
-    def __init__(
-        self,
-        *,
-        issuer: str,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        scopes: Iterable[str] = ("openid", "email", "profile"),
-        discovery: DiscoveryDocumentCache | None = None,
-        store: Store | None = None,
-        timeout: float = 10.0,
-        extra_authorize_params: Mapping[str, str] | None = None,
-        token_endpoint_auth_method: str = "client_secret_post",
-        authorize_url: str | None = None,
-        token_url: str | None = None,
-        userinfo_url: str | None = None,
-        revocation_url: str | None = None,
-        jwks_uri: str | None = None,
-        algorithms: Iterable[str] = ID_TOKEN_ALGORITHMS,
-        leeway: int = 60,
-        fetch_userinfo: bool = False,
-        use_nonce: bool = True,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            client_id=client_id,
-            client_secret=client_secret,
-            scopes=scopes,
-            authorize_url=authorize_url or "",
-            token_url=token_url or "",
-            userinfo_url=userinfo_url,
-            revocation_url=revocation_url,
-            timeout=timeout,
-            extra_authorize_params=extra_authorize_params,
-            token_endpoint_auth_method=token_endpoint_auth_method,
-            name=name,
-        )
+    def __post_init__(self) -> None:
+        super().__post_init__()
         #: Where the discovery document is (raises ValueError if not a URL).
-        self.configuration_url = openid_configuration_url(issuer)
-        self.issuer = issuer
-        self.discovery = discovery or DiscoveryDocumentCache(
-            store=store, timeout=timeout
+        self.configuration_url = openid_configuration_url(self.issuer)
+        self.documents = self.discovery or DiscoveryDocumentCache(
+            store=self.store, timeout=self.timeout
         )
-        self.fetch_userinfo = fetch_userinfo
-        self.use_nonce = use_nonce
         self.id_tokens = IDTokenVerifier(
-            self.discovery, algorithms=algorithms, leeway=leeway
+            self.documents, algorithms=self.algorithms, leeway=self.leeway
         )
-        self._endpoints["jwks_uri"] = jwks_uri or None
+        self._endpoints["jwks_uri"] = self.jwks_uri or None
 
     def metadata(self) -> dict[str, t.Any]:
         """The issuer's discovery document (cached in the store).
@@ -128,12 +113,13 @@ class OIDCProvider(OAuthProvider):
             fetched, ``server_error`` when it names another issuer.
         """
         try:
-            document = self.discovery.get(self.configuration_url)
+            document = self.documents.get(self.configuration_url)
         except DiscoveryError as error:
-            logger.warning("%s: %s", self.name, error)
+            logger.warning("%s: the discovery document failed: %s", self.name, error)
             raise UpstreamError(
                 "temporarily_unavailable",
                 f"cannot read the OpenID configuration of {self.name}",
+                call="discovery document",
             ) from None
         self.check_metadata(document)
         return document
@@ -149,7 +135,9 @@ class OIDCProvider(OAuthProvider):
                 self.issuer,
             )
             raise UpstreamError(
-                "server_error", f"{self.name} metadata names another issuer"
+                "server_error",
+                f"{self.name} metadata names another issuer",
+                call="discovery document",
             )
 
     def endpoint(self, name: str) -> str | None:
@@ -177,7 +165,33 @@ class OIDCProvider(OAuthProvider):
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     def authorize_params(self, code_verifier: str) -> dict[str, str]:
-        return {"nonce": self.nonce(code_verifier)} if self.use_nonce else {}
+        params = {"nonce": self.nonce(code_verifier)} if self.use_nonce else {}
+        claims = self.id_token_claims()
+        # Only where the authorization endpoint is discovered anyway: an
+        # issuer configured by hand is never asked for its document.
+        discovered = self._endpoints.get("authorization_endpoint") is None
+        if (
+            claims
+            and discovered
+            and self.metadata().get("claims_parameter_supported") is True
+        ):
+            # OpenID Connect Core 1.0, section 5.5: voluntary claims.
+            request = {"id_token": {name: None for name in claims}}
+            params["claims"] = json.dumps(request, separators=(",", ":"))
+        return params
+
+    def id_token_claims(self) -> tuple[str, ...]:
+        """The identity claims asked for in the ID token: those of the
+        ``email`` and ``profile`` scopes requested (OpenID Connect Core 1.0,
+        section 5.4) that sessions carry."""
+        return tuple(
+            claim for scope in self.scopes for claim in SCOPE_CLAIMS.get(scope, ())
+        )
+
+    def bind_store(self, store: Store) -> None:
+        """Share the discovery document and JWK Set through the app's store
+        (unless a store or cache was given); the OAuth proxy calls this."""
+        bind_store(self.documents, store)
 
     def verify_id_token(
         self, id_token: str, nonce: str | None = None
@@ -224,14 +238,34 @@ class OIDCProvider(OAuthProvider):
         if claims is None or self.fetch_userinfo:
             url = self.endpoint("userinfo_endpoint")
             if url:
-                userinfo = with_subject(
-                    self.get_json(url, tokens, "userinfo endpoint"), "sub"
-                )
+                userinfo = self._userinfo(url, tokens, has_id_token=claims is not None)
             elif claims is None:
                 raise UpstreamError(
-                    "server_error", f"{self.name} has no userinfo endpoint"
+                    "server_error",
+                    f"{self.name} has no userinfo endpoint",
+                    call="discovery document",
                 )
         if claims is not None and userinfo and userinfo["sub"] != claims["sub"]:
             # OpenID Connect Core 1.0, section 5.3.4.
             raise UpstreamError("invalid_token", "userinfo describes another subject")
         return self.check_identity(with_subject({**userinfo, **(claims or {})}, "sub"))
+
+    def _userinfo(
+        self, url: str, tokens: UpstreamTokens, *, has_id_token: bool
+    ) -> dict[str, t.Any]:
+        """The userinfo answer; ``{}`` when it refuses the access token but a
+        verified ID token says who the user is. Issuers that mint access
+        tokens for another resource (resource indicators, Entra ID tokens for
+        your own API, Auth0's ``audience``) refuse those at userinfo."""
+        try:
+            return with_subject(self.get_json(url, tokens, "userinfo endpoint"), "sub")
+        except UpstreamError as error:
+            if not has_id_token or error.error not in TOKEN_REFUSED:
+                raise
+            logger.warning(
+                "%s: the userinfo endpoint refused the access token (%s);"
+                " signing the user in with the ID token's claims",
+                self.name,
+                error.error,
+            )
+            return {}

@@ -16,6 +16,7 @@ import math
 import typing as t
 from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 import requests
@@ -83,7 +84,7 @@ def read_json(response: requests.Response, what: str) -> t.Any:
 def to_tokens(
     payload: Mapping[str, t.Any],
     received_at: float,
-    requested_scopes: tuple[str, ...],
+    requested_scopes: Sequence[str],
     parse_scopes: Callable[[t.Any], tuple[str, ...]],
     previous_refresh_token: str | None = None,
 ) -> UpstreamTokens:
@@ -105,7 +106,7 @@ def to_tokens(
         scopes=(
             parse_scopes(payload["scope"])
             if payload.get("scope") is not None
-            else requested_scopes
+            else tuple(requested_scopes)
         ),
         raw=dict(payload),
     )

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from .extension import OAuthProxy
 from .keys import SigningKeys
+from .limits import OAuthLimits
 from .redirects import RedirectPattern
 from .sealing import Sealer
+from .state import ProxyState
 
-__all__ = ["OAuthProxy", "RedirectPattern", "Sealer", "SigningKeys"]
+__all__ = [
+    "OAuthLimits",
+    "OAuthProxy",
+    "ProxyState",
+    "RedirectPattern",
+    "Sealer",
+    "SigningKeys",
+]

@@ -2,14 +2,23 @@
 
 ``GET /oauth/authorize`` validates the request with authlib. A request that
 does not prove its client and redirect URI gets a 400 page, never a redirect
-(:rfc:`6749#section-4.1.2.1`); any later error is redirected to the client
-with ``state`` and ``iss`` (:rfc:`9207`). A valid request goes to the consent
-page, unless this browser already approved this client for these scopes and
-this redirect URI; only then does the browser go to the upstream provider.
+(:rfc:`6749#section-4.1.2.1`). A later error is redirected to the client,
+with ``state`` and ``iss`` (:rfc:`9207`), only if its redirect URI is
+trusted; otherwise it gets the page too, for anyone can register a client
+with any redirect URI and use this server as an open redirector
+(:rfc:`9700#section-4.11.2`). A redirect URI is trusted when it matches
+``redirect_uri_patterns``, when its client registered with the registration
+token, or when this browser approved the client for it on the consent page.
+
+A valid request goes to the consent page, unless this browser already
+approved this client for these scopes and this redirect URI; only then does
+the browser go to the upstream provider. A denial on the consent page is
+redirected to the client: the user saw who it is.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 import typing as t
@@ -22,14 +31,20 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from ..providers.base import UpstreamError
 from .consent import approval_covers
+from .consent import approves_redirect
 from .consent import error_page
 from .consent import render_page
+from .records import Approval
+from .records import PendingAuthorization
 
 if t.TYPE_CHECKING:
-    from .state import ProxyState
+    from .state import ProxyAppState
 
-__all__ = ["authorize", "consent_decision", "consent_page"]
+__all__ = ["authorize", "consent_decision", "consent_page", "redirect_trusted"]
+
+log = logging.getLogger(__name__)
 
 _EXPIRED = (
     "This authorization request has expired, was already answered or was"
@@ -37,35 +52,37 @@ _EXPIRED = (
 )
 
 
-def authorize(state: ProxyState) -> Response:
+def authorize(state: ProxyAppState) -> Response:
     """``GET /oauth/authorize``."""
     server = state.server
+    browser = state.cookie.read(request.cookies)
     try:
         grant = server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
-        if error.redirect_uri:
+        client_id = request.args.get("client_id")
+        if error.redirect_uri and redirect_trusted(
+            state, browser, client_id, error.redirect_uri
+        ):
             return server.authorization_error(error)
         return error_page(400, str(error.error), str(error.description or error.error))
     oauth_request = grant.request
-    browser = state.cookie.read(request.cookies)
+    client_id = oauth_request.client.client_id
     new_browser = browser is None
     browser = browser or state.cookie.new_id()
-    pending = {
-        "params": request.args.to_dict(flat=True),
-        "client_id": oauth_request.client.client_id,
-        "redirect_uri": grant.redirect_uri,
-        "scope": oauth_request.scope or "",
-        "browser": browser,
-    }
+    pending = PendingAuthorization(
+        params=request.args.to_dict(flat=True),
+        client_id=client_id,
+        redirect_uri=grant.redirect_uri,
+        scope=oauth_request.scope or "",
+        browser=browser,
+    )
     approval = (
-        None
-        if new_browser
-        else state.storage.approvals(browser).get(oauth_request.client.client_id)
+        None if new_browser else state.storage.browser(browser).approvals.get(client_id)
     )
     if approval_covers(
-        approval, scope_to_list(pending["scope"]) or (), grant.redirect_uri
+        approval, scope_to_list(pending.scope) or (), pending.redirect_uri
     ):
-        response = redirect(state.upstream.start(pending))
+        response = _to_upstream(state, pending, 302)
     else:
         txn = secrets.token_urlsafe(32)
         state.storage.save_transaction(txn, pending)
@@ -75,13 +92,58 @@ def authorize(state: ProxyState) -> Response:
     return response
 
 
-def consent_page(state: ProxyState) -> Response:
+def redirect_trusted(
+    state: ProxyAppState, browser: str | None, client_id: t.Any, redirect_uri: str
+) -> bool:
+    """Whether errors may be redirected to ``redirect_uri`` of ``client_id``
+    (the module's docstring says when)."""
+    client = state.server.query_client(client_id)
+    if client is None:
+        return False
+    if client.vetted:
+        return True
+    if state.patterns is not None and any(
+        pattern.matches(redirect_uri) for pattern in state.patterns
+    ):
+        return True
+    if browser is None:
+        return False
+    approval = state.storage.browser(browser).approvals.get(client.client_id)
+    return approves_redirect(approval, redirect_uri)
+
+
+def _to_upstream(
+    state: ProxyAppState, pending: PendingAuthorization, status: int
+) -> Response:
+    """The redirect to the upstream provider, or, when its login cannot
+    start (an unreachable discovery document), ``temporarily_unavailable``
+    to the client, which the user approved."""
+    try:
+        return redirect(state.upstream.start(pending), status)
+    except UpstreamError as error:
+        log.warning(
+            "%s: the login cannot start: the %s failed: %s",
+            state.provider.name,
+            error.call or "provider",
+            error.error,
+        )
+        return state.server.authorization_error(
+            OAuth2Error(
+                "the upstream provider is unavailable",
+                redirect_uri=pending.redirect_uri,
+                state=pending.params.get("state"),
+                error="temporarily_unavailable",
+            )
+        )
+
+
+def consent_page(state: ProxyAppState) -> Response:
     """``GET /oauth/consent``: the decision page of one pending request, or
     (without ``txn``) this browser's remembered approvals."""
     browser = state.cookie.read(request.cookies)
     txn = request.args.get("txn")
     if not txn:
-        approvals = state.storage.approvals(browser) if browser else {}
+        approvals = state.storage.browser(browser).approvals if browser else {}
         return render_page(
             "flask_mcp/approvals.html",
             approvals=approvals,
@@ -89,27 +151,26 @@ def consent_page(state: ProxyState) -> Response:
             provider=state.provider.name,
         )
     pending = state.storage.transaction(txn)
-    if pending is None or browser is None or pending["browser"] != browser:
+    if pending is None or browser is None or pending.browser != browser:
         return error_page(400, "invalid_request", _EXPIRED)
-    client = state.server.query_client(pending["client_id"])
+    client = state.server.query_client(pending.client_id)
     if client is None:
         return error_page(400, "invalid_client", "The application is not registered.")
-    redirect_uri = pending["redirect_uri"]
     return render_page(
         "flask_mcp/consent.html",
         client_name=client.name,
         client_uri=client.metadata.get("client_uri"),
         client_id=client.client_id,
-        redirect_uri=redirect_uri,
-        redirect_host=_host(redirect_uri),
-        scopes=scope_to_list(pending["scope"]) or [],
+        redirect_uri=pending.redirect_uri,
+        redirect_host=urlsplit(pending.redirect_uri).netloc,
+        scopes=scope_to_list(pending.scope) or [],
         provider=state.provider.name,
         txn=txn,
         csrf_token=state.cookie.csrf_token(browser, f"txn:{txn}"),
     )
 
 
-def consent_decision(state: ProxyState) -> Response:
+def consent_decision(state: ProxyAppState) -> Response:
     """``POST /oauth/consent``: approve, deny, or forget an approval."""
     form = request.form
     browser = state.cookie.read(request.cookies)
@@ -123,7 +184,7 @@ def consent_decision(state: ProxyState) -> Response:
         return redirect(url_for(f"{state.blueprint}.consent"), 303)
     txn = form.get("txn", "")
     pending = state.storage.transaction(txn) if txn else None
-    if pending is None or browser is None or pending["browser"] != browser:
+    if pending is None or browser is None or pending.browser != browser:
         return error_page(400, "invalid_request", _EXPIRED)
     if not state.cookie.check_csrf(browser, f"txn:{txn}", form.get("csrf_token")):
         return _forged()
@@ -134,7 +195,7 @@ def consent_decision(state: ProxyState) -> Response:
         return error_page(400, "invalid_request", _EXPIRED)
     server = state.server
     if action == "deny":
-        oauth_request = server.stored_request(pending["params"])
+        oauth_request = server.stored_request(pending.params)
         grant = server.get_authorization_grant(oauth_request)
         return t.cast(
             Response,
@@ -142,27 +203,34 @@ def consent_decision(state: ProxyState) -> Response:
         )
     if form.get("remember"):
         _remember(state, browser, pending)
-    return redirect(state.upstream.start(pending), 303)
+    return _to_upstream(state, pending, 303)
 
 
-def _remember(state: ProxyState, browser: str, pending: dict[str, t.Any]) -> None:
-    client_id = pending["client_id"]
-    previous = state.storage.approvals(browser).get(client_id) or {}
+def _remember(
+    state: ProxyAppState, browser: str, pending: PendingAuthorization
+) -> None:
+    client_id = pending.client_id
+    previous = state.storage.browser(browser).approvals.get(client_id)
     client = state.server.query_client(client_id)
     state.storage.remember(
         browser,
         client_id,
-        {
-            "client_name": client.name if client else client_id,
-            "scopes": sorted(
-                set(previous.get("scopes", ()))
-                | set(scope_to_list(pending["scope"]) or ())
+        Approval(
+            client_name=client.name if client else client_id,
+            scopes=tuple(
+                sorted(
+                    set(previous.scopes if previous else ())
+                    | set(scope_to_list(pending.scope) or ())
+                )
             ),
-            "redirect_uris": sorted(
-                set(previous.get("redirect_uris", ())) | {pending["redirect_uri"]}
+            redirect_uris=tuple(
+                sorted(
+                    set(previous.redirect_uris if previous else ())
+                    | {pending.redirect_uri}
+                )
             ),
-            "approved_at": int(time.time()),
-        },
+            approved_at=int(time.time()),
+        ),
     )
 
 
@@ -172,7 +240,3 @@ def _forged() -> Response:
         "access_denied",
         "The form was not sent from this server's consent page (CSRF check failed).",
     )
-
-
-def _host(uri: str) -> str:
-    return urlsplit(uri).netloc

@@ -22,11 +22,9 @@ from flask import request
 from ..providers.base import UpstreamError
 from .consent import error_page
 from .models import GrantUser
-from .sealing import SealError
-from .upstream import tokens_to_dict
 
 if t.TYPE_CHECKING:
-    from .state import ProxyState
+    from .state import ProxyAppState
 
 __all__ = ["callback"]
 
@@ -36,43 +34,45 @@ log = logging.getLogger(__name__)
 #: ``server_error`` (they describe our client at the provider, not the MCP
 #: client's request).
 FORWARDED_ERRORS = frozenset({"access_denied", "temporarily_unavailable"})
+#: Errors of an upstream call meaning the provider is down or failing:
+#: ``temporarily_unavailable`` to the client, which may retry later.
+UNAVAILABLE = frozenset({"temporarily_unavailable", "server_error"})
 #: Characters allowed in ``error_description`` (RFC 6749 section 4.1.2.1).
 _UNSAFE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
-def callback(state: ProxyState) -> Response:
+def callback(state: ProxyAppState) -> Response:
     """Finish the upstream leg and answer the MCP client's authorization request."""
     upstream_state = request.args.get("state")
     if not upstream_state:
         return error_page(400, "invalid_request", "The login response has no state.")
-    try:
-        leg = state.storage.take_leg(upstream_state)
-    except SealError:
-        leg = None
+    leg = state.storage.take_leg(upstream_state)
     if leg is None:
         return error_page(
             400,
             "invalid_request",
             "This login is unknown, has expired or was already completed.",
         )
-    pending = leg["pending"]
-    if state.cookie.read(request.cookies) != pending["browser"]:
+    pending = leg.pending
+    if state.cookie.read(request.cookies) != pending.browser:
         return error_page(
             400, "access_denied", "This login was started in another browser."
         )
     server = state.server
-    oauth_request = server.stored_request(pending["params"])
+    oauth_request = server.stored_request(pending.params)
     try:
         grant = server.get_authorization_grant(oauth_request)
     except OAuth2Error as error:  # pragma: no cover - validated at /authorize
         return error_page(400, str(error.error), str(error.description))
 
     def fail(error: str, description: str) -> Response:
+        # The user approved the client (consent page) before going upstream:
+        # its redirect URI is trusted.
         return server.authorization_error(
             OAuth2Error(
                 _safe(description),
-                redirect_uri=pending["redirect_uri"],
-                state=pending["params"].get("state"),
+                redirect_uri=pending.redirect_uri,
+                state=pending.params.get("state"),
                 error=error,
             )
         )
@@ -87,20 +87,28 @@ def callback(state: ProxyState) -> Response:
     if not code:
         return fail("server_error", "the upstream provider sent no code")
     try:
-        tokens, identity = state.upstream.login(code, leg["verifier"])
+        upstream = state.upstream.login(code, leg.verifier)
     except UpstreamError as error:
-        log.warning("upstream login refused: %s %s", error.error, error.description)
-        if error.error == "temporarily_unavailable":
-            return fail(error.error, "the upstream provider is unavailable")
-        return fail("server_error", f"the upstream provider refused: {error.error}")
-    except Exception:
-        log.exception("upstream login failed")
-        return fail("temporarily_unavailable", "the upstream provider is unavailable")
+        call = error.call or "provider"
+        log.warning(
+            "%s: the login failed at the %s: %s (%s)",
+            state.provider.name,
+            call,
+            error.error,
+            error.description,
+        )
+        if error.error in UNAVAILABLE:
+            return fail(
+                "temporarily_unavailable", f"the upstream {call} is unavailable"
+            )
+        if error.error == "access_denied":
+            return fail("access_denied", f"upstream: {error.description or call}")
+        return fail("server_error", f"the upstream {call} refused: {error.error}")
     user = GrantUser(
-        subject=identity["sub"],
+        subject=upstream.identity["sub"],
         grant_id=secrets.token_urlsafe(24),
         auth_time=int(time.time()),
-        upstream={"tokens": tokens_to_dict(tokens), "identity": identity},
+        upstream=upstream,
     )
     return t.cast(
         Response, server.create_authorization_response(oauth_request, user, grant)

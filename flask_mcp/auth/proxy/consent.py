@@ -26,9 +26,16 @@ from flask import Response
 from flask import render_template
 from werkzeug.wrappers import Response as BaseResponse
 
+from .records import Approval
 from .redirects import redirect_uri_matches
 
-__all__ = ["BrowserCookie", "approval_covers", "error_page", "render_page"]
+__all__ = [
+    "BrowserCookie",
+    "approval_covers",
+    "approves_redirect",
+    "error_page",
+    "render_page",
+]
 
 #: Seconds the browser cookie lives (the most browsers keep a cookie).
 COOKIE_MAX_AGE = 400 * 86400
@@ -100,18 +107,24 @@ class BrowserCookie:
         return hmac.compare_digest(token, self.csrf_token(browser, purpose))
 
 
+def approves_redirect(approval: Approval | None, redirect_uri: str) -> bool:
+    """Whether an approval names ``redirect_uri`` (a loopback one on any
+    port, as native clients pick a new port each time, :rfc:`8252#section-7.3`)."""
+    return approval is not None and any(
+        redirect_uri_matches(uri, redirect_uri) for uri in approval.redirect_uris
+    )
+
+
 def approval_covers(
-    approval: t.Mapping[str, t.Any] | None, scopes: Iterable[str], redirect_uri: str
+    approval: Approval | None, scopes: Iterable[str], redirect_uri: str
 ) -> bool:
     """Whether a remembered approval covers this request: a redirect URI
-    approved before (a loopback one on any port, as native clients pick a new
-    port each time, :rfc:`8252#section-7.3`) and no scope beyond those approved."""
-    if not approval:
-        return False
-    uris = approval.get("redirect_uris", ())
-    return any(redirect_uri_matches(uri, redirect_uri) for uri in uris) and set(
-        scopes
-    ) <= set(approval.get("scopes", ()))
+    approved before and no scope beyond those approved."""
+    return (
+        approval is not None
+        and approves_redirect(approval, redirect_uri)
+        and set(scopes) <= set(approval.scopes)
+    )
 
 
 def render_page(template: str, status: int = 200, **context: t.Any) -> Response:

@@ -9,17 +9,15 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 from flask import Flask
-from flask import current_app
-from flask import request as flask_request
 
+from ...store.binding import bind_store
 from ..authenticators import bearer_auth
-from ..errors import Unauthorized
-from ..metadata import OAuthSettings
-from ..providers.base import OAuthSession
 from ..providers.base import Provider
 from .consent import BrowserCookie
 from .keyfiles import key_path
 from .keys import SigningKeys
+from .limits import OAuthLimits
+from .limits import RateLimiter
 from .metadata import oauth_settings
 from .metadata import server_metadata
 from .redirects import RedirectPattern
@@ -29,14 +27,13 @@ from .resource import ResourceGuard
 from .sealing import Sealer
 from .server import ProxyAuthorizationServer
 from .state import EXTENSION_KEY
+from .state import ProxyAppState
 from .state import ProxyState
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator
 from .upstream import UpstreamLeg
 
 if t.TYPE_CHECKING:
-    from werkzeug.wrappers import Request
-
     from flask_mcp.store import Store
 
 __all__ = ["OAuthProxy"]
@@ -58,9 +55,12 @@ class OAuthProxy:
         all of these.
     :param redirect_uri_patterns: optional allow-list of redirect URIs, e.g.
         ``["https://app.example.com/*", "http://127.0.0.1:*/callback"]``:
-        hosts match exactly, ``*`` stands for any port or a path suffix.
+        hosts match exactly, ``*`` stands for any port or a path suffix
+        (never one with dot-segments or encoded slashes). Redirect URIs on
+        the list are also trusted with error redirects (see below).
     :param registration_token: initial access token required by
-        ``/oauth/register`` (:rfc:`7591#section-3`); ``None``: open.
+        ``/oauth/register`` (:rfc:`7591#section-3`); ``None``: open. Clients
+        registered with it are trusted with error redirects.
     :param access_token_ttl: seconds an access token lives.
     :param refresh_token_ttl: seconds a refresh token (and so an idle grant)
         lives; every refresh starts a new period.
@@ -70,6 +70,20 @@ class OAuthProxy:
     :param encryption_key: 32 bytes (or their URL-safe base64) sealing
         upstream tokens in the store; ``None``: ``MCP_OAUTH_ENCRYPTION_KEY``,
         else a key generated once in the instance folder.
+    :param limits: bounds on request bodies and registrations, and the
+        registration rate (:class:`~.limits.OAuthLimits`); ``None``: the
+        ``MCP_OAUTH_*`` keys of the app config, else the defaults.
+
+    Error redirects: anyone can register a client with open registration,
+    so an authorization request that fails (bad scope, no PKCE...) is
+    redirected to the client only if its redirect URI is trusted: on
+    ``redirect_uri_patterns``, registered with ``registration_token``, or
+    approved (and remembered) on this browser's consent page. Otherwise the
+    user sees an error page (:rfc:`9700#section-4.11.2`).
+
+    One proxy per app: several :class:`~flask_mcp.FlaskMCP` servers of an
+    app share it (``auth=`` the same object); each endpoint gets its own
+    tokens.
     """
 
     def __init__(
@@ -83,6 +97,7 @@ class OAuthProxy:
         refresh_token_ttl: int = 30 * 86400,
         signing_keys: Sequence[Mapping[str, t.Any] | str] | None = None,
         encryption_key: str | bytes | None = None,
+        limits: OAuthLimits | None = None,
     ) -> None:
         if isinstance(scopes, str):
             raise TypeError("scopes must be a sequence of strings, not a string")
@@ -106,6 +121,7 @@ class OAuthProxy:
         self._sealer = (
             Sealer.from_config(encryption_key) if encryption_key is not None else None
         )
+        self.limits = limits
 
     @property
     def issuer(self) -> str:
@@ -114,27 +130,69 @@ class OAuthProxy:
 
     # -- setup -------------------------------------------------------------
 
-    def init_app(self, app: Flask, *, store: Store, mcp_path: str, name: str) -> None:
-        """Register the ``{name}_oauth`` blueprint and the per-app state.
+    def init_app(
+        self, app: Flask, *, store: Store, mcp_path: str, name: str
+    ) -> ProxyState:
+        """Put the MCP endpoint ``name`` at ``mcp_path`` behind the proxy on
+        ``app``; :class:`~flask_mcp.FlaskMCP` calls this.
 
-        Keys not given are read from ``MCP_OAUTH_SIGNING_KEYS`` /
+        The first call on an app sets up the authorization server: its
+        ``{name}_oauth`` blueprint, records in ``store``, keys. Keys not
+        given are read from ``MCP_OAUTH_SIGNING_KEYS`` /
         ``MCP_OAUTH_ENCRYPTION_KEY``, else generated once in the instance
-        folder (every worker and restart then shares them).
+        folder (every worker and restart then shares them). Later calls (the
+        proxy shared by several servers) add an endpoint: its tokens are its
+        own (``aud``), and the first server's store keeps every record.
+
+        :returns: the endpoint's state; its ``authenticate`` and
+            ``oauth_settings`` are what the FlaskMCP uses.
+        :raises RuntimeError: for another proxy on the same app (its routes
+            would collide with this one's) or a second endpoint ``name``.
         """
+        app_state: ProxyAppState | None = app.extensions.get(EXTENSION_KEY)
+        if app_state is None:
+            app_state = self._set_up(app, store, name)
+        elif app_state.proxy is not self:
+            raise RuntimeError(_second_proxy(app_state.issuer, self.issuer))
+        if name in app_state.endpoints:
+            raise RuntimeError(
+                f"an MCP endpoint named {name!r} is already behind the proxy"
+            )
+        resource = self.issuer + mcp_path
+        guard = ResourceGuard(
+            provider=self.provider,
+            validator=AccessTokenValidator(self.issuer, [resource], app_state.keys),
+            storage=app_state.storage,
+            upstream=app_state.upstream,
+            end_grant=app_state.upstream.end_grant,
+        )
+        state = ProxyState(
+            name=name,
+            resource=resource,
+            app_state=app_state,
+            oauth_settings=oauth_settings(self.issuer, resource, self.scopes),
+            bearer=bearer_auth(guard.session),
+        )
+        app_state.resources.append(resource)
+        app_state.endpoints[name] = state
+        return state
+
+    def _set_up(self, app: Flask, store: Store, name: str) -> ProxyAppState:
+        """The authorization server on ``app``, its routes registered."""
         from .views import oauth_blueprint
 
-        states: dict[str, ProxyState] = app.extensions.setdefault(EXTENSION_KEY, {})
-        if name in states:
-            raise RuntimeError(f"an OAuthProxy named {name!r} is already on this app")
+        issuer = self.issuer
         keys = self._keys(app, name)
         sealer = self._sealer_for(app, name)
-        issuer, resource = self.issuer, self.issuer + mcp_path
+        limits = self.limits or OAuthLimits.from_config(app.config)
         storage = ProxyStorage(store, sealer, refresh_ttl=self.refresh_token_ttl)
+        # The provider's discovery document and JWK Set: shared by every worker.
+        bind_store(self.provider, store)
         upstream = UpstreamLeg(self.provider, storage)
-        validator = AccessTokenValidator(issuer, resource, keys)
+        resources: list[str] = []
         server = ProxyAuthorizationServer(
             issuer=issuer,
-            resource=resource,
+            resources=resources,
             scopes=self.scopes,
             storage=storage,
             keys=keys,
@@ -148,40 +206,41 @@ class OAuthProxy:
                 metadata=dict(metadata, scopes_supported=list(self.scopes)),
                 patterns=self.redirect_uri_patterns,
                 registration_token=self.registration_token,
+                limits=limits,
             )
         )
         server.register_endpoint(
             ProxyRevocationEndpoint(
-                storage=storage, validator=validator, end_grant=upstream.end_grant
+                storage=storage,
+                validator=AccessTokenValidator(issuer, resources, keys),
+                end_grant=upstream.end_grant,
             )
         )
-        guard = ResourceGuard(
-            provider=self.provider,
-            validator=validator,
-            storage=storage,
-            upstream=upstream,
-            end_grant=upstream.end_grant,
-        )
-        states[name] = ProxyState(
+        app_state = ProxyAppState(
             proxy=self,
             name=name,
             blueprint=f"{name}_oauth",
             issuer=issuer,
-            resource=resource,
             provider=self.provider,
             keys=keys,
             storage=storage,
             server=server,
             upstream=upstream,
-            guard=guard,
             cookie=BrowserCookie(
                 name,
                 secure=issuer.startswith("https://"),
                 key=sealer.derive("browser-cookie"),
             ),
-            authenticate=bearer_auth(guard.session),
+            limits=limits,
+            registration_rate=RateLimiter(
+                storage.store, limits.registrations, limits.registration_window
+            ),
+            patterns=self.redirect_uri_patterns,
+            resources=resources,
         )
-        app.register_blueprint(oauth_blueprint(f"{name}_oauth", name))
+        app.extensions[EXTENSION_KEY] = app_state
+        app.register_blueprint(oauth_blueprint(app_state.blueprint))
+        return app_state
 
     def _keys(self, app: Flask, name: str) -> SigningKeys:
         if self._signing_keys is not None:
@@ -201,37 +260,18 @@ class OAuthProxy:
         _warn_generated(app, "encryption")
         return Sealer.persisted(key_path(app.instance_path, name, "encryption.key"))
 
-    # -- what FlaskMCP uses --------------------------------------------------
 
-    def oauth_settings(self, mcp_path: str) -> OAuthSettings:
-        """The discovery documents: :rfc:`8414` metadata (issuer =
-        ``provider.base_url``) and the :rfc:`9728` document of the MCP
-        endpoint at ``mcp_path``."""
-        return oauth_settings(self.issuer, self.issuer + mcp_path, self.scopes)
-
-    def authenticate(self, request: Request) -> OAuthSession | None:
-        """The session of a request to the MCP endpoint (or a protected route).
-
-        Reads only ``Authorization: Bearer``; ``None`` without credentials.
-
-        :raises Unauthorized: ``invalid_token`` for a token this server did
-            not issue for this app's MCP endpoint, an expired or revoked one.
-        """
-        states = [
-            state
-            for state in current_app.extensions.get(EXTENSION_KEY, {}).values()
-            if state.proxy is self
-        ]
-        if len(states) > 1:
-            # One proxy in front of several MCP endpoints: the request's
-            # blueprint (the FlaskMCP's name) tells which audience applies.
-            blueprint = getattr(flask_request, "blueprint", None)
-            states = [state for state in states if state.name == blueprint]
-        if len(states) != 1:
-            raise Unauthorized(
-                "no MCP endpoint of this proxy here", error="invalid_token"
-            )
-        return t.cast("OAuthSession | None", states[0].authenticate(request))
+def _second_proxy(existing: str, new: str) -> str:
+    same = existing == new
+    return (
+        f"this app already runs an OAuthProxy"
+        f"{' with the same issuer' if same else ''} ({existing}); another one"
+        f"{'' if same else f' ({new})'} cannot be added: both would answer"
+        " /oauth/authorize, /oauth/token and the other OAuth routes of the app."
+        " Pass the same OAuthProxy object as auth= to every FlaskMCP server of"
+        " the app (each endpoint then gets its own tokens), or serve the other"
+        " server from its own Flask app (werkzeug's DispatcherMiddleware)."
+    )
 
 
 def _warn_generated(app: Flask, kind: str) -> None:

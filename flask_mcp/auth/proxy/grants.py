@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
-class InvalidTargetError(OAuth2Error):
+class InvalidTargetError(OAuth2Error):  # type: ignore[misc]  # authlib is untyped
     """The requested resource is not one this server issues tokens for
     (:rfc:`8707#section-2`)."""
 
@@ -53,7 +53,7 @@ class InvalidTargetError(OAuth2Error):
     description = "The requested resource is not this server's MCP endpoint."
 
 
-class S256CodeChallenge(CodeChallenge):
+class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]  # authlib is untyped
     """PKCE that is required at the authorization endpoint, ``S256`` only.
 
     authlib's :class:`CodeChallenge` lets a request without a challenge pass
@@ -73,15 +73,20 @@ class S256CodeChallenge(CodeChallenge):
 
 
 class ResourceIndicator:
-    """Grant extension checking ``resource`` (:rfc:`8707#section-2`).
+    """Grant extension checking ``resource`` (:rfc:`8707#section-2`): one
+    value, naming one of the MCP endpoints behind this proxy; at the token
+    endpoint, the endpoint the code or refresh token was issued for.
 
     NOTE: a request without ``resource`` is accepted and gets tokens for the
-    MCP endpoint, the only resource here (MCP clients MUST send it, but
-    :rfc:`8707` makes it optional).
+    first MCP endpoint (MCP clients MUST send it, but :rfc:`8707` makes it
+    optional).
+
+    :param resources: the endpoints' URLs, a live list (an endpoint added to
+        the proxy later is accepted too).
     """
 
-    def __init__(self, resource: str) -> None:
-        self.resource = resource
+    def __init__(self, resources: t.Sequence[str]) -> None:
+        self.resources = resources
 
     def __call__(self, grant: grants.BaseGrant) -> None:
         grant.register_hook(
@@ -89,13 +94,35 @@ class ResourceIndicator:
         )
         grant.register_hook("after_validate_token_request", self.validate)
 
+    def requested(self, request: OAuth2Request) -> str | None:
+        """The endpoint ``request`` names, ``None`` if it names none.
+
+        :raises InvalidTargetError: for several values or an unknown one.
+        """
+        values = {
+            value.rstrip("/") for value in request.payload.datalist.get("resource", [])
+        }
+        if len(values) > 1:
+            raise InvalidTargetError("one 'resource' per request")
+        for value in values:
+            for resource in self.resources:
+                if value == resource.rstrip("/"):
+                    return resource
+            raise InvalidTargetError()
+        return None
+
     def validate(self, grant: grants.BaseGrant, result: t.Any = None) -> None:
-        for value in grant.request.payload.datalist.get("resource", []):
-            if value.rstrip("/") != self.resource.rstrip("/"):
-                raise InvalidTargetError()
+        requested = self.requested(grant.request)
+        issued = getattr(
+            grant.request.authorization_code or grant.request.refresh_token,
+            "resource",
+            None,
+        )
+        if requested and issued and requested != issued:
+            raise InvalidTargetError("the grant is for another resource")
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]  # authlib is untyped
     """Codes in the store, consumed with ``take``; a replay ends the grant."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -107,10 +134,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         user: GrantUser = request.user
         client = request.client
+        assert user.upstream is not None, "a code is issued after an upstream login"
         self.server.storage.create_grant(
-            user.grant_id,
-            {"client_id": client.client_id, "subject": user.subject},
-            user.upstream or {},
+            user.grant_id, client.client_id, user.subject, user.upstream
         )
         data = request.payload.data
         record = AuthorizationCode(
@@ -122,9 +148,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             grant_id=user.grant_id,
             subject=user.subject,
             auth_time=user.auth_time,
+            resource=self.server.resource_indicator.requested(request),
         )
         self.server.storage.save_code(code, record)
-        self.server.storage.save_client(client)  # renews the registration
+        self.server.storage.save_client(client)  # a login renews the registration
 
     def query_authorization_code(
         self, code: str, client: t.Any
@@ -168,10 +195,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             subject=authorization_code.subject,
             grant_id=authorization_code.grant_id,
             auth_time=authorization_code.auth_time,
+            resource=authorization_code.resource,
         )
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]  # authlib is untyped
     """Rotating refresh tokens with reuse detection.
 
     The request is validated against the token's record first (client,
@@ -217,7 +245,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             self.server.end_grant(grant_id)
 
     def authenticate_user(self, refresh_token: IssuedToken) -> GrantUser:
-        return GrantUser(subject=refresh_token.subject, grant_id=refresh_token.grant_id)
+        return GrantUser(
+            subject=refresh_token.subject,
+            grant_id=refresh_token.grant_id,
+            resource=refresh_token.resource,
+        )
 
     def revoke_old_credential(self, refresh_token: IssuedToken) -> None:
         """Nothing to do: :meth:`create_token_response` consumed it."""

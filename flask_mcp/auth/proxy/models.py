@@ -1,9 +1,10 @@
-"""The records authlib's grants and endpoints work with, as plain data.
+"""The records authlib's grants and endpoints work with.
 
-Each model fills an authlib mixin (:class:`~authlib.oauth2.rfc6749.ClientMixin`
-and friends) over a ``dict`` read from the store, so the models themselves
-hold no secrets in clear: client secrets, codes and refresh tokens are only
-known by their SHA-256 digests.
+Each model is a dataclass filling an authlib mixin
+(:class:`~authlib.oauth2.rfc6749.ClientMixin` and friends), stored through
+:func:`~.records.dump` and :func:`~.records.load`. They hold no secrets in
+clear: client secrets, codes and refresh tokens are only known by their
+SHA-256 digests.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749 import TokenMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
 
+from .records import NOT_STORED
+from .records import UpstreamGrant
 from .redirects import redirect_uri_matches
 from .sealing import digest
 
@@ -28,7 +31,7 @@ SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 
 
 @dataclass
-class Client(ClientMixin):
+class Client(ClientMixin):  # type: ignore[misc]  # authlib is untyped
     """A dynamically registered client (:rfc:`7591#section-3.2.1`)."""
 
     client_id: str
@@ -36,8 +39,11 @@ class Client(ClientMixin):
     #: SHA-256 of the client secret; ``None`` for public clients.
     secret_hash: str | None = None
     issued_at: int = 0
+    #: Whether the client proved itself when it registered (the
+    #: registration token): its redirect URIs are trusted.
+    vetted: bool = False
     #: Scopes a request without ``scope`` gets (:rfc:`6749#section-3.3`).
-    default_scopes: tuple[str, ...] = ()
+    default_scopes: tuple[str, ...] = field(default=(), metadata=NOT_STORED)
 
     @property
     def auth_method(self) -> str:
@@ -54,26 +60,6 @@ class Client(ClientMixin):
     @property
     def redirect_uris(self) -> list[str]:
         return list(self.metadata.get("redirect_uris") or ())
-
-    def to_dict(self) -> dict[str, t.Any]:
-        return {
-            "client_id": self.client_id,
-            "metadata": self.metadata,
-            "secret_hash": self.secret_hash,
-            "issued_at": self.issued_at,
-        }
-
-    @classmethod
-    def from_dict(
-        cls, data: t.Mapping[str, t.Any], default_scopes: tuple[str, ...] = ()
-    ) -> Client:
-        return cls(
-            client_id=data["client_id"],
-            metadata=dict(data["metadata"]),
-            secret_hash=data.get("secret_hash"),
-            issued_at=int(data.get("issued_at", 0)),
-            default_scopes=default_scopes,
-        )
 
     # -- ClientMixin -------------------------------------------------------
 
@@ -123,15 +109,18 @@ class GrantUser:
     subject: str
     grant_id: str
     auth_time: int | None = None
+    #: The MCP endpoint the tokens are for (their ``aud``); ``None``: the
+    #: proxy's first endpoint.
+    resource: str | None = None
     #: Only while the code is issued: upstream tokens and identity, to seal.
-    upstream: dict[str, t.Any] | None = field(default=None, repr=False)
+    upstream: UpstreamGrant | None = field(default=None, repr=False)
 
     def get_user_id(self) -> str:
         return self.subject
 
 
 @dataclass
-class AuthorizationCode(AuthorizationCodeMixin):
+class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]  # authlib is untyped
     """An authorization code record (:rfc:`6749#section-4.1.2`), keyed by
     the digest of the code."""
 
@@ -143,6 +132,8 @@ class AuthorizationCode(AuthorizationCodeMixin):
     grant_id: str
     subject: str
     auth_time: int | None = None
+    #: The MCP endpoint the code's tokens are for (:rfc:`8707`).
+    resource: str | None = None
 
     def get_redirect_uri(self) -> str | None:
         return self.redirect_uri
@@ -150,16 +141,9 @@ class AuthorizationCode(AuthorizationCodeMixin):
     def get_scope(self) -> str:
         return self.scope
 
-    def to_dict(self) -> dict[str, t.Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_dict(cls, data: t.Mapping[str, t.Any]) -> AuthorizationCode:
-        return cls(**data)
-
 
 @dataclass
-class IssuedToken(TokenMixin):
+class IssuedToken(TokenMixin):  # type: ignore[misc]  # authlib is untyped
     """A refresh token record, or the claims of one of our access tokens,
     as the refresh grant and the revocation endpoint see it."""
 
@@ -168,6 +152,8 @@ class IssuedToken(TokenMixin):
     subject: str
     scope: str
     kind: str = "refresh_token"
+    #: The MCP endpoint the token's access tokens are for (:rfc:`8707`).
+    resource: str | None = None
 
     def check_client(self, client: ClientMixin) -> bool:
         return bool(client.get_client_id() == self.client_id)
@@ -183,10 +169,3 @@ class IssuedToken(TokenMixin):
 
     def is_revoked(self) -> bool:
         return False
-
-    def to_dict(self) -> dict[str, t.Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_dict(cls, data: t.Mapping[str, t.Any]) -> IssuedToken:
-        return cls(**data)

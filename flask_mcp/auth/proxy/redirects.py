@@ -4,6 +4,10 @@
   :rfc:`9700#section-2.1`); no other scheme;
 * no userinfo (``http://localhost@evil.com`` goes to evil.com), no fragment
   (:rfc:`6749#section-3.1.2`), no whitespace or backslashes;
+* no dot-segments in the path (``/../``, ``/./``, ``%2e%2e``, ``%2E.``) and no
+  encoded slash or backslash (``%2f``, ``%5c``): servers and browsers resolve
+  them differently, so ``https://app.example.com/cb/../../evil`` could pass
+  a prefix check and land elsewhere (:rfc:`9700#section-4.1.1`);
 * when an allow-list is configured, a pattern must match: the scheme and the
   host exactly (``https://app.example.com/*`` never matches
   ``https://appXexample.com``), the port exactly or ``*``, the path exactly
@@ -24,6 +28,8 @@ from urllib.parse import urlsplit
 __all__ = ["RedirectPattern", "check_redirect_uri", "redirect_uri_matches"]
 
 _FORBIDDEN = re.compile(r"[\s\\\x00-\x1f\x7f]")
+_ENCODED_SLASH = re.compile(r"%(2f|5c)", re.IGNORECASE)
+_ENCODED_DOT = re.compile(r"%2e", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -68,7 +74,18 @@ def _split(uri: str) -> _Parts:
         raise ValueError("a redirect URI has an invalid port") from None
     if scheme == "http" and not is_loopback(host):
         raise ValueError("http redirect URIs are allowed on loopback hosts only")
+    _check_path(parts.path)
     return _Parts(scheme, host, port or _DEFAULT_PORTS[scheme], parts.path, parts.query)
+
+
+def _check_path(path: str) -> None:
+    if _ENCODED_SLASH.search(path):
+        raise ValueError(
+            "a redirect URI must not contain an encoded slash or backslash"
+        )
+    for segment in _ENCODED_DOT.sub(".", path).split("/"):
+        if segment.partition(";")[0] in (".", ".."):
+            raise ValueError("a redirect URI must not contain dot-segments")
 
 
 class RedirectPattern:
@@ -91,9 +108,19 @@ class RedirectPattern:
         self.scheme, self.host = base.scheme, base.host
         self.port = None if self.any_port else base.port
         self.path = parts.path
+        try:
+            _check_path(self.path.removesuffix("*"))
+        except ValueError as error:
+            raise ValueError(
+                f"invalid redirect URI pattern {pattern!r}: {error}"
+            ) from None
 
     def matches(self, uri: str) -> bool:
-        parts = _split(uri)
+        """Whether ``uri`` is allowed; never for a URI refused by itself."""
+        try:
+            parts = _split(uri)
+        except ValueError:
+            return False
         if (parts.scheme, parts.host) != (self.scheme, self.host):
             return False
         if not self.any_port and parts.port != self.port:
@@ -125,10 +152,14 @@ def redirect_uri_matches(registered: str, requested: str) -> bool:
     Exact string comparison (:rfc:`9700#section-4.1.3`), except that a
     loopback http URI may use any port (:rfc:`8252#section-7.3`).
     """
+    try:
+        b = _split(requested)
+    except ValueError:
+        return False
     if registered == requested:
         return True
     try:
-        a, b = _split(registered), _split(requested)
+        a = _split(registered)
     except ValueError:
         return False
     return (

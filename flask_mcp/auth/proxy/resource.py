@@ -19,11 +19,11 @@ from ..errors import Unauthorized
 from ..providers.base import OAuthSession
 from ..providers.base import Provider
 from ..providers.base import UpstreamError
+from .sealing import SealError
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator
 from .upstream import FATAL_ERRORS
 from .upstream import UpstreamLeg
-from .upstream import tokens_from_dict
 
 __all__ = ["ResourceGuard"]
 
@@ -61,29 +61,35 @@ class ResourceGuard:
         except InvalidTokenError as error:
             raise Unauthorized(error.description, error="invalid_token") from None
         grant_id = claims["sid"]
-        record = self.storage.grant(grant_id)
+        grant = self.storage.grant(grant_id)
         if (
-            record is None
-            or record["client_id"] != claims["client_id"]
-            or record["subject"] != claims["sub"]
+            grant is None
+            or grant.client_id != claims["client_id"]
+            or grant.subject != claims["sub"]
         ):
             raise Unauthorized("the access token was revoked", error="invalid_token")
         try:
-            upstream = self.upstream.fresh(grant_id, record)
+            upstream = self.upstream.fresh(grant_id, grant)
+        except SealError:
+            log.warning("grant %s: its upstream tokens do not open", grant_id)
+            raise Unauthorized(
+                "the access token was revoked", error="invalid_token"
+            ) from None
         except UpstreamError as error:
-            log.info("upstream refresh of grant %s refused: %s", grant_id, error.error)
+            log.info(
+                "upstream refresh of grant %s refused at the %s: %s",
+                grant_id,
+                error.call or "provider",
+                error.error,
+            )
             if error.error in FATAL_ERRORS:
                 self.end_grant(grant_id)
             raise Unauthorized(
                 "the upstream authorization has expired", error="invalid_token"
             ) from None
-        except Exception:  # provider unreachable: serve, tools see the expiry
-            log.warning("upstream refresh of grant %s failed", grant_id, exc_info=True)
-            upstream = self.storage.upstream(grant_id, record)
-        scopes = frozenset(str(claims.get("scope") or "").split())
         return self.provider.session(
-            tokens_from_dict(upstream["tokens"]),
-            upstream["identity"],
-            scopes=scopes,
+            upstream.tokens,
+            upstream.identity,
+            scopes=frozenset(str(claims.get("scope") or "").split()),
             client_id=claims["client_id"],
         )

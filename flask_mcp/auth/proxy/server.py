@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Callable
 from collections.abc import Sequence
+from functools import cached_property
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskJsonPayload
@@ -36,13 +37,14 @@ from .grants import S256CodeChallenge
 from .keys import SigningKeys
 from .models import Client
 from .models import IssuedToken
+from .registration import parse_json_object
 from .storage import ProxyStorage
 from .tokens import AccessTokenGenerator
 
 __all__ = ["ProxyAuthorizationServer", "StoredAuthorizationRequest"]
 
 
-class _IssuerParameter(IssuerParameter):
+class _IssuerParameter(IssuerParameter):  # type: ignore[misc]  # authlib is untyped
     """:rfc:`9207`: ``iss`` on every authorization response, errors included."""
 
     def __init__(self, issuer: str) -> None:
@@ -52,7 +54,7 @@ class _IssuerParameter(IssuerParameter):
         return self.issuer
 
 
-class _Request(FlaskOAuth2Request):
+class _Request(FlaskOAuth2Request):  # type: ignore[misc]  # authlib is untyped
     # NOTE: authlib refuses a request whose URL is not https. Behind a
     # TLS-terminating proxy Flask sees http, so the URL is rebuilt on the
     # configured issuer, which is what clients actually reach.
@@ -67,14 +69,15 @@ class _Request(FlaskOAuth2Request):
         self.payload = FlaskOAuth2Payload(flask_request)
 
 
-class _JsonPayload(FlaskJsonPayload):
-    @property
+class _JsonPayload(FlaskJsonPayload):  # type: ignore[misc]  # authlib is untyped
+    @cached_property
     def data(self) -> dict[str, t.Any] | None:
-        data = self._request.get_json(silent=True)
-        return data if isinstance(data, dict) else None
+        if not self._request.is_json:
+            return None
+        return parse_json_object(self._request.get_data(cache=True))
 
 
-class StoredAuthorizationRequest(OAuth2Request):
+class StoredAuthorizationRequest(OAuth2Request):  # type: ignore[misc]  # authlib is untyped
     """An authorization request replayed from the parameters saved when the
     browser first came, to finish it after consent and the upstream login."""
 
@@ -92,9 +95,11 @@ class StoredAuthorizationRequest(OAuth2Request):
         return {}
 
 
-class ProxyAuthorizationServer(AuthorizationServer):
+class ProxyAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # authlib is untyped
     """One per app and proxy; lives in the proxy's per-app state.
 
+    :param resources: the URLs of the MCP endpoints behind the proxy (a live
+        list: endpoints added later count), the audiences of its tokens.
     :param end_grant: ends a grant (token family) and revokes its upstream
         tokens; called on code replay, refresh token reuse and revocation.
     """
@@ -103,7 +108,7 @@ class ProxyAuthorizationServer(AuthorizationServer):
         self,
         *,
         issuer: str,
-        resource: str,
+        resources: Sequence[str],
         scopes: Sequence[str],
         storage: ProxyStorage,
         keys: SigningKeys,
@@ -112,26 +117,27 @@ class ProxyAuthorizationServer(AuthorizationServer):
     ) -> None:
         super().__init__()
         self.issuer = issuer
-        self.resource = resource
+        self.resources = resources
         self.scopes_supported = list(scopes)
         self.storage = storage
         self.end_grant = end_grant
         self.register_token_generator(
-            "default", AccessTokenGenerator(issuer, resource, keys, access_token_ttl)
+            "default", AccessTokenGenerator(issuer, resources, keys, access_token_ttl)
         )
-        indicator = ResourceIndicator(resource)
+        self.resource_indicator = ResourceIndicator(resources)
         self.register_grant(
-            AuthorizationCodeGrant, [S256CodeChallenge(required=True), indicator]
+            AuthorizationCodeGrant,
+            [S256CodeChallenge(required=True), self.resource_indicator],
         )
-        self.register_grant(RefreshTokenGrant, [indicator])
+        self.register_grant(RefreshTokenGrant, [self.resource_indicator])
         self.issuer_parameter = _IssuerParameter(issuer)
         self.register_extension(self.issuer_parameter)
 
     def query_client(self, client_id: str) -> Client | None:
-        data = self.storage.client(client_id)
-        if data is None:
-            return None
-        return Client.from_dict(data, tuple(self.scopes_supported))
+        client = self.storage.client(client_id)
+        if client is not None:
+            client.default_scopes = tuple(self.scopes_supported)
+        return client
 
     def authenticate_client(
         self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
@@ -157,7 +163,11 @@ class ProxyAuthorizationServer(AuthorizationServer):
             self.storage.save_refresh(
                 refresh,
                 IssuedToken(
-                    request.client.client_id, user.grant_id, user.subject, scope
+                    client_id=request.client.client_id,
+                    grant_id=user.grant_id,
+                    subject=user.subject,
+                    scope=scope,
+                    resource=user.resource,
                 ),
             )
         self.storage.update_grant(user.grant_id, extend=True)

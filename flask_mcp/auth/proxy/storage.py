@@ -8,11 +8,14 @@ later replay is recognised and the grant it belongs to is ended
 (:rfc:`6749#section-4.1.2`, :rfc:`9700#section-4.14.2`).
 
 Codes, refresh tokens and client secrets are stored as SHA-256 digests;
-upstream tokens (and the user's identity) are sealed with AES-GCM.
+upstream tokens (and the user's identity) are sealed with AES-GCM. Records
+are typed (:mod:`.records`); an entry that does not fit its record or does
+not open is treated as missing, with a warning.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import typing as t
 
@@ -21,17 +24,31 @@ from flask_mcp.store import Store
 from .models import AuthorizationCode
 from .models import Client
 from .models import IssuedToken
+from .records import Approval
+from .records import BrowserSession
+from .records import Grant
+from .records import LoginLeg
+from .records import PendingAuthorization
+from .records import RecordError
+from .records import UpstreamGrant
+from .records import dump
+from .records import load
 from .sealing import Sealer
+from .sealing import SealError
 from .sealing import digest
 
 __all__ = ["ProxyStorage"]
+
+log = logging.getLogger(__name__)
+
+R = t.TypeVar("R")
 
 #: Seconds an authorization code lives (:rfc:`6749#section-4.1.2`: "10 minutes
 #: maximum is RECOMMENDED").
 CODE_TTL = 300
 #: Seconds a pending authorization (consent page, upstream leg) lives.
 FLOW_TTL = 600
-#: Seconds a registration lives without a login (~2 years; each login renews it).
+#: Seconds a registration lives after a login (~2 years; each login renews it).
 CLIENT_TTL = 2 * 365 * 86400
 #: Seconds a remembered consent lives.
 CONSENT_TTL = 365 * 86400
@@ -48,152 +65,186 @@ class ProxyStorage:
         self.sealer = sealer
         self.refresh_ttl = refresh_ttl
 
+    def _load(self, cls: type[R], key: str, data: t.Any) -> R | None:
+        if data is None:
+            return None
+        try:
+            return load(cls, data)
+        except RecordError as error:
+            log.warning("ignoring the unreadable store entry %s: %s", key, error)
+            return None
+
+    def _open(self, cls: type[R], key: str, sealed: t.Any) -> R | None:
+        if sealed is None:
+            return None
+        try:
+            data = self.sealer.open(sealed, context=key)
+        except SealError:
+            log.warning("ignoring the store entry %s: it does not open", key)
+            return None
+        return self._load(cls, key, data)
+
     # -- clients (RFC 7591) ------------------------------------------------
 
-    def save_client(self, client: Client) -> None:
-        self.store.set(f"client:{client.client_id}", client.to_dict(), CLIENT_TTL)
+    def save_client(self, client: Client, ttl: float = CLIENT_TTL) -> None:
+        """Save (or renew) a registration for ``ttl`` seconds."""
+        self.store.set(f"client:{client.client_id}", dump(client), ttl)
 
-    def client(self, client_id: str) -> dict[str, t.Any] | None:
+    def client(self, client_id: t.Any) -> Client | None:
         if not isinstance(client_id, str) or not client_id:
             return None
-        return t.cast("dict[str, t.Any] | None", self.store.get(f"client:{client_id}"))
+        key = f"client:{client_id}"
+        return self._load(Client, key, self.store.get(key))
 
     # -- pending authorizations ------------------------------------------
 
-    def save_transaction(self, txn_id: str, data: dict[str, t.Any]) -> None:
-        self.store.set(f"txn:{txn_id}", data, FLOW_TTL)
+    def save_transaction(self, txn_id: str, pending: PendingAuthorization) -> None:
+        self.store.set(f"txn:{txn_id}", dump(pending), FLOW_TTL)
 
-    def transaction(self, txn_id: str) -> dict[str, t.Any] | None:
-        return t.cast("dict[str, t.Any] | None", self.store.get(f"txn:{txn_id}"))
+    def transaction(self, txn_id: str) -> PendingAuthorization | None:
+        key = f"txn:{txn_id}"
+        return self._load(PendingAuthorization, key, self.store.get(key))
 
-    def take_transaction(self, txn_id: str) -> dict[str, t.Any] | None:
-        return t.cast("dict[str, t.Any] | None", self.store.take(f"txn:{txn_id}"))
+    def take_transaction(self, txn_id: str) -> PendingAuthorization | None:
+        key = f"txn:{txn_id}"
+        return self._load(PendingAuthorization, key, self.store.take(key))
 
-    def save_leg(self, state: str, data: dict[str, t.Any]) -> None:
+    def save_leg(self, state: str, leg: LoginLeg) -> None:
         """The upstream leg of one login, keyed by its ``state``; sealed
         because it holds the upstream PKCE verifier."""
-        key = digest(state)
-        sealed = self.sealer.seal(data, context=f"leg:{key}")
-        self.store.set(f"leg:{key}", sealed, FLOW_TTL)
+        key = f"leg:{digest(state)}"
+        self.store.set(key, self.sealer.seal(dump(leg), context=key), FLOW_TTL)
 
-    def take_leg(self, state: str) -> dict[str, t.Any] | None:
-        key = digest(state)
-        sealed = self.store.take(f"leg:{key}")
-        if sealed is None:
-            return None
-        return t.cast(dict[str, t.Any], self.sealer.open(sealed, context=f"leg:{key}"))
+    def take_leg(self, state: str) -> LoginLeg | None:
+        key = f"leg:{digest(state)}"
+        return self._open(LoginLeg, key, self.store.take(key))
 
     # -- authorization codes -----------------------------------------------
 
     def save_code(self, code: str, record: AuthorizationCode) -> None:
-        self.store.set(f"code:{digest(code)}", record.to_dict(), CODE_TTL)
+        self.store.set(f"code:{digest(code)}", dump(record), CODE_TTL)
 
     def redeem_code(self, code: str) -> tuple[AuthorizationCode | None, str | None]:
         """Consume ``code``: ``(record, None)`` for the one caller that wins,
         ``(None, grant_id)`` for a replay of a redeemed code, else ``(None, None)``."""
-        key = digest(code)
-        data = self.store.take(f"code:{key}")
-        if data is None:
-            return None, self.store.get(f"code-used:{key}")
-        self.store.set(f"code-used:{key}", data["grant_id"], self.refresh_ttl)
-        return AuthorizationCode.from_dict(data), None
+        key = f"code:{digest(code)}"
+        record = self._load(AuthorizationCode, key, self.store.take(key))
+        if record is None:
+            return None, self.store.get(f"code-used:{digest(code)}")
+        self.store.set(f"code-used:{digest(code)}", record.grant_id, self.refresh_ttl)
+        return record, None
 
     # -- grants: one login of one user for one client, a token family -------
 
     def create_grant(
-        self, grant_id: str, record: dict[str, t.Any], upstream: dict[str, t.Any]
+        self, grant_id: str, client_id: str, subject: str, upstream: UpstreamGrant
     ) -> None:
         """A new grant, alive as long as its code until tokens are issued."""
         now = time.time()
-        data = dict(record, created_at=int(now), expires_at=now + CODE_TTL)
-        data["sealed"] = self.sealer.seal(upstream, context=f"grant:{grant_id}")
-        self.store.set(f"grant:{grant_id}", data, CODE_TTL)
+        grant = Grant(
+            client_id=client_id,
+            subject=subject,
+            created_at=int(now),
+            expires_at=now + CODE_TTL,
+            sealed=self._seal_upstream(grant_id, upstream),
+        )
+        self.store.set(f"grant:{grant_id}", dump(grant), CODE_TTL)
 
-    def grant(self, grant_id: t.Any) -> dict[str, t.Any] | None:
+    def grant(self, grant_id: t.Any) -> Grant | None:
         if not isinstance(grant_id, str) or not grant_id:
             return None
-        data = self.store.get(f"grant:{grant_id}")
-        if data is None or data["expires_at"] <= time.time():
+        key = f"grant:{grant_id}"
+        grant = self._load(Grant, key, self.store.get(key))
+        if grant is None or grant.expires_at <= time.time():
             return None
-        return t.cast(dict[str, t.Any], data)
+        return grant
 
-    def upstream(self, grant_id: str, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        """The unsealed upstream tokens and identity of a grant."""
-        return t.cast(
-            dict[str, t.Any],
-            self.sealer.open(record["sealed"], context=f"grant:{grant_id}"),
-        )
+    def upstream(self, grant_id: str, grant: Grant) -> UpstreamGrant:
+        """The unsealed upstream tokens and identity of a grant.
+
+        :raises SealError: when the grant's seal does not open (another
+            encryption key, a damaged entry).
+        """
+        data = self.sealer.open(grant.sealed, context=f"grant:{grant_id}")
+        try:
+            return load(UpstreamGrant, data)
+        except RecordError as error:
+            raise SealError(str(error)) from None
+
+    def _seal_upstream(self, grant_id: str, upstream: UpstreamGrant) -> str:
+        return self.sealer.seal(dump(upstream), context=f"grant:{grant_id}")
 
     def update_grant(
         self,
         grant_id: str,
         *,
-        upstream: dict[str, t.Any] | None = None,
+        upstream: UpstreamGrant | None = None,
         extend: bool = False,
-    ) -> dict[str, t.Any] | None:
+    ) -> Grant | None:
         """Replace the upstream tokens and/or extend the grant to a full
         refresh-token lifetime; never brings an ended grant back."""
         with self.store.lock(f"grant:{grant_id}"):
-            data = self.grant(grant_id)
-            if data is None:
+            grant = self.grant(grant_id)
+            if grant is None:
                 return None
             if upstream is not None:
-                data["sealed"] = self.sealer.seal(upstream, context=f"grant:{grant_id}")
+                grant.sealed = self._seal_upstream(grant_id, upstream)
             if extend:
-                data["expires_at"] = time.time() + self.refresh_ttl
-            self.store.set(f"grant:{grant_id}", data, data["expires_at"] - time.time())
-            return data
+                grant.expires_at = time.time() + self.refresh_ttl
+            self.store.set(
+                f"grant:{grant_id}", dump(grant), grant.expires_at - time.time()
+            )
+            return grant
 
-    def end_grant(self, grant_id: str) -> dict[str, t.Any] | None:
+    def end_grant(self, grant_id: str) -> Grant | None:
         """Delete the grant: every access and refresh token of the family
         stops working. Returns the record for the one caller that ended it."""
-        with self.store.lock(f"grant:{grant_id}"):
-            return t.cast(
-                "dict[str, t.Any] | None", self.store.take(f"grant:{grant_id}")
-            )
+        key = f"grant:{grant_id}"
+        with self.store.lock(key):
+            return self._load(Grant, key, self.store.take(key))
 
     # -- refresh tokens ----------------------------------------------------
 
     def save_refresh(self, token: str, record: IssuedToken) -> None:
-        self.store.set(f"refresh:{digest(token)}", record.to_dict(), self.refresh_ttl)
+        self.store.set(f"refresh:{digest(token)}", dump(record), self.refresh_ttl)
 
     def find_refresh(self, token: str) -> IssuedToken | None:
         """The record of a live refresh token, without consuming it."""
-        data = self.store.get(f"refresh:{digest(token)}")
-        return IssuedToken.from_dict(data) if data else None
+        key = f"refresh:{digest(token)}"
+        return self._load(IssuedToken, key, self.store.get(key))
 
     def refresh_reused(self, token: str) -> str | None:
         """The grant of a refresh token that was already rotated, if any."""
-        return t.cast("str | None", self.store.get(f"refresh-used:{digest(token)}"))
+        used = self.store.get(f"refresh-used:{digest(token)}")
+        return used if isinstance(used, str) else None
 
     def rotate_refresh(self, token: str) -> tuple[IssuedToken | None, str | None]:
         """Consume a refresh token, as :meth:`redeem_code` does a code."""
-        key = digest(token)
-        data = self.store.take(f"refresh:{key}")
-        if data is None:
+        key = f"refresh:{digest(token)}"
+        record = self._load(IssuedToken, key, self.store.take(key))
+        if record is None:
             return None, self.refresh_reused(token)
-        self.store.set(f"refresh-used:{key}", data["grant_id"], self.refresh_ttl)
-        return IssuedToken.from_dict(data), None
-
-    # -- remembered consent, per browser -----------------------------------
-
-    def approvals(self, browser: str) -> dict[str, dict[str, t.Any]]:
-        return t.cast(
-            dict[str, dict[str, t.Any]], self.store.get(f"consent:{browser}") or {}
+        self.store.set(
+            f"refresh-used:{digest(token)}", record.grant_id, self.refresh_ttl
         )
+        return record, None
 
-    def remember(
-        self, browser: str, client_id: str, approval: dict[str, t.Any]
-    ) -> None:
+    # -- what one browser approved -----------------------------------------
+
+    def browser(self, browser: str) -> BrowserSession:
+        key = f"consent:{browser}"
+        return self._load(BrowserSession, key, self.store.get(key)) or BrowserSession()
+
+    def remember(self, browser: str, client_id: str, approval: Approval) -> None:
         with self.store.lock(f"consent:{browser}"):
-            approvals = self.approvals(browser)
-            approvals[client_id] = approval
-            self.store.set(f"consent:{browser}", approvals, CONSENT_TTL)
+            session = self.browser(browser)
+            session.approvals[client_id] = approval
+            self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
 
     def forget(self, browser: str, client_id: str) -> bool:
         with self.store.lock(f"consent:{browser}"):
-            approvals = self.approvals(browser)
-            if approvals.pop(client_id, None) is None:
+            session = self.browser(browser)
+            if session.approvals.pop(client_id, None) is None:
                 return False
-            self.store.set(f"consent:{browser}", approvals, CONSENT_TTL)
+            self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
             return True

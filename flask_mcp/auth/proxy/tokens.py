@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 import typing as t
+from collections.abc import Sequence
 
 from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
@@ -33,22 +34,25 @@ def _refresh_token(**kwargs: t.Any) -> str:
     return secrets.token_urlsafe(48)
 
 
-class AccessTokenGenerator(JWTBearerTokenGenerator):
+class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # authlib is untyped
     """authlib's :rfc:`9068` generator, signing with our newest key.
 
     :param issuer: this server's issuer identifier.
-    :param audience: the MCP endpoint URL.
+    :param audiences: the MCP endpoints' URLs; a token is for the one its
+        grant names (``user.resource``), else the first.
     :param ttl: access token lifetime in seconds.
     """
 
-    def __init__(self, issuer: str, audience: str, keys: SigningKeys, ttl: int) -> None:
+    def __init__(
+        self, issuer: str, audiences: Sequence[str], keys: SigningKeys, ttl: int
+    ) -> None:
         super().__init__(
             issuer,
             alg=keys.current_alg,
             refresh_token_generator=_refresh_token,
             expires_generator=ttl,
         )
-        self.audience = audience
+        self.audiences = audiences
         self.keys = keys
 
     def get_jwks(self) -> KeySet:
@@ -71,7 +75,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
             "jti": secrets.token_urlsafe(16),
             "scope": scope,
             "sub": str(user.get_user_id()),
-            "aud": self.audience,
+            "aud": getattr(user, "resource", None) or self.audiences[0],
             "sid": user.grant_id,
         }
         if getattr(user, "auth_time", None):
@@ -80,16 +84,23 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         return jwt.encode(header, claims, self.get_jwks(), algorithms=[self.alg])
 
 
-class AccessTokenValidator(JWTBearerTokenValidator):
+class AccessTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]  # authlib is untyped
     """authlib's :rfc:`9068#section-4` validator, stricter where MCP needs it:
     ``typ`` must be ``at+jwt``, the ``kid`` one of our keys and the ``alg``
-    that key's; ``aud`` must be exactly the MCP endpoint.
+    that key's; ``aud`` must name one of ``audiences``.
+
+    :param audiences: the MCP endpoints whose tokens are accepted: the
+        endpoint's own URL where tokens are used, every endpoint's where they
+        are revoked.
 
     :meth:`verify` returns the claims or raises ``InvalidTokenError``.
     """
 
-    def __init__(self, issuer: str, resource: str, keys: SigningKeys) -> None:
-        super().__init__(issuer=issuer, resource_server=resource)
+    def __init__(
+        self, issuer: str, audiences: Sequence[str], keys: SigningKeys
+    ) -> None:
+        super().__init__(issuer=issuer, resource_server=audiences)
+        self.audiences = audiences
         self.keys = keys
 
     def get_jwks(self) -> KeySet:
@@ -112,7 +123,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             raise InvalidTokenError("invalid access token signature") from None
         options: dict[str, t.Any] = {
             "iss": {"essential": True, "value": self.issuer},
-            "aud": {"essential": True, "value": self.resource_server},
+            "aud": {"essential": True, "values": list(self.audiences)},
             **{
                 name: {"essential": True}
                 for name in ("exp", "iat", "sub", "jti", "client_id", "sid")

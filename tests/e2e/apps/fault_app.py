@@ -34,6 +34,12 @@ def create_app() -> Flask:
         return f"done after {step} steps"
 
     @mcp.tool
+    def ask(ctx: Context) -> str:
+        """Ask the user a question (nobody answers in the tests)."""
+        answer = ctx.elicit("Name?", {"type": "object", "properties": {}})
+        return str(answer)
+
+    @mcp.tool
     def quick() -> str:
         """Answer at once."""
         return "quick"

@@ -1,0 +1,41 @@
+"""Errors of the shared store.
+
+The transport answers :class:`StoreUnavailable` with 503 and ``Retry-After``
+(a JSON-RPC error on the MCP endpoint, ``temporarily_unavailable`` on OAuth
+views): the request may succeed once the store is back, and no restart is
+needed for that.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LockTimeout", "StoreError", "StoreUnavailable"]
+
+
+class StoreError(Exception):
+    """Base class of the store's errors."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot answer now: down, frozen past its timeout, or unable
+    to write (disk full, read-only, I/O error).
+
+    Backends raise it for every such failure; :class:`~flask_mcp.store.Store`
+    also turns an :class:`OSError` escaping a backend into it.
+    """
+
+
+class LockTimeout(StoreUnavailable):
+    """A :meth:`Store.lock <flask_mcp.store.Store.lock>` was not acquired in
+    time: another process holds it. The store itself works, so this does not
+    count as an outage; a request that needs the lock may be retried later.
+
+    :param name: the lock's name.
+    :param timeout: the seconds waited.
+    """
+
+    def __init__(self, name: str, timeout: float) -> None:
+        super().__init__(
+            f"lock {name!r} is held elsewhere; not acquired within {timeout:g} s"
+        )
+        self.name = name
+        self.timeout = timeout

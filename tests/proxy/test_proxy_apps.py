@@ -1,0 +1,99 @@
+"""Several FlaskMCP servers behind OAuth proxies on one app: one proxy shared
+by two endpoints gives each its own tokens; a second proxy is refused."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from flask_mcp import FlaskMCP
+from flask_mcp.auth.proxy import OAuthProxy
+
+from .app import SCOPES
+from .app import make_provider
+from .conftest import BASE_URL
+from .flow import FlaskHttp
+from .flow import Flow
+from .flow import pkce
+from .test_proxy_authenticate import INIT
+from .test_proxy_authenticate import claims_of
+from .test_proxy_authorize import assert_page
+
+HEADERS = {"Accept": "application/json, text/event-stream"}
+
+
+def two_servers(tmp_path, upstream, second_proxy=None) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config["TESTING"] = True
+    proxy = OAuthProxy(make_provider(BASE_URL, upstream.url), scopes=SCOPES)
+    for name in ("a", "b"):
+        FlaskMCP(
+            app,
+            name=name,
+            blueprint_name=name,
+            path=f"/{name}/mcp",
+            auth=second_proxy if name == "b" and second_proxy else proxy,
+        )
+    return app
+
+
+def initialize(app: Flask, path: str, token: str) -> int:
+    reply = app.test_client().post(
+        path, json=INIT, headers={**HEADERS, "Authorization": f"Bearer {token}"}
+    )
+    return reply.status_code
+
+
+def test_a_proxy_shared_by_two_endpoints(tmp_path, upstream):
+    app = two_servers(tmp_path, upstream)
+    tokens = {}
+    for name in ("a", "b"):
+        flow = Flow(FlaskHttp(app.test_client()), f"{BASE_URL}/{name}/mcp")
+        tokens[name] = flow.tokens()
+        assert claims_of(tokens[name]["access_token"])["aud"] == flow.resource
+    assert initialize(app, "/a/mcp", tokens["a"]["access_token"]) == 200
+    assert initialize(app, "/b/mcp", tokens["b"]["access_token"]) == 200
+    # Each endpoint takes only its own tokens.
+    assert initialize(app, "/b/mcp", tokens["a"]["access_token"]) == 401
+    assert initialize(app, "/a/mcp", tokens["b"]["access_token"]) == 401
+    # A refresh keeps the audience of the grant.
+    refreshed = flow.refresh(tokens["b"]["client"], tokens["b"]["refresh_token"])
+    assert claims_of(refreshed.json()["access_token"])["aud"] == f"{BASE_URL}/b/mcp"
+    documents = {
+        name: app.test_client()
+        .get(f"/.well-known/oauth-protected-resource/{name}/mcp")
+        .json
+        for name in ("a", "b")
+    }
+    assert documents["a"]["resource"] == f"{BASE_URL}/a/mcp"
+    assert documents["b"]["resource"] == f"{BASE_URL}/b/mcp"
+    assert documents["a"]["authorization_servers"] == [BASE_URL]
+
+
+def test_a_grant_is_for_one_endpoint(tmp_path, upstream):
+    app = two_servers(tmp_path, upstream)
+    flow = Flow(FlaskHttp(app.test_client()), f"{BASE_URL}/a/mcp")
+    client = flow.register()
+    both = [f"{BASE_URL}/a/mcp", f"{BASE_URL}/b/mcp"]
+    assert_page(
+        flow.authorize(client, challenge=pkce()[1], resource=both),
+        error="invalid_target",
+    )
+    login = flow.login(client)
+    # Its code cannot be redeemed for the other endpoint...
+    assert flow.token(login, resource=both[1]).json()["error"] == "invalid_target"
+    # ...nor its refresh token.
+    tokens = flow.tokens(client)
+    reply = flow.refresh(client, tokens["refresh_token"], resource=both[1])
+    assert reply.json()["error"] == "invalid_target"
+
+
+@pytest.mark.parametrize("issuer", [BASE_URL, "https://elsewhere.example"])
+def test_a_second_proxy_is_refused(tmp_path, upstream, issuer):
+    other = OAuthProxy(make_provider(issuer, upstream.url), scopes=SCOPES)
+    with pytest.raises(RuntimeError) as refused:
+        two_servers(tmp_path, upstream, second_proxy=other)
+    message = str(refused.value)
+    assert "already runs an OAuthProxy" in message
+    assert ("with the same issuer" in message) is (issuer == BASE_URL)
+    assert "Pass the same OAuthProxy object as auth=" in message

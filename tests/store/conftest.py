@@ -1,0 +1,105 @@
+"""Fixtures for the store tests: every backend, a private Redis to break,
+and small or read-only disks (tests run as root, so ``chmod`` cannot make a
+folder unwritable: a real read-only mount or a full tmpfs does)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from flask_mcp.store import Store
+from flask_mcp.store import create_store
+from support import RedisServer
+
+
+@pytest.fixture(params=["file", "redis", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """A fresh store on each backend."""
+    if request.param == "file":
+        return create_store(f"file://{tmp_path}/store", "/nonexistent", "t:")
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flushall()
+        return create_store(server.url, "/nonexistent", "t:")
+    return create_store("memory://", "/nonexistent", "t:")
+
+
+@pytest.fixture(params=["file", "redis"])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a store that several processes can share."""
+    if request.param == "file":
+        return f"file://{tmp_path}/store"
+    server = request.getfixturevalue("redis_server")
+    server.flushall()
+    return t.cast(str, server.url)
+
+
+class BreakableRedis(RedisServer):
+    """A redis-server of one test, to stop, freeze and bring back."""
+
+    def freeze(self) -> None:
+        assert self.pid is not None
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.pid is not None
+        os.kill(self.pid, signal.SIGCONT)
+
+
+@pytest.fixture
+def own_redis() -> t.Iterator[BreakableRedis]:
+    server = BreakableRedis()
+    with server:
+        try:
+            yield server
+        finally:
+            if server.pid is not None:
+                server.thaw()  # a frozen server would ignore SIGTERM
+
+
+def _mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def _mounted(path: Path, *args: str) -> t.Iterator[Path]:
+    path.mkdir(parents=True, exist_ok=True)
+    _mount(*args, str(path))
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> t.Iterator[Path]:
+    """A 256 KiB tmpfs: fill it to make the store's disk full."""
+    with _mounted(tmp_path / "small", "-t", "tmpfs", "-o", "size=256k", "tmpfs") as p:
+        yield p
+
+
+class Remountable:
+    """A folder bind-mounted on itself, to make read-only and writable again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read_only(self) -> None:
+        _mount("-o", "remount,ro,bind", str(self.path))
+
+    def writable(self) -> None:
+        _mount("-o", "remount,rw,bind", str(self.path))
+
+
+@pytest.fixture
+def remountable(tmp_path: Path) -> t.Iterator[Remountable]:
+    """``tmp_path / "ro"``, writable until told otherwise."""
+    folder = tmp_path / "ro"
+    with _mounted(folder, "--bind", str(folder)):
+        yield Remountable(folder)

@@ -1,0 +1,111 @@
+"""Choosing a store: MCP_STORE_URL, MCP_STORE_FACTORY, and the app wiring."""
+
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from flask_mcp import FlaskMCP
+from flask_mcp.store import StoreBackend
+from flask_mcp.store import store_from_config
+from flask_mcp.store.backends import FileStoreBackend
+from flask_mcp.store.backends import MemoryStoreBackend
+from flask_mcp.store.backends import RedisStoreBackend
+
+
+class CustomBackend(FileStoreBackend):
+    """A plugged-in backend; remembers what its factory was given."""
+
+    def __init__(self, config: t.Mapping[str, t.Any], instance_path: str) -> None:
+        super().__init__(f"{instance_path}/custom")
+        self.option = config.get("MYSTORE_OPTION")
+        self.instance_path = instance_path
+
+
+def make_backend(config: t.Mapping[str, t.Any], instance_path: str) -> StoreBackend:
+    return CustomBackend(config, instance_path)
+
+
+def not_a_backend(config: t.Mapping[str, t.Any], instance_path: str) -> object:
+    return object()
+
+
+def test_urls(tmp_path: Path, redis_server) -> None:
+    def backend(url: str | None) -> StoreBackend:
+        return store_from_config({"MCP_STORE_URL": url}, str(tmp_path), "t:").backend
+
+    default = backend(None)
+    assert isinstance(default, FileStoreBackend)
+    assert default.path == str(tmp_path / "flask_mcp")
+    folder = backend(f"file://{tmp_path}/my%20store")
+    assert isinstance(folder, FileStoreBackend)
+    assert folder.path == f"{tmp_path}/my store"
+    assert isinstance(backend("memory://"), MemoryStoreBackend)
+    redis = backend(redis_server.url)
+    assert isinstance(redis, RedisStoreBackend)
+    assert "127.0.0.1" in repr(redis)
+    with pytest.raises(ValueError, match="'ftp' is not supported"):
+        backend("ftp://example.com/")
+
+
+def test_redis_passwords_stay_out_of_the_log_name(redis_server) -> None:
+    url = redis_server.url.replace("redis://", "redis://user:s3cret@")
+    store = store_from_config({"MCP_STORE_URL": url}, "/x", "t:")
+    assert "s3cret" not in store.health.name
+
+
+def test_redis_timeout_comes_from_the_config() -> None:
+    store = store_from_config(
+        {"MCP_STORE_URL": "redis://127.0.0.1:1/0", "MCP_STORE_TIMEOUT": 0.25},
+        "/x",
+        "t:",
+    )
+    options = store.backend.client.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+    assert options["socket_timeout"] == 0.25
+    assert options["socket_connect_timeout"] == 0.25
+    in_url = store_from_config(
+        {"MCP_STORE_URL": "redis://127.0.0.1:1/0?socket_timeout=7"}, "/x", "t:"
+    )
+    options = in_url.backend.client.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+    assert options["socket_timeout"] == 7
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [f"{__name__}:make_backend", f"{__name__}.make_backend", make_backend],
+    ids=["colon", "dots", "callable"],
+)
+def test_factory(factory: t.Any, tmp_path: Path) -> None:
+    config = {
+        "MCP_STORE_FACTORY": factory,
+        "MCP_STORE_URL": "redis://ignored",
+        "MYSTORE_OPTION": 42,
+    }
+    store = store_from_config(config, str(tmp_path), "t:")
+    assert isinstance(store.backend, CustomBackend)
+    assert store.backend.option == 42
+    assert store.backend.instance_path == str(tmp_path)
+    assert store.namespace == "t:"
+    store.set("k", 1, 60)
+    assert store.get("k") == 1
+
+
+def test_a_factory_must_make_a_backend() -> None:
+    with pytest.raises(TypeError, match="lacks the methods"):
+        store_from_config({"MCP_STORE_FACTORY": not_a_backend}, "/x", "t:")
+    with pytest.raises(ValueError, match="not a dotted path"):
+        store_from_config({"MCP_STORE_FACTORY": "nodots"}, "/x", "t:")
+    with pytest.raises(ModuleNotFoundError):
+        store_from_config({"MCP_STORE_FACTORY": "no.such.module:f"}, "/x", "t:")
+
+
+def test_the_app_uses_the_factory(tmp_path: Path) -> None:
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config["MCP_STORE_FACTORY"] = f"{__name__}:make_backend"
+    mcp = FlaskMCP(app)
+    store = mcp.state(app).store
+    assert isinstance(store.backend, CustomBackend)
+    assert store.namespace == "mcp:mcp:"
