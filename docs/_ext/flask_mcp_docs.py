@@ -135,8 +135,26 @@ def _inherited(candidates: list[str], module: str, cls: str, short: str) -> list
     return candidates
 
 
+def readable_signature(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: t.Any,
+    options: t.Any,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    """Dataclass fields with a ``default_factory`` show as ``<factory>``,
+    which is not Python: Sphinx then splits the signature on every colon,
+    including those inside string defaults. Show ``...`` instead."""
+    if signature and "<factory>" in signature:
+        return signature.replace("<factory>", "..."), return_annotation
+    return None
+
+
 def setup(app: Sphinx) -> dict[str, t.Any]:
     app.add_directive("mcp-config", ConfigDirective)
+    app.connect("autodoc-process-signature", readable_signature)
     # After intersphinx (priority 500), which resolves what it can first.
     app.connect("missing-reference", resolve_short_names, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,7 +8,6 @@ from flask_mcp.auth import api_key_auth
 from flask_mcp.auth import require_role
 
 app = Flask(__name__)
-app.config["MCP_AUTH_CHALLENGE"] = 'ApiKey header="X-API-Key"'
 
 mcp = FlaskMCP(
     app,

@@ -24,6 +24,8 @@ async def authenticate(request):
 
 
 app = Flask(__name__)
+# Not OAuth: tell clients which credential to send instead of "Bearer".
+app.config["MCP_AUTH_CHALLENGE"] = 'Tenant header="X-Tenant"'
 mcp = FlaskMCP(app, name="Tenants", authenticate=authenticate)
 
 

@@ -9,6 +9,7 @@ from flask_mcp.auth import AuthError
 from flask_mcp.auth import DiscoveryDocumentCache
 from flask_mcp.auth import JWTVerifier
 from flask_mcp.auth import Unauthorized
+from flask_mcp.store import bind_store
 
 ISSUER = os.environ["OAUTH_ISSUER"]  # https://auth.example.com
 SERVER_URL = os.environ["MCP_SERVER_URL"]  # https://mcp.example.com/mcp
@@ -66,6 +67,8 @@ mcp = FlaskMCP(
     },
     authenticate=authenticate,
 )
+# Share the documents with every worker: the cache takes the app's store.
+bind_store(discovery_cache, mcp.state(app).store)
 
 
 @mcp.tool

@@ -73,7 +73,9 @@ def test_step_up_challenge(load_example):
             client._message("tools/call", {"name": "delete_data", "arguments": {}})
         )
     assert response.status_code == 403
+    # An API-key server challenges with its own scheme (no OAuth to step up
+    # through); bearer servers name the scopes (test_docs_bearer.py).
     assert response.headers["WWW-Authenticate"] == (
-        'Bearer scope="write:data", error="insufficient_scope",'
+        'ApiKey header="X-API-Key", error="insufficient_scope",'
         ' error_description="tool delete_data needs more scopes"'
     )

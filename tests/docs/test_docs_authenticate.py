@@ -48,11 +48,11 @@ def test_custom_authenticate_port(load_example):
 @pytest.mark.parametrize(
     ("headers", "status", "challenge"),
     [
-        ({}, 401, "Bearer"),
+        ({}, 401, 'Tenant header="X-Tenant"'),
         (
             {"X-Tenant": "acme", "X-Tenant-Secret": "nope"},
             401,
-            'Bearer error="invalid_token",'
+            'Tenant header="X-Tenant", error="invalid_token",'
             ' error_description="unknown tenant or wrong secret"',
         ),
         ({"X-Tenant": "globex", "X-Tenant-Secret": "hunter2"}, 403, None),

@@ -37,6 +37,17 @@ def test_bearer_jwt(load_example, issuer):
         with pytest.raises(MCPError) as step_up:
             client.call_tool("delete_file", {"path": "/tmp/x"})
         assert step_up.value.status == 403
+        response = client._post(
+            client._message(
+                "tools/call", {"name": "delete_file", "arguments": {"path": "/x"}}
+            )
+        )
+    metadata = "http://localhost/.well-known/oauth-protected-resource/mcp"
+    assert response.headers["WWW-Authenticate"] == (
+        f'Bearer resource_metadata="{metadata}", scope="files:write",'
+        ' error="insufficient_scope",'
+        ' error_description="tool delete_file needs more scopes"'
+    )
 
 
 def test_bearer_jwt_challenges(load_example, issuer):
@@ -127,6 +138,8 @@ def test_discovery_port(load_example, issuer):
     assert resource["authorization_servers"] == [issuer.issuer]
     assert resource == http.get("/.well-known/oauth-protected-resource/mcp").get_json()
 
+    # The cache keeps the discovery document in the app's store.
+    assert example.discovery_cache.store is example.mcp.state(example.app).store
     token = issuer.mint({"sub": "u-7", "aud": SERVER_URL, "email": "u7@example.com"})
     with example.mcp.test_client(example.app, headers=_bearer(token)) as client:
         assert client.call_tool("whoami")["content"][0]["text"] == "u7@example.com"

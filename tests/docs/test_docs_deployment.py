@@ -6,7 +6,9 @@ import importlib.util
 
 from docs_helpers import EXAMPLES
 from docs_helpers import post_initialize
+from flask import Flask
 
+from flask_mcp import FlaskMCP
 from flask_mcp.config import MCP_LISTEN_HOLD
 from flask_mcp.config import MCP_REQUEST_TIMEOUT
 
@@ -83,3 +85,20 @@ def test_configuration(load_example):
     assert settings.page_size == 20
     assert settings.mask_errors is True
     assert post_initialize(app, {"Host": "b.example.com"}).status_code == 200
+
+
+def test_store_factory(load_example, redis_server, tmp_path):
+    factory = load_example("store_factory")
+    assert callable(factory.sentinel_backend)
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(
+        REDIS_URL=redis_server.url, MCP_STORE_FACTORY=factory.plain_backend
+    )
+    mcp = FlaskMCP(app)
+    store = mcp.state(app).store
+    try:
+        store.set("docs-factory", "yes", 10)
+        assert store.get("docs-factory") == "yes"
+        assert type(store.backend).__name__ == "RedisStoreBackend"
+    finally:
+        store.backend.client.close()  # this test's own connection

@@ -46,7 +46,7 @@ def test_routes(load_example, method, path, key, status):
     response = getattr(example.app.test_client(), method)(path, headers=headers)
     assert response.status_code == status
     if status == 401:
-        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert response.headers["WWW-Authenticate"] == 'ApiKey header="X-API-Key"'
 
 
 def test_route_bodies(load_example):

@@ -136,7 +136,8 @@ def test_every_key_the_code_reads_is_documented():
         documented |= set(re.findall(r"\.\. py:data:: (MCP_\w+)", page.read_text()))
     read = set()
     for path in (ROOT / "flask_mcp").rglob("*.py"):
-        read |= set(re.findall(r"[\"'](MCP_[A-Z0-9_]+)[\"']", path.read_text()))
+        # A key, not a prefix such as "MCP_OAUTH_".
+        read |= set(re.findall(r"[\"'](MCP_[A-Z0-9_]*[A-Z0-9])[\"']", path.read_text()))
     assert read - documented == set()
 
 
