@@ -33,7 +33,14 @@ extensions = [
     "pallets_sphinx_themes",
     "flask_mcp_docs",
 ]
-exclude_patterns = ["_build", "examples", "_inventories", "_ext", "_diagrams"]
+exclude_patterns = [
+    "_build",
+    "examples",
+    "_inventories",
+    "_ext",
+    "_diagrams",
+    "README.rst",
+]
 nitpicky = True
 nitpick_ignore = [
     # The base of Context that handlers never see.
