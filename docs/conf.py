@@ -61,6 +61,8 @@ nitpick_ignore_regex = [
     # joserfc has no published inventory.
     ("py:class", r"(joserfc\..*|Key|KeySet)"),
 ]
+# Sidebars list sections, not every documented object.
+toc_object_entries = False
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented_params"
