@@ -106,6 +106,14 @@ def resolve_short_names(
         candidates = local or candidates
     if len(candidates) > 1 and node.get("py:class"):
         candidates = _inherited(candidates, module, node["py:class"], short)
+    # autodoc registers a class under its canonical path too
+    # (flask_mcp.extension.FlaskMCP): one anchor is one object.
+    anchors = {
+        (domain.objects[name].docname, domain.objects[name].node_id)
+        for name in candidates
+    }
+    if len(anchors) == 1:
+        candidates = [name for name in candidates if not domain.objects[name].aliased]
     if len(candidates) != 1:
         return None
     (name,) = candidates
