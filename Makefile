@@ -65,3 +65,15 @@ lint: venv
 	$(VENV)/bin/ruff format --check . || rc=1; \
 	$(VENV)/bin/mypy || rc=1; \
 	exit $$rc
+
+# make docs: the HTML docs in docs/_build/html; nitpicky (-n), warnings are
+# errors (-W), no stale environment (-E).
+.PHONY: docs
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(VENV_STAMP) docs/requirements.txt
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -r docs/requirements.txt
+	@touch $@
+
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -E -W -n --keep-going -q -b html docs docs/_build/html
