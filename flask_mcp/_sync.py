@@ -15,7 +15,7 @@ import inspect
 import threading
 import typing as t
 
-__all__ = ["call", "run_sync"]
+__all__ = ["call", "close_thread_loop", "run_sync"]
 
 T = t.TypeVar("T")
 
@@ -43,6 +43,20 @@ def call(fn: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
     return run_sync(fn(*args, **kwargs))
 
 
+def close_thread_loop() -> None:
+    """Close this thread's event loop, if it made one.
+
+    Worker threads live as long as the worker; threads started for one
+    request (streamed calls) call this before they end, so their loop and
+    its sockets do not wait for the garbage collector.
+    """
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is not None and not loop.is_closed():
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+    _local.loop = None
+
+
 def _loop_run(awaitable: t.Awaitable[t.Any]) -> t.Any:
     try:
         asyncio.get_running_loop()
@@ -66,6 +80,8 @@ def _in_thread(awaitable: t.Awaitable[t.Any]) -> t.Any:
             box["value"] = _loop_run(awaitable)
         except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
+        finally:
+            close_thread_loop()
 
     thread = threading.Thread(target=target, daemon=True)
     thread.start()

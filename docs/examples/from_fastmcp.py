@@ -17,7 +17,7 @@ def greet(name: str) -> str:
 
 
 @mcp.tool
-def summarize(text: str, ctx: Context) -> str:
+async def summarize(text: str, ctx: Context) -> str:  # async def works too
     """Summarize a text with the client's model."""
     ctx.log("info", f"summarizing {len(text)} characters")  # await ctx.info(...)
     result = ctx.sample(f"Summarize in one sentence:\n{text}")  # await ctx.sample

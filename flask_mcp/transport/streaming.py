@@ -26,6 +26,7 @@ import time
 import typing as t
 from dataclasses import dataclass
 
+from .._sync import close_thread_loop
 from ..protocol.context import ClientError
 from ..protocol.context import ClientTimeout
 from ..protocol.jsonrpc import INTERNAL_ERROR
@@ -233,6 +234,7 @@ def start(
         finally:
             if lease is not None:  # after the final message is in the log
                 lease.stop()
+            close_thread_loop()  # an async handler's loop ends with its thread
 
     if lease is not None:
         lease.start()

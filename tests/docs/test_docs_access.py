@@ -74,8 +74,8 @@ def test_step_up_challenge(load_example):
         )
     assert response.status_code == 403
     # An API-key server challenges with its own scheme (no OAuth to step up
-    # through); bearer servers name the scopes (test_docs_bearer.py).
+    # through), still naming the scopes the tool needs.
     assert response.headers["WWW-Authenticate"] == (
         'ApiKey header="X-API-Key", error="insufficient_scope",'
-        ' error_description="tool delete_data needs more scopes"'
+        ' scope="write:data", error_description="tool delete_data needs more scopes"'
     )
