@@ -30,6 +30,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Response
 from flask import request as flask_request
 
+from .client_metadata import parse_json_object
 from .grants import AuthorizationCodeGrant
 from .grants import RefreshTokenGrant
 from .grants import ResourceIndicator
@@ -37,7 +38,6 @@ from .grants import S256CodeChallenge
 from .keys import SigningKeys
 from .models import Client
 from .models import IssuedToken
-from .registration import parse_json_object
 from .storage import ProxyStorage
 from .tokens import AccessTokenGenerator
 
