@@ -58,10 +58,11 @@ class CIMDOptions:
     def __post_init__(self) -> None:
         hosts = self.allow_hosts
         if isinstance(hosts, str):
-            hosts = tuple(h.strip() for h in hosts.split(",") if h.strip())
+            hosts = tuple(hosts.split(","))
         if not all(isinstance(h, str) for h in hosts):
             raise ValueError("CIMDOptions.allow_hosts must be host names or addresses")
-        object.__setattr__(self, "allow_hosts", tuple(h.lower() for h in hosts))
+        hosts = tuple(h.strip().lower() for h in hosts if h.strip())
+        object.__setattr__(self, "allow_hosts", hosts)
         self.allowed_names()  # refuse what is neither a name nor an address
         if not isinstance(self.enabled, bool):
             raise ValueError("CIMDOptions.enabled must be True or False")
