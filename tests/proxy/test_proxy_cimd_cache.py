@@ -134,9 +134,7 @@ def test_a_store_outage_is_503(make_app, make_flow, documents, doc_path):
         redis.stop()
         page = flow.authorize(client_of(url), challenge=pkce()[1])
         assert page.status == 503 and "temporarily_unavailable" in page.text
-        token = flow.post(
-            "/oauth/token",
-            data={"grant_type": "refresh_token", "refresh_token": "r", "client_id": url},
-        )
+        form = {"grant_type": "refresh_token", "refresh_token": "r", "client_id": url}
+        token = flow.post("/oauth/token", data=form)
         assert token.status == 503
         assert token.json()["error"] == "temporarily_unavailable"
