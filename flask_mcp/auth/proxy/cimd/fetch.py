@@ -7,12 +7,8 @@ could open (CIMD draft section 6):
   no proxies or ``.netrc`` from the environment, ``Accept-Encoding:
   identity``; certificates are verified as ``requests`` does, so
   ``REQUESTS_CA_BUNDLE`` (or ``CURL_CA_BUNDLE``) names the trusted CAs;
-* the host name is resolved once; if any of its addresses is not public
-  (:class:`~.addresses.AddressPolicy`) nothing is fetched; otherwise the
-  connection goes to one of those very addresses (no second lookup that a
-  rebinding DNS server could answer differently), and the address actually
-  connected to is checked again. TLS still names the host (SNI, certificate
-  check, ``Host``);
+* only public addresses, resolved once and checked where connected
+  (:mod:`.connection`, :class:`~.addresses.AddressPolicy`);
 * ``timeout`` bounds the connection and the whole exchange: a watchdog cuts
   the connection when it ends, however slowly the answer trickles in;
 * the body is read in a streaming way and refused past ``max_size`` bytes;
@@ -27,8 +23,6 @@ How long the document may be kept follows its ``Cache-Control``
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 import typing as t
 from dataclasses import dataclass
@@ -37,22 +31,17 @@ from urllib.parse import urlsplit
 
 import requests
 from authlib.oauth2.rfc7591 import InvalidClientMetadataError
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool
-from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import NameResolutionError
-from urllib3.exceptions import NewConnectionError
-from urllib3.poolmanager import PoolManager
 
 from ..client_metadata import parse_json_object
 from .addresses import AddressPolicy
+from .connection import Guard
+from .connection import GuardedAdapter
+from .connection import Refused
 from .options import CIMDOptions
 
 __all__ = ["FetchError", "Fetched", "Fetcher"]
 
-#: Addresses of one host name tried at the most.
-MAX_ADDRESSES = 4
 _CHUNK = 1024
 
 
@@ -84,17 +73,17 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
             raise FetchError("only https URLs are fetched")
-        guard = _Guard(self.policy, self.options.timeout)
+        guard = Guard(self.policy, self.options.timeout)
         with requests.Session() as session:
             # No proxy, .netrc or CA settings from the environment (the
             # address check needs the direct connection); the CA bundle
             # variables are honoured as requests does (verify below).
             session.trust_env = False
-            session.mount("https://", _GuardedAdapter(guard))
+            session.mount("https://", GuardedAdapter(guard))
             try:
                 with guard.watch():
                     return self._get(session, url)
-            except _Refused as refused:
+            except Refused as refused:
                 raise FetchError(str(refused)) from None
             except (requests.RequestException, OSError) as error:
                 if guard.expired:
@@ -115,27 +104,27 @@ class Fetcher:
         )
         with response:
             if 300 <= response.status_code < 400:
-                raise _Refused(f"it answered with a redirect ({response.status_code})")
+                raise Refused(f"it answered with a redirect ({response.status_code})")
             if response.status_code != 200:
-                raise _Refused(f"it answered HTTP {response.status_code}")
+                raise Refused(f"it answered HTTP {response.status_code}")
             media = response.headers.get("Content-Type", "").partition(";")[0]
             media = media.strip().lower()
             if media != "application/json" and not (
                 media.startswith("application/") and media.endswith("+json")
             ):
-                raise _Refused(f"it is not JSON (Content-Type {media or 'missing'!r})")
+                raise Refused(f"it is not JSON (Content-Type {media or 'missing'!r})")
             body = self._body(response)
         try:
             data = parse_json_object(body)
         except InvalidClientMetadataError as error:
-            raise _Refused(f"it is not acceptable JSON: {error.description}") from None
+            raise Refused(f"it is not acceptable JSON: {error.description}") from None
         if data is None:
-            raise _Refused("it is not a JSON object")
+            raise Refused("it is not a JSON object")
         return Fetched(data, self.lifetime(response.headers))
 
     def _body(self, response: requests.Response) -> bytes:
         limit = self.options.max_size
-        too_large = _Refused(f"it is larger than {limit} bytes")
+        too_large = Refused(f"it is larger than {limit} bytes")
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise too_large
@@ -197,151 +186,3 @@ def _reason(error: BaseException) -> str:
             cause = cause.__cause__ or cause.__context__
         return "the connection failed"
     return "the request failed"
-
-
-class _Refused(Exception):
-    """A refusal of the fetch itself (not a network failure)."""
-
-
-class _Guard:
-    """One fetch's connections: resolved and checked, cut at the deadline."""
-
-    def __init__(self, policy: AddressPolicy, timeout: float) -> None:
-        self.policy = policy
-        self.timeout = timeout
-        self.expired = False
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-
-    def connect(self, host: str, port: int) -> socket.socket:
-        """A TCP connection to an allowed address of ``host``.
-
-        :raises _Refused: when any address of ``host`` is not allowed.
-        :raises OSError: when none of them answers.
-        """
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        for info in infos:
-            reason = self.policy.refusal(host, str(info[4][0]))
-            if reason:
-                raise _Refused(
-                    f"its host resolves to a {reason} address, which this server"
-                    " does not fetch"
-                )
-        error: OSError = OSError(f"{host} has no address")
-        for family, kind, proto, _, address in infos[:MAX_ADDRESSES]:
-            if self.expired:
-                break
-            sock = socket.socket(family, kind, proto)
-            try:
-                sock.settimeout(self.timeout)
-                sock.connect(address)
-                self._check_peer(host, sock, address)
-            except OSError as failed:
-                sock.close()
-                error = failed
-                continue
-            except _Refused:
-                sock.close()
-                raise
-            self._watch(sock)
-            return sock
-        raise error
-
-    def _check_peer(self, host: str, sock: socket.socket, address: t.Any) -> None:
-        peer = sock.getpeername()[0]
-        reason = self.policy.refusal(host, str(peer))
-        if peer != address[0] or reason:
-            raise _Refused(f"it was reached at a {reason or 'different'} address")
-
-    def _watch(self, sock: socket.socket) -> None:
-        # A duplicate of the descriptor: TLS wrapping detaches the original.
-        with self._lock:
-            self._sockets.append(sock.dup())
-            if self.expired:
-                self._cut()
-
-    def _cut(self) -> None:
-        for sock in self._sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            self._cut()
-
-    def watch(self) -> t.ContextManager[None]:
-        """While inside, connections are cut when ``timeout`` has passed."""
-        return _Watchdog(self)
-
-    def close(self) -> None:
-        with self._lock:
-            for sock in self._sockets:
-                sock.close()
-            self._sockets.clear()
-
-
-class _Watchdog:
-    def __init__(self, guard: _Guard) -> None:
-        self.guard = guard
-        self.timer = threading.Timer(guard.timeout, guard._expire)
-        self.timer.daemon = True
-
-    def __enter__(self) -> None:
-        self.timer.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.timer.cancel()
-        self.guard.close()
-
-
-class _GuardedConnection(HTTPSConnection):
-    """urllib3's https connection, its socket from :meth:`_Guard.connect`."""
-
-    def __init__(self, *args: t.Any, guard: _Guard, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.guard = guard
-
-    def _new_conn(self) -> socket.socket:
-        try:
-            return self.guard.connect(self._dns_host, self.port)
-        except TimeoutError as error:
-            message = f"connecting to {self.host} timed out"
-            raise ConnectTimeoutError(self, message) from error
-        except socket.gaierror as error:
-            raise NameResolutionError(self.host, self, error) from error
-        except OSError as error:
-            raise NewConnectionError(self, f"connecting failed: {error}") from error
-
-
-class _GuardedPoolManager(PoolManager):
-    def __init__(self, guard: _Guard, **kwargs: t.Any) -> None:
-        super().__init__(**kwargs)
-        self.guard = guard
-
-    def _new_pool(
-        self,
-        scheme: str,
-        host: str,
-        port: int,
-        request_context: dict[str, t.Any] | None = None,
-    ) -> HTTPConnectionPool:
-        pool = super()._new_pool(scheme, host, port, request_context)
-        pool.ConnectionCls = _GuardedConnection
-        pool.conn_kw["guard"] = self.guard
-        return pool
-
-
-class _GuardedAdapter(HTTPAdapter):
-    def __init__(self, guard: _Guard) -> None:
-        self.guard = guard
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **kwargs: t.Any
-    ) -> None:
-        self.poolmanager = _GuardedPoolManager(
-            self.guard, num_pools=connections, maxsize=maxsize, block=block, **kwargs
-        )
