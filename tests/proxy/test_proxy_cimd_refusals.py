@@ -309,3 +309,21 @@ def test_too_many_redirect_uris(flow, documents, doc_path):
     uris = [f"https://app.example.com/cb{i}" for i in range(11)]
     url = documents.document(doc_path, redirect_uris=uris)
     refused(flow, url, why="at most 10 redirect URIs")
+
+
+def test_fetches_per_client_address_are_limited(make_app, make_flow, documents):
+    options = CIMDOptions(allow_hosts=("localhost",), fetches_per_minute=2)
+    flow = make_flow(make_app(cimd=options))
+    urls = [documents.document(f"/rate/{i}/client.json") for i in range(3)]
+    for url in urls[:2]:
+        assert flow.authorize(client_of(url), challenge=pkce()[1]).status == 302
+    page = flow.authorize(client_of(urls[2]), challenge=pkce()[1])
+    assert page.status == 429 and "temporarily_unavailable" in page.text
+    assert 1 <= int(page.headers["Retry-After"]) <= 60
+    form = {"grant_type": "refresh_token", "refresh_token": "r", "client_id": urls[2]}
+    token = flow.post("/oauth/token", data=form)
+    assert token.status == 429 and token.json()["error"] == "temporarily_unavailable"
+    assert token.headers["Retry-After"]
+    assert documents.hits("/rate/2/client.json") == 0
+    # Documents already kept are not fetched, so not counted.
+    assert flow.authorize(client_of(urls[0]), challenge=pkce()[1]).status == 302

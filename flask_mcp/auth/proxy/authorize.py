@@ -75,7 +75,7 @@ def authorize(state: ProxyAppState) -> Response:
             state, browser, client_id, error.redirect_uri
         ):
             return server.authorization_error(error)
-        return error_page(400, str(error.error), str(error.description or error.error))
+        return _error_page(error)
     oauth_request = grant.request
     client_id = oauth_request.client.client_id
     new_browser = browser is None
@@ -101,6 +101,17 @@ def authorize(state: ProxyAppState) -> Response:
     if new_browser:
         state.cookie.set(response, browser)
     return response
+
+
+def _error_page(error: OAuth2Error) -> Response:
+    """The page of an error that is not redirected; its status is 400, or
+    429 (with ``Retry-After``) for too many fetches of metadata documents."""
+    status = 429 if error.status_code == 429 else 400
+    page = error_page(status, str(error.error), str(error.description or error.error))
+    page.headers.extend(
+        (name, value) for name, value in error.get_headers() if name == "Retry-After"
+    )
+    return page
 
 
 def redirect_trusted(
@@ -170,7 +181,7 @@ def consent_page(state: ProxyAppState) -> Response:
     try:
         client = state.server.query_client(pending.client_id)
     except OAuth2Error as error:
-        return error_page(400, str(error.error), str(error.description))
+        return _error_page(error)
     if client is None:
         return error_page(400, "invalid_client", "The application is not registered.")
     redirect_host = urlsplit(pending.redirect_uri).hostname or ""

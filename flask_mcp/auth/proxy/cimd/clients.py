@@ -12,24 +12,31 @@ Changes to a document (its redirect URIs...) take effect at the next fetch.
 
 Every refusal is ``invalid_client`` with a description saying why; a store
 outage is :class:`~flask_mcp.store.StoreUnavailable` (503), as anywhere.
+Fetches are counted per client address (``fetches_per_minute``): a fetch
+may hold a worker for the whole ``timeout``, so one address cannot keep
+them all busy (:class:`FetchRateExceeded`, 429).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import typing as t
 from collections.abc import Mapping
 from collections.abc import Sequence
 
 from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.rfc6749 import OAuth2Error
+from flask import request
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from flask_mcp.store import Store
 
 from ..limits import OAuthLimits
+from ..limits import RateLimiter
 from ..models import Client
 from ..redirects import RedirectPattern
 from ..sealing import digest
@@ -41,11 +48,29 @@ from .fetch import Fetcher
 from .fetch import FetchError
 from .options import CIMDOptions
 
-__all__ = ["ClientDocuments"]
+__all__ = ["ClientDocuments", "FetchRateExceeded"]
 
 log = logging.getLogger(__name__)
 
 _Check = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
+
+
+class FetchRateExceeded(OAuth2Error):  # type: ignore[misc]  # authlib is untyped
+    """Too many fetches from one client address: 429
+    ``temporarily_unavailable`` with ``Retry-After``."""
+
+    error = "temporarily_unavailable"
+    status_code = 429
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many client metadata documents fetched; try later")
+        self.retry_after = max(1, math.ceil(retry_after))
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        headers = list(super().get_headers())
+        return [*headers, ("Retry-After", str(self.retry_after))]
+
+
 #: Seconds a worker waits for another one fetching the same document,
 #: beyond the fetch timeout.
 LOCK_MARGIN = 5.0
@@ -80,6 +105,7 @@ class ClientDocuments:
         # scopes...) are not reused: the rules are part of the key.
         rules = [self.server_metadata, [repr(p) for p in patterns or ()], repr(limits)]
         self._rules = digest(json.dumps(rules, sort_keys=True, default=str))[:16]
+        self.rate = RateLimiter(self.store, options.fetches_per_minute, 60)
 
     @staticmethod
     def handles(client_id: t.Any) -> bool:
@@ -135,6 +161,9 @@ class ClientDocuments:
         cached = self.store.get(key)
         if isinstance(cached, dict):
             return cached
+        wait = self.rate.hit(f"rate:{request.remote_addr}")
+        if wait is not None:
+            raise FetchRateExceeded(wait)
         with self.store.lock(
             f"fetch:{digest(url)}", timeout=self.options.timeout + LOCK_MARGIN
         ):

@@ -54,6 +54,11 @@ class CIMDOptions:
     timeout: float = 5.0
     #: Largest document read, in bytes (the draft suggests 5 KB).
     max_size: int = 5 * 1024
+    #: Fetches (of documents not in the store) one client address may cause
+    #: per minute; ``0``: no limit. Each holds a worker up to ``timeout``;
+    #: beyond it, 429 ``temporarily_unavailable`` with ``Retry-After``. The
+    #: address is ``request.remote_addr`` (see ``OAuthLimits.registrations``).
+    fetches_per_minute: int = 30
 
     def __post_init__(self) -> None:
         hosts = self.allow_hosts
@@ -66,10 +71,10 @@ class CIMDOptions:
         self.allowed_names()  # refuse what is neither a name nor an address
         if not isinstance(self.enabled, bool):
             raise ValueError("CIMDOptions.enabled must be True or False")
-        for name in ("min_cache", "max_cache", "max_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"CIMDOptions.{name} must be an integer >= 1")
+        for name in ("min_cache", "max_cache", "max_size", "fetches_per_minute"):
+            value, least = getattr(self, name), int(name != "fetches_per_minute")
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ValueError(f"CIMDOptions.{name} must be an integer >= {least}")
         if self.max_cache < self.min_cache:
             raise ValueError("CIMDOptions.max_cache must be at least min_cache")
         timeout = self.timeout
