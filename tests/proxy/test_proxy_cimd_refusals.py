@@ -327,3 +327,23 @@ def test_fetches_per_client_address_are_limited(make_app, make_flow, documents):
     assert documents.hits("/rate/2/client.json") == 0
     # Documents already kept are not fetched, so not counted.
     assert flow.authorize(client_of(urls[0]), challenge=pkce()[1]).status == 302
+
+
+def test_the_name_is_resolved_once(flow, documents, doc_path, monkeypatch):
+    """DNS rebinding: the first answer is public, later ones loopback. The
+    fetch connects to the address it checked, never to a second answer."""
+    url = documents.document(doc_path, host="cimd.test")
+    real, answers = socket.getaddrinfo, []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "cimd.test":
+            return real(host, port, *args, **kwargs)
+        address = "192.88.99.200" if not answers else "127.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    page = flow.authorize(client_of(url), challenge=pkce()[1])
+    assert page.status == 400 and "invalid_client" in page.text
+    assert answers == ["192.88.99.200"]
+    assert documents.hits(doc_path) == 0
