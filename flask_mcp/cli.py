@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .components.base import Component
+from .components.tools import Tool
 from .store import StoreError
 
 mcp_cli = AppGroup("mcp", help="Inspect and maintain MCP servers of this app.")
@@ -13,18 +17,37 @@ mcp_cli = AppGroup("mcp", help="Inspect and maintain MCP servers of this app.")
 
 @mcp_cli.command("list")
 def list_components() -> None:
-    """List the tools, resources and prompts of every MCP server."""
+    """List the tools, resources and prompts of every MCP server, with the
+    access check guarding each and the tools' annotations."""
     for name, state in current_app.extensions.get("mcp", {}).items():
         registry = state.mcp.registry
-        click.echo(f"{name}:")
+        click.echo(f"{name} ({state.settings.path}):")
         for kind, table in (
             ("tool", registry.tools),
             ("resource", registry.resources),
             ("template", registry.templates),
             ("prompt", registry.prompts),
         ):
-            for key in table:
-                click.echo(f"  {kind:9} {key}")
+            for key in sorted(table):
+                click.echo(f"  {kind:9} {key}{_details(table[key])}")
+
+
+def _details(component: Component) -> str:
+    """`` [can_access=..., step_up, readOnlyHint]`` for one component."""
+    parts = []
+    if component.can_access is not None:
+        check = component.can_access
+        # Plain functions by name; check objects (require_role(...)) name themselves.
+        shown = check.__qualname__ if inspect.isfunction(check) else repr(check)
+        parts.append(f"can_access={shown}")
+    if isinstance(component, Tool):
+        if component.step_up:
+            parts.append("step_up")
+        parts.extend(
+            key if value is True else f"{key}={value!r}"
+            for key, value in component.annotations.items()
+        )
+    return f"  [{', '.join(parts)}]" if parts else ""
 
 
 @mcp_cli.command("purge")

@@ -8,25 +8,20 @@ constructors; requests are served by :mod:`flask_mcp.transport`.
 
 from __future__ import annotations
 
-import functools
-import secrets
 import typing as t
-import warnings
 import weakref
 from collections import abc
-from dataclasses import dataclass
 
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
-from flask import g
 from flask import has_app_context
 from flask import request
 
-from .auth.errors import AuthError
 from .auth.metadata import OAuthSettings
 from .components.base import Component
 from .components.base import check_access
+from .components.base import icon_tuple
 from .components.content import Icon
 from .components.prompts import Prompt
 from .components.registry import Completer
@@ -35,24 +30,12 @@ from .components.registry import Registry
 from .components.resources import Resource
 from .components.tools import Tool
 from .config import DEFAULTS
-from .config import Settings
-from .protocol.inputs import StateCodec
-from .protocol.methods import CachePolicy
-from .protocol.server import McpServer
+from .protocol.server import implementation
+from .state import MCPState
+from .state import build_state
 from .store import Store
-from .store import StoreUnavailable
-from .store import bind_store
-from .store import store_from_config
-from .store.backends import MemoryStoreBackend
-from .transport.endpoint import Endpoint
-from .transport.events import EventLog
 from .transport.guard import Authenticate
-from .transport.guard import AuthGate
-from .transport.guard import Refusal
-from .transport.responses import RETRY_AFTER
-from .transport.responses import json_response
-from .transport.sessions import SessionManager
-from .transport.urls import ServerUrls
+from .transport.guard import guarded
 from .transport.well_known import well_known_blueprint
 
 if t.TYPE_CHECKING:
@@ -62,20 +45,6 @@ if t.TYPE_CHECKING:
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 IconsArg = t.Iterable[Icon | abc.Mapping[str, t.Any]] | None
-
-
-@dataclass
-class MCPState:
-    """What one :class:`FlaskMCP` keeps per app, in ``app.extensions["mcp"]``."""
-
-    mcp: FlaskMCP
-    store: Store
-    endpoint: Endpoint
-    settings: Settings
-
-    @property
-    def gate(self) -> AuthGate:
-        return self.endpoint.gate
 
 
 class FlaskMCP:
@@ -132,9 +101,17 @@ class FlaskMCP:
         self.instructions = instructions
         self.path = path
         self.blueprint_name = blueprint_name or "mcp"
-        self.info = _server_info(name, version, title, description, website_url, icons)
+        self.info = implementation(
+            name,
+            version,
+            title=title,
+            description=description,
+            website_url=website_url,
+            icons=[icon.to_dict() for icon in icon_tuple(icons)],
+        )
         self.registry = Registry()
-        self._store = store
+        #: The store given to the constructor, if any.
+        self.store = store
         self.proxy = _as_proxy(auth)
         self.authenticate = authenticate
         self.oauth = OAuthSettings.from_config(oauth)
@@ -162,50 +139,13 @@ class FlaskMCP:
                 f"a FlaskMCP named {self.blueprint_name!r} is already on this app;"
                 " pass blueprint_name= to add another"
             )
-        settings = Settings.from_config(app.config, path=self.path)
-        store = self._store or store_from_config(
-            app.config, app.instance_path, f"mcp:{self.blueprint_name}:"
-        )
-        _check_store(store)
-        authenticate, oauth = self.authenticate, self.oauth
-        bind_store(authenticate, store)
-        if self.proxy is not None:
-            proxy = self.proxy.init_app(
-                app, store=store, mcp_path=settings.path, name=self.blueprint_name
-            )
-            authenticate, oauth = proxy.authenticate, proxy.oauth_settings
-        urls = ServerUrls(settings.path)
-        server = McpServer(
-            self.registry,
-            info=self.info,
-            instructions=self.instructions,
-            page_size=settings.page_size,
-            request_timeout=settings.request_timeout,
-            mask_errors=settings.mask_errors,
-            codec=StateCodec(_state_secret(app, store), settings.request_state_ttl),
-            passthrough=(AuthError, StoreUnavailable),
-            cache=CachePolicy(
-                list_ttl_ms=settings.cache_list_ttl_ms,
-                read_ttl_ms=settings.cache_read_ttl_ms,
-                # Lists may vary with the caller when requests are authenticated.
-                scope=settings.cache_scope
-                or ("private" if authenticate is not None else "public"),
-            ),
-        )
-        endpoint = Endpoint(
-            server,
-            store,
-            settings,
-            SessionManager(store, settings.session_ttl),
-            EventLog(store, settings.event_ttl),
-            AuthGate(authenticate, oauth, urls, settings.auth_challenge),
-        )
-        states[self.blueprint_name] = MCPState(self, store, endpoint, settings)
+        state = states[self.blueprint_name] = build_state(self, app)
+        settings, oauth = state.settings, state.oauth
         app.register_blueprint(self._blueprint(settings.path))
         if oauth.enabled:
             app.register_blueprint(
                 well_known_blueprint(
-                    f"{self.blueprint_name}_well_known", oauth, urls, settings
+                    f"{self.blueprint_name}_well_known", oauth, state.urls, settings
                 )
             )
         from .cli import mcp_cli
@@ -406,27 +346,7 @@ class FlaskMCP:
         check = check_access(can_access, "a protected route")
 
         def decorator(fn: F) -> F:
-            @functools.wraps(fn)
-            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                gate = self.state().gate
-                try:
-                    g.mcp_auth = gate.require(request, check)
-                except StoreUnavailable:
-                    body = {
-                        "error": "temporarily_unavailable",
-                        "error_description": "the shared store does not answer",
-                    }
-                    return json_response(body, 503, {"Retry-After": str(RETRY_AFTER)})
-                except Refusal as refusal:
-                    given = gate.user_response(refusal, request)
-                    if given is not None:
-                        return given
-                    headers = gate.challenge_headers(refusal, request)
-                    error = refusal.error
-                    return json_response(error.to_dict(), error.status_code, headers)
-                return fn(*args, **kwargs)
-
-            return t.cast(F, wrapper)
+            return t.cast(F, guarded(fn, lambda: self.state().gate, check))
 
         return decorator(view) if view is not None else decorator
 
@@ -502,51 +422,6 @@ class FlaskMCP:
         return MCPTestClient(self, target, headers=headers, **options)
 
 
-def _server_info(
-    name: str,
-    version: str,
-    title: str | None,
-    description: str | None,
-    website_url: str | None,
-    icons: IconsArg,
-) -> dict[str, t.Any]:
-    """``serverInfo`` (the spec's ``Implementation``)."""
-    from .components.base import icon_tuple
-
-    info: dict[str, t.Any] = {"name": name, "version": version}
-    for key, value in (
-        ("title", title),
-        ("description", description),
-        ("websiteUrl", website_url),
-    ):
-        if value is not None:
-            info[key] = value
-    if icons:
-        info["icons"] = [icon.to_dict() for icon in icon_tuple(icons)]
-    return info
-
-
-def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
-    """The secret sealing ``requestState``: ``SECRET_KEY``, else one key made
-    once and kept in the shared store (so every worker and host agrees)."""
-
-    def secret() -> bytes:
-        configured = app.config.get("SECRET_KEY")
-        if configured:
-            return (
-                configured.encode()
-                if isinstance(configured, str)
-                else bytes(configured)
-            )
-        store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
-        return str(store.get("request-state-key")).encode()
-
-    return secret
-
-
-_TEN_YEARS = 10 * 365 * 86400
-
-
 def _as_proxy(auth: Provider | OAuthProxy | None) -> OAuthProxy | None:
     """The OAuth proxy for ``auth=``; imported only by apps that use one."""
     if auth is None:
@@ -554,13 +429,3 @@ def _as_proxy(auth: Provider | OAuthProxy | None) -> OAuthProxy | None:
     from .auth.proxy import OAuthProxy
 
     return auth if isinstance(auth, OAuthProxy) else OAuthProxy(auth)
-
-
-def _check_store(store: Store) -> None:
-    if isinstance(store.backend, MemoryStoreBackend):
-        warnings.warn(
-            "flask_mcp is using an in-process store: state is kept in one process"
-            " and gunicorn workers will not share sessions. Use the default file"
-            " store or MCP_STORE_URL=redis://...",
-            stacklevel=3,
-        )

@@ -36,6 +36,29 @@ Method = t.Callable[[Request, Call], Result]
 LISTEN = "subscriptions/listen"
 
 
+def implementation(
+    name: str,
+    version: str,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    website_url: str | None = None,
+    icons: t.Sequence[dict[str, t.Any]] = (),
+) -> Result:
+    """``serverInfo``: the spec's ``Implementation`` (2025-11-25 fields included)."""
+    info: Result = {"name": name, "version": version}
+    for key, value in (
+        ("title", title),
+        ("description", description),
+        ("websiteUrl", website_url),
+    ):
+        if value is not None:
+            info[key] = value
+    if icons:
+        info["icons"] = list(icons)
+    return info
+
+
 class McpServer:
     """Answers MCP requests from a :class:`Registry`.
 

@@ -8,10 +8,13 @@ the endpoint and the custom routes, so both refuse alike.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import typing as t
 
+from flask import g
+from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
@@ -21,6 +24,9 @@ from ..auth.errors import AuthError
 from ..auth.errors import Forbidden
 from ..auth.errors import Unauthorized
 from ..auth.metadata import OAuthSettings
+from ..store import StoreUnavailable
+from .responses import RETRY_AFTER
+from .responses import json_response
 from .urls import ServerUrls
 
 Authenticate = t.Callable[[Request], t.Any]
@@ -163,6 +169,37 @@ class AuthGate:
         if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
             response.headers.update(self.challenge_headers(refusal, request))
         return response
+
+
+def guarded(
+    view: t.Callable[..., t.Any],
+    gate_of: t.Callable[[], AuthGate],
+    check: t.Callable[[t.Any], t.Any] | None,
+) -> t.Callable[..., t.Any]:
+    """``view`` behind the gate: the auth session goes to ``flask.g.mcp_auth``;
+    refusals are JSON with the endpoint's challenge, outages 503."""
+
+    @functools.wraps(view)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        gate = gate_of()
+        try:
+            g.mcp_auth = gate.require(request, check)
+        except StoreUnavailable:
+            body = {
+                "error": "temporarily_unavailable",
+                "error_description": "the shared store does not answer",
+            }
+            return json_response(body, 503, {"Retry-After": str(RETRY_AFTER)})
+        except Refusal as refusal:
+            given = gate.user_response(refusal, request)
+            if given is not None:
+                return given
+            headers = gate.challenge_headers(refusal, request)
+            error = refusal.error
+            return json_response(error.to_dict(), error.status_code, headers)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _challenge(scheme: str, error: AuthError) -> str:

@@ -125,11 +125,34 @@ def test_cli_lists_and_purges(tmp_path) -> None:
         """A note."""
         return id
 
+    from flask_mcp.auth import require_role
+
+    def is_bob(session: object) -> bool:
+        return False
+
+    @mcp.tool(can_access=require_role("admin"), read_only=True, destructive=False)
+    def guarded() -> str:
+        """Admins only."""
+        return ""
+
+    @mcp.prompt(can_access=is_bob)
+    def for_bob() -> str:
+        return ""
+
     runner = app.test_cli_runner()
     result = runner.invoke(args=["mcp", "list"])
     assert result.exit_code == 0
-    assert "tool      ping_tool" in result.output
+    assert "mcp (/mcp):" in result.output
+    assert "tool      ping_tool\n" in result.output
     assert "template  notes://{id}" in result.output
+    assert (
+        "tool      guarded  [can_access=require_role('admin'), readOnlyHint,"
+        " destructiveHint=False]" in result.output
+    )
+    assert (
+        "prompt    for_bob  [can_access=test_cli_lists_and_purges.<locals>.is_bob]"
+        in result.output
+    )
     result = runner.invoke(args=["mcp", "purge"])
     assert result.exit_code == 0 and "expired entries removed" in result.output
 
