@@ -17,6 +17,7 @@ from flask_mcp import FlaskMCP
 from . import auth
 from . import everyday
 from . import fixtures
+from . import modern_fixtures
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
         **auth.settings_from_env(),
     )
     fixtures.register(mcp)
+    modern_fixtures.register(mcp)
     everyday.register(mcp)
     auth.register(mcp)
     mcp.init_app(app)

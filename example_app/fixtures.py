@@ -79,16 +79,32 @@ ELICITATION_ENUMS_SCHEMA = {
     },
 }
 
+#: Published verbatim, with the 2020-12 vocabulary 2026-07-28 allows (SEP-2106):
+#: ``$anchor``, composition (``allOf``/``anyOf``) and ``if``/``then``/``else``.
 JSON_SCHEMA_2020_12 = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "$defs": {
         "address": {
+            "$anchor": "addressDef",
             "type": "object",
             "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
         }
     },
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {
+        "properties": {"contactMethod": {"const": "phone"}},
+        "required": ["contactMethod"],
+    },
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
@@ -201,10 +217,18 @@ def register(mcp: FlaskMCP) -> None:  # noqa: C901 - a flat list of fixtures
 
     @mcp.tool(input_schema=JSON_SCHEMA_2020_12)
     def json_schema_2020_12_tool(
-        name: str | None = None, address: dict | None = None
+        name: str | None = None,
+        address: dict | None = None,
+        contactMethod: str | None = None,  # noqa: N803 - the schema's name
+        phone: str | None = None,
+        email: str | None = None,
     ) -> str:
         """Tool with JSON Schema 2020-12 features ($schema, $defs, ...)."""
-        return f"JSON Schema 2020-12 tool called with name={name}, address={address}"
+        contact = phone if contactMethod == "phone" else email
+        return (
+            f"JSON Schema 2020-12 tool called with name={name}, address={address},"
+            f" contact={contact}"
+        )
 
     @mcp.tool()
     def test_reconnection(ctx: Context) -> str:

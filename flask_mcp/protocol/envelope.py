@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
+import decimal
 import re
 import typing as t
 from collections import abc
@@ -159,6 +159,8 @@ def decode_header_value(raw: str, name: str) -> str:
 
     :raises JsonRpcError: -32020 for bad characters or bad base64.
     """
+    if raw.isascii() and raw.isprintable() and not raw.startswith("=?base64?"):
+        return raw  # the common case, without the regular expressions
     if not _HEADER_SAFE.match(raw):
         raise JsonRpcError(
             HEADER_MISMATCH, f"Header mismatch: {name} has invalid characters"
@@ -178,25 +180,21 @@ def check_param_headers(
     header_params: abc.Mapping[tuple[str, ...], str],
     arguments: t.Any,
     headers: Headers,
-    header_names: t.Iterable[str],
 ) -> None:
     """``Mcp-Param-*`` headers against the tool arguments they mirror.
 
+    Only the tool's own names are checked: other ``Mcp-Param-*`` headers
+    are not this server's to judge, and are ignored (2026-07-28, "Server
+    Behavior for Custom Headers").
+
     :param header_params: property path -> header name (``x-mcp-header``).
-    :param header_names: every header name the request carries.
     :raises JsonRpcError: -32020 when a value is missing on either side,
         does not match, or carries invalid characters.
     """
-    sent = {
-        h.lower()[len(PARAM_HEADER_PREFIX) :]
-        for h in header_names
-        if h.lower().startswith(PARAM_HEADER_PREFIX.lower())
-    }
     for path, header in header_params.items():
         full = PARAM_HEADER_PREFIX + header
         value = _at(arguments, path)
         raw = headers(full)
-        sent.discard(header.lower())
         if value is None:
             if raw is not None:
                 raise JsonRpcError(
@@ -228,12 +226,14 @@ def _same(header: str, value: t.Any) -> bool:
     """Compare a decoded header with the body value, integers numerically."""
     if isinstance(value, bool):
         return header == ("true" if value else "false")
-    if isinstance(value, int):
+    if isinstance(value, (int, float)):
+        # Exactly, in decimal: ``42.0`` is ``42``, but no float rounding
+        # makes two different large integers equal.
         try:
-            number = float(header)
-        except ValueError:
+            number = decimal.Decimal(header)
+        except decimal.InvalidOperation:
             return False
-        return math.isfinite(number) and number == value
+        return number.is_finite() and number == decimal.Decimal(value)
     return isinstance(value, str) and header == value
 
 

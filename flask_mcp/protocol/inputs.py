@@ -193,17 +193,20 @@ class AnswerBook:
     Built from the request's ``requestState`` (answers of earlier rounds and
     the questions left open) and ``inputResponses`` (answers to those).
 
-    :param binding: principal, method and call digest the state must match.
+    :param binding: gives the principal, method and call digest the state
+        must match; called only when a state is read or sealed, so a call
+        that asks nothing never digests its arguments.
     """
 
     def __init__(
         self,
         codec: StateCodec,
-        binding: dict[str, t.Any],
+        binding: t.Callable[[], dict[str, t.Any]],
         params: abc.Mapping[str, t.Any],
     ) -> None:
         self._codec = codec
-        self._binding = binding
+        self._binding_of = binding
+        self._bound: dict[str, t.Any] | None = None
         responses = params.get("inputResponses")
         if responses is None:
             responses = {}
@@ -223,7 +226,7 @@ class AnswerBook:
                 payload = codec.open(token)
             except InvalidState as exc:
                 raise JsonRpcError(INVALID_PARAMS, f"Invalid params: {exc}") from None
-            if payload.get("b") != binding:
+            if payload.get("b") != self._binding:
                 raise JsonRpcError(
                     INVALID_PARAMS,
                     "Invalid params: requestState belongs to another request or user",
@@ -237,6 +240,12 @@ class AnswerBook:
         #: What the handler keeps across rounds (``ctx.state``).
         self.state = user_state
         self._asked: dict[str, InputRequest] = {}
+
+    @property
+    def _binding(self) -> dict[str, t.Any]:
+        if self._bound is None:
+            self._bound = self._binding_of()
+        return self._bound
 
     def lookup(self, key: str, request: InputRequest) -> dict[str, t.Any] | None:
         """The answer to ``request`` under ``key``, or ``None`` if unanswered."""

@@ -95,11 +95,14 @@ class Methods:
         """
         answers = None
         if call.modern and request.method in INPUT_METHODS:
-            binding = {
-                "p": call.principal,
-                "m": request.method,
-                "d": call_digest(request.method, request.params),
-            }
+
+            def binding() -> dict[str, t.Any]:
+                return {
+                    "p": call.principal,
+                    "m": request.method,
+                    "d": call_digest(request.method, request.params),
+                }
+
             answers = AnswerBook(self.codec, binding, request.params)
         return Context(
             request_id=request.id,

@@ -21,6 +21,7 @@ from ..auth.errors import Forbidden
 from ..config import Settings
 from ..protocol import jsonrpc
 from ..protocol.call import Call
+from ..protocol.context import Cancelled
 from ..protocol.envelope import claims_modern
 from ..protocol.envelope import header_claims_modern
 from ..protocol.jsonrpc import INVALID_PARAMS
@@ -204,6 +205,12 @@ class Endpoint:
         except JsonRpcError as exc:
             log.info("MCP %s refused (%s): %s", message.method, exc.code, exc.message)
             return jsonrpc.error_message(message.id, exc)
+        except Cancelled:
+            # The client closed the response: nobody reads this answer, and
+            # nothing went wrong on the server.
+            log.info("MCP %s %r cancelled by the client", message.method, message.id)
+            error = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Request cancelled")
+            return jsonrpc.error_message(message.id, error)
         except Exception:
             log.exception("MCP method %s failed", message.method)
             error = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Internal error")

@@ -207,6 +207,8 @@ def _challenge(scheme: str, error: AuthError) -> str:
     if not error.error:
         return scheme
     parts = [f'error="{error.error}"']
+    if error.scopes:
+        parts.append(f'scope="{" ".join(error.scopes)}"')
     if error.description:
         text = error.description.replace("\\", "").replace('"', "'")
         parts.append(f'error_description="{text}"')

@@ -88,7 +88,9 @@ class ModernPath:
             envelope=envelope,
         )
         if message.method == LISTEN:
-            return self._listen(message, call)
+            return self._listen(
+                message, call, streaming.disconnect_probe(request.environ)
+            )
         if not self.server.wants_channel(message):
             return self._answer(self.endpoint.run(request, message, call))
         channel = streaming.StreamChannel(self.endpoint.store, None, None, message.id)
@@ -106,6 +108,7 @@ class ModernPath:
             retry_ms=self.settings.retry_ms,
             cancelled=call.cancelled,
             keepalive=streaming.KEEPALIVE,
+            gone=streaming.disconnect_probe(request.environ),
         )
         return sse_response(body)
 
@@ -129,19 +132,23 @@ class ModernPath:
             tool.header_params,
             message.params.get("arguments"),
             request.headers.get,
-            request.headers.keys(),
         )
 
     # -- subscriptions/listen ----------------------------------------------
 
-    def _listen(self, message: RpcRequest, call: Call) -> Response:
+    def _listen(
+        self, message: RpcRequest, call: Call, gone: t.Callable[[], bool]
+    ) -> Response:
         """Acknowledge, then stream the changes the filter asks for.
 
         A sync worker is held while the stream is open, so it is closed
         gracefully (with the listen result) after ``MCP_LISTEN_HOLD``
-        seconds; the client then listens again.
+        seconds; the client then listens again. A client that closes the
+        stream first frees the worker at once (``gone``).
         """
-        wanted, honoured = self._filter(message.params.get("notifications"), call)
+        wanted, honoured = self._filter(
+            message.params.get("notifications"), call, message.id
+        )
         subscription = message.id
         meta = {META_SUBSCRIPTION: subscription}
         bus = self.endpoint.bus
@@ -154,25 +161,32 @@ class ModernPath:
                     "notifications/subscriptions/acknowledged", ack
                 )
             )
-            for _, change in bus.follow(start, self.settings.listen_hold, wanted):
+            for _, change in bus.follow(
+                start, self.settings.listen_hold, wanted, stop=gone
+            ):
                 if change is None:
                     yield b": keep-alive\n\n"
                     continue
                 params = {**change.params, "_meta": meta}
                 yield format_event(jsonrpc.notification_message(change.method, params))
+            if gone():
+                return
             done = {"resultType": "complete", "_meta": meta}
             yield format_event(jsonrpc.result_message(subscription, done))
 
         return sse_response(stream())
 
     def _filter(
-        self, requested: t.Any, call: Call
+        self, requested: t.Any, call: Call, request_id: t.Any
     ) -> tuple[t.Callable[[Change], bool], dict[str, t.Any]]:
         if requested is None:
             requested = {}
         if not isinstance(requested, dict):
             raise HTTPError(
-                400, INVALID_PARAMS, "Invalid params: notifications must be an object"
+                400,
+                INVALID_PARAMS,
+                "Invalid params: notifications must be an object",
+                request_id,
             )
         methods = {
             method
@@ -190,6 +204,7 @@ class ModernPath:
                     400,
                     INVALID_PARAMS,
                     "Invalid params: resourceSubscriptions must be a list of URIs",
+                    request_id,
                 )
             # Only resources the caller may read; others are left out of the ack.
             visible = {u for u in uris if self.server.methods.resource_visible(u, call)}

@@ -19,6 +19,8 @@ import contextvars
 import logging
 import queue
 import secrets
+import select
+import socket
 import threading
 import time
 import typing as t
@@ -46,6 +48,8 @@ CLOSE = object()
 KEEPALIVE = 5.0
 #: Seconds between renewals of a running request's lease.
 LEASE_INTERVAL = 2.0
+#: Seconds between looks at the client's socket while a stream is quiet.
+DISCONNECT_POLL = 0.25
 
 Item = t.Any  # (event_id, message), CLOSE or Refused
 
@@ -236,6 +240,34 @@ def start(
     threading.Thread(target=context.run, args=(target,), daemon=True).start()
 
 
+def disconnect_probe(environ: t.Mapping[str, t.Any]) -> t.Callable[[], bool]:
+    """A cheap test of whether the client closed its connection.
+
+    A sync worker otherwise learns it only when a write fails, so a quiet
+    stream whose client left (a closed ``subscriptions/listen``, a cancelled
+    tool call) would hold the worker until its next keep-alive. The socket
+    comes from the WSGI server (gunicorn, werkzeug); without one, or over
+    TLS, the probe always says no and writes remain the only signal.
+    """
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if type(sock) is not socket.socket:  # absent, or TLS (no MSG_PEEK there)
+        return lambda: False
+
+    def gone() -> bool:
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if not readable:
+                return False
+            # Readable: either the peer closed (EOF) or it pipelined more bytes.
+            return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except (OSError, ValueError):  # reset, or already closed
+            return True
+
+    return gone
+
+
 def first(channel: StreamChannel) -> Item:
     return channel.queue.get()
 
@@ -248,21 +280,29 @@ def sse_body(
     retry_ms: int,
     cancelled: threading.Event | None = None,
     keepalive: float | None = None,
+    gone: t.Callable[[], bool] | None = None,
 ) -> t.Iterator[bytes]:
     """The SSE stream: priming event, then messages until the response or a close.
 
     Without priming events (before 2025-11-25) the client has no event id to
     resume from, so a request to close the stream early is ignored. With
     ``keepalive``, a comment line goes out when the handler is quiet: writing
-    is how a WSGI server notices that the client went away. ``cancelled``
-    is set when the stream ends (modern requests: closing the stream is the
+    is how a WSGI server notices that the client went away; ``gone`` (see
+    :func:`disconnect_probe`) notices it sooner. ``cancelled`` is set when
+    the stream ends (modern requests: closing the stream is the
     cancellation); a legacy client may resume instead, so it passes none.
     """
     resumable = priming and channel.session_id is not None
+    wait = (
+        keepalive
+        if gone is None
+        else min(keepalive or DISCONNECT_POLL, DISCONNECT_POLL)
+    )
     try:
         if resumable:
             yield format_event(None, f"{channel.stream_id}.0", retry_ms)
         item = first_item
+        quiet_since = time.monotonic()
         while True:
             if item is CLOSE:
                 if resumable:
@@ -276,11 +316,19 @@ def sse_body(
                 yield format_event(message, event_id)
                 if is_response(message):
                     return
+                quiet_since = time.monotonic()
             try:
-                item = channel.queue.get(timeout=keepalive)
+                item = channel.queue.get(timeout=wait)
             except queue.Empty:
                 item = None
-                yield b": keep-alive\n\n"
+                if gone is not None and gone():
+                    return
+                if (
+                    keepalive is not None
+                    and time.monotonic() - quiet_since >= keepalive
+                ):
+                    quiet_since = time.monotonic()
+                    yield b": keep-alive\n\n"
     finally:
         # The response is over: finished, or the client closed it (then the
         # server's write failed and closed this generator). Either way the
