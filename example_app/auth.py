@@ -8,7 +8,11 @@
 * ``EXAMPLE_OIDC_ISSUER``, ``EXAMPLE_OIDC_CLIENT_ID``,
   ``EXAMPLE_OIDC_CLIENT_SECRET`` and ``EXAMPLE_BASE_URL``: the OAuth proxy in
   front of that OIDC issuer; ``GOOGLE_CLIENT_ID``/``GOOGLE_CLIENT_SECRET``: in
-  front of Google.
+  front of Google. Clients may identify themselves by the https URL of their
+  metadata document (Client ID Metadata Documents); for local testing,
+  ``EXAMPLE_CIMD_ALLOW_HOSTS="localhost,127.0.0.1"`` (comma-separated host
+  names or addresses) lets the proxy fetch documents from those non-public
+  hosts (the other ``MCP_OAUTH_CIMD_*`` settings then keep their defaults).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from flask_mcp.auth import scopes_of
 from flask_mcp.auth.providers import GoogleProvider
 from flask_mcp.auth.providers import OIDCProvider
 from flask_mcp.auth.providers import Provider
+from flask_mcp.auth.proxy import CIMDOptions
 from flask_mcp.auth.proxy import OAuthProxy
 
 SCOPES = ["data:read", "data:write"]
@@ -43,7 +48,7 @@ def settings_from_env() -> dict[str, t.Any]:
     issuer = os.environ.get("EXAMPLE_JWT_ISSUER")
     provider = _upstream_provider()
     if provider is not None:
-        return {"auth": OAuthProxy(provider, scopes=SCOPES)}
+        return {"auth": OAuthProxy(provider, scopes=SCOPES, cimd=_cimd_options())}
     if keys:
         return {"authenticate": api_key_auth(parse_api_keys(keys))}
     if issuer:
@@ -79,6 +84,13 @@ def _upstream_provider() -> Provider | None:
             client_secret=os.environ["GOOGLE_CLIENT_SECRET"],
         )
     return None
+
+
+def _cimd_options() -> CIMDOptions | None:
+    """``EXAMPLE_CIMD_ALLOW_HOSTS``, else ``None``: the app config's
+    ``MCP_OAUTH_CIMD_*`` keys."""
+    hosts = os.environ.get("EXAMPLE_CIMD_ALLOW_HOSTS", "").strip()
+    return CIMDOptions(allow_hosts=tuple(hosts.split(","))) if hosts else None
 
 
 def parse_api_keys(spec: str) -> dict[str, dict[str, str]]:

@@ -16,6 +16,11 @@
   Redis as its store and ``EXAMPLE_OIDC_*`` pointing at ``upstream``, so the
   OAuth proxy runs in front of that issuer; ``.restart()`` restarts gunicorn.
   ``$OAUTH_E2E_APP`` names another app to serve instead (same environment).
+  The proxy trusts the test CA of ``documents`` (``REQUESTS_CA_BUNDLE``) and
+  may fetch client metadata documents from ``localhost``
+  (``EXAMPLE_CIMD_ALLOW_HOSTS``).
+* ``documents``: an HTTPS server on loopback (``tests/proxy/documents.py``)
+  serving client metadata documents, its certificate signed by ``test_ca``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from proxy.documents import DocumentServer
+from proxy.documents import TestCA
 
 from support import GunicornServer
 from support import NodeProcess
@@ -159,10 +166,22 @@ def upstream(
 
 
 @pytest.fixture(scope="session")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+    return TestCA(tmp_path_factory.mktemp("cimd-ca"))
+
+
+@pytest.fixture(scope="session")
+def documents(test_ca: TestCA) -> t.Iterator[DocumentServer]:
+    with DocumentServer(test_ca) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def proxy(
     redis_server: t.Any,
     upstream: Upstream,
     proxy_port: int,
+    test_ca: TestCA,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> t.Iterator[Proxy]:
     instance = tmp_path_factory.mktemp("oauth-e2e-instance")
@@ -176,6 +195,9 @@ def proxy(
         "EXAMPLE_INSTANCE_PATH": str(instance),
         # Tests register many clients from one address.
         "MCP_OAUTH_REGISTRATIONS": "1000",
+        # Client metadata documents come from the test server on loopback.
+        "REQUESTS_CA_BUNDLE": str(test_ca.ca_file),
+        "EXAMPLE_CIMD_ALLOW_HOSTS": "localhost",
         # The other auth modes of the example must not take over.
         "EXAMPLE_API_KEYS": None,
         "EXAMPLE_JWT_ISSUER": None,

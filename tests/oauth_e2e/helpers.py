@@ -204,7 +204,10 @@ def official_client(
     redirect_uri: str,
     *,
     between: t.Mapping[str, t.Callable[[], None]] | None = None,
+    client_metadata_url: str | None = None,
 ) -> OfficialClient:
+    """The official client; with ``client_metadata_url`` it identifies
+    itself by that document (CIMD) instead of registering."""
     storage = MemoryStorage()
     browser = FormBrowser(upstream=proxy.upstream.issuer)
     authorizer = Authorizer(browser, redirect_uri, between=between)
@@ -219,6 +222,7 @@ def official_client(
         storage=storage,
         redirect_handler=authorizer.redirect,
         callback_handler=authorizer.callback,
+        client_metadata_url=client_metadata_url,
     )
     return OfficialClient(oauth, storage, authorizer, Recorder())
 

@@ -6,11 +6,15 @@
 * ``make_app(**proxy_options)``: the test app (``app.py``) on a fresh
   instance folder, its issuer ``http://localhost`` (Flask's test client).
 * ``app``, ``flow``: the default app and a :class:`~flow.Flow` driving it.
+* ``documents``: the HTTPS server of client metadata documents
+  (:mod:`.documents`), its CA trusted through ``REQUESTS_CA_BUNDLE``;
+  ``doc_path``: a path of it no other test uses.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 from pathlib import Path
 
@@ -21,6 +25,8 @@ from flask import Flask
 from support import NodeProcess
 
 from .app import create_app
+from .documents import DocumentServer
+from .documents import TestCA
 from .flow import FlaskHttp
 from .flow import Flow
 
@@ -114,3 +120,29 @@ def flow(app: Flask) -> Flow:
 def make_flow() -> t.Callable[[Flask], Flow]:
     """Another browser (own cookie jar) on an app."""
     return lambda app: Flow(FlaskHttp(app.test_client()), MCP_URL)
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+    return TestCA(tmp_path_factory.mktemp("cimd-ca"))
+
+
+@pytest.fixture(scope="session")
+def document_server(test_ca: TestCA) -> t.Iterator[DocumentServer]:
+    with DocumentServer(test_ca) as server:
+        yield server
+
+
+@pytest.fixture
+def documents(
+    document_server: DocumentServer, test_ca: TestCA, monkeypatch: pytest.MonkeyPatch
+) -> DocumentServer:
+    """The document server, its CA trusted by the proxy's fetches."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(test_ca.ca_file))
+    return document_server
+
+
+@pytest.fixture
+def doc_path(request: pytest.FixtureRequest) -> str:
+    """A document path of this test alone (hits are counted per path)."""
+    return "/" + re.sub(r"[^A-Za-z0-9_-]", "-", request.node.name) + "/client.json"

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flask_mcp.auth import AuthorizationServerMetadata
 from flask_mcp.auth import ProtectedResourceMetadata
+from flask_mcp.auth.proxy import CIMDOptions
 
 from .conftest import BASE_URL
 from .conftest import MCP_URL
+
+METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+ALGORITHMS = ["ES256", "RS256", "PS256", "EdDSA"]
 
 
 def test_authorization_server_metadata(app):
@@ -23,19 +29,29 @@ def test_authorization_server_metadata(app):
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
+        "token_endpoint_auth_methods_supported": METHODS,
+        "revocation_endpoint_auth_methods_supported": METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
+        "revocation_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        "client_id_metadata_document_supported": True,
     }
+
+
+@pytest.mark.parametrize("how", ["argument", "config"])
+def test_metadata_without_client_metadata_documents(make_app, how):
+    if how == "argument":
+        app = make_app(cimd=CIMDOptions(enabled=False))
+    else:
+        app = make_app(config={"MCP_OAUTH_CIMD_ENABLED": False})
+    document = app.test_client().get("/.well-known/oauth-authorization-server").json
+    AuthorizationServerMetadata(document).validate()
+    assert "client_id_metadata_document_supported" not in document
+    assert "token_endpoint_auth_signing_alg_values_supported" not in document
+    registered = ["client_secret_basic", "client_secret_post", "none"]
+    assert document["token_endpoint_auth_methods_supported"] == registered
+    assert document["revocation_endpoint_auth_methods_supported"] == registered
 
 
 def test_protected_resource_metadata_points_at_the_proxy(app):

@@ -3,14 +3,17 @@ the login to an upstream provider.
 
 Built on authlib's server components: the authorization code grant with PKCE
 (:rfc:`6749`, :rfc:`7636`), refresh token rotation, dynamic client
-registration (:rfc:`7591`), revocation (:rfc:`7009`), JWT access tokens
-(:rfc:`9068`), server metadata (:rfc:`8414`), resource indicators
-(:rfc:`8707`) and the ``iss`` response parameter (:rfc:`9207`). Every record
-lives in the shared store, so any worker of any host serves any step.
+registration (:rfc:`7591`), Client ID Metadata Documents (:mod:`.cimd`),
+``private_key_jwt`` for those clients (:rfc:`7523`), revocation
+(:rfc:`7009`), JWT access tokens (:rfc:`9068`), server metadata
+(:rfc:`8414`), resource indicators (:rfc:`8707`) and the ``iss`` response
+parameter (:rfc:`9207`). Every record lives in the shared store, so any
+worker of any host serves any step.
 """
 
 from __future__ import annotations
 
+from .cimd import CIMDOptions
 from .extension import OAuthProxy
 from .keys import SigningKeys
 from .limits import OAuthLimits
@@ -19,6 +22,7 @@ from .sealing import Sealer
 from .state import ProxyState
 
 __all__ = [
+    "CIMDOptions",
     "OAuthLimits",
     "OAuthProxy",
     "ProxyState",

@@ -14,11 +14,19 @@ A valid request goes to the consent page, unless this browser already
 approved this client for these scopes and this redirect URI; only then does
 the browser go to the upstream provider. A denial on the consent page is
 redirected to the client: the user saw who it is.
+
+For a client identified by its metadata document, the page shows the host
+the document came from (verified: this server fetched it there) above the
+name and logo the document claims, and warns when the redirect URI is on
+loopback, where any program on the user's computer could listen
+(MCP "Localhost Redirect URI Risks"). Approvals are remembered by
+``client_id``: for such a client, the document's URL.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 import typing as t
@@ -38,6 +46,7 @@ from .consent import error_page
 from .consent import render_page
 from .records import Approval
 from .records import PendingAuthorization
+from .redirects import is_loopback
 
 if t.TYPE_CHECKING:
     from .state import ProxyAppState
@@ -46,6 +55,8 @@ __all__ = ["authorize", "consent_decision", "consent_page", "redirect_trusted"]
 
 log = logging.getLogger(__name__)
 
+#: An origin safe to put in a Content-Security-Policy: a host name and port.
+_ORIGIN = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 _EXPIRED = (
     "This authorization request has expired, was already answered or was"
     " started in another browser. Start again from your application."
@@ -64,7 +75,7 @@ def authorize(state: ProxyAppState) -> Response:
             state, browser, client_id, error.redirect_uri
         ):
             return server.authorization_error(error)
-        return error_page(400, str(error.error), str(error.description or error.error))
+        return _error_page(error)
     oauth_request = grant.request
     client_id = oauth_request.client.client_id
     new_browser = browser is None
@@ -92,12 +103,26 @@ def authorize(state: ProxyAppState) -> Response:
     return response
 
 
+def _error_page(error: OAuth2Error) -> Response:
+    """The page of an error that is not redirected; its status is 400, or
+    429 (with ``Retry-After``) for too many fetches of metadata documents."""
+    status = 429 if error.status_code == 429 else 400
+    page = error_page(status, str(error.error), str(error.description or error.error))
+    page.headers.extend(
+        (name, value) for name, value in error.get_headers() if name == "Retry-After"
+    )
+    return page
+
+
 def redirect_trusted(
     state: ProxyAppState, browser: str | None, client_id: t.Any, redirect_uri: str
 ) -> bool:
     """Whether errors may be redirected to ``redirect_uri`` of ``client_id``
     (the module's docstring says when)."""
-    client = state.server.query_client(client_id)
+    try:
+        client = state.server.query_client(client_id)
+    except OAuth2Error:  # a metadata document that cannot be used (now)
+        return False
     if client is None:
         return False
     if client.vetted:
@@ -153,14 +178,22 @@ def consent_page(state: ProxyAppState) -> Response:
     pending = state.storage.transaction(txn)
     if pending is None or browser is None or pending.browser != browser:
         return error_page(400, "invalid_request", _EXPIRED)
-    client = state.server.query_client(pending.client_id)
+    try:
+        client = state.server.query_client(pending.client_id)
+    except OAuth2Error as error:
+        return _error_page(error)
     if client is None:
         return error_page(400, "invalid_client", "The application is not registered.")
-    return render_page(
+    redirect_host = urlsplit(pending.redirect_uri).hostname or ""
+    logo = _logo(client.metadata.get("logo_uri")) if client.document_host else None
+    response = render_page(
         "flask_mcp/consent.html",
         client_name=client.name,
         client_uri=client.metadata.get("client_uri"),
         client_id=client.client_id,
+        verified_host=client.document_host,
+        logo_uri=logo and logo[0],
+        loopback=is_loopback(redirect_host),
         redirect_uri=pending.redirect_uri,
         redirect_host=urlsplit(pending.redirect_uri).netloc,
         scopes=scope_to_list(pending.scope) or [],
@@ -168,6 +201,22 @@ def consent_page(state: ProxyAppState) -> Response:
         txn=txn,
         csrf_token=state.cookie.csrf_token(browser, f"txn:{txn}"),
     )
+    if logo:  # the page may load the logo from its origin, nothing else
+        policy = response.headers["Content-Security-Policy"]
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "img-src 'self' data:", f"img-src 'self' data: {logo[1]}"
+        )
+    return response
+
+
+def _logo(uri: t.Any) -> tuple[str, str] | None:
+    """An https ``logo_uri`` and its origin, ``None`` for any other value."""
+    if not isinstance(uri, str):
+        return None
+    parts = urlsplit(uri)
+    if parts.scheme != "https" or not _ORIGIN.fullmatch(parts.netloc):
+        return None
+    return uri, f"https://{parts.netloc}"
 
 
 def consent_decision(state: ProxyAppState) -> Response:
@@ -211,12 +260,16 @@ def _remember(
 ) -> None:
     client_id = pending.client_id
     previous = state.storage.browser(browser).approvals.get(client_id)
-    client = state.server.query_client(client_id)
+    try:
+        client = state.server.query_client(client_id)
+    except OAuth2Error:  # the document expired and cannot be fetched again
+        client = None
     state.storage.remember(
         browser,
         client_id,
         Approval(
             client_name=client.name if client else client_id,
+            verified_host=client.document_host if client else None,
             scopes=tuple(
                 sorted(
                     set(previous.scopes if previous else ())

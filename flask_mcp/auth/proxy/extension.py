@@ -13,7 +13,10 @@ from flask import Flask
 from ...store.binding import bind_store
 from ..authenticators import bearer_auth
 from ..providers.base import Provider
+from .cimd import CIMDOptions
+from .cimd import ClientDocuments
 from .consent import BrowserCookie
+from .grants import REGISTERED_AUTH_METHODS
 from .keyfiles import key_path
 from .keys import SigningKeys
 from .limits import OAuthLimits
@@ -45,9 +48,11 @@ class OAuthProxy:
     """An OAuth 2.1 authorization server for MCP clients in front of an
     upstream identity provider (Google, GitHub, any OIDC issuer...).
 
-    MCP clients register themselves (:rfc:`7591`), get this server's own
-    tokens, and never see the upstream ones; tools get the upstream tokens
-    in their :class:`~flask_mcp.auth.providers.base.OAuthSession`.
+    MCP clients register themselves (:rfc:`7591`) or are identified by the
+    https URL of their metadata document (Client ID Metadata Documents, see
+    ``cimd``), get this server's own tokens, and never see the upstream
+    ones; tools get the upstream tokens in their
+    :class:`~flask_mcp.auth.providers.base.OAuthSession`.
 
     :param provider: the upstream provider.
     :param scopes: scopes clients may ask for (``scopes_supported``); a
@@ -73,6 +78,14 @@ class OAuthProxy:
     :param limits: bounds on request bodies and registrations, and the
         registration rate (:class:`~.limits.OAuthLimits`); ``None``: the
         ``MCP_OAUTH_*`` keys of the app config, else the defaults.
+    :param cimd: Client ID Metadata Documents (:class:`~.cimd.CIMDOptions`):
+        a ``client_id`` that is an https URL names the client's metadata
+        document, which this server fetches (public addresses only, unless
+        allow-listed), checks and keeps in the store for the lifetime its
+        ``Cache-Control`` gives. On by default. ``None``: the
+        ``MCP_OAUTH_CIMD_*`` keys of the app config (``ENABLED``,
+        ``ALLOW_HOSTS``, ``MIN_CACHE``, ``MAX_CACHE``, ``TIMEOUT``,
+        ``MAX_SIZE``), else the defaults.
 
     Error redirects: anyone can register a client with open registration,
     so an authorization request that fails (bad scope, no PKCE...) is
@@ -98,6 +111,7 @@ class OAuthProxy:
         signing_keys: Sequence[Mapping[str, t.Any] | str] | None = None,
         encryption_key: str | bytes | None = None,
         limits: OAuthLimits | None = None,
+        cimd: CIMDOptions | None = None,
     ) -> None:
         if isinstance(scopes, str):
             raise TypeError("scopes must be a sequence of strings, not a string")
@@ -122,6 +136,7 @@ class OAuthProxy:
             Sealer.from_config(encryption_key) if encryption_key is not None else None
         )
         self.limits = limits
+        self.cimd = cimd
 
     @property
     def issuer(self) -> str:
@@ -170,7 +185,12 @@ class OAuthProxy:
             name=name,
             resource=resource,
             app_state=app_state,
-            oauth_settings=oauth_settings(self.issuer, resource, self.scopes),
+            oauth_settings=oauth_settings(
+                self.issuer,
+                resource,
+                self.scopes,
+                documents=app_state.documents is not None,
+            ),
             bearer=bearer_auth(guard.session),
         )
         app_state.resources.append(resource)
@@ -185,11 +205,25 @@ class OAuthProxy:
         keys = self._keys(app, name)
         sealer = self._sealer_for(app, name)
         limits = self.limits or OAuthLimits.from_config(app.config)
+        cimd = self.cimd or CIMDOptions.from_config(app.config)
         storage = ProxyStorage(store, sealer, refresh_ttl=self.refresh_token_ttl)
         # The provider's discovery document and JWK Set: shared by every worker.
         bind_store(self.provider, store)
         upstream = UpstreamLeg(self.provider, storage)
         resources: list[str] = []
+        metadata = server_metadata(issuer, self.scopes, documents=cimd.enabled)
+        client_metadata = dict(metadata, scopes_supported=list(self.scopes))
+        documents = (
+            ClientDocuments(
+                store=storage.store,
+                options=cimd,
+                server_metadata=client_metadata,
+                patterns=self.redirect_uri_patterns,
+                limits=limits,
+            )
+            if cimd.enabled
+            else None
+        )
         server = ProxyAuthorizationServer(
             issuer=issuer,
             resources=resources,
@@ -198,12 +232,15 @@ class OAuthProxy:
             keys=keys,
             access_token_ttl=self.access_token_ttl,
             end_grant=upstream.end_grant,
+            documents=documents,
         )
-        metadata = server_metadata(issuer, self.scopes)
         server.register_endpoint(
             ProxyClientRegistrationEndpoint(
                 storage=storage,
-                metadata=dict(metadata, scopes_supported=list(self.scopes)),
+                metadata=dict(
+                    client_metadata,
+                    token_endpoint_auth_methods_supported=REGISTERED_AUTH_METHODS,
+                ),
                 patterns=self.redirect_uri_patterns,
                 registration_token=self.registration_token,
                 limits=limits,
@@ -236,6 +273,7 @@ class OAuthProxy:
                 storage.store, limits.registrations, limits.registration_window
             ),
             patterns=self.redirect_uri_patterns,
+            documents=documents,
             resources=resources,
         )
         app.extensions[EXTENSION_KEY] = app_state

@@ -41,8 +41,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Every client authentication method the token endpoint accepts.
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+#: The client authentication methods a registration (RFC 7591) may name.
+REGISTERED_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+#: Every client authentication method the token and revocation endpoints
+#: accept: also ``private_key_jwt``, of clients identified by a metadata
+#: document (:mod:`.cimd`).
+CLIENT_AUTH_METHODS = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+]
 
 
 class InvalidTargetError(OAuth2Error):  # type: ignore[misc]  # authlib is untyped
@@ -151,7 +160,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             resource=self.server.resource_indicator.requested(request),
         )
         self.server.storage.save_code(code, record)
-        self.server.storage.save_client(client)  # a login renews the registration
+        if client.document_host is None:  # a login renews the registration
+            self.server.storage.save_client(client)
 
     def query_authorization_code(
         self, code: str, client: t.Any

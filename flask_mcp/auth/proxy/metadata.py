@@ -11,7 +11,9 @@ import typing as t
 from collections.abc import Sequence
 
 from ..metadata import OAuthSettings
+from .cimd.assertion import ASSERTION_ALGORITHMS
 from .grants import CLIENT_AUTH_METHODS
+from .grants import REGISTERED_AUTH_METHODS
 
 __all__ = ["ENDPOINTS", "oauth_settings", "server_metadata"]
 
@@ -25,8 +27,16 @@ ENDPOINTS = {
 }
 
 
-def server_metadata(issuer: str, scopes: Sequence[str]) -> dict[str, t.Any]:
-    """The :rfc:`8414#section-2` document of the proxy at ``issuer``."""
+def server_metadata(
+    issuer: str, scopes: Sequence[str], *, documents: bool
+) -> dict[str, t.Any]:
+    """The :rfc:`8414#section-2` document of the proxy at ``issuer``.
+
+    :param documents: whether clients may be identified by a metadata
+        document (``client_id_metadata_document_supported``), and so use
+        ``private_key_jwt``.
+    """
+    methods = CLIENT_AUTH_METHODS if documents else REGISTERED_AUTH_METHODS
     document: dict[str, t.Any] = {"issuer": issuer}
     document.update({name: issuer + path for name, path in ENDPOINTS.items()})
     document.update(
@@ -34,23 +44,31 @@ def server_metadata(issuer: str, scopes: Sequence[str]) -> dict[str, t.Any]:
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
-            "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
-            "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+            "token_endpoint_auth_methods_supported": list(methods),
+            "revocation_endpoint_auth_methods_supported": list(methods),
             "code_challenge_methods_supported": ["S256"],
             # RFC 9207 section 3
             "authorization_response_iss_parameter_supported": True,
         }
     )
+    if documents:
+        document["client_id_metadata_document_supported"] = True
+        for endpoint in ("token_endpoint", "revocation_endpoint"):
+            document[f"{endpoint}_auth_signing_alg_values_supported"] = list(
+                ASSERTION_ALGORITHMS
+            )
     if scopes:
         document["scopes_supported"] = list(scopes)
     return document
 
 
-def oauth_settings(issuer: str, resource: str, scopes: Sequence[str]) -> OAuthSettings:
+def oauth_settings(
+    issuer: str, resource: str, scopes: Sequence[str], *, documents: bool
+) -> OAuthSettings:
     """Both documents, for FlaskMCP's well-known routes and challenges."""
     return OAuthSettings(
         enabled=True,
-        authorization_server=server_metadata(issuer, scopes),
+        authorization_server=server_metadata(issuer, scopes, documents=documents),
         protected_resource={
             "resource": resource,
             "authorization_servers": [issuer],

@@ -32,7 +32,8 @@ SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 
 @dataclass
 class Client(ClientMixin):  # type: ignore[misc]  # authlib is untyped
-    """A dynamically registered client (:rfc:`7591#section-3.2.1`)."""
+    """A dynamically registered client (:rfc:`7591#section-3.2.1`), or one
+    identified by its metadata document (:mod:`.cimd`)."""
 
     client_id: str
     metadata: dict[str, t.Any]
@@ -44,6 +45,10 @@ class Client(ClientMixin):  # type: ignore[misc]  # authlib is untyped
     vetted: bool = False
     #: Scopes a request without ``scope`` gets (:rfc:`6749#section-3.3`).
     default_scopes: tuple[str, ...] = field(default=(), metadata=NOT_STORED)
+    #: For a client identified by its metadata document (its ``client_id``
+    #: is the document's URL): the host the document was fetched from, the
+    #: one thing about the client this server verified. Never stored.
+    document_host: str | None = field(default=None, metadata=NOT_STORED)
 
     @property
     def auth_method(self) -> str:
@@ -89,9 +94,9 @@ class Client(ClientMixin):  # type: ignore[misc]  # authlib is untyped
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         # NOTE: a confidential client may use either secret method, whichever
         # it registered (RFC 7591 section 2 names one; both are as strong).
-        if self.is_public:
-            return method == "none"
-        return method in SECRET_METHODS
+        if self.auth_method in SECRET_METHODS:
+            return method in SECRET_METHODS
+        return method == self.auth_method
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in (self.metadata.get("response_types") or ["code"])

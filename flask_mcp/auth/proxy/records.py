@@ -97,6 +97,9 @@ class Approval:
     scopes: tuple[str, ...]
     redirect_uris: tuple[str, ...]
     approved_at: int
+    #: The host of the client's metadata document, for a client identified
+    #: by one (its ``client_id`` is the document's URL).
+    verified_host: str | None = None
 
 
 @dataclass

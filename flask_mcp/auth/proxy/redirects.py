@@ -25,7 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["RedirectPattern", "check_redirect_uri", "redirect_uri_matches"]
+__all__ = [
+    "RedirectPattern",
+    "check_path",
+    "check_redirect_uri",
+    "is_loopback",
+    "redirect_uri_matches",
+]
 
 _FORBIDDEN = re.compile(r"[\s\\\x00-\x1f\x7f]")
 _ENCODED_SLASH = re.compile(r"%(2f|5c)", re.IGNORECASE)
@@ -74,18 +80,18 @@ def _split(uri: str) -> _Parts:
         raise ValueError("a redirect URI has an invalid port") from None
     if scheme == "http" and not is_loopback(host):
         raise ValueError("http redirect URIs are allowed on loopback hosts only")
-    _check_path(parts.path)
+    check_path(parts.path)
     return _Parts(scheme, host, port or _DEFAULT_PORTS[scheme], parts.path, parts.query)
 
 
-def _check_path(path: str) -> None:
+def check_path(path: str, what: str = "a redirect URI") -> None:
+    """Refuse dot-segments and encoded slashes in ``path`` (the rules of the
+    module docstring), naming the URL as ``what`` in the error."""
     if _ENCODED_SLASH.search(path):
-        raise ValueError(
-            "a redirect URI must not contain an encoded slash or backslash"
-        )
+        raise ValueError(f"{what} must not contain an encoded slash or backslash")
     for segment in _ENCODED_DOT.sub(".", path).split("/"):
         if segment.partition(";")[0] in (".", ".."):
-            raise ValueError("a redirect URI must not contain dot-segments")
+            raise ValueError(f"{what} must not contain dot-segments")
 
 
 class RedirectPattern:
@@ -109,7 +115,7 @@ class RedirectPattern:
         self.port = None if self.any_port else base.port
         self.path = parts.path
         try:
-            _check_path(self.path.removesuffix("*"))
+            check_path(self.path.removesuffix("*"))
         except ValueError as error:
             raise ValueError(
                 f"invalid redirect URI pattern {pattern!r}: {error}"

@@ -3,16 +3,16 @@ authlib's endpoints over the proxy's storage.
 
 Registration accepts public clients (``token_endpoint_auth_method: none``)
 and confidential ones (a secret is issued once and stored as its digest).
-Redirect URIs follow :mod:`.redirects`; a bad one is ``invalid_redirect_uri``,
-any other bad field ``invalid_client_metadata`` (:rfc:`7591#section-3.2.2`).
+The metadata is checked by :mod:`.client_metadata`: a bad redirect URI is
+``invalid_redirect_uri``, any other bad field ``invalid_client_metadata``
+(:rfc:`7591#section-3.2.2`).
 With ``registration_token`` set, the endpoint wants it as a Bearer initial
 access token (:rfc:`7591#section-3`); such clients are *vetted*: their
 redirect URIs are trusted with error redirects.
 
-What one registration may hold is bounded (:class:`~.limits.OAuthLimits`):
-the number and length of redirect URIs, the length of every string, the
-size of the metadata kept; JSON nested deeper than :data:`MAX_DEPTH` is
-refused before anything else looks at it. A registration that is never used
+What one registration may hold is bounded (:class:`~.limits.OAuthLimits`);
+JSON nested too deeply is refused before anything else looks at it
+(:func:`~.client_metadata.parse_json_object`). A registration that is never used
 for a login expires after ``unused_client_ttl``; the first login keeps it
 for two years, and every later one renews that.
 """
@@ -20,7 +20,6 @@ for two years, and every later one renews that.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 import typing as t
@@ -30,18 +29,15 @@ from collections.abc import Sequence
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7591 import ClientMetadataClaims
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
-from authlib.oauth2.rfc7591 import InvalidClientMetadataError
-from authlib.oauth2.rfc7591 import InvalidRedirectURIError
 
+from .client_metadata import check_client_metadata
 from .grants import CLIENT_AUTH_METHODS
 from .limits import OAuthLimits
 from .models import SECRET_METHODS
 from .models import Client
 from .models import IssuedToken
 from .redirects import RedirectPattern
-from .redirects import check_redirect_uri
 from .sealing import digest
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator
@@ -49,79 +45,6 @@ from .tokens import AccessTokenValidator
 __all__ = ["ProxyClientRegistrationEndpoint", "ProxyRevocationEndpoint"]
 
 log = logging.getLogger(__name__)
-
-#: Longest ``client_name`` kept; it is shown on the consent page.
-MAX_NAME = 100
-#: Deepest nesting of a registration body (client metadata needs about 5).
-MAX_DEPTH = 16
-
-
-def parse_json_object(body: bytes) -> dict[str, t.Any] | None:
-    """The JSON object of a request body, ``None`` if it is not one.
-
-    :raises InvalidClientMetadataError: for JSON nested deeper than
-        :data:`MAX_DEPTH` (however deep: the parser's own recursion limit
-        is caught too).
-    """
-    try:
-        document = json.loads(body)
-    except RecursionError:
-        document = _TOO_DEEP
-    except ValueError:
-        return None
-    if document is _TOO_DEEP or _depth(document) > MAX_DEPTH:
-        raise InvalidClientMetadataError(f"JSON nested deeper than {MAX_DEPTH} levels")
-    return document if isinstance(document, dict) else None
-
-
-_TOO_DEEP = object()
-
-
-def _depth(document: t.Any) -> int:
-    """How deeply ``document`` nests, without recursion."""
-    deepest, level = 0, [(document, 1)]
-    while level:
-        value, depth = level.pop()
-        if isinstance(value, (dict, list)):
-            deepest = max(deepest, depth)
-            if depth <= MAX_DEPTH:
-                items = value.values() if isinstance(value, dict) else value
-                level.extend((item, depth + 1) for item in items)
-    return deepest
-
-
-def _strings(value: t.Any, path: str = "") -> t.Iterator[tuple[str, str]]:
-    """Every string in ``value`` (keys too), with the field it is in."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield path or str(key), str(key)
-            yield from _strings(item, path or str(key))
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item, path)
-
-
-class _ClientMetadataClaims(ClientMetadataClaims):  # type: ignore[misc]  # authlib is untyped
-    def validate_redirect_uris(self) -> None:
-        """Checked before, by the endpoint's redirect policy."""
-
-    def validate_client_name(self) -> None:
-        name = self.get("client_name")
-        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-            raise InvalidClientMetadataError(
-                f"'client_name' must be a string of at most {MAX_NAME} characters"
-            )
-
-    def validate_grant_types(self) -> None:
-        grant_types = self.get("grant_types")
-        if grant_types is not None and (
-            not isinstance(grant_types, list) or "authorization_code" not in grant_types
-        ):
-            raise InvalidClientMetadataError(
-                "'grant_types' must include 'authorization_code'"
-            )
 
 
 class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]  # authlib is untyped
@@ -145,7 +68,7 @@ class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: igno
         registration_token: str | None,
         limits: OAuthLimits,
     ) -> None:
-        super().__init__(claims_classes=[_ClientMetadataClaims])
+        super().__init__()
         self.storage = storage
         self.metadata = metadata
         self.patterns = patterns
@@ -166,39 +89,12 @@ class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: igno
         data = request.payload.data
         if not data:
             raise InvalidRequestError("the body must be a JSON object")
-        limits = self.limits
-        uris = data.get("redirect_uris")
-        if not isinstance(uris, list) or not uris:
-            raise InvalidRedirectURIError("'redirect_uris' must be a non-empty array")
-        if len(uris) > limits.max_redirect_uris:
-            raise InvalidRedirectURIError(
-                f"at most {limits.max_redirect_uris} redirect URIs may be registered"
-            )
-        for uri in uris:
-            if isinstance(uri, str) and len(uri) > limits.max_field_length:
-                raise InvalidRedirectURIError(
-                    f"a redirect URI is longer than {limits.max_field_length}"
-                    " characters"
-                )
-            try:
-                check_redirect_uri(uri, self.patterns)
-            except ValueError as error:
-                raise InvalidRedirectURIError(str(error)) from None
-        metadata = t.cast(dict[str, t.Any], super().extract_client_metadata(request))
-        metadata.setdefault("grant_types", ["authorization_code"])
-        metadata.setdefault("response_types", ["code"])
-        for name, value in _strings(metadata):
-            if len(value) > limits.max_field_length:
-                raise InvalidClientMetadataError(
-                    f"'{name}' holds a string longer than {limits.max_field_length}"
-                    " characters"
-                )
-        size = len(json.dumps(metadata, separators=(",", ":")).encode())
-        if size > limits.max_metadata:
-            raise InvalidClientMetadataError(
-                f"the client metadata is larger than {limits.max_metadata} bytes"
-            )
-        return metadata
+        return check_client_metadata(
+            data,
+            server_metadata=self.metadata,
+            patterns=self.patterns,
+            limits=self.limits,
+        )
 
     def generate_client_info(self, request: t.Any) -> dict[str, t.Any]:
         info = t.cast(dict[str, t.Any], super().generate_client_info(request))

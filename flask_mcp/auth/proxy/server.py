@@ -29,15 +29,19 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Response
 from flask import request as flask_request
+from joserfc.jwk import KeySet
 
+from .cimd.assertion import PrivateKeyJWT
+from .cimd.clients import ClientDocuments
+from .client_metadata import parse_json_object
 from .grants import AuthorizationCodeGrant
 from .grants import RefreshTokenGrant
 from .grants import ResourceIndicator
 from .grants import S256CodeChallenge
 from .keys import SigningKeys
+from .metadata import ENDPOINTS
 from .models import Client
 from .models import IssuedToken
-from .registration import parse_json_object
 from .storage import ProxyStorage
 from .tokens import AccessTokenGenerator
 
@@ -102,6 +106,8 @@ class ProxyAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # au
         list: endpoints added later count), the audiences of its tokens.
     :param end_grant: ends a grant (token family) and revokes its upstream
         tokens; called on code replay, refresh token reuse and revocation.
+    :param documents: the clients identified by a metadata document (a URL
+        ``client_id``); ``None``: such client ids are unknown.
     """
 
     def __init__(
@@ -114,6 +120,7 @@ class ProxyAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # au
         keys: SigningKeys,
         access_token_ttl: int,
         end_grant: Callable[[str], None],
+        documents: ClientDocuments | None = None,
     ) -> None:
         super().__init__()
         self.issuer = issuer
@@ -132,12 +139,40 @@ class ProxyAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # au
         self.register_grant(RefreshTokenGrant, [self.resource_indicator])
         self.issuer_parameter = _IssuerParameter(issuer)
         self.register_extension(self.issuer_parameter)
+        self.documents = documents
+        self.register_client_auth_method(
+            PrivateKeyJWT.CLIENT_AUTH_METHOD,
+            PrivateKeyJWT(
+                audiences=[
+                    issuer + ENDPOINTS["token_endpoint"],
+                    issuer + ENDPOINTS["revocation_endpoint"],
+                    issuer,
+                ],
+                store=storage.store,
+                keys=self._client_keys,
+            ),
+        )
 
     def query_client(self, client_id: str) -> Client | None:
-        client = self.storage.client(client_id)
+        """The registered client ``client_id``, or the one its metadata
+        document describes (``client_id`` is then its URL).
+
+        :raises InvalidClientError: for a metadata document that cannot be
+            fetched or is refused (authlib's own answer to ``None``, with
+            the reason).
+        """
+        if self.documents is not None and self.documents.handles(client_id):
+            client: Client | None = self.documents.client(client_id)
+        else:
+            client = self.storage.client(client_id)
         if client is not None:
             client.default_scopes = tuple(self.scopes_supported)
         return client
+
+    def _client_keys(self, client: Client) -> KeySet:
+        if self.documents is None:  # only document clients use private_key_jwt
+            raise InvalidClientError(description="the client has no public keys")
+        return self.documents.keys(client)
 
     def authenticate_client(
         self, request: OAuth2Request, methods: list[str], endpoint: str = "token"

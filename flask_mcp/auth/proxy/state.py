@@ -24,6 +24,7 @@ from flask import current_app
 from ..metadata import OAuthSettings
 from ..providers.base import OAuthSession
 from ..providers.base import Provider
+from .cimd import ClientDocuments
 from .consent import BrowserCookie
 from .keys import SigningKeys
 from .limits import OAuthLimits
@@ -68,6 +69,8 @@ class ProxyAppState:
     registration_rate: RateLimiter
     #: The redirect URI allow-list, ``None`` for none.
     patterns: list[RedirectPattern] | None
+    #: Clients identified by a metadata document; ``None``: not accepted.
+    documents: ClientDocuments | None
     #: The URLs of the MCP endpoints, first set up first: the audiences of
     #: the tokens (the server reads this very list).
     resources: list[str] = field(default_factory=list)
