@@ -2,7 +2,9 @@
 #
 #   make serve        run the example app under gunicorn on http://127.0.0.1:$(PORT)
 #   make test         install what the tests need, then run pytest ($(PYTEST_ARGS))
-#   make lint         ruff check + ruff format --check + mypy
+#   make test-fast    the tiers that need only `make venv` (unit, http): no sudo,
+#                     Node, Redis, gunicorn or browser (tests/support/tiers.py)
+#   make lint         ruff check + ruff format --check + mypy + import contracts
 #
 # Every install target is idempotent and cheap when already done: `venv` and
 # `node` are guarded by stamp files that are newer than their inputs, `system`
@@ -22,10 +24,13 @@ SYSTEM_PACKAGES := redis-server chromium
 # apt-get needs root; use sudo when run as a normal user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help venv system node serve test lint
+# Tiers that need more than the venv; test-fast deselects them.
+SLOW_TIERS := gunicorn or redis or node or browser
+
+.PHONY: help venv system node serve test test-fast lint
 
 help:
-	@echo "targets: venv system node serve test lint  (PORT=$(PORT), PYTEST_ARGS=...)"
+	@echo "targets: venv system node serve test test-fast lint  (PORT=$(PORT), PYTEST_ARGS=...)"
 
 venv: $(VENV_STAMP)
 
@@ -57,6 +62,9 @@ serve: venv
 
 test: system venv node
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(VENV)/bin/pytest -m "not ($(SLOW_TIERS))" $(PYTEST_ARGS)
 
 # Both linters always run; the target fails if either does.
 lint: venv

