@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
 from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
 
 from flask_mcp import FlaskMCP
 
