@@ -66,10 +66,12 @@ test: system venv node
 test-fast: venv
 	$(VENV)/bin/pytest -m "not ($(SLOW_TIERS))" $(PYTEST_ARGS)
 
-# Both linters always run; the target fails if either does.
+# Every linter always runs; the target fails if any does. The import
+# contracts (the layers) are [tool.importlinter] in pyproject.toml.
 lint: venv
 	@rc=0; \
 	$(VENV)/bin/ruff check . || rc=1; \
 	$(VENV)/bin/ruff format --check . || rc=1; \
 	$(VENV)/bin/mypy || rc=1; \
+	$(VENV)/bin/lint-imports --no-cache || rc=1; \
 	exit $$rc

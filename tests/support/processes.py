@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,6 +68,9 @@ __all__ = [
 ]
 
 
+P = t.TypeVar("P", bound="ManagedProcess")
+
+
 class ProcessFailed(RuntimeError):
     """A managed process died or did not become ready; the message has its log."""
 
@@ -79,7 +83,8 @@ def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_open(port: int, host: str = HOST) -> bool:
@@ -237,7 +242,7 @@ class ManagedProcess:
 
     # -- lifecycle ----------------------------------------------------------
 
-    def start(self) -> ManagedProcess:
+    def start(self: P) -> P:
         """Start the process and wait until it is ready."""
         if self.running:
             raise RuntimeError(f"{self.name} is already running")
@@ -282,7 +287,7 @@ class ManagedProcess:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    def restart(self) -> ManagedProcess:
+    def restart(self: P) -> P:
         """Stop, then start again with the same argv (and so the same port)."""
         self.stop()
         with open(self.log_path, "ab") as log:
@@ -297,10 +302,10 @@ class ManagedProcess:
             with contextlib.suppress(OSError):
                 self.log_path.unlink()
 
-    def __enter__(self):
+    def __enter__(self: P) -> P:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- state ----------------------------------------------------------------
@@ -414,7 +419,7 @@ class GunicornServer(ManagedProcess):
 
     def pids(self) -> list[int]:
         """pids of the worker processes (children of the gunicorn master)."""
-        return _child_pids(self.proc.pid) if self.running else []
+        return _child_pids(self.proc.pid) if self.proc and self.running else []
 
     def _wait_ready(self, deadline: float) -> None:
         self._wait_port(self.port, deadline)
@@ -539,7 +544,7 @@ class NodeProcess(ManagedProcess):
         super().__init__([node_bin(), str(script), *args], env=env, cwd=cwd)
 
     @classmethod
-    def tool(cls, name: str, *args: str, **kwargs) -> NodeProcess:
+    def tool(cls, name: str, *args: str, **kwargs: t.Any) -> NodeProcess:
         """A NodeProcess running the tools/ package binary ``name``."""
         return cls(tools_bin(name), *args, **kwargs)
 
