@@ -25,7 +25,6 @@ markers set on every test from the code it uses: see ``support/tiers.py``.
 
 from __future__ import annotations
 
-import sys
 import typing as t
 from collections import Counter
 from pathlib import Path
@@ -36,14 +35,8 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 
 from flask_mcp import FlaskMCP
-
-# Make `import support` work whatever the rootdir/package layout of tests/ is.
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from support import RedisServer  # noqa: E402
-from support import tiers  # noqa: E402
+from support import RedisServer
+from support import tiers
 
 # ---------------------------------------------------------------------------
 # tiers
