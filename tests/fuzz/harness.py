@@ -15,6 +15,7 @@ test, default 40: seconds; CI sets more), ``FLASK_MCP_FUZZ_KNOWN``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -121,6 +122,19 @@ def send(client: FlaskClient, kind: str, method: str, path: str, **kw: t.Any) ->
 # --------------------------------------------------------------------------
 # signatures
 
+_raising_known = False
+
+
+@contextlib.contextmanager
+def raising_known() -> t.Iterator[None]:
+    """Within: known failures are raised too (for their reproducers)."""
+    global _raising_known
+    _raising_known = True
+    try:
+        yield
+    finally:
+        _raising_known = False
+
 
 def _origin(exc: BaseException) -> str:
     """``Type in module.function``: the innermost flask_mcp frame of ``exc``."""
@@ -158,7 +172,7 @@ def fail(answer: Answer, rule: str, detail: str) -> None:
     elif answer.note:  # the odd part of the request may be the cause
         names.insert(0, f"{rule} ({answer.note})")
     known = [name for name in names if name in KNOWN]
-    if known and not SHOW_KNOWN:
+    if known and not (SHOW_KNOWN or _raising_known):
         KNOWN_MET[known[0]] += 1
         return
     signature = names[0]

@@ -31,4 +31,35 @@ KNOWN: dict[str, str] = {
         "a Last-Event-ID whose sequence is a non-ASCII digit ('x.²') or has"
         " more than 4,300 digits: 500 and a traceback"
     ),
+    "RecursionError in server.data": (
+        "JSON nested ~1,000 levels deep on POST /oauth/register: 500, traceback"
+    ),
+    "ValueError in authorize.authorize": (
+        "GET /oauth/authorize whose error description would quote a control"
+        " character (response_type=%00): authlib refuses to build the error"
+        " redirect, 500 and a traceback"
+    ),
+    "UnicodeDecodeError in server.authenticate_client": (
+        "Basic credentials that are not UTF-8 on /oauth/token or /oauth/revoke:"
+        " 500 and a traceback"
+    ),
+    "TypeError in registration.extract_client_metadata": (
+        "POST /oauth/register with a non-string item in grant_types (or"
+        " response_types): 500 and a traceback"
+    ),
+    "TypeError in consent.check_csrf": (
+        "POST /oauth/consent with a non-ASCII csrf_token: hmac.compare_digest"
+        " refuses str with non-ASCII characters, 500 and a traceback"
+    ),
+    "AttributeError in registration.extract_client_metadata": (
+        "POST /oauth/register with null in response_types: 500 and a traceback"
+    ),
+    "ValueError in server.authenticate_client": (
+        "an Authorization header that is not a well-formed Basic one (a lone"
+        " space) on /oauth/token or /oauth/revoke: 500 and a traceback"
+    ),
+    "RecursionError in base.set": (
+        "initialize whose capabilities nest a few hundred levels deep (under"
+        " the parser's limit): saving the session recurses, 500 and a traceback"
+    ),
 }

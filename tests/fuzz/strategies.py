@@ -48,6 +48,9 @@ odd_text = st.one_of(
 )
 
 
+#: Text a form or query string can carry (UTF-8: no lone surrogates).
+form_text = odd_text.filter(lambda value: not _has_surrogates(value))
+
 numbers = st.one_of(
     st.integers(),
     st.integers(min_value=-(2**80), max_value=2**80),
@@ -55,6 +58,10 @@ numbers = st.one_of(
     st.sampled_from([0, -1, 2**31, 2**63, 10**30, 1e308, -0.0]),
 )
 scalars = st.one_of(st.none(), st.booleans(), numbers, odd_text)
+
+
+def _has_surrogates(value: str) -> bool:
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in value)
 
 
 def _sendable(value: str) -> bool:
