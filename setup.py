@@ -1,6 +1,9 @@
 from setuptools import find_packages
 from setuptools import setup
 
+# What the fast tiers need (make test-min installs only this and the package).
+TEST_REQUIRES = ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6.100"]
+
 setup(
     name="flask-mcp",
     version="0.1.0.dev0",
@@ -22,16 +25,15 @@ setup(
     ],
     extras_require={
         "redis": ["redis>=5"],
+        "test": TEST_REQUIRES,
         "dev": [
+            *TEST_REQUIRES,
             "redis>=5",
-            "pytest>=8",
-            "pytest-timeout>=2",
             "mcp>=2,<3",
             "playwright>=1.50",
             "ruff>=0.6",
             "mypy>=1.10",
             "import-linter>=2.1",
-            "hypothesis>=6.100",
             "types-jsonschema",
         ],
     },
