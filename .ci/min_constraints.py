@@ -29,7 +29,7 @@ def requirements(setup_py: Path) -> list[str]:
             found = list(ast.literal_eval(keywords["install_requires"]))
             extras = keywords.get("extras_require")
             if isinstance(extras, ast.Dict):
-                for key, value in zip(extras.keys, extras.values):
+                for key, value in zip(extras.keys, extras.values, strict=True):
                     if key is not None and ast.literal_eval(key) in USER_EXTRAS:
                         found += ast.literal_eval(value)
             return found
