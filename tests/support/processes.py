@@ -374,8 +374,10 @@ class GunicornServer(ManagedProcess):
     connections and a worker answered one HTTP request (any status), so an
     app that fails to import fails here with the log.
 
-    ``.url`` is ``http://127.0.0.1:PORT``; ``.restart()`` keeps the port;
-    ``.pids()`` lists the current worker pids; ``.log()`` is the output.
+    ``.url`` is ``http://127.0.0.1:PORT`` (``.mcp_url`` its ``/mcp``);
+    ``.restart()`` keeps the port; ``.pids()`` lists the current worker pids;
+    ``.log()`` is the output. With ``clean_log=True``, leaving the ``with``
+    block fails if the server logged a traceback.
     """
 
     name = "gunicorn"
@@ -389,8 +391,10 @@ class GunicornServer(ManagedProcess):
         port: int | None = None,
         args: Iterable[str] = (),
         ready_path: str = "/",
+        clean_log: bool = False,
     ) -> None:
         self.port = port or free_port()
+        self.clean_log = clean_log
         self.workers = workers
         self.ready_path = ready_path
         argv = [
@@ -416,6 +420,16 @@ class GunicornServer(ManagedProcess):
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def mcp_url(self) -> str:
+        return self.url + "/mcp"
+
+    def __exit__(self, *exc_info: object) -> None:
+        super().__exit__(*exc_info)
+        log = self.log()
+        if self.clean_log and exc_info[0] is None and "Traceback" in log:
+            raise AssertionError(f"the server logged a traceback:\n{log}")
 
     def pids(self) -> list[int]:
         """pids of the worker processes (children of the gunicorn master)."""
