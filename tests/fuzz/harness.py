@@ -111,7 +111,7 @@ def send(client: FlaskClient, kind: str, method: str, path: str, **kw: t.Any) ->
     return Answer(
         method,
         response.status_code,
-        response.mimetype,
+        response.mimetype or "",
         dict(response.headers),
         body,
         recorder.records,
@@ -139,13 +139,11 @@ def raising_known() -> t.Iterator[None]:
 def _origin(exc: BaseException) -> str:
     """``Type in module.function``: the innermost flask_mcp frame of ``exc``."""
     frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if f.filename.startswith(_PACKAGE)]
-    frame = (ours or frames or [None])[-1]
-    where = ""
-    if frame is not None:
-        module = Path(frame.filename).stem
-        where = f" in {module}.{frame.name}"
-    return f"{type(exc).__name__}{where}"
+    ours = [f for f in frames if f.filename.startswith(_PACKAGE)] or list(frames)
+    if not ours:
+        return type(exc).__name__
+    frame = ours[-1]
+    return f"{type(exc).__name__} in {Path(frame.filename).stem}.{frame.name}"
 
 
 def _logged_exception(answer: Answer) -> tuple[str, str] | None:

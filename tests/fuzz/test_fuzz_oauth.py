@@ -63,6 +63,14 @@ def registered(app: Flask, **metadata: t.Any) -> dict[str, t.Any]:
     return flow(app).register(**metadata)
 
 
+def attack(
+    app: Flask, kind: str, method: str, path: str, *, browser: bool, **request: t.Any
+) -> None:
+    """One request from a fresh client (no cookies), and the check of its answer."""
+    answer = send(app.test_client(), kind, method, path, **request)
+    check_oauth(answer, f"{method} {path} {request!r:.500}", browser=browser)
+
+
 @FUZZ
 @given(
     body=st.one_of(any_json, mutated(REGISTRATION)),
@@ -71,15 +79,15 @@ def registered(app: Flask, **metadata: t.Any) -> dict[str, t.Any]:
 def test_registration_of_any_metadata(
     proxy_app: Flask, body: t.Any, content_type: str
 ) -> None:
-    answer = send(
-        proxy_app.test_client(),
+    attack(
+        proxy_app,
         "register",
         "POST",
         "/oauth/register",
+        browser=False,
         data=encode(body),
         headers={"Content-Type": content_type} if content_type else {},
     )
-    check_oauth(answer, f"POST /oauth/register {encode(body)[:300]!r}", browser=False)
 
 
 @FUZZ
@@ -104,14 +112,14 @@ def test_authorization_requests_with_any_query(
             data.draw(form_text): data.draw(form_text),
         }
     )
-    answer = send(
-        proxy_app.test_client(),
+    attack(
+        proxy_app,
         "authorize",
         "GET",
         "/oauth/authorize",
+        browser=True,
         query_string=query,
     )
-    check_oauth(answer, f"GET /oauth/authorize {query!r}", browser=True)
 
 
 @FUZZ
@@ -120,14 +128,14 @@ def test_authorization_requests_with_any_query_bytes(
     proxy_app: Flask, raw: bytes
 ) -> None:
     query = quote_from_bytes(raw, safe="=&;+")
-    answer = send(
-        proxy_app.test_client(),
+    attack(
+        proxy_app,
         "authorize",
         "GET",
         "/oauth/authorize",
+        browser=True,
         query_string=query,
     )
-    check_oauth(answer, f"GET /oauth/authorize?{raw!r}", browser=True)
 
 
 def basic(user: str, password: str) -> str:
@@ -170,15 +178,15 @@ def test_token_requests_with_any_form(proxy_app: Flask, data: st.DataObject) -> 
             ),
         }
     )
-    answer = send(
-        proxy_app.test_client(),
+    attack(
+        proxy_app,
         "token",
         "POST",
         "/oauth/token",
+        browser=False,
         data=form,
         headers=headers,
     )
-    check_oauth(answer, f"POST /oauth/token {form!r} {headers!r}", browser=False)
 
 
 @FUZZ
@@ -195,15 +203,15 @@ def test_revocation_requests_with_any_form(
         }
     )
     auth = data.draw(st.one_of(st.none(), st.builds(basic, form_text, form_text)))
-    answer = send(
-        proxy_app.test_client(),
+    attack(
+        proxy_app,
         "revoke",
         "POST",
         "/oauth/revoke",
+        browser=False,
         data=form,
         headers=present({"Authorization": auth}),
     )
-    check_oauth(answer, f"POST /oauth/revoke {form!r}", browser=False)
 
 
 def pending_consent(app: Flask) -> tuple[FlaskClient, str, str]:
@@ -257,11 +265,11 @@ def test_consent_form_with_any_fields(proxy_app: Flask, data: st.DataObject) -> 
 def test_upstream_callback_with_any_query(
     proxy_app: Flask, query: dict[str, str]
 ) -> None:
-    answer = send(
-        proxy_app.test_client(),
+    attack(
+        proxy_app,
         "callback",
         "GET",
         "/oauth/callback",
+        browser=True,
         query_string=query,
     )
-    check_oauth(answer, f"GET /oauth/callback {query!r}", browser=True)

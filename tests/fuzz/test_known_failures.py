@@ -21,6 +21,7 @@ from .known import KNOWN
 from .test_fuzz_mcp import TEMPLATES
 from .test_fuzz_mcp import open_session
 from .test_fuzz_oauth import REGISTRATION
+from .test_fuzz_oauth import attack
 from .test_fuzz_oauth import pending_consent
 
 Reproducer = t.Callable[[FlaskClient, Flask], None]
@@ -106,51 +107,30 @@ def unanswered_elicitation(client: FlaskClient, proxy: Flask) -> None:
     rpc(client, message, open_session(client))
 
 
-def oauth(
-    proxy: Flask, method: str, path: str, *, browser: bool, **kwargs: t.Any
-) -> None:
-    answer = harness.send(proxy.test_client(), "oauth", method, path, **kwargs)
-    harness.check_oauth(answer, f"{method} {path} {kwargs}", browser=browser)
+def register(proxy: Flask, **request: t.Any) -> None:
+    attack(proxy, "register", "POST", "/oauth/register", browser=False, **request)
 
 
 @reproduces("RecursionError in server.data")
 def deep_json_on_registration(client: FlaskClient, proxy: Flask) -> None:
-    oauth(
-        proxy,
-        "POST",
-        "/oauth/register",
-        browser=False,
-        data=deep(1000),
-        headers={"Content-Type": "application/json"},
-    )
+    register(proxy, data=deep(1000), headers={"Content-Type": "application/json"})
 
 
 @reproduces("TypeError in registration.extract_client_metadata")
 def list_in_grant_types(client: FlaskClient, proxy: Flask) -> None:
-    oauth(
-        proxy,
-        "POST",
-        "/oauth/register",
-        browser=False,
-        json={**REGISTRATION, "grant_types": [[]]},
-    )
+    register(proxy, json={**REGISTRATION, "grant_types": [[]]})
 
 
 @reproduces("AttributeError in registration.extract_client_metadata")
 def null_in_response_types(client: FlaskClient, proxy: Flask) -> None:
-    oauth(
-        proxy,
-        "POST",
-        "/oauth/register",
-        browser=False,
-        json={**REGISTRATION, "response_types": [None]},
-    )
+    register(proxy, json={**REGISTRATION, "response_types": [None]})
 
 
 @reproduces("ValueError in authorize.authorize")
 def control_character_in_response_type(client: FlaskClient, proxy: Flask) -> None:
-    oauth(
+    attack(
         proxy,
+        "authorize",
         "GET",
         "/oauth/authorize",
         browser=True,
@@ -160,8 +140,9 @@ def control_character_in_response_type(client: FlaskClient, proxy: Flask) -> Non
 
 @reproduces("ValueError in server.authenticate_client")
 def blank_authorization(client: FlaskClient, proxy: Flask) -> None:
-    oauth(
+    attack(
         proxy,
+        "token",
         "POST",
         "/oauth/token",
         browser=False,
@@ -173,8 +154,9 @@ def blank_authorization(client: FlaskClient, proxy: Flask) -> None:
 @reproduces("UnicodeDecodeError in server.authenticate_client")
 def basic_credentials_not_utf8(client: FlaskClient, proxy: Flask) -> None:
     credentials = base64.b64encode(b"\xff:x").decode()
-    oauth(
+    attack(
         proxy,
+        "revoke",
         "POST",
         "/oauth/revoke",
         browser=False,
