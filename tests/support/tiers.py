@@ -48,32 +48,21 @@ from pathlib import Path
 
 import pytest
 
-#: The tiers and what each one needs, in the order of ``pytest --markers``.
-TIERS: dict[str, str] = {
-    "unit": "plain Python: no HTTP stack, no other process",
-    "http": "an in-process HTTP stack: Flask's test client or a loopback server",
-    "gunicorn": "a real gunicorn with sync workers",
-    "redis": "a throwaway redis-server (make system)",
-    "node": "Node 22 and the npm tools of tools/ (make node)",
-    "browser": "headless chromium through Playwright (make system)",
-}
-#: Tiers that ``make test-fast`` runs: they need nothing but ``make venv``.
-FAST_TIERS = ("unit", "http")
+#: The tiers; pyproject.toml registers them as markers, with what each needs.
+TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser")
 #: Tiers implied by referring to a module (prefix of its dotted name).
 MODULE_TIERS = {"playwright": "browser", "werkzeug.serving": "http"}
 #: Tiers implied by an attribute name used anywhere in the code.
 ATTRIBUTE_TIERS = {"test_client": "http", "test_cli_runner": "http"}
+#: Folders of tests/ whose every test is in a tier although some of them
+#: choose their server at run time, where :func:`infer` cannot see it.
+DIRECTORY_TIERS = {"integration_auth": {"gunicorn"}}
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 #: Where the conftest keeps the tiers :func:`infer` found for an item.
 STASH_KEY = pytest.StashKey[frozenset[str]]()
 
 F = t.TypeVar("F")
-
-
-#: Folders of tests/ whose every test is in a tier although some of them
-#: choose their server at run time, where :func:`infer` cannot see it.
-DIRECTORY_TIERS = {"integration_auth": {"gunicorn"}}
 #: Names given to :func:`needs`: found also where they are imported inside a
 #: function or used as an attribute (``support.GunicornServer``).
 _DECLARED: dict[str, frozenset[str]] = {}
@@ -88,7 +77,7 @@ def needs(*tiers: str) -> t.Callable[[F], F]:
 
     Whatever refers to it, fixtures and tests, is put in those tiers.
     """
-    unknown = set(tiers) - TIERS.keys()
+    unknown = set(tiers) - set(TIERS)
     if unknown:
         raise ValueError(f"unknown tiers {sorted(unknown)}; known: {sorted(TIERS)}")
 
@@ -111,8 +100,9 @@ def infer(item: pytest.Item) -> frozenset[str]:
     named by a string in that code (``request.getfixturevalue("redis_server")``).
     """
     found = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
-    folder = Path(str(item.path)).resolve().relative_to(TESTS_DIR).parts[0]
-    found |= DIRECTORY_TIERS.get(folder, set())
+    path = Path(str(item.path)).resolve()
+    if TESTS_DIR in path.parents:
+        found |= DIRECTORY_TIERS.get(path.relative_to(TESTS_DIR).parts[0], set())
     manager = item.session._fixturemanager
     # (function, whether fixture names in its strings count)
     functions: list[tuple[t.Any, bool]] = [(getattr(item, "obj", None), True)]
