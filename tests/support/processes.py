@@ -26,6 +26,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import http.client
+import importlib.metadata
 import os
 import re
 import shutil
@@ -196,6 +197,15 @@ def _child_pids(pid: int) -> list[int]:
         if len(fields) > 1 and int(fields[1]) == pid:
             children.append(int(entry))
     return sorted(children)
+
+
+def _gunicorn_major() -> int:
+    return int(importlib.metadata.version("gunicorn").split(".")[0])
+
+
+#: gunicorn 26 opens a control socket per server; tests run many at once.
+#: Older ones (setup.py allows 22) have neither the socket nor the option.
+_NO_CONTROL_SOCKET = ["--no-control-socket"] if _gunicorn_major() >= 26 else []
 
 
 # --------------------------------------------------------------------------
@@ -401,7 +411,7 @@ class GunicornServer(ManagedProcess):
             sys.executable,
             "-m",
             "gunicorn",
-            "--no-control-socket",
+            *_NO_CONTROL_SOCKET,
             "-w",
             str(workers),
             "--threads",
