@@ -31,9 +31,9 @@ MIN_VENV := .venv-min
 MIN_STAMP := $(MIN_VENV)/.installed
 # Tiers that need more than the venv; test-fast deselects them.
 SLOW_TIERS := gunicorn or redis or node or browser
-# Examples per fuzz test in `make fuzz` and in `make test` under CI: about 3
+# Examples per fuzz test in `make fuzz` and in `make test` under CI: about 2.5
 # minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
-CI_FUZZ_EXAMPLES := 1000
+CI_FUZZ_EXAMPLES := 1500
 
 .PHONY: help venv system node serve test test-fast test-min fuzz lint
 
