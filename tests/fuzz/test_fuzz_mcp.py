@@ -115,21 +115,21 @@ def open_session(client: FlaskClient) -> dict[str, str]:
     }
 
 
+def post(
+    client: FlaskClient, message: t.Any, headers: dict[str, str], ascii_only: bool
+) -> None:
+    """POST one JSON value to the endpoint and check the answer."""
+    body = encode(message, ascii_only)
+    answer = send(client, "mcp", "POST", "/mcp", data=body, headers=headers)
+    check_mcp(answer, f"POST /mcp {encode(message)[:300]!r}")
+
+
 @FUZZ
 @given(body=any_json, ascii_only=st.booleans())
 def test_any_json_value_as_the_body(
     example_client: FlaskClient, body: t.Any, ascii_only: bool
 ) -> None:
-    headers = open_session(example_client)
-    answer = send(
-        example_client,
-        "mcp",
-        "POST",
-        "/mcp",
-        data=encode(body, ascii_only),
-        headers=headers,
-    )
-    check_mcp(answer, f"POST /mcp {encode(body, True)[:200]!r}")
+    post(example_client, body, open_session(example_client), ascii_only)
 
 
 @FUZZ
@@ -160,15 +160,7 @@ def test_wrong_types_in_every_field(
     if in_batch:  # batches are refused in 2025-11-25, answered in 2025-03-26
         headers["MCP-Protocol-Version"] = "2025-03-26"
         message = [message, TEMPLATES[-4]]
-    answer = send(
-        example_client,
-        "mcp",
-        "POST",
-        "/mcp",
-        data=encode(message, ascii_only),
-        headers=headers,
-    )
-    check_mcp(answer, f"POST /mcp {encode(message, True)[:300]!r}")
+    post(example_client, message, headers, ascii_only)
 
 
 def header_values(valid: list[str]) -> st.SearchStrategy[str | None]:

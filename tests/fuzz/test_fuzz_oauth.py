@@ -90,6 +90,12 @@ def test_registration_of_any_metadata(
     )
 
 
+def authorize(app: Flask, query: str | dict[str, str]) -> None:
+    attack(
+        app, "authorize", "GET", "/oauth/authorize", browser=True, query_string=query
+    )
+
+
 @FUZZ
 @given(data=st.data())
 def test_authorization_requests_with_any_query(
@@ -112,14 +118,7 @@ def test_authorization_requests_with_any_query(
             data.draw(form_text): data.draw(form_text),
         }
     )
-    attack(
-        proxy_app,
-        "authorize",
-        "GET",
-        "/oauth/authorize",
-        browser=True,
-        query_string=query,
-    )
+    authorize(proxy_app, query)
 
 
 @FUZZ
@@ -128,14 +127,7 @@ def test_authorization_requests_with_any_query_bytes(
     proxy_app: Flask, raw: bytes
 ) -> None:
     query = quote_from_bytes(raw, safe="=&;+")
-    attack(
-        proxy_app,
-        "authorize",
-        "GET",
-        "/oauth/authorize",
-        browser=True,
-        query_string=query,
-    )
+    authorize(proxy_app, query)
 
 
 def basic(user: str, password: str) -> str:
