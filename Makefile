@@ -2,7 +2,12 @@
 #
 #   make serve        run the example app under gunicorn on http://127.0.0.1:$(PORT)
 #   make test         install what the tests need, then run pytest ($(PYTEST_ARGS))
-#   make lint         ruff check + ruff format --check + mypy
+#   make test-fast    the tiers that need only `make venv` (unit, http): no sudo,
+#                     Node, Redis, gunicorn or browser (tests/support/tiers.py)
+#   make test-min     the fast tiers in a venv of the lowest versions setup.py
+#                     allows (.venv-min, constraints from .ci/min_constraints.py)
+#   make fuzz         the fuzz tests alone, with CI's budget (CI_FUZZ_EXAMPLES)
+#   make lint         ruff check + ruff format --check + mypy + import contracts
 #
 # Every install target is idempotent and cheap when already done: `venv` and
 # `node` are guarded by stamp files that are newer than their inputs, `system`
@@ -22,10 +27,18 @@ SYSTEM_PACKAGES := redis-server chromium
 # apt-get needs root; use sudo when run as a normal user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help venv system node serve test lint
+MIN_VENV := .venv-min
+MIN_STAMP := $(MIN_VENV)/.installed
+# Tiers that need more than the venv; test-fast deselects them.
+SLOW_TIERS := gunicorn or redis or node or browser
+# Examples per fuzz test in `make fuzz` and in `make test` under CI: about 2.5
+# minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
+CI_FUZZ_EXAMPLES := 1500
+
+.PHONY: help venv system node serve test test-fast test-min fuzz lint
 
 help:
-	@echo "targets: venv system node serve test lint  (PORT=$(PORT), PYTEST_ARGS=...)"
+	@echo "targets: venv system node serve test test-fast test-min fuzz lint  (PORT=$(PORT), PYTEST_ARGS=...)"
 
 venv: $(VENV_STAMP)
 
@@ -56,14 +69,36 @@ serve: venv
 	$(VENV)/bin/gunicorn -w 2 --threads 1 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
 
 test: system venv node
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(if $(CI),FLASK_MCP_FUZZ_EXAMPLES=$(CI_FUZZ_EXAMPLES)) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Both linters always run; the target fails if either does.
+test-fast: venv
+	$(VENV)/bin/pytest -m "not ($(SLOW_TIERS))" $(PYTEST_ARGS)
+
+# The end-to-end suites are left out: they import the official MCP client,
+# whose own requirements (jsonschema>=4.20...) would lift our lower bounds.
+test-min: $(MIN_STAMP)
+	$(MIN_VENV)/bin/pytest -m "not ($(SLOW_TIERS))" -p no:cacheprovider \
+	  --ignore=tests/e2e --ignore=tests/integration_auth --ignore=tests/oauth_e2e \
+	  $(PYTEST_ARGS)
+
+$(MIN_STAMP): setup.py pyproject.toml .ci/min_constraints.py $(wildcard flask_mcp/__init__.py)
+	@[ -x $(MIN_VENV)/bin/python ] || $(PYTHON) -m venv $(MIN_VENV)
+	$(PYTHON) .ci/min_constraints.py setup.py > $(MIN_VENV)/constraints.txt
+	$(MIN_VENV)/bin/python -m pip install --disable-pip-version-check -q \
+	  -c $(MIN_VENV)/constraints.txt -e '.[redis,test]'
+	@touch $@
+
+fuzz: venv
+	FLASK_MCP_FUZZ_EXAMPLES=$(CI_FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/fuzz $(PYTEST_ARGS)
+
+# Every linter always runs; the target fails if any does. The import
+# contracts (the layers) are [tool.importlinter] in pyproject.toml.
 lint: venv
 	@rc=0; \
 	$(VENV)/bin/ruff check . || rc=1; \
 	$(VENV)/bin/ruff format --check . || rc=1; \
 	$(VENV)/bin/mypy || rc=1; \
+	$(VENV)/bin/lint-imports --no-cache || rc=1; \
 	exit $$rc
 
 # make docs: the HTML docs in docs/_build/html; nitpicky (-n), warnings are

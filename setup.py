@@ -1,6 +1,9 @@
 from setuptools import find_packages
 from setuptools import setup
 
+# What the fast tiers need (make test-min installs only this and the package).
+TEST_REQUIRES = ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6.100"]
+
 setup(
     name="flask-mcp",
     version="0.1.0.dev0",
@@ -10,26 +13,39 @@ setup(
     packages=find_packages(include=["flask_mcp", "flask_mcp.*"]),
     package_data={"flask_mcp": ["py.typed", "templates/flask_mcp/*.html"]},
     python_requires=">=3.10",
+    # Lower bounds are the oldest releases the fast tiers pass with on
+    # CPython 3.11 (make test-min checks them in CI); comments say what the
+    # release before lacks.
     install_requires=[
-        "flask>=3.0",
-        "flask-caching>=2.3",
-        "authlib>=1.6",
-        "requests>=2.31",
-        "marshmallow>=3.20",
-        "apispec>=6.6",
-        "jsonschema>=4.20",
+        "flask>=3.0",  # flask-caching 2.5.1 needs it
+        "werkzeug>=3.0",
+        "click>=8.1.3",
+        # 2.5.0 and older: MemoryStoreBackend relies on SimpleCache's _lock
+        "flask-caching>=2.5.1",
+        # 1.7 refuses the proxy's http://localhost token endpoint (insecure
+        # transport), 1.6 builds TokenEndpoint differently
+        "authlib>=1.8",
+        # 1.6.0 words a token valid in the future as merely "not valid yet"
+        "joserfc>=1.6.1",
+        "cryptography>=45.0.1",  # what joserfc 1.6.1 requires
+        "requests>=2.28.1",  # older ones pin urllib3 1.25, broken on 3.11
+        "marshmallow>=3.20",  # 3.19 names a nested schema Address1 at times
+        "apispec>=6.4",  # 6.3 keeps format: date-time on the fields it should not
+        "jsonschema>=4.19.2",  # 4.19.1 words "too many items" errors otherwise
         "gunicorn>=22",
     ],
     extras_require={
         "redis": ["redis>=5"],
+        "test": TEST_REQUIRES,
         "dev": [
+            *TEST_REQUIRES,
             "redis>=5",
-            "pytest>=8",
-            "pytest-timeout>=2",
             "mcp>=2,<3",
             "playwright>=1.50",
             "ruff>=0.6",
             "mypy>=1.10",
+            "import-linter>=2.1",
+            "types-jsonschema",
         ],
     },
     entry_points={"flask.commands": ["mcp=flask_mcp.cli:mcp_cli"]},

@@ -55,20 +55,17 @@ from pathlib import Path
 import requests
 
 from benchmarks import apps
-from benchmarks.bench_tools_call import BODY
-from benchmarks.bench_tools_call import EXPECTED
-from benchmarks.bench_tools_call import HEADERS
+from benchmarks import profile_tools_call
 from benchmarks.bench_tools_call import LUA
-from benchmarks.bench_tools_call import PATH
-from benchmarks.bench_tools_call import PROTOCOL
 from benchmarks.bench_tools_call import Variant
 from benchmarks.bench_tools_call import add_run_arguments
 from benchmarks.bench_tools_call import measure
 from benchmarks.bench_tools_call import summarize
 from benchmarks.bench_tools_call import versions
 from benchmarks.bench_tools_call import write_result
-from benchmarks.profile_tools_call import _call
-from benchmarks.profile_tools_call import _environ
+from benchmarks.call import BODY
+from benchmarks.call import HEADERS
+from benchmarks.call import PATH
 from benchmarks.profile_tools_call import per_call_us
 from benchmarks.profile_tools_call import print_profile
 
@@ -385,29 +382,8 @@ def breakdown_table(rows: list[dict[str, t.Any]]) -> str:
 
 def prepare(name: str, token: str) -> tuple[t.Any, dict[str, t.Any]]:
     """The app and a ready environ for one ``tools/call`` (session opened)."""
-    app = {**FACTORIES, **STATIC}[name]()
-    headers = dict(HEADERS)
-    if name != "stateless" and name != "session":
-        headers["Authorization"] = f"Bearer {token}"
-    if name.startswith("session"):
-        init = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": PROTOCOL,
-                "capabilities": {},
-                "clientInfo": {"name": "bench", "version": "0"},
-            },
-        }
-        response = app.test_client().post(PATH, json=init, headers=headers)
-        headers["Mcp-Session-Id"] = response.headers["Mcp-Session-Id"]
-    environ = _environ(headers, BODY)
-    environ["bench.body"] = BODY  # each call reads a fresh stream of it
-    status, data = _call(app, environ)
-    if not status.startswith("200") or data != EXPECTED:
-        raise RuntimeError(f"{name}: unexpected answer {status} {data!r}")
-    return app, environ
+    auth = {} if name in BASELINES.values() else {"Authorization": f"Bearer {token}"}
+    return profile_tools_call.prepare(name, {**FACTORIES, **STATIC}[name], auth)
 
 
 def inprocess(args: argparse.Namespace, issuer: Issuer, token: str) -> int:

@@ -40,24 +40,16 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.call import BODY
+from benchmarks.call import EXPECTED
+from benchmarks.call import HEADERS
+from benchmarks.call import INITIALIZE
+from benchmarks.call import PATH
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LUA = HERE / "tools_call.lua"
 DEFAULT_OUT = HERE / "results" / "tools_call.json"
-PATH = "/mcp"
-PROTOCOL = "2025-11-25"
-HEADERS = {
-    "Accept": "application/json, text/event-stream",
-    "Content-Type": "application/json",
-    "MCP-Protocol-Version": PROTOCOL,
-}
-BODY = (
-    b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
-    b'"params":{"name":"echo","arguments":{"text":"hello"}}}'
-)
-EXPECTED = (
-    b'{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hello"}]}}'
-)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 #: Issue targets: throughput relative to bare, and resident memory per worker.
 TARGETS = {"stateless": 0.90, "session": 0.80}
@@ -214,18 +206,8 @@ def wait_ready(variant: Variant, workers: int, timeout: float = 60.0) -> None:
 
 def open_session(variant: Variant) -> None:
     """``initialize`` + ``notifications/initialized``; keep the session id."""
-    init = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": PROTOCOL,
-            "capabilities": {},
-            "clientInfo": {"name": "bench", "version": "0"},
-        },
-    }
     response = requests.post(
-        variant.url, json=init, headers=variant.headers, timeout=10
+        variant.url, json=INITIALIZE, headers=variant.headers, timeout=10
     )
     response.raise_for_status()
     variant.session_id = response.headers["Mcp-Session-Id"]

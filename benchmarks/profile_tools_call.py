@@ -28,11 +28,11 @@ import typing as t
 from werkzeug.test import EnvironBuilder
 
 from benchmarks import apps
-from benchmarks.bench_tools_call import BODY
-from benchmarks.bench_tools_call import EXPECTED
-from benchmarks.bench_tools_call import HEADERS
-from benchmarks.bench_tools_call import PATH
-from benchmarks.bench_tools_call import PROTOCOL
+from benchmarks.call import BODY
+from benchmarks.call import EXPECTED
+from benchmarks.call import HEADERS
+from benchmarks.call import INITIALIZE
+from benchmarks.call import PATH
 
 FACTORIES = {
     "bare": apps.bare_app,
@@ -73,17 +73,20 @@ def _call(app: t.Any, environ: dict[str, t.Any]) -> tuple[str, bytes]:
     return status[0], data
 
 
-def prepare(name: str) -> tuple[t.Any, dict[str, t.Any]]:
-    """The app and a ready environ for one ``tools/call`` (session opened)."""
-    app = FACTORIES[name]()
-    headers = dict(HEADERS)
-    if name == "session":
-        init = (
-            b'{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"'
-            + PROTOCOL.encode()
-            + b'","capabilities":{},"clientInfo":{"name":"bench","version":"0"}}}'
-        )
-        response = app.test_client().post(PATH, data=init, headers=headers)
+def prepare(
+    name: str,
+    factory: t.Callable[[], t.Any] | None = None,
+    extra_headers: dict[str, str] | None = None,
+) -> tuple[t.Any, dict[str, t.Any]]:
+    """The app and a ready environ for one ``tools/call``.
+
+    ``factory`` builds the app (default: ``FACTORIES[name]``); variants whose
+    name starts with ``session`` get a session opened first.
+    """
+    app = (factory or FACTORIES[name])()
+    headers = {**HEADERS, **(extra_headers or {})}
+    if name.startswith("session"):
+        response = app.test_client().post(PATH, json=INITIALIZE, headers=headers)
         headers["Mcp-Session-Id"] = response.headers["Mcp-Session-Id"]
     environ = _environ(headers, BODY)
     environ["bench.body"] = BODY  # each call reads a fresh stream of it

@@ -19,18 +19,9 @@ import time
 
 import requests
 
-BODY = (
-    b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
-    b'"params":{"name":"echo","arguments":{"text":"hello"}}}'
-)
-EXPECTED = (
-    b'{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hello"}]}}'
-)
-HEADERS = {
-    "Accept": "application/json, text/event-stream",
-    "Content-Type": "application/json",
-    "MCP-Protocol-Version": "2025-11-25",
-}
+from benchmarks.call import BODY
+from benchmarks.call import EXPECTED
+from benchmarks.call import HEADERS
 
 
 def run(url: str, connections: int, duration: float, session_id: str | None) -> dict:

@@ -9,8 +9,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
@@ -18,6 +16,7 @@ from flask_mcp.store import Store
 from flask_mcp.store.backends import MemoryStoreBackend
 from support.issuer import MockIssuer
 from support.issuer import mock_issuer as start_mock_issuer
+from support.loopback import LoopbackServer
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,11 +29,6 @@ def store() -> Store:
     return Store(MemoryStoreBackend(), "t:")
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: t.Any, **kwargs: t.Any) -> None:
-        pass
-
-
 class LocalServer:
     """A threaded werkzeug server on 127.0.0.1 with per-path handlers and hit
     counts."""
@@ -43,17 +37,11 @@ class LocalServer:
         self.routes: dict[str, Handler] = {}
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server = make_server(
-            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
-        self._thread.start()
+        self._server = LoopbackServer(self._app)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.port}"
+        return self._server.url
 
     def route(self, path: str, handler: Handler) -> str:
         self.routes[path] = handler
@@ -76,11 +64,7 @@ class LocalServer:
         return response(environ, start_response)
 
     def close(self) -> None:
-        if not self._thread.is_alive():
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._server.close()
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ class Served:
 
     @property
     def mcp_url(self) -> str:
-        return self.server.url + "/mcp"
+        return self.server.mcp_url
 
     def calls(self, tag: str) -> list[str]:
         """``authenticate`` calls of requests sent with ``X-Test-Tag: tag``."""
@@ -70,12 +70,12 @@ def serve_app(
         "MCP_STORE_URL": None,
         **(extra_env or {}),
     }
-    with GunicornServer(app=APP, env=env, workers=2, port=port) as server:
+    with GunicornServer(
+        app=APP, env=env, workers=2, port=port, clean_log=True
+    ) as server:
         http = Http(url=server.url)
         yield Served(server, http, counter, revoked, issuer)
         http.close()
-        log = server.log()
-    assert "Traceback" not in log, f"the server logged a traceback:\n{log}"
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +109,7 @@ class JwtServed:
 
     @property
     def mcp_url(self) -> str:
-        return self.server.url + "/mcp"
+        return self.server.mcp_url
 
 
 @contextlib.contextmanager
@@ -125,13 +125,11 @@ def serve_jwt_example(tmp: Path, issuer: MockIssuer) -> t.Iterator[JwtServed]:
         "MCP_STORE_URL": None,
     }
     with GunicornServer(
-        app="example_app:create_app()", env=env, workers=2, port=port
+        app="example_app:create_app()", env=env, workers=2, port=port, clean_log=True
     ) as server:
         http = Http(url=server.url)
         yield JwtServed(server, http, issuer, audience)
         http.close()
-        log = server.log()
-    assert "Traceback" not in log, f"the server logged a traceback:\n{log}"
 
 
 @pytest.fixture(scope="module")

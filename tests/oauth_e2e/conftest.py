@@ -106,7 +106,7 @@ class Proxy:
 
     @property
     def mcp_url(self) -> str:
-        return self.server.url + "/mcp"
+        return self.server.mcp_url
 
     def restart(self) -> None:
         self.server.restart()
@@ -204,7 +204,9 @@ def proxy(
         "EXAMPLE_JWT_AUDIENCE": None,
     }
     app = os.environ.get("OAUTH_E2E_APP") or "example_app:create_app()"
-    with GunicornServer(app, env=env, workers=2, port=proxy_port) as server:
+    with GunicornServer(
+        app, env=env, workers=2, port=proxy_port, clean_log=True
+    ) as server:
         assert server.url == base_url
         served = requests.get(
             base_url + "/.well-known/oauth-authorization-server", timeout=10
@@ -216,5 +218,3 @@ def proxy(
                 f"\n--- gunicorn log ---\n{server.log()[-3000:]}"
             )
         yield Proxy(server, upstream)
-        log = server.log()
-    assert "Traceback" not in log, log

@@ -3,23 +3,21 @@ fresh discovery cache, a real issuer, and a check that no secret is logged."""
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 import typing as t
-from pathlib import Path
 
 import pytest
 
 from flask_mcp.auth.discovery import DiscoveryDocumentCache
 from flask_mcp.store import Store
 from flask_mcp.store.backends import MemoryStoreBackend
+from support.issuer import MockIssuer
+from support.issuer import mock_issuer as start_mock_issuer
 
 from .upstream import SECRETS
 from .upstream import Keys
 from .upstream import Upstream
-
-MOCK_ISSUER_SCRIPT = Path(__file__).resolve().parents[1] / "auth" / "mock_issuer.mjs"
 
 
 @pytest.fixture
@@ -57,22 +55,8 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> t.Iterator[None]:
         assert not leaked, f"secret logged by {record.name}: {record.getMessage()!r}"
 
 
-class MockIssuer:
-    """oauth2-mock-server run by tests/auth/mock_issuer.mjs."""
-
-    def __init__(self, process: t.Any) -> None:
-        self.process = process
-        self.issuer: str = json.loads(process.match.group(1))["issuer"]
-
-
 @pytest.fixture(scope="session")
 def mock_issuer() -> t.Iterator[MockIssuer]:
     """A real OpenID Connect issuer on loopback (Node 22 from tools/)."""
-    from support import NodeProcess
-
-    process = NodeProcess(MOCK_ISSUER_SCRIPT, "--port", "0", ready=r"^READY (\{.*\})$")
-    process.start()
-    try:
-        yield MockIssuer(process)
-    finally:
-        process.close()
+    with start_mock_issuer() as issuer:
+        yield issuer

@@ -25,10 +25,10 @@ from urllib.parse import parse_qsl
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from werkzeug.serving import WSGIRequestHandler
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
+
+from support.loopback import LoopbackServer
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
 CONTENT_TYPES = {
@@ -89,11 +89,6 @@ class Seen:
         return json.loads(self.body)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: t.Any, **kwargs: t.Any) -> None:
-        pass
-
-
 class Upstream:
     """The loopback server; close it with :meth:`close`."""
 
@@ -103,17 +98,11 @@ class Upstream:
         #: Set on close: lets the handlers of :meth:`hang` finish.
         self.release = threading.Event()
         self._lock = threading.Lock()
-        self._server = make_server(
-            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.01,), daemon=True
-        )
-        self._thread.start()
+        self._server = LoopbackServer(self._app)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.port}"
+        return self._server.url
 
     def local(self, url: str) -> str:
         """Where the real ``url`` is served here."""
@@ -195,9 +184,7 @@ class Upstream:
 
     def close(self) -> None:
         self.release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._server.close()
 
 
 class Keys:

