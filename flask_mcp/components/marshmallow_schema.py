@@ -95,7 +95,9 @@ class JsonSchemaConverter(OpenAPIConverter):
             return {"type": "array", "items": ref}
         return ref
 
-    def field2property(self, field: marshmallow.fields.Field) -> dict[str, t.Any]:
+    def field2property(
+        self, field: marshmallow.fields.Field[t.Any]
+    ) -> dict[str, t.Any]:
         prop: dict[str, t.Any] = super().field2property(field)
         if "example" in prop:
             prop.setdefault("examples", [prop.pop("example")])
@@ -106,7 +108,7 @@ class JsonSchemaConverter(OpenAPIConverter):
         return prop
 
     def field2range(
-        self, field: marshmallow.fields.Field, ret: dict[str, t.Any]
+        self, field: marshmallow.fields.Field[t.Any], ret: dict[str, t.Any]
     ) -> dict[str, t.Any]:
         """Numeric bounds, keeping ``min_inclusive=False`` exclusive."""
         if not set(make_type_list(ret.get("type"))) & {"number", "integer"}:
@@ -122,7 +124,7 @@ class JsonSchemaConverter(OpenAPIConverter):
         return bounds
 
     def tuple2properties(
-        self, field: marshmallow.fields.Field, **kwargs: t.Any
+        self, field: marshmallow.fields.Field[t.Any], **kwargs: t.Any
     ) -> dict[str, t.Any]:
         if not isinstance(field, marshmallow.fields.Tuple):
             return {}
@@ -130,7 +132,7 @@ class JsonSchemaConverter(OpenAPIConverter):
         return {"prefixItems": items, "items": False, "minItems": len(items)}
 
     def constant2properties(
-        self, field: marshmallow.fields.Field, **kwargs: t.Any
+        self, field: marshmallow.fields.Field[t.Any], **kwargs: t.Any
     ) -> dict[str, t.Any]:
         if not isinstance(field, marshmallow.fields.Constant):
             return {}

@@ -71,7 +71,7 @@ def _depth(document: t.Any) -> int:
     return deepest
 
 
-class _ClientMetadataClaims(ClientMetadataClaims):  # type: ignore[misc]  # authlib is untyped
+class _ClientMetadataClaims(ClientMetadataClaims):
     def validate_redirect_uris(self) -> None:
         """Checked before, by the redirect policy."""
 

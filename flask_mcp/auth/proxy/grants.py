@@ -54,7 +54,7 @@ CLIENT_AUTH_METHODS = [
 ]
 
 
-class InvalidTargetError(OAuth2Error):  # type: ignore[misc]  # authlib is untyped
+class InvalidTargetError(OAuth2Error):
     """The requested resource is not one this server issues tokens for
     (:rfc:`8707#section-2`)."""
 
@@ -62,7 +62,7 @@ class InvalidTargetError(OAuth2Error):  # type: ignore[misc]  # authlib is untyp
     description = "The requested resource is not this server's MCP endpoint."
 
 
-class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]  # authlib is untyped
+class S256CodeChallenge(CodeChallenge):
     """PKCE that is required at the authorization endpoint, ``S256`` only.
 
     authlib's :class:`CodeChallenge` lets a request without a challenge pass
@@ -131,7 +131,7 @@ class ResourceIndicator:
             raise InvalidTargetError("the grant is for another resource")
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]  # authlib is untyped
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """Codes in the store, consumed with ``take``; a replay ends the grant."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -209,7 +209,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         )
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]  # authlib is untyped
+class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Rotating refresh tokens with reuse detection.
 
     The request is validated against the token's record first (client,

@@ -31,7 +31,7 @@ SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 
 
 @dataclass
-class Client(ClientMixin):  # type: ignore[misc]  # authlib is untyped
+class Client(ClientMixin):
     """A dynamically registered client (:rfc:`7591#section-3.2.1`), or one
     identified by its metadata document (:mod:`.cimd`)."""
 
@@ -125,7 +125,7 @@ class GrantUser:
 
 
 @dataclass
-class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]  # authlib is untyped
+class AuthorizationCode(AuthorizationCodeMixin):
     """An authorization code record (:rfc:`6749#section-4.1.2`), keyed by
     the digest of the code."""
 
@@ -148,7 +148,7 @@ class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]  # authli
 
 
 @dataclass
-class IssuedToken(TokenMixin):  # type: ignore[misc]  # authlib is untyped
+class IssuedToken(TokenMixin):
     """A refresh token record, or the claims of one of our access tokens,
     as the refresh grant and the revocation endpoint see it."""
 

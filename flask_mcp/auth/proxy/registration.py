@@ -47,7 +47,7 @@ __all__ = ["ProxyClientRegistrationEndpoint", "ProxyRevocationEndpoint"]
 log = logging.getLogger(__name__)
 
 
-class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]  # authlib is untyped
+class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):
     """:rfc:`7591#section-3` over the proxy's storage.
 
     :param metadata: the server's RFC 8414 document; its supported values
@@ -126,7 +126,7 @@ class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: igno
         return client
 
 
-class ProxyRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]  # authlib is untyped
+class ProxyRevocationEndpoint(RevocationEndpoint):
     """:rfc:`7009`: revoking either token of a grant ends the whole grant,
     upstream tokens included (section 2.1 allows that)."""
 

@@ -48,7 +48,7 @@ from .tokens import AccessTokenGenerator
 __all__ = ["ProxyAuthorizationServer", "StoredAuthorizationRequest"]
 
 
-class _IssuerParameter(IssuerParameter):  # type: ignore[misc]  # authlib is untyped
+class _IssuerParameter(IssuerParameter):
     """:rfc:`9207`: ``iss`` on every authorization response, errors included."""
 
     def __init__(self, issuer: str) -> None:
@@ -58,7 +58,7 @@ class _IssuerParameter(IssuerParameter):  # type: ignore[misc]  # authlib is unt
         return self.issuer
 
 
-class _Request(FlaskOAuth2Request):  # type: ignore[misc]  # authlib is untyped
+class _Request(FlaskOAuth2Request):
     # NOTE: authlib refuses a request whose URL is not https. Behind a
     # TLS-terminating proxy Flask sees http, so the URL is rebuilt on the
     # configured issuer, which is what clients actually reach.
@@ -73,7 +73,7 @@ class _Request(FlaskOAuth2Request):  # type: ignore[misc]  # authlib is untyped
         self.payload = FlaskOAuth2Payload(flask_request)
 
 
-class _JsonPayload(FlaskJsonPayload):  # type: ignore[misc]  # authlib is untyped
+class _JsonPayload(FlaskJsonPayload):
     @cached_property
     def data(self) -> dict[str, t.Any] | None:
         if not self._request.is_json:
@@ -81,7 +81,7 @@ class _JsonPayload(FlaskJsonPayload):  # type: ignore[misc]  # authlib is untype
         return parse_json_object(self._request.get_data(cache=True))
 
 
-class StoredAuthorizationRequest(OAuth2Request):  # type: ignore[misc]  # authlib is untyped
+class StoredAuthorizationRequest(OAuth2Request):
     """An authorization request replayed from the parameters saved when the
     browser first came, to finish it after consent and the upstream login."""
 
@@ -99,7 +99,7 @@ class StoredAuthorizationRequest(OAuth2Request):  # type: ignore[misc]  # authli
         return {}
 
 
-class ProxyAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # authlib is untyped
+class ProxyAuthorizationServer(AuthorizationServer):
     """One per app and proxy; lives in the proxy's per-app state.
 
     :param resources: the URLs of the MCP endpoints behind the proxy (a live

@@ -34,7 +34,7 @@ def _refresh_token(**kwargs: t.Any) -> str:
     return secrets.token_urlsafe(48)
 
 
-class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # authlib is untyped
+class AccessTokenGenerator(JWTBearerTokenGenerator):
     """authlib's :rfc:`9068` generator, signing with our newest key.
 
     :param issuer: this server's issuer identifier.
@@ -84,7 +84,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]  # au
         return jwt.encode(header, claims, self.get_jwks(), algorithms=[self.alg])
 
 
-class AccessTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]  # authlib is untyped
+class AccessTokenValidator(JWTBearerTokenValidator):
     """authlib's :rfc:`9068#section-4` validator, stricter where MCP needs it:
     ``typ`` must be ``at+jwt``, the ``kid`` one of our keys and the ``alg``
     that key's; ``aud`` must name one of ``audiences``.

@@ -35,7 +35,7 @@ MAX_LIFETIME = 3600
 ASSERTION_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
 
 
-class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]  # authlib is untyped
+class PrivateKeyJWT(JWTBearerClientAssertion):
     """The ``private_key_jwt`` client authentication method.
 
     :param audiences: what an assertion's ``aud`` may name.

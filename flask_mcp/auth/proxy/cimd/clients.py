@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 _Check = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 
 
-class FetchRateExceeded(OAuth2Error):  # type: ignore[misc]  # authlib is untyped
+class FetchRateExceeded(OAuth2Error):
     """Too many fetches from one client address: 429
     ``temporarily_unavailable`` with ``Retry-After``."""
 
