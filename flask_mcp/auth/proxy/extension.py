@@ -79,8 +79,9 @@ class OAuthProxy:
         registration rate (:class:`~.limits.OAuthLimits`); ``None``: the
         ``MCP_OAUTH_*`` keys of the app config, else the defaults.
     :param cimd: Client ID Metadata Documents
-        (:class:`~flask_mcp.auth.proxy.CIMDOptions`): a ``client_id`` that is an https URL names the client's metadata
-        document, which this server fetches (public addresses only, unless
+        (:class:`~flask_mcp.auth.proxy.CIMDOptions`): a ``client_id`` that
+        is an https URL names the client's metadata document, which this
+        server fetches (public addresses only, unless
         allow-listed), checks and keeps in the store for the lifetime its
         ``Cache-Control`` gives. On by default. ``None``: the
         ``MCP_OAUTH_CIMD_*`` keys of the app config (``ENABLED``,
