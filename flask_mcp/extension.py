@@ -17,6 +17,7 @@ from flask import Flask
 from flask import current_app
 from flask import has_app_context
 from flask import request
+from werkzeug.exceptions import BadHost
 
 from .auth.metadata import OAuthSettings
 from .components.base import Component
@@ -36,6 +37,7 @@ from .state import build_state
 from .store import Store
 from .transport.guard import Authenticate
 from .transport.guard import guarded
+from .transport.responses import json_response
 from .transport.well_known import well_known_blueprint
 
 if t.TYPE_CHECKING:
@@ -148,6 +150,8 @@ class FlaskMCP:
                     f"{self.blueprint_name}_well_known", oauth, state.urls, settings
                 )
             )
+        if BadHost not in app.error_handler_spec[None].get(400, {}):
+            app.register_error_handler(BadHost, _bad_host)
         from .cli import mcp_cli
 
         if "mcp" not in app.cli.commands:
@@ -166,8 +170,9 @@ class FlaskMCP:
             path,
             "endpoint",
             endpoint,
-            methods=["GET", "POST", "DELETE", "PUT", "PATCH"],
-            provide_automatic_options=True,
+            # Every method reaches the endpoint, so each gets a JSON answer.
+            methods=["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"],
+            provide_automatic_options=False,
         )
         for rule, view, options in self._routes:
             bp.add_url_rule(rule, view_func=view, **options)
@@ -420,6 +425,19 @@ class FlaskMCP:
 
         target = app or t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
         return MCPTestClient(self, target, headers=headers, **options)
+
+
+def _bad_host(error: BadHost) -> t.Any:
+    """A ``Host`` werkzeug cannot route fails before any view: on an MCP
+    endpoint it still gets a JSON-RPC answer; elsewhere Flask's own page."""
+    paths = {state.settings.path for state in current_app.extensions["mcp"].values()}
+    if request.path not in paths:
+        return error
+    body = {
+        "jsonrpc": "2.0",
+        "error": {"code": -32600, "message": "Bad Request: invalid Host header"},
+    }
+    return json_response(body, 400)
 
 
 def _as_proxy(auth: Provider | OAuthProxy | None) -> OAuthProxy | None:

@@ -47,6 +47,8 @@ from .modern import ModernPath
 from .responses import JSON
 from .responses import SSE
 from .responses import HTTPError
+from .responses import cors
+from .responses import preflight
 from .responses import unavailable
 from .sessions import SessionManager
 
@@ -81,6 +83,13 @@ class Endpoint:
     # -- entry point -------------------------------------------------------
 
     def dispatch(self, request: Request) -> Response:
+        response = self._dispatch(request)
+        origin = request.headers.get("Origin")
+        if origin and response.status_code != 403:  # an Origin that passed the check
+            cors(response, origin)
+        return response
+
+    def _dispatch(self, request: Request) -> Response:
         try:
             refused = refused_host(request, self.settings)
             if refused:
@@ -91,6 +100,8 @@ class Endpoint:
                 return self.legacy.get(request)
             if request.method == "DELETE":
                 return self.legacy.delete(request)
+            if request.method == "OPTIONS":
+                return preflight(request)
             raise HTTPError(
                 405,
                 INVALID_REQUEST,

@@ -106,3 +106,32 @@ def _until_the_store_fails(body: t.Iterable[bytes]) -> t.Iterator[bytes]:
         yield from body
     except StoreUnavailable:
         return
+
+
+#: What a browser-based client's preflight may ask for on the endpoint.
+_ALLOW = "GET, POST, DELETE, OPTIONS"
+
+
+def preflight(request: t.Any) -> Response:
+    """``OPTIONS``: the methods, and for a browser's CORS preflight from an
+    origin that passed the Origin check, what it may send."""
+    response = empty_response(204)
+    response.headers["Allow"] = _ALLOW
+    origin = request.headers.get("Origin")
+    if origin and request.headers.get("Access-Control-Request-Method"):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = _ALLOW
+        wanted = request.headers.get("Access-Control-Request-Headers")
+        if wanted:
+            response.headers["Access-Control-Allow-Headers"] = wanted[:1024]
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def cors(response: Response, origin: str) -> None:
+    """Let a browser at ``origin`` (already allowed) read this answer."""
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = (
+        "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After"
+    )
+    response.vary.add("Origin")

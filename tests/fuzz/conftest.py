@@ -45,14 +45,16 @@ EXAMPLE_ENV = [
 FAST = {"MCP_STREAM_HOLD": 0.05, "MCP_REQUEST_TIMEOUT": 0.3}
 
 
-def _example_app(instance: Path, env: dict[str, str]) -> Flask:
+def _example_app(
+    instance: Path, env: dict[str, str], config: dict[str, t.Any] | None = None
+) -> Flask:
     with pytest.MonkeyPatch.context() as patch:
         for name in EXAMPLE_ENV:
             patch.delenv(name, raising=False)
         patch.setenv("EXAMPLE_INSTANCE_PATH", str(instance))
         for name, value in env.items():
             patch.setenv(name, value)
-        app = create_app(FAST)
+        app = create_app({**FAST, **(config or {})})
     app.config["TESTING"] = False
     return app
 
@@ -104,7 +106,11 @@ def proxy_app(
         "EXAMPLE_OIDC_CLIENT_SECRET": "fuzz-secret",
         "EXAMPLE_BASE_URL": "http://localhost",
     }
-    return _example_app(tmp_path_factory.mktemp("fuzz-proxy"), env)
+    # Every fuzzed request must reach the code, so registrations are not
+    # rate-limited here (the limit has its own tests).
+    return _example_app(
+        tmp_path_factory.mktemp("fuzz-proxy"), env, {"MCP_OAUTH_REGISTRATIONS": 0}
+    )
 
 
 def pytest_terminal_summary(terminalreporter: t.Any) -> None:

@@ -93,3 +93,60 @@ def test_initialize_writes_the_same_whatever_the_number_of_sessions(tmp_path) ->
         key for key in first if "sweep" not in key
     ]
     assert len(later) <= 2  # the session record (and at most the sweep lease)
+
+
+def test_options_is_a_json_era_answer_and_a_cors_preflight(tmp_path) -> None:
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config["MCP_ALLOWED_ORIGINS"] = ["https://inspector.example"]
+    FlaskMCP(app)
+    client = app.test_client()
+    plain = client.options("/mcp")
+    assert plain.status_code == 204 and "POST" in plain.headers["Allow"]
+    preflight = client.options(
+        "/mcp",
+        headers={
+            "Origin": "https://inspector.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, mcp-protocol-version",
+        },
+    )
+    assert preflight.status_code == 204
+    assert (
+        preflight.headers["Access-Control-Allow-Origin"] == "https://inspector.example"
+    )
+    assert "mcp-protocol-version" in preflight.headers["Access-Control-Allow-Headers"]
+    answer = client.post(
+        "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        headers={
+            "Origin": "https://inspector.example",
+            "Accept": "application/json, text/event-stream",
+        },
+    )
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://inspector.example"
+    assert "Mcp-Session-Id" in answer.headers["Access-Control-Expose-Headers"]
+    assert "Origin" in answer.headers["Vary"]
+    foreign = client.options(
+        "/mcp",
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "POST",
+        },
+    )
+    assert foreign.status_code == 403
+    assert foreign.json["error"]["message"] == "Forbidden: Origin not allowed"
+
+
+def test_an_unroutable_host_gets_json_on_the_endpoint_only(tmp_path) -> None:
+    app = Flask(__name__, instance_path=str(tmp_path))
+    FlaskMCP(app)
+
+    @app.get("/page")
+    def page() -> str:
+        return "page"
+
+    client = app.test_client()
+    endpoint = client.get("/mcp", headers={"Host": "a" * 64})
+    assert endpoint.status_code == 400 and endpoint.json["error"]["code"] == -32600
+    elsewhere = client.get("/page", headers={"Host": "a" * 64})
+    assert elsewhere.status_code == 400 and elsewhere.mimetype == "text/html"

@@ -69,6 +69,11 @@ def authorize(state: ProxyAppState) -> Response:
     browser = state.cookie.read(request.cookies)
     try:
         grant = server.get_consent_grant(end_user=None)
+    except ValueError:
+        # authlib refuses to quote a control character in an error description.
+        return error_page(
+            400, "invalid_request", "The request holds characters that are not allowed."
+        )
     except OAuth2Error as error:
         client_id = request.args.get("client_id")
         if error.redirect_uri and redirect_trusted(

@@ -84,12 +84,24 @@ class _ClientMetadataClaims(ClientMetadataClaims):
 
     def validate_grant_types(self) -> None:
         grant_types = self.get("grant_types")
-        if grant_types is not None and (
-            not isinstance(grant_types, list) or "authorization_code" not in grant_types
-        ):
+        if grant_types is not None and "authorization_code" not in grant_types:
             raise InvalidClientMetadataError(
                 "'grant_types' must include 'authorization_code'"
             )
+
+
+#: Fields authlib reads as lists of strings without checking their items.
+_STRING_LISTS = ("grant_types", "response_types", "contacts")
+
+
+def _check_string_lists(data: Mapping[str, t.Any]) -> None:
+    for name in _STRING_LISTS:
+        value = data.get(name)
+        if value is not None and (
+            not isinstance(value, list)
+            or not all(isinstance(item, str) for item in value)
+        ):
+            raise InvalidClientMetadataError(f"'{name}' must be a list of strings")
 
 
 def check_client_metadata(
@@ -106,6 +118,7 @@ def check_client_metadata(
     :raises InvalidClientMetadataError: for any other bad field.
     """
     _check_redirect_uris(data.get("redirect_uris"), patterns, limits)
+    _check_string_lists(data)
     claims = _ClientMetadataClaims(
         dict(data),
         {},

@@ -104,7 +104,9 @@ class BrowserCookie:
     def check_csrf(self, browser: str, purpose: str, token: t.Any) -> bool:
         if not isinstance(token, str) or not token:
             return False
-        return hmac.compare_digest(token, self.csrf_token(browser, purpose))
+        expected = self.csrf_token(browser, purpose)
+        # As bytes: compare_digest refuses str with non-ASCII characters.
+        return hmac.compare_digest(token.encode(), expected.encode())
 
 
 def approves_redirect(approval: Approval | None, redirect_uri: str) -> bool:

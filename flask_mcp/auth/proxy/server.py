@@ -186,6 +186,12 @@ class ProxyAuthorizationServer(AuthorizationServer):
         except InvalidClientError as error:
             error.status_code = 401
             raise
+        except (ValueError, UnicodeDecodeError):
+            # An Authorization header authlib cannot parse (not Basic, not
+            # UTF-8): no client was authenticated.
+            raise InvalidClientError(
+                status_code=401, description="malformed client credentials"
+            ) from None
 
     def save_token(self, token: dict[str, t.Any], request: OAuth2Request) -> None:
         user = request.user
