@@ -109,7 +109,8 @@ class Context(RequestContext):
         self.protocol_version = protocol_version
         self.auth = auth
         self._channel = channel
-        self._meta = meta or {}
+        # ``_meta`` comes from the client: anything but an object is ignored.
+        self._meta = meta if isinstance(meta, t.Mapping) else {}
         self._log_level = log_level
         self._client_capabilities = dict(client_capabilities or {})
         self._request_timeout = request_timeout

@@ -126,6 +126,22 @@ def null_in_response_types(client: FlaskClient, proxy: Flask) -> None:
     register(proxy, json={**REGISTRATION, "response_types": [None]})
 
 
+@reproduces("AttributeError in client_metadata.check_client_metadata")
+def object_as_scope(client: FlaskClient, proxy: Flask) -> None:
+    register(proxy, json={**REGISTRATION, "scope": {"a": None}})
+
+
+@reproduces("AttributeError in context.progress_token")
+def meta_that_is_a_list(client: FlaskClient, proxy: Flask) -> None:
+    message = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {"name": "test_tool_with_progress", "arguments": {}, "_meta": [None]},
+    }
+    rpc(client, message, open_session(client))
+
+
 @reproduces("ValueError in authorize.authorize")
 def control_character_in_response_type(client: FlaskClient, proxy: Flask) -> None:
     attack(

@@ -90,11 +90,23 @@ class _ClientMetadataClaims(ClientMetadataClaims):
             )
 
 
-#: Fields authlib reads as lists of strings without checking their items.
+#: Fields authlib reads as lists of strings, or as strings, without
+#: checking their type (RFC 7591 section 2).
 _STRING_LISTS = ("grant_types", "response_types", "contacts")
+_STRINGS = (
+    "scope",
+    "client_uri",
+    "logo_uri",
+    "tos_uri",
+    "policy_uri",
+    "jwks_uri",
+    "software_id",
+    "software_version",
+    "token_endpoint_auth_method",
+)
 
 
-def _check_string_lists(data: Mapping[str, t.Any]) -> None:
+def _check_types(data: Mapping[str, t.Any]) -> None:
     for name in _STRING_LISTS:
         value = data.get(name)
         if value is not None and (
@@ -102,6 +114,10 @@ def _check_string_lists(data: Mapping[str, t.Any]) -> None:
             or not all(isinstance(item, str) for item in value)
         ):
             raise InvalidClientMetadataError(f"'{name}' must be a list of strings")
+    for name in _STRINGS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidClientMetadataError(f"'{name}' must be a string")
 
 
 def check_client_metadata(
@@ -118,7 +134,7 @@ def check_client_metadata(
     :raises InvalidClientMetadataError: for any other bad field.
     """
     _check_redirect_uris(data.get("redirect_uris"), patterns, limits)
-    _check_string_lists(data)
+    _check_types(data)
     claims = _ClientMetadataClaims(
         dict(data),
         {},
