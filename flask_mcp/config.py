@@ -83,8 +83,8 @@ class Settings:
 
     path: str
     store_url: str | None
-    allowed_hosts: list[str] | None
-    allowed_origins: list[str] | None
+    allowed_hosts: tuple[str, ...] | None
+    allowed_origins: tuple[str, ...] | None
     max_body: int
     page_size: int
     session_ttl: float
@@ -120,7 +120,7 @@ class Settings:
                 raise ValueError(f"{key} must be at least {minimum}, not {value!r}")
             return number
 
-        def hosts(key: str) -> list[str] | None:
+        def hosts(key: str) -> tuple[str, ...] | None:
             value = config.get(key, DEFAULTS[key])
             if value is None:
                 return None
@@ -128,7 +128,7 @@ class Settings:
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not all(isinstance(v, str) for v in value):
                 raise ValueError(f"{key} must be a list of strings, not {value!r}")
-            return list(value)
+            return tuple(value)
 
         chosen = path or config.get("MCP_PATH", MCP_PATH)
         if not isinstance(chosen, str) or not chosen.startswith("/"):

@@ -109,8 +109,8 @@ def decode(body: bytes) -> t.Any:
 
 def _too_deep(body: bytes) -> bool:
     """Whether brackets outside strings nest deeper than :data:`MAX_DEPTH`."""
-    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
-        return False  # the common case: cheap, no scan needed
+    if len(body) <= MAX_DEPTH or body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return False  # the common cases: too short or too few brackets to nest
     # Strings and everything but brackets go at C speed; only brackets are walked.
     depth = 0
     for byte in _STRING.sub(b"", body).translate(None, _NOT_BRACKETS):

@@ -147,11 +147,12 @@ class McpServer:
         name = request.params.get("name")
         if not isinstance(name, str):
             return False
-        tables: dict[str, t.Mapping[str, t.Any]] = {
-            "tools/call": self.registry.tools,
-            "prompts/get": self.registry.prompts,
-        }
-        handler = tables.get(request.method, {}).get(name)
+        if request.method == "tools/call":
+            handler: t.Any = self.registry.tools.get(name)
+        elif request.method == "prompts/get":
+            handler = self.registry.prompts.get(name)
+        else:
+            return False
         return handler is not None and bool(handler.wants_context)
 
     # -- lifecycle ---------------------------------------------------------

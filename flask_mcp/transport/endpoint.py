@@ -36,6 +36,8 @@ from .bus import RESOURCE_UPDATED
 from .bus import Change
 from .bus import NotificationBus
 from .checks import accepts
+from .checks import header
+from .checks import is_json
 from .checks import read_body
 from .checks import refused_host
 from .events import EventLog
@@ -84,7 +86,7 @@ class Endpoint:
 
     def dispatch(self, request: Request) -> Response:
         response = self._dispatch(request)
-        origin = request.headers.get("Origin")
+        origin = header(request.environ, "Origin")
         if origin and response.status_code != 403:  # an Origin that passed the check
             cors(response, origin)
         return response
@@ -115,18 +117,19 @@ class Endpoint:
             return exc.response()
 
     def post(self, request: Request) -> Response:
-        if not accepts(request.headers.get("Accept", ""), JSON, SSE):
+        environ = request.environ
+        if not accepts(header(environ, "Accept") or "", JSON, SSE):
             raise HTTPError(
                 406,
                 INVALID_REQUEST,
                 "Not Acceptable: Accept must list application/json"
                 " and text/event-stream",
             )
-        if request.mimetype != JSON:
+        if not is_json(header(environ, "Content-Type") or ""):
             raise HTTPError(
                 415, INVALID_REQUEST, "Unsupported Media Type: send application/json"
             )
-        body = read_body(request.stream, request.content_length, self.settings.max_body)
+        body = read_body(request, self.settings.max_body)
         if body is None:
             raise HTTPError(413, INVALID_REQUEST, "Payload Too Large")
         try:

@@ -31,6 +31,7 @@ from ..protocol.versions import supports_priming_events
 from . import streaming
 from .bus import Change
 from .checks import accepts
+from .checks import header
 from .events import STANDALONE
 from .events import format_event
 from .events import is_response
@@ -106,7 +107,7 @@ class LegacyPath:
             ) from None
 
     def _header_version(self, request: Request, request_id: t.Any = None) -> str:
-        version = request.headers.get(VERSION_HEADER)
+        version = header(request.environ, VERSION_HEADER)
         if version is None:
             return DEFAULT_HEADER_VERSION
         if version not in LEGACY_VERSIONS:
@@ -123,7 +124,7 @@ class LegacyPath:
     ) -> Session | None:
         if self.settings.stateless:
             return None
-        session_id = request.headers.get(SESSION_HEADER)
+        session_id = header(request.environ, SESSION_HEADER)
         if not session_id:
             raise HTTPError(
                 400,

@@ -10,6 +10,7 @@ with a stream of change notifications held for ``MCP_LISTEN_HOLD`` seconds.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from werkzeug.wrappers import Request
@@ -30,6 +31,7 @@ from ..protocol.server import LISTEN
 from . import streaming
 from .bus import LIST_CHANGED
 from .bus import Change
+from .checks import header
 from .events import format_event
 from .events import is_response
 from .responses import HTTPError
@@ -70,7 +72,10 @@ class ModernPath:
         auth = self.endpoint.authenticate(request, message.id)
         try:
             envelope = read_envelope(
-                message.method, message.params, request.headers.get, LOG_LEVELS
+                message.method,
+                message.params,
+                functools.partial(header, request.environ),
+                LOG_LEVELS,
             )
             if not self.server.knows(message.method, modern=True):
                 raise JsonRpcError(

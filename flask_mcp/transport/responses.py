@@ -79,7 +79,9 @@ def json_response(
     payload: t.Any, status: int = 200, headers: t.Mapping[str, str] | None = None
 ) -> Response:
     body = json.dumps(payload, separators=(",", ":"))
-    return Response(body, status, headers, mimetype=JSON)
+    # content_type, not mimetype: JSON has no charset parameter to add, and
+    # werkzeug's mimetype handling is a visible share of a small tool call.
+    return Response(body, status, headers, content_type=JSON)
 
 
 def empty_response(status: int) -> Response:
