@@ -17,18 +17,19 @@ setup(
     # CPython 3.11 (make test-min checks them in CI); comments say what the
     # release before lacks.
     install_requires=[
-        "flask>=3.0",  # flask-caching 2.5.1 needs it
-        "werkzeug>=3.0",
+        # 3.0 cannot set request.max_content_length per request (the OAuth
+        # proxy bounds chunked bodies that way)
+        "flask>=3.1",
+        "werkzeug>=3.1",  # what Flask 3.1 requires
         "click>=8.1.3",
-        # 2.5.0 and older: MemoryStoreBackend relies on SimpleCache's _lock
-        "flask-caching>=2.5.1",
         # 1.7 refuses the proxy's http://localhost token endpoint (insecure
         # transport), 1.6 builds TokenEndpoint differently
         "authlib>=1.8",
         # 1.6.0 words a token valid in the future as merely "not valid yet"
         "joserfc>=1.6.1",
         "cryptography>=45.0.1",  # what joserfc 1.6.1 requires
-        "requests>=2.28.1",  # older ones pin urllib3 1.25, broken on 3.11
+        "requests>=2.30",  # the first that allows urllib3 2
+        "urllib3>=2.0",  # NameResolutionError (client metadata document fetches)
         "marshmallow>=3.20",  # 3.19 names a nested schema Address1 at times
         "apispec>=6.4",  # 6.3 keeps format: date-time on the fields it should not
         "jsonschema>=4.19.2",  # 4.19.1 words "too many items" errors otherwise

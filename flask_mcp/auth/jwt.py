@@ -177,19 +177,20 @@ class JWTVerifier:
     def _verify_signed(self, token: str) -> TokenSession:
         """Check signature and claims; remember the result for a short while.
 
-        A bearer request repeats its token on every call, and checking a
-        signature is most of what authentication costs. A remembered token
-        still expires on time (never later than its ``exp``); what it can
-        outlive is a key withdrawn from the JWK Set, by ``cache_seconds`` at
-        most, which the JWK Set's own cache already allows for longer.
+        Checking a signature is most of what authentication costs. A token is
+        never remembered past its ``exp``; it can outlive a key withdrawn from
+        the JWK Set by ``cache_seconds``, as the JWK Set's own cache allows.
         """
         try:
             claims = self._verified_claims(token)
+            subject = claims.get(self.claim_names.subject) or ""
+            if not isinstance(subject, str):  # older joserfc lets it by
+                raise _Reject("the access token has invalid claims", "sub not a string")
+            if self.require_sub and not subject:
+                raise _Reject("the access token has no subject (sub)", "no subject")
             session = TokenSession.from_claims(
                 claims, token=token, names=self.claim_names
             )
-            if self.require_sub and not session.subject:
-                raise _Reject("the access token has no subject (sub)", "no subject")
         except _Reject as reject:
             logger.info("JWT rejected: %s", reject.detail)
             raise Unauthorized(reject.public, error="invalid_token") from None

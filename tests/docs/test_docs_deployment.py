@@ -81,7 +81,7 @@ def test_configuration(load_example):
     )
     app = example.create_app()
     settings = example.mcp.state(app).settings
-    assert settings.allowed_hosts == ["a.example.com", "b.example.com"]
+    assert settings.allowed_hosts == ("a.example.com", "b.example.com")
     assert settings.page_size == 20
     assert settings.mask_errors is True
     assert post_initialize(app, {"Host": "b.example.com"}).status_code == 200
