@@ -183,7 +183,7 @@ class JWTVerifier:
         """
         try:
             claims = self._verified_claims(token)
-            subject = claims.get(self.claim_names.subject) or ""
+            subject = self.claim_names.lookup(claims, "subject") or ""
             if not isinstance(subject, str):  # older joserfc lets it by
                 raise _Reject("the access token has invalid claims", "sub not a string")
             if self.require_sub and not subject:
