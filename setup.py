@@ -2,7 +2,7 @@ from setuptools import find_packages
 from setuptools import setup
 
 # What the fast tiers need (make test-min installs only this and the package).
-TEST_REQUIRES = ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6.100"]
+TEST_REQUIRES = ["pytest>=8", "pytest-timeout>=2", "hypothesis>=6.100", "pydantic>=2.0"]
 
 setup(
     name="flask-mcp",
@@ -37,6 +37,8 @@ setup(
     ],
     extras_require={
         "redis": ["redis>=5"],
+        # pydantic models and Field in tool signatures (2.0: TypeAdapter)
+        "pydantic": ["pydantic>=2.0"],
         "test": TEST_REQUIRES,
         "dev": [
             *TEST_REQUIRES,

@@ -30,6 +30,7 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from marshmallow.exceptions import SCHEMA
 
+from . import pydantic_hints
 from .docstrings import param_descriptions
 from .hint_schema import Convert
 from .hint_schema import HintTranslator
@@ -201,7 +202,9 @@ def output_schema(annotation: t.Any) -> dict[str, t.Any] | None:
     )
     origin = t.get_origin(bare) or bare
     named = isinstance(bare, type) and (
-        dataclasses.is_dataclass(bare) or t.is_typeddict(bare)
+        dataclasses.is_dataclass(bare)
+        or t.is_typeddict(bare)
+        or pydantic_hints.uses_pydantic(bare)
     )
     if not named and origin not in (dict, abc.Mapping, abc.MutableMapping):
         return None
@@ -213,9 +216,10 @@ def output_schema(annotation: t.Any) -> dict[str, t.Any] | None:
 def dump_structured(value: t.Any) -> dict[str, t.Any] | None:
     """JSON-ready ``structuredContent`` for a result, or ``None`` if unstructured.
 
-    Mappings (TypedDicts included) and dataclass instances are structured;
-    Enums become their values, dates ISO strings, tuples lists.
+    Mappings (TypedDicts included), dataclass instances and pydantic models
+    are structured; Enums become their values, dates ISO strings, tuples lists.
     """
+    value = pydantic_hints.dump(value)
     if isinstance(value, abc.Mapping) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     ):

@@ -22,6 +22,8 @@ import typing as t
 import uuid
 from collections import abc
 
+from . import pydantic_hints
+
 #: Turns a validated JSON value into the Python value a hint names.
 Convert = t.Callable[[t.Any], t.Any]
 #: A schema, and its converter or ``None`` when the JSON value needs none.
@@ -91,6 +93,8 @@ class HintTranslator:
             return {}, None
         if hint is None or hint is type(None):
             return {"type": "null"}, None
+        if pydantic_hints.uses_pydantic(hint):
+            return pydantic_hints.translate(hint, self.defs)
         origin = t.get_origin(hint)
         if origin is t.Annotated:
             return self._annotated(hint)
