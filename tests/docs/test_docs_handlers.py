@@ -191,3 +191,25 @@ def test_registration_mistakes_fail_early(load_example):
     assert result["content"][0]["text"] == "wiki and issue results for gunicorn"
     with pytest.raises(RegistrationError, match="pass replace=True"):
         example.mcp.tool(name="search")(example.search)
+
+
+def test_pydantic_models(load_example):
+    example = load_example("pydantic_models")
+    with example.mcp.test_client(example.app) as client:
+        (tool,) = client.list_tools()
+        assert (
+            tool["inputSchema"]["$defs"]["Order"]["properties"]["quantity"]["maximum"]
+            == 10
+        )
+        assert tool["outputSchema"]["properties"]["order_id"]["type"] == "integer"
+        order = {
+            "item": "tea",
+            "quantity": 2,
+            "ship_to": {"street": "1 Main", "city": "Oslo"},
+        }
+        result = client.call_tool("place_order", {"order": order})
+        assert result["structuredContent"] == {"order_id": 42, "total": 19.0}
+        refused = client.call_tool("place_order", {"order": {**order, "quantity": 0}})
+        assert (
+            refused["isError"] is True and "quantity" in refused["content"][0]["text"]
+        )
