@@ -402,6 +402,16 @@ class FlaskMCP:
         """Tell every client subscribed to ``uri`` that it changed."""
         self.state().endpoint.notify_resource_updated(uri)
 
+    def notify_elicitation_complete(self, elicitation_id: str, session_id: str) -> None:
+        """Tell a 2025-11-25 session that the URL elicitation ``elicitation_id``
+        (see :meth:`Context.elicit_url <flask_mcp.Context.elicit_url>`) is
+        done, so the client can retry what waited for it."""
+        self.state().endpoint.send_to_session(
+            session_id,
+            "notifications/elicitation/complete",
+            {"elicitationId": elicitation_id},
+        )
+
     def notify_list_changed(self, kind: str = "tools") -> None:
         """Tell every client listening that the ``kind`` list (tools, ...) changed."""
         if kind not in {"tools", "resources", "prompts"}:

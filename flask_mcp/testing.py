@@ -64,6 +64,8 @@ class MCPTestClient:
     :param sampling: answers ``sampling/createMessage``.
     :param elicitation: answers ``elicitation/create``.
     :param roots: the client's roots, for ``roots/list``.
+    :param capabilities: declared on top of those the answers imply, such
+        as ``{"elicitation": {"form": {}, "url": {}}}``.
     """
 
     def __init__(
@@ -76,8 +78,10 @@ class MCPTestClient:
         sampling: Answer | None = None,
         elicitation: Answer | None = None,
         roots: list[Result] | None = None,
+        capabilities: Result | None = None,
     ) -> None:
         self.app = app
+        self._extra_capabilities = dict(capabilities or {})
         self.path = mcp.state(app).settings.path
         self.http = app.test_client()
         self.headers = dict(headers or {})
@@ -106,7 +110,8 @@ class MCPTestClient:
             "elicitation/create": "elicitation",
             "roots/list": "roots",
         }
-        return {names[method]: {} for method in self._answers}
+        declared: Result = {names[method]: {} for method in self._answers}
+        return {**declared, **self._extra_capabilities}
 
     # -- lifecycle ---------------------------------------------------------
 

@@ -206,11 +206,29 @@ class Context(RequestContext):
         return self._ask_one(key, elicitation(message, schema))
 
     def elicit_url(
-        self, message: str, url: str, *, key: str | None = None
+        self,
+        message: str,
+        url: str,
+        *,
+        key: str | None = None,
+        elicitation_id: str | None = None,
     ) -> dict[str, t.Any]:
         """Send the user to ``url`` (credentials, payments, third-party
-        consent); the ``ElicitResult`` says whether they agreed to go."""
-        return self._ask_one(key, url_elicitation(message, url))
+        consent); the ``ElicitResult`` says whether they agreed to go.
+
+        On a 2025-11-25 session the request carries ``elicitation_id`` (one
+        is made if not given): put it in ``url`` and call
+        :meth:`FlaskMCP.notify_elicitation_complete
+        <flask_mcp.FlaskMCP.notify_elicitation_complete>` with it and
+        :attr:`session_id` when the interaction is done. On 2026-07-28 the
+        client learns the outcome by retrying the call instead.
+        """
+        request = url_elicitation(message, url)
+        if elicitation_id is not None and not self.modern:
+            request = InputRequest(
+                request.method, {"elicitationId": elicitation_id, **request.params}
+            )
+        return self._ask_one(key, request)
 
     def sample(
         self,
@@ -279,7 +297,7 @@ class Context(RequestContext):
         if self.cancelled:
             raise Cancelled()
         params = request.params
-        if params.get("mode") == "url":
+        if params.get("mode") == "url" and "elicitationId" not in params:
             # 2025-11-25 correlates a URL elicitation by id; modern by retry.
             params = {"elicitationId": secrets.token_urlsafe(12), **params}
         return self._channel.request(request.method, params, self._request_timeout)

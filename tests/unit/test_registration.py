@@ -546,3 +546,106 @@ def test_header_annotations_stay_on_their_tool(app: Flask, mcp: FlaskMCP) -> Non
     assert tools["routed"]["region"]["x-mcp-header"] == "Region"
     assert "x-mcp-header" not in tools["routed"]["text"]
     assert "x-mcp-header" not in tools["plain"]["text"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_url_elicitation_in_both_eras(app: Flask, mcp: FlaskMCP, version: str) -> None:
+    """2025-11-25 sends the elicitation id the tool chose; 2026-07-28 asks
+    through an input-required result, without one. Both need the
+    ``elicitation.url`` capability."""
+
+    @mcp.tool
+    def connect(ctx: Context) -> str:
+        answer = ctx.elicit_url(
+            "Connect your account",
+            "https://example.com/connect?e=e-1",
+            elicitation_id="e-1",
+        )
+        return str(answer["action"])
+
+    asked: list[dict[str, t.Any]] = []
+
+    def accept(params: dict[str, t.Any]) -> dict[str, t.Any]:
+        asked.append(params)
+        return {"action": "accept"}
+
+    with mcp.test_client(app, protocol_version=version, elicitation=accept) as client:
+        with pytest.raises(MCPError) as missing:
+            client.call_tool("connect")
+    assert missing.value.code == -32021
+    assert missing.value.data == {"requiredCapabilities": {"elicitation": {"url": {}}}}
+
+    url_capable = {"elicitation": {"form": {}, "url": {}}}
+    with mcp.test_client(
+        app, protocol_version=version, elicitation=accept, capabilities=url_capable
+    ) as client:
+        assert client.call_tool("connect")["content"][0]["text"] == "accept"
+    (params,) = asked
+    assert params["mode"] == "url" and params["url"].endswith("e=e-1")
+    assert params.get("elicitationId") == ("e-1" if version == "2025-11-25" else None)
+
+
+def test_url_elicitation_completes_on_the_session_stream(
+    app: Flask, mcp: FlaskMCP
+) -> None:
+    import json as json_module
+
+    @mcp.tool
+    def connect(ctx: Context) -> str:
+        answer = ctx.elicit_url(
+            "Connect", "https://example.com/c?e=e-2", elicitation_id="e-2"
+        )
+        mcp.notify_elicitation_complete("e-2", t.cast(str, ctx.session_id))
+        return answer["action"]
+
+    http = app.test_client()
+    accept = {"Accept": "application/json, text/event-stream"}
+    init = http.post(
+        "/mcp",
+        json={
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {"elicitation": {"url": {}}},
+                "clientInfo": {},
+            },
+        },
+        headers=accept,
+    )
+    session = {
+        **accept,
+        "Mcp-Session-Id": init.headers["Mcp-Session-Id"],
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    app.config["MCP_STREAM_HOLD"] = 0.2
+    call = http.post(
+        "/mcp",
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "connect"},
+        },
+        headers=session,
+        buffered=False,
+    )
+    events = iter(call.iter_encoded())
+    first = next(e for e in events if b'"method"' in e)
+    question = json_module.loads(first.split(b"data: ", 1)[1])
+    assert question["params"]["mode"] == "url"
+    assert question["params"]["elicitationId"] == "e-2"
+    http.post(
+        "/mcp",
+        json={"jsonrpc": "2.0", "id": question["id"], "result": {"action": "accept"}},
+        headers=session,
+    )
+    rest = b"".join(events)
+    assert b'"accept"' in rest
+    stream = http.get(
+        "/mcp",
+        headers={**session, "Accept": "text/event-stream", "Last-Event-ID": "_.0"},
+    )
+    assert b'"notifications/elicitation/complete"' in stream.data
+    assert b'"elicitationId":"e-2"' in stream.data
