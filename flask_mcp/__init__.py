@@ -7,9 +7,9 @@ does not use them does not pay for their dependencies.
 
 from __future__ import annotations
 
-import importlib
 import typing as t
 
+from ._exports import lazy_getattr
 from .components.content import Audio
 from .components.content import EmbeddedResource
 from .components.content import Image
@@ -86,13 +86,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> t.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -9,44 +9,49 @@ transport calls these.
 
 from __future__ import annotations
 
-import importlib
 import typing as t
 
+from .._exports import lazy_getattr
+
 if t.TYPE_CHECKING:
-    from .authenticators import Authenticator
-    from .authenticators import TokenVerifier
-    from .authenticators import api_key_auth
-    from .authenticators import bearer_auth
-    from .challenge import bearer_challenge
-    from .checks import AccessCheck
-    from .checks import Check
-    from .checks import get_auth_session
-    from .checks import require_all
-    from .checks import require_any
-    from .checks import require_auth
-    from .checks import require_role
-    from .checks import require_scopes
-    from .checks import roles_of
-    from .checks import scopes_of
-    from .discovery import DiscoveryDocumentCache
-    from .discovery import DiscoveryError
-    from .errors import AuthenticationRequired
-    from .errors import AuthError
-    from .errors import Forbidden
-    from .errors import Unauthorized
-    from .introspection import IntrospectionVerifier
-    from .jwks import JWKSet
-    from .jwks import discover_jwks_uri
-    from .jwt import DEFAULT_ALGORITHMS
-    from .jwt import JWTVerifier
-    from .metadata import AuthorizationServerMetadata
-    from .metadata import OAuthSettings
-    from .metadata import ProtectedResourceMetadata
-    from .metadata import authorization_server_metadata_url
-    from .metadata import openid_configuration_url
-    from .metadata import protected_resource_metadata_url
-    from .sessions import ClaimNames
-    from .sessions import TokenSession
+    from .authenticators import Authenticator as Authenticator
+    from .authenticators import TokenVerifier as TokenVerifier
+    from .authenticators import api_key_auth as api_key_auth
+    from .authenticators import bearer_auth as bearer_auth
+    from .challenge import bearer_challenge as bearer_challenge
+    from .checks import AccessCheck as AccessCheck
+    from .checks import Check as Check
+    from .checks import get_auth_session as get_auth_session
+    from .checks import require_all as require_all
+    from .checks import require_any as require_any
+    from .checks import require_auth as require_auth
+    from .checks import require_role as require_role
+    from .checks import require_scopes as require_scopes
+    from .checks import roles_of as roles_of
+    from .checks import scopes_of as scopes_of
+    from .discovery import DiscoveryDocumentCache as DiscoveryDocumentCache
+    from .discovery import DiscoveryError as DiscoveryError
+    from .errors import AuthenticationRequired as AuthenticationRequired
+    from .errors import AuthError as AuthError
+    from .errors import Forbidden as Forbidden
+    from .errors import Unauthorized as Unauthorized
+    from .introspection import IntrospectionVerifier as IntrospectionVerifier
+    from .jwks import JWKSet as JWKSet
+    from .jwks import discover_jwks_uri as discover_jwks_uri
+    from .jwt import DEFAULT_ALGORITHMS as DEFAULT_ALGORITHMS
+    from .jwt import JWTVerifier as JWTVerifier
+    from .metadata import AuthorizationServerMetadata as AuthorizationServerMetadata
+    from .metadata import OAuthSettings as OAuthSettings
+    from .metadata import ProtectedResourceMetadata as ProtectedResourceMetadata
+    from .metadata import (
+        authorization_server_metadata_url as authorization_server_metadata_url,
+    )
+    from .metadata import openid_configuration_url as openid_configuration_url
+    from .metadata import (
+        protected_resource_metadata_url as protected_resource_metadata_url,
+    )
+    from .sessions import ClaimNames as ClaimNames
+    from .sessions import TokenSession as TokenSession
 
 #: Public name -> submodule. Imported on first use: the JWT, HTTP and
 #: authlib dependencies cost every gunicorn worker ~15 MB when unused.
@@ -88,48 +93,9 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> t.Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(
+    __name__, {k: f".{v}" for k, v in _EXPORTS.items()}, globals()
+)
 
 
-__all__ = [
-    "DEFAULT_ALGORITHMS",
-    "AccessCheck",
-    "AuthError",
-    "AuthenticationRequired",
-    "Authenticator",
-    "AuthorizationServerMetadata",
-    "Check",
-    "ClaimNames",
-    "DiscoveryDocumentCache",
-    "DiscoveryError",
-    "Forbidden",
-    "IntrospectionVerifier",
-    "JWKSet",
-    "JWTVerifier",
-    "OAuthSettings",
-    "ProtectedResourceMetadata",
-    "TokenSession",
-    "TokenVerifier",
-    "Unauthorized",
-    "api_key_auth",
-    "authorization_server_metadata_url",
-    "bearer_auth",
-    "bearer_challenge",
-    "discover_jwks_uri",
-    "get_auth_session",
-    "openid_configuration_url",
-    "protected_resource_metadata_url",
-    "require_all",
-    "require_any",
-    "require_auth",
-    "require_role",
-    "require_scopes",
-    "roles_of",
-    "scopes_of",
-]
+__all__ = sorted(_EXPORTS)
