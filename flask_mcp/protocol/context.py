@@ -220,7 +220,7 @@ class Context(RequestContext):
         is made if not given): put it in ``url`` and call
         :meth:`FlaskMCP.notify_elicitation_complete
         <flask_mcp.FlaskMCP.notify_elicitation_complete>` with it and
-        :attr:`session_id` when the interaction is done. On 2026-07-28 the
+        ``ctx.session_id`` when the interaction is done. On 2026-07-28 the
         client learns the outcome by retrying the call instead.
         """
         request = url_elicitation(message, url)
