@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import datetime
 import hashlib
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -60,8 +58,8 @@ from benchmarks.bench_tools_call import LUA
 from benchmarks.bench_tools_call import Variant
 from benchmarks.bench_tools_call import add_run_arguments
 from benchmarks.bench_tools_call import measure
+from benchmarks.bench_tools_call import record
 from benchmarks.bench_tools_call import summarize
-from benchmarks.bench_tools_call import versions
 from benchmarks.bench_tools_call import write_result
 from benchmarks.call import BODY
 from benchmarks.call import HEADERS
@@ -526,16 +524,7 @@ def run(args: argparse.Namespace, issuer: Issuer, token: str, tmp: Path) -> int:
         f"issuer {issuer.url} alg={issuer.alg} token {len(token)} bytes",
         file=sys.stderr,
     )
-    measure(
-        variants,
-        client="wrk",
-        rounds=args.rounds,
-        duration=args.duration,
-        warmup=args.warmup,
-        connections=args.connections,
-        workers=args.workers,
-        ready=refuses,
-    )
+    measure(variants, args, client="wrk", ready=refuses)
     fetches = issuer.fetches  # before the breakdown, which fetches again
     names = {v.name for v in variants}
     baselines = {k: v for k, v in BASELINES.items() if k in names}
@@ -558,37 +547,27 @@ def run(args: argparse.Namespace, issuer: Issuer, token: str, tmp: Path) -> int:
         print(f"\nOne {issuer.alg} verification, in-process, step by step:\n")
         print(breakdown_table(breakdown))
 
-    found = versions()
     from importlib.metadata import version
 
-    for name in ("joserfc", "cryptography"):
-        found[name] = version(name)
-    result = {
-        "benchmark": "auth",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": found,
-        "settings": {
-            "client": "wrk",
-            "connections": args.connections,
-            "workers": args.workers,
-            "rounds": args.rounds,
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "order": [v.name for v in variants],
+    result = record("auth", args, variants, "wrk")
+    result["versions"].update({n: version(n) for n in ("joserfc", "cryptography")})
+    result["settings"].update(
+        {
             "baselines": baselines,
             "alg": issuer.alg,
             "token_bytes": len(token),
             "jwks_fetches": fetches,
-        },
-        "targets": {f"{name}_ratio": TARGET for name in baselines},
-        "summary": summary,
-        "rounds": {v.name: v.rounds for v in variants},
-        "table": report,
-        "verify_breakdown_us": breakdown,
-    }
+        }
+    )
+    result.update(
+        {
+            "targets": {f"{name}_ratio": TARGET for name in baselines},
+            "summary": summary,
+            "rounds": {v.name: v.rounds for v in variants},
+            "table": report,
+            "verify_breakdown_us": breakdown,
+        }
+    )
     write_result(args.out, result)
     return 0
 

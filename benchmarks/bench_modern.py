@@ -26,12 +26,9 @@ It prints a markdown table and writes ``benchmarks/results/modern.json``.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import typing as t
@@ -47,13 +44,12 @@ from benchmarks.bench_tools_call import LUA
 from benchmarks.bench_tools_call import Variant
 from benchmarks.bench_tools_call import add_run_arguments
 from benchmarks.bench_tools_call import measure
+from benchmarks.bench_tools_call import record
 from benchmarks.bench_tools_call import summarize
 from benchmarks.bench_tools_call import table
-from benchmarks.bench_tools_call import versions
 from benchmarks.bench_tools_call import write_result
-from benchmarks.profile_tools_call import _call
-from benchmarks.profile_tools_call import _environ
-from benchmarks.profile_tools_call import per_call_us
+from benchmarks.profile_tools_call import compare
+from benchmarks.profile_tools_call import prepare as prepare_call
 from benchmarks.profile_tools_call import print_profile
 
 HERE = Path(__file__).resolve().parent
@@ -132,29 +128,12 @@ INPROCESS = {
 
 def prepare(name: str) -> tuple[t.Any, dict[str, t.Any]]:
     factory, headers, body, expected = INPROCESS[name]
-    app = factory()
-    environ = _environ(dict(headers), body)
-    environ["bench.body"] = body  # each call reads a fresh stream of it
-    status, data = _call(app, environ)
-    if not status.startswith("200") or data != expected:
-        raise RuntimeError(f"{name}: unexpected answer {status} {data!r}")
-    return app, environ
+    return prepare_call(name, factory, headers=headers, body=body, expected=expected)
 
 
 def inprocess(args: argparse.Namespace) -> int:
     prepared = {name: prepare(name) for name in INPROCESS}
-    times: dict[str, list[float]] = {name: [] for name in INPROCESS}
-    for app, environ in prepared.values():
-        per_call_us(app, environ, args.calls // 10)  # warm up
-    for _ in range(args.inprocess_rounds):
-        for name, (app, environ) in prepared.items():
-            times[name].append(per_call_us(app, environ, args.calls))
-    bare = statistics.median(times["bare"])
-    print("| variant | µs/call (median) | + vs bare | x bare |")
-    print("|---|---:|---:|---:|")
-    for name, values in times.items():
-        us = statistics.median(values)
-        print(f"| {name} | {us:.1f} | {us - bare:+.1f} | {us / bare:.2f} |")
+    compare(prepared, args.calls, args.inprocess_rounds)
     if args.profile:
         app, environ = prepared[args.profile]
         print_profile(args.profile, app, environ, args.calls, args.sort, args.top)
@@ -180,16 +159,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         if variant.name in expected:
             check_modern(variant, expected[variant.name])
 
-    measure(
-        variants,
-        client="wrk",
-        rounds=args.rounds,
-        duration=args.duration,
-        warmup=args.warmup,
-        connections=args.connections,
-        workers=args.workers,
-        ready=ready,
-    )
+    measure(variants, args, client="wrk", ready=ready)
     summary = summarize(
         variants,
         baselines=BASELINES,
@@ -197,33 +167,25 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     )
     report = table(summary)
     print(report)
-    result = {
-        "benchmark": "modern",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": versions(),
-        "settings": {
-            "client": "wrk",
-            "connections": args.connections,
-            "workers": args.workers,
-            "rounds": args.rounds,
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "order": [v.name for v in variants],
+    result = record("modern", args, variants, "wrk")
+    result["settings"].update(
+        {
             "baselines": BASELINES,
             "requests": {
                 "bare": "2026-07-28",
                 "modern": "2026-07-28",
                 "stateless": "2025-11-25",
             },
-        },
-        "targets": {f"{name}_ratio": TARGET for name in BASELINES},
-        "summary": summary,
-        "rounds": {v.name: v.rounds for v in variants},
-        "table": report,
-    }
+        }
+    )
+    result.update(
+        {
+            "targets": {f"{name}_ratio": TARGET for name in BASELINES},
+            "summary": summary,
+            "rounds": {v.name: v.rounds for v in variants},
+            "table": report,
+        }
+    )
     write_result(args.out, result)
     return 0
 

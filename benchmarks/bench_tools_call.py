@@ -320,22 +320,21 @@ def run_load(
 
 def measure(
     variants: list[Variant],
+    args: argparse.Namespace,
     *,
     client: str,
-    rounds: int,
-    duration: int,
-    warmup: int,
-    connections: int,
-    workers: int,
     ready: t.Callable[[Variant], None] | None = None,
 ) -> None:
-    """Start every server, check it, warm it up, run the interleaved rounds.
+    """Start every server, check it, warm it up, run the interleaved rounds
+    (``args``: the options of :func:`add_run_arguments`).
 
     Fills each variant's ``rounds``, ``rss_mb`` and ``pss_mb``; stops the
     servers and prints their logs (to stderr) even when a round fails.
     ``ready(variant)``, if given, runs once each server answers (and its
     session is open), before any load: for extra checks.
     """
+    rounds, duration, warmup = args.rounds, args.duration, args.warmup
+    connections, workers = args.connections, args.workers
     tmp = Path(tempfile.mkdtemp(prefix="flask_mcp_bench_"))
     try:
         for v in variants:
@@ -500,6 +499,29 @@ def versions() -> dict[str, str]:
     return found
 
 
+def record(
+    benchmark: str, args: argparse.Namespace, variants: list[Variant], client: str
+) -> dict[str, t.Any]:
+    """The part of a run's JSON every benchmark writes: when, where, how."""
+    return {
+        "benchmark": benchmark,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "versions": versions(),
+        "settings": {
+            "client": client,
+            "connections": args.connections,
+            "workers": args.workers,
+            "rounds": args.rounds,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "order": [v.name for v in variants],
+        },
+    }
+
+
 def write_result(path: Path, result: dict[str, t.Any]) -> None:
     """Save a run's JSON next to the committed results."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -540,34 +562,12 @@ def main(argv: list[str] | None = None) -> int:
         Variant("stateless", "stateless_app"),
         Variant("session", "session_app", stateful=True),
     ]
-    measure(
-        variants,
-        client=client,
-        rounds=args.rounds,
-        duration=args.duration,
-        warmup=args.warmup,
-        connections=args.connections,
-        workers=args.workers,
-    )
+    measure(variants, args, client=client)
     summary = summarize(variants)
     report = table(summary)
     print(report)
     result = {
-        "benchmark": "tools_call",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": versions(),
-        "settings": {
-            "client": client,
-            "connections": args.connections,
-            "workers": args.workers,
-            "rounds": args.rounds,
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "order": [v.name for v in variants],
-        },
+        **record("tools_call", args, variants, client),
         "targets": {
             **{f"{k}_ratio": v for k, v in TARGETS.items()},
             "rss_mb": RSS_TARGET_MB,

@@ -77,23 +77,45 @@ def prepare(
     name: str,
     factory: t.Callable[[], t.Any] | None = None,
     extra_headers: dict[str, str] | None = None,
+    *,
+    headers: t.Mapping[str, str] = HEADERS,
+    body: bytes = BODY,
+    expected: bytes = EXPECTED,
 ) -> tuple[t.Any, dict[str, t.Any]]:
-    """The app and a ready environ for one ``tools/call``.
+    """The app and a ready environ for one request (a ``tools/call`` by default).
 
     ``factory`` builds the app (default: ``FACTORIES[name]``); variants whose
     name starts with ``session`` get a session opened first.
     """
     app = (factory or FACTORIES[name])()
-    headers = {**HEADERS, **(extra_headers or {})}
+    headers = {**headers, **(extra_headers or {})}
     if name.startswith("session"):
         response = app.test_client().post(PATH, json=INITIALIZE, headers=headers)
         headers["Mcp-Session-Id"] = response.headers["Mcp-Session-Id"]
-    environ = _environ(headers, BODY)
-    environ["bench.body"] = BODY  # each call reads a fresh stream of it
+    environ = _environ(headers, body)
+    environ["bench.body"] = body  # each call reads a fresh stream of it
     status, data = _call(app, environ)
-    if not status.startswith("200") or data != EXPECTED:
+    if not status.startswith("200") or data != expected:
         raise RuntimeError(f"{name}: unexpected answer {status} {data!r}")
     return app, environ
+
+
+def compare(
+    prepared: dict[str, tuple[t.Any, dict[str, t.Any]]], calls: int, rounds: int
+) -> None:
+    """Print µs per call of each prepared app, interleaved, against ``bare``."""
+    times: dict[str, list[float]] = {name: [] for name in prepared}
+    for app, environ in prepared.values():
+        per_call_us(app, environ, calls // 10)  # warm up
+    for _ in range(rounds):
+        for name, (app, environ) in prepared.items():
+            times[name].append(per_call_us(app, environ, calls))
+    bare = statistics.median(times["bare"])
+    print("| variant | µs/call (median) | + vs bare | x bare |")
+    print("|---|---:|---:|---:|")
+    for name, values in times.items():
+        us = statistics.median(values)
+        print(f"| {name} | {us:.1f} | {us - bare:+.1f} | {us / bare:.2f} |")
 
 
 def per_call_us(app: t.Any, environ: dict[str, t.Any], calls: int) -> float:
@@ -122,18 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     prepared = {name: prepare(name) for name in FACTORIES}
-    times: dict[str, list[float]] = {name: [] for name in FACTORIES}
-    for app, environ in prepared.values():
-        per_call_us(app, environ, args.calls // 10)  # warm up
-    for _ in range(args.rounds):
-        for name, (app, environ) in prepared.items():
-            times[name].append(per_call_us(app, environ, args.calls))
-    bare = statistics.median(times["bare"])
-    print("| variant | µs/call (median) | + vs bare | x bare |")
-    print("|---|---:|---:|---:|")
-    for name, values in times.items():
-        us = statistics.median(values)
-        print(f"| {name} | {us:.1f} | {us - bare:+.1f} | {us / bare:.2f} |")
+    compare(prepared, args.calls, args.rounds)
 
     if args.profile:
         app, environ = prepared[args.profile]
