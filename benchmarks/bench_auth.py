@@ -228,7 +228,7 @@ def verify_breakdown(
     from flask_mcp.auth import JWTVerifier
     from flask_mcp.auth import TokenSession
     from flask_mcp.auth import bearer_auth
-    from flask_mcp.store import MemoryStoreBackend
+    from flask_mcp.store.backends import MemoryStoreBackend
     from flask_mcp.store import Store
 
     app = apps.stateless_jwt_app()
