@@ -65,6 +65,22 @@ def _session(url: str) -> dict[str, str]:
     return headers
 
 
+def _call(name: str, request_id: t.Any, **params: t.Any) -> dict[str, t.Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": name, **params},
+    }
+
+
+def _eventually(check: t.Callable[[], bool], what: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
 def _events(response: requests.Response) -> t.Iterator[tuple[str | None, t.Any]]:
     event_id, data = None, []
     for raw in response.iter_lines():
@@ -86,16 +102,9 @@ def test_a_request_whose_worker_was_killed_is_answered_on_resume(
 ) -> None:
     url = server.url + "/mcp"
     headers = _session(url)
-    call = {
-        "jsonrpc": "2.0",
-        "id": "slow-1",
-        "method": "tools/call",
-        "params": {
-            "name": "slow",
-            "arguments": {"seconds": 60},
-            "_meta": {"progressToken": "p"},
-        },
-    }
+    call = _call(
+        "slow", "slow-1", arguments={"seconds": 60}, _meta={"progressToken": "p"}
+    )
     stream = _post(url, call, headers, stream=True)
     assert stream.headers["Content-Type"].startswith("text/event-stream")
     last_id, pid = None, None
@@ -135,12 +144,7 @@ def test_a_request_whose_worker_was_killed_is_answered_on_resume(
     assert [m for _, m in _events(again) if m][-1] == final
     assert time.monotonic() - started < 3
     # The session and the surviving worker carry on.
-    quick = {
-        "jsonrpc": "2.0",
-        "id": 2,
-        "method": "tools/call",
-        "params": {"name": "quick"},
-    }
+    quick = _call("quick", 2)
     assert _post(url, quick, headers).json()["result"]["content"][0]["text"] == "quick"
 
 
@@ -211,12 +215,7 @@ def test_an_unanswered_question_times_out_as_a_tool_error(
             "Mcp-Session-Id": response.headers["Mcp-Session-Id"],
             "MCP-Protocol-Version": "2025-11-25",
         }
-        call = {
-            "jsonrpc": "2.0",
-            "id": 7,
-            "method": "tools/call",
-            "params": {"name": "ask"},
-        }
+        call = _call("ask", 7)
         messages = [m for _, m in _events(_post(url, call, headers, stream=True)) if m]
         assert messages[0]["method"] == "elicitation/create"  # asked, never answered
         result = messages[-1]["result"]
@@ -270,12 +269,7 @@ def test_a_stopped_redis_gives_503_and_recovery_needs_no_restart(
     srv, redis = redis_backed
     url = srv.url + "/mcp"
     headers = _session(url)
-    quick = {
-        "jsonrpc": "2.0",
-        "id": 3,
-        "method": "tools/call",
-        "params": {"name": "quick"},
-    }
+    quick = _call("quick", 3)
     assert _post(url, quick, headers).status_code == 200
     redis.stop()
     for _ in range(6):  # both workers, several requests each
@@ -283,10 +277,10 @@ def test_a_stopped_redis_gives_503_and_recovery_needs_no_restart(
     init = {"jsonrpc": "2.0", "id": "i", "method": "initialize", "params": {}}
     _assert_unavailable(_post(url, init, {}), "i")
     redis.start()  # an empty Redis (no persistence here): sessions start over
-    deadline = time.monotonic() + 15
-    while _post(url, init, {}).status_code != 200:
-        assert time.monotonic() < deadline, "no recovery after Redis came back"
-        time.sleep(0.2)
+    _eventually(
+        lambda: _post(url, init, {}).status_code == 200,
+        "no recovery after Redis came back",
+    )
     headers = _session(url)
     for _ in range(4):
         assert _post(url, quick, headers).status_code == 200
@@ -302,12 +296,7 @@ def test_a_frozen_redis_gives_503_within_the_timeout(
     srv, redis = redis_backed
     url = srv.url + "/mcp"
     headers = _session(url)
-    quick = {
-        "jsonrpc": "2.0",
-        "id": 4,
-        "method": "tools/call",
-        "params": {"name": "quick"},
-    }
+    quick = _call("quick", 4)
     os.kill(redis.pid, signal.SIGSTOP)
     try:
         started = time.monotonic()
@@ -315,10 +304,10 @@ def test_a_frozen_redis_gives_503_within_the_timeout(
         assert time.monotonic() - started < 5
     finally:
         os.kill(redis.pid, signal.SIGCONT)
-    deadline = time.monotonic() + 15
-    while _post(url, quick, headers).status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    _eventually(
+        lambda: _post(url, quick, headers).status_code == 200,
+        "no recovery after Redis was thawed",
+    )
     assert "Traceback" not in srv.log()
 
 
@@ -328,16 +317,7 @@ def test_a_store_failure_mid_stream_ends_the_stream_with_an_error(
     srv, redis = redis_backed
     url = srv.url + "/mcp"
     headers = _session(url)
-    call = {
-        "jsonrpc": "2.0",
-        "id": "s",
-        "method": "tools/call",
-        "params": {
-            "name": "slow",
-            "arguments": {"seconds": 30},
-            "_meta": {"progressToken": 1},
-        },
-    }
+    call = _call("slow", "s", arguments={"seconds": 30}, _meta={"progressToken": 1})
     stream = _post(url, call, headers, stream=True)
     events = _events(stream)
     for _, message in events:
