@@ -228,8 +228,8 @@ def verify_breakdown(
     from flask_mcp.auth import JWTVerifier
     from flask_mcp.auth import TokenSession
     from flask_mcp.auth import bearer_auth
-    from flask_mcp.store.backends import MemoryStoreBackend
     from flask_mcp.store import Store
+    from flask_mcp.store.backends import MemoryStoreBackend
 
     app = apps.stateless_jwt_app()
     verifier = JWTVerifier(issuer.url, AUDIENCE, jwks_uri=issuer.jwks_url)
