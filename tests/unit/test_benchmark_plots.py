@@ -1,0 +1,23 @@
+"""The committed benchmark charts are drawn from the committed results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import plot
+
+RESULTS = sorted(plot.RESULTS.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", RESULTS, ids=lambda p: p.stem)
+def test_chart_is_current(path) -> None:
+    expected = plot.chart(path.stem, json.loads(path.read_text()))
+    assert path.with_suffix(".svg").read_text() == expected, (
+        "run python -m benchmarks.plot after a benchmark"
+    )
+
+
+def test_every_result_has_a_chart() -> None:
+    assert {p.stem for p in RESULTS} == {"tools_call", "modern", "auth"}
