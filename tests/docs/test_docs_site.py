@@ -112,10 +112,11 @@ def test_sequence_diagram_is_current():
     assert committed == sequence.draw(), "run python docs/_diagrams/sequence.py"
 
 
-def test_consent_screenshot_is_shipped():
-    png = DOCS / "_static" / "consent.png"
+@pytest.mark.parametrize("name", ["consent.png", "consent-cimd.png"])
+def test_consent_screenshots_are_shipped(name):
+    png = DOCS / "_static" / name
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert "_static/consent.png" in (DOCS / "proxy.rst").read_text()
+    assert f"_static/{name}" in (DOCS / "proxy.rst").read_text()
 
 
 def test_intersphinx_inventories_are_shipped():

@@ -171,3 +171,31 @@ def test_url_client_ids_are_unknown_when_disabled(make_app, make_flow, documents
     )
     assert token.status == 401 and token.json()["error"] == "invalid_client"
     assert documents.hits("/disabled/client.json") == 0
+
+
+@pytest.mark.browser
+def test_consent_page_of_a_metadata_document_client_in_a_browser(
+    cimd_flow, documents, doc_path
+):
+    """What a person sees, in Debian's chromium: the verified host first, the
+    client's own name marked as unverified, the loopback warning. Kept as
+    ``tests/artifacts/consent/consent-cimd.png`` (the docs show it)."""
+    from oauth_e2e.browser import ChromiumBrowser
+    from oauth_e2e.browser import save_screenshot
+
+    from support import ARTIFACTS_DIR
+
+    url = documents.document(doc_path, client_name="Example MCP Client")
+    reply = cimd_flow.authorize(client_of(url), challenge=pkce()[1])
+    page = cimd_flow.get(reply.location)
+    host = f"localhost:{documents.port}"
+    with ChromiumBrowser() as chromium:
+        tab = chromium.browser.new_page(viewport={"width": 900, "height": 700})
+        tab.set_content(page.text)
+        heading = tab.inner_text("h1")
+        assert heading == f"Allow the application of {host} to use this server?"
+        text = tab.inner_text("body")
+        assert "Example MCP Client" in text and "not verified" in text
+        assert "on this computer" in text
+        shot = save_screenshot(tab, ARTIFACTS_DIR / "consent" / "consent-cimd.png")
+    assert shot.stat().st_size > 10_000
