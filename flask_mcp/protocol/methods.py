@@ -194,12 +194,23 @@ class Methods:
         return f"{what} failed: {type(exc).__name__}: {exc}"
 
     def _run(
-        self, what: str, component: Component, kwargs: Result, ctx: Context
-    ) -> t.Any:
-        """Run a resource or prompt handler; failures become JSON-RPC errors."""
+        self,
+        what: str,
+        component: Component,
+        kwargs: Result,
+        request: Request,
+        call: Call,
+        result: t.Callable[[t.Any], Result],
+    ) -> Result:
+        """Run a resource or prompt handler: ``result(value)``, or the
+        ``input_required`` result when it asked a question; failures become
+        JSON-RPC errors."""
+        ctx = self.context(request, call)
         try:
-            return component.invoke(kwargs, ctx)
-        except (JsonRpcError, InputRequired, Cancelled):
+            value = component.invoke(kwargs, ctx)
+        except InputRequired as exc:
+            return _input_required(exc, ctx)
+        except (JsonRpcError, Cancelled):
             raise
         except self.passthrough:
             raise
@@ -211,6 +222,7 @@ class Methods:
             raise JsonRpcError(
                 INTERNAL_ERROR, self._describe_failure(what, exc)
             ) from None
+        return result(value)
 
     # -- resources ---------------------------------------------------------
 
@@ -227,11 +239,18 @@ class Methods:
             kwargs = resource.load(variables)
         except ValueError as exc:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid {uri}: {exc}") from None
-        ctx = self.context(request, call)
-        try:
-            value = self._run(f"Reading {uri}", resource, kwargs, ctx)
-        except InputRequired as exc:
-            return _input_required(exc, ctx)
+        return self._run(
+            f"Reading {uri}",
+            resource,
+            kwargs,
+            request,
+            call,
+            lambda value: self._read_result(resource, uri, value, params, call),
+        )
+
+    def _read_result(
+        self, resource: Resource, uri: str, value: t.Any, params: Result, call: Call
+    ) -> Result:
         result: Result = {"contents": resource.contents(uri, value)}
         if call.modern:
             retried = "inputResponses" in params or "requestState" in params
@@ -294,15 +313,14 @@ class Methods:
             kwargs = prompt.load(arguments)
         except InvalidPromptArguments as exc:
             raise JsonRpcError(INVALID_PARAMS, f"Prompt {name}: {exc}") from None
-        ctx = self.context(request, call)
-        try:
-            value = self._run(f"Prompt {name}", prompt, kwargs, ctx)
-        except InputRequired as exc:
-            return _input_required(exc, ctx)
-        result: Result = {"messages": Prompt.messages(value)}
-        if prompt.description:
-            result["description"] = prompt.description
-        return result
+        return self._run(
+            f"Prompt {name}",
+            prompt,
+            kwargs,
+            request,
+            call,
+            lambda value: _prompt_result(prompt, value),
+        )
 
     # -- completion and logging ------------------------------------------
 
@@ -374,6 +392,13 @@ def _named(table: t.Mapping[str, C], name: object, kind: str, call: Call) -> C:
     if item is None or not call.allows(item):
         raise JsonRpcError(INVALID_PARAMS, f"Unknown {kind}: {name}")
     return item
+
+
+def _prompt_result(prompt: Prompt, value: t.Any) -> Result:
+    result: Result = {"messages": Prompt.messages(value)}
+    if prompt.description:
+        result["description"] = prompt.description
+    return result
 
 
 def _not_found(uri: str, call: Call) -> JsonRpcError:
