@@ -123,10 +123,9 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         env=env,
         workers=2,
         args=["--pythonpath", f"{E2E_DIR},{TESTS_DIR}"],
+        clean_log=True,  # no traceback in the server's log
     ) as srv:
         yield srv
-        log = srv.log()
-    assert "Traceback" not in log, f"the server logged a traceback:\n{log}"
 
 
 @pytest.fixture(scope="module")
