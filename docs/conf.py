@@ -44,7 +44,7 @@ exclude_patterns = [
 nitpicky = True
 nitpick_ignore = [
     # The base of Context that handlers never see.
-    ("py:class", "flask_mcp.components.base.RequestContext"),
+    ("py:class", "flask_mcp.components.component.RequestContext"),
     # Type aliases of signatures, described in the parameters' text.
     ("py:class", "IconsArg"),
     ("py:class", "RequestId"),

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .components.base import Component
+from .components.component import Component
 from .components.tools import Tool
 from .store import StoreError
 

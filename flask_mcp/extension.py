@@ -20,8 +20,8 @@ from flask import request
 from werkzeug.exceptions import BadHost
 
 from .auth.metadata import OAuthSettings
-from .components.base import check_access
-from .components.base import icon_tuple
+from .components.component import check_access
+from .components.component import icon_tuple
 from .components.content import Icon
 from .components.registry import Kind
 from .config import DEFAULTS
@@ -36,7 +36,7 @@ from .transport.responses import json_response
 from .transport.well_known import well_known_blueprint
 
 if t.TYPE_CHECKING:
-    from .auth.providers.base import Provider
+    from .auth.providers.provider import Provider
     from .auth.proxy import OAuthProxy
     from .testing import MCPTestClient
 

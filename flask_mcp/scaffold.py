@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing as t
 
-from .components.base import Component
+from .components.component import Component
 from .components.prompts import Prompt
 from .components.registry import Completer
 from .components.registry import Kind

@@ -67,7 +67,7 @@ def resolve_short_names(
 ) -> nodes.Element | None:
     """Resolve Python references that Sphinx cannot by their short name.
 
-    Type hints name objects where they are defined (``flask_mcp.store.base.
+    Type hints name objects where they are defined (``flask_mcp.store.core.
     Store``) or by the name a module imported them under (``Store``, ``t.Any``),
     while the reference documents them where users import them from
     (``flask_mcp.store.Store``). A reference is resolved when exactly one

@@ -14,21 +14,23 @@ import typing as t
 from .._exports import lazy_getattr
 
 if t.TYPE_CHECKING:
+    from .access import AccessCheck as AccessCheck
+    from .access import Check as Check
+    from .access import get_auth_session as get_auth_session
+    from .access import require_all as require_all
+    from .access import require_any as require_any
+    from .access import require_auth as require_auth
+    from .access import require_role as require_role
+    from .access import require_scopes as require_scopes
+    from .access import roles_of as roles_of
+    from .access import scopes_of as scopes_of
     from .authenticators import Authenticator as Authenticator
     from .authenticators import TokenVerifier as TokenVerifier
     from .authenticators import api_key_auth as api_key_auth
     from .authenticators import bearer_auth as bearer_auth
     from .challenge import bearer_challenge as bearer_challenge
-    from .checks import AccessCheck as AccessCheck
-    from .checks import Check as Check
-    from .checks import get_auth_session as get_auth_session
-    from .checks import require_all as require_all
-    from .checks import require_any as require_any
-    from .checks import require_auth as require_auth
-    from .checks import require_role as require_role
-    from .checks import require_scopes as require_scopes
-    from .checks import roles_of as roles_of
-    from .checks import scopes_of as scopes_of
+    from .claims import ClaimNames as ClaimNames
+    from .claims import TokenSession as TokenSession
     from .discovery import DiscoveryDocumentCache as DiscoveryDocumentCache
     from .discovery import DiscoveryError as DiscoveryError
     from .errors import AuthenticationRequired as AuthenticationRequired
@@ -50,8 +52,6 @@ if t.TYPE_CHECKING:
     from .metadata import (
         protected_resource_metadata_url as protected_resource_metadata_url,
     )
-    from .sessions import ClaimNames as ClaimNames
-    from .sessions import TokenSession as TokenSession
 
 #: Public name -> submodule. Imported on first use: the JWT, HTTP and
 #: authlib dependencies cost every gunicorn worker ~15 MB when unused.
@@ -61,16 +61,16 @@ _EXPORTS = {
     "api_key_auth": "authenticators",
     "bearer_auth": "authenticators",
     "bearer_challenge": "challenge",
-    "AccessCheck": "checks",
-    "Check": "checks",
-    "get_auth_session": "checks",
-    "require_all": "checks",
-    "require_any": "checks",
-    "require_auth": "checks",
-    "require_role": "checks",
-    "require_scopes": "checks",
-    "roles_of": "checks",
-    "scopes_of": "checks",
+    "AccessCheck": "access",
+    "Check": "access",
+    "get_auth_session": "access",
+    "require_all": "access",
+    "require_any": "access",
+    "require_auth": "access",
+    "require_role": "access",
+    "require_scopes": "access",
+    "roles_of": "access",
+    "scopes_of": "access",
     "DiscoveryDocumentCache": "discovery",
     "DiscoveryError": "discovery",
     "AuthenticationRequired": "errors",
@@ -88,8 +88,8 @@ _EXPORTS = {
     "authorization_server_metadata_url": "metadata",
     "openid_configuration_url": "metadata",
     "protected_resource_metadata_url": "metadata",
-    "ClaimNames": "sessions",
-    "TokenSession": "sessions",
+    "ClaimNames": "claims",
+    "TokenSession": "claims",
 }
 
 

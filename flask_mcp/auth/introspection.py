@@ -21,12 +21,12 @@ import requests
 from flask_mcp.store import Store
 from flask_mcp.store import StoreSlot
 
+from .claims import ClaimNames
+from .claims import TokenSession
+from .claims import invalid_dates
+from .claims import numeric_date
 from .errors import Forbidden
 from .errors import Unauthorized
-from .sessions import ClaimNames
-from .sessions import TokenSession
-from .sessions import invalid_dates
-from .sessions import numeric_date
 
 __all__ = ["IntrospectionVerifier"]
 

@@ -23,6 +23,9 @@ from joserfc.jws import extract_compact
 
 from flask_mcp.store import StoreError
 
+from .claims import ClaimNames
+from .claims import TokenSession
+from .claims import invalid_dates
 from .discovery import DiscoveryDocumentCache
 from .discovery import DiscoveryError
 from .errors import Forbidden
@@ -32,9 +35,6 @@ from .jwks import AllowListRegistry
 from .jwks import JWKSet
 from .jwks import discover_jwks_uri
 from .jwks import forbidden_alg
-from .sessions import ClaimNames
-from .sessions import TokenSession
-from .sessions import invalid_dates
 
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store

@@ -6,8 +6,8 @@ import typing as t
 from collections import abc
 from dataclasses import dataclass
 
-from .base import Component
-from .base import common_fields
+from .component import Component
+from .component import common_fields
 from .content import Icon
 from .content import to_block
 from .docstrings import param_descriptions

@@ -7,8 +7,8 @@ import binascii
 import json
 import typing as t
 
-from .base import Component
-from .base import RegistrationError
+from .component import Component
+from .component import RegistrationError
 from .prompts import Prompt
 from .resources import Resource
 from .resources import ResourceTemplate

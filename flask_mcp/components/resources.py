@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import unquote
 
-from .base import Component
-from .base import RegistrationError
-from .base import common_fields
+from .component import Component
+from .component import RegistrationError
+from .component import common_fields
 from .content import EmbeddedResource
 from .content import Icon
 from .strings import StringParameter

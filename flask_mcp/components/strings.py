@@ -15,7 +15,7 @@ import types
 import typing as t
 from dataclasses import dataclass
 
-from .base import RegistrationError
+from .component import RegistrationError
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})

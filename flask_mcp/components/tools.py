@@ -14,9 +14,9 @@ from .arguments import JsonSchemaArguments
 from .arguments import MarshmallowArguments
 from .arguments import dump_structured
 from .arguments import output_schema
-from .base import Component
-from .base import RegistrationError
-from .base import common_fields
+from .component import Component
+from .component import RegistrationError
+from .component import common_fields
 from .content import Icon
 from .content import ToolResult
 from .content import is_content

@@ -7,7 +7,7 @@ import typing as t
 from dataclasses import dataclass
 from dataclasses import field
 
-from ..components.base import Component
+from ..components.component import Component
 from ..components.tools import Tool
 from .context import Channel
 from .envelope import Envelope

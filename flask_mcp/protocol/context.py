@@ -18,7 +18,7 @@ import threading
 import typing as t
 from collections import abc
 
-from ..components.base import RequestContext
+from ..components.component import RequestContext
 from .inputs import AnswerBook
 from .inputs import InputRequest
 from .inputs import InputRequired

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .._sync import run_sync
 from ..components.arguments import InvalidArguments
-from ..components.base import Component
+from ..components.component import Component
 from ..components.prompts import InvalidPromptArguments
 from ..components.prompts import Prompt
 from ..components.registry import InvalidCursor
@@ -41,7 +41,7 @@ from .jsonrpc import JsonRpcError
 from .jsonrpc import Request
 from .versions import reports_invalid_arguments_as_result
 
-log = logging.getLogger("flask_mcp")
+log = logging.getLogger(__name__)
 
 C = t.TypeVar("C", bound=Component)
 Result = dict[str, t.Any]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .base import Store
-from .base import StoreBackend
 from .binding import StoreBindable
 from .binding import StoreSlot
 from .binding import bind_store
+from .core import Store
+from .core import StoreBackend
 from .errors import LockTimeout
 from .errors import StoreError
 from .errors import StoreUnavailable

@@ -16,7 +16,7 @@ from __future__ import annotations
 import typing as t
 
 from .backends import MemoryStoreBackend
-from .base import Store
+from .core import Store
 
 __all__ = ["StoreBindable", "StoreSlot", "bind_store"]
 

@@ -13,7 +13,7 @@ import typing as t
 
 __all__ = ["dumps", "loads"]
 
-logger = logging.getLogger("flask_mcp.store")
+logger = logging.getLogger(__name__)
 
 #: First byte of every pickle this module writes.
 PICKLE_MARK = 0x80

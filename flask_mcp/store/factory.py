@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from .backends import FileStoreBackend
 from .backends import MemoryStoreBackend
-from .base import Store
-from .base import StoreBackend
+from .core import Store
+from .core import StoreBackend
 
 __all__ = ["BackendFactory", "create_backend", "create_store", "store_from_config"]
 

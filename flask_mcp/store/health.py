@@ -26,7 +26,7 @@ __all__ = ["Health", "Kind"]
 #: nothing to do, and so proves nothing about the others).
 Kind = t.Literal["read", "write", "remove", "lock", "sweep"]
 
-logger = logging.getLogger("flask_mcp.store")
+logger = logging.getLogger(__name__)
 
 
 class Health:

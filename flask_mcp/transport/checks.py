@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request
 
 from ..config import Settings
 
-log = logging.getLogger("flask_mcp")
+log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 #: Refused hosts and origins already logged by this process (bounded: a

@@ -54,7 +54,7 @@ from .responses import preflight
 from .responses import unavailable
 from .sessions import SessionManager
 
-log = logging.getLogger("flask_mcp")
+log = logging.getLogger(__name__)
 
 #: Server-defined code of refused credentials (HTTP 401/403 carry the detail).
 AUTH_ERROR = -32000

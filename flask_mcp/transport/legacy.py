@@ -46,7 +46,7 @@ from .sessions import Session
 if t.TYPE_CHECKING:
     from .endpoint import Endpoint
 
-log = logging.getLogger("flask_mcp")
+log = logging.getLogger(__name__)
 
 SESSION_HEADER = "Mcp-Session-Id"
 VERSION_HEADER = "MCP-Protocol-Version"

@@ -41,7 +41,7 @@ from .events import format_event
 from .events import is_response
 from .responses import HTTPError
 
-log = logging.getLogger("flask_mcp")
+log = logging.getLogger(__name__)
 
 #: Queue marker: the handler asked to end the HTTP response early.
 CLOSE = object()

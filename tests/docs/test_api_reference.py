@@ -35,7 +35,7 @@ PUBLIC: dict[str, t.Callable[[t.Any], t.Iterable[str]]] = {
 #: components (documented as members of their classes).
 EXTRA = [
     "flask_mcp.components.content.Icon",
-    "flask_mcp.components.base.RegistrationError",
+    "flask_mcp.components.component.RegistrationError",
     "flask_mcp.components.tools.Tool.from_function",
     "flask_mcp.components.resources.Resource.from_function",
     "flask_mcp.components.prompts.Prompt.from_function",

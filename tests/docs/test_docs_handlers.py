@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from docs_helpers import EXAMPLES
 
-from flask_mcp.components.base import RegistrationError
+from flask_mcp.components.component import RegistrationError
 from flask_mcp.testing import MCPError
 
 

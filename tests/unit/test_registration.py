@@ -17,7 +17,7 @@ from flask import Flask
 from flask_mcp import Context
 from flask_mcp import FlaskMCP
 from flask_mcp.auth import require_role
-from flask_mcp.components.base import RegistrationError
+from flask_mcp.components.component import RegistrationError
 from flask_mcp.testing import MCPError
 
 VERSIONS = ["2025-11-25", "2026-07-28"]

@@ -8,10 +8,6 @@ contract they implement is in :mod:`.base`.
 
 from __future__ import annotations
 
-from .base import OAuthSession
-from .base import Provider
-from .base import UpstreamError
-from .base import UpstreamTokens
 from .github import GitHubProvider
 from .github import GitHubSession
 from .google import GoogleProvider
@@ -20,6 +16,10 @@ from .microsoft import MicrosoftProvider
 from .microsoft import MicrosoftSession
 from .oauth import OAuthProvider
 from .oidc import OIDCProvider
+from .provider import OAuthSession
+from .provider import Provider
+from .provider import UpstreamError
+from .provider import UpstreamTokens
 
 __all__ = [
     "GitHubProvider",

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from .base import UpstreamError
-from .responses import read_token_response
+from .provider import UpstreamError
+from .upstream_responses import read_token_response
 
 __all__ = ["UpstreamClient", "calling", "check_verifier"]
 
-logger = logging.getLogger("flask_mcp.auth.providers")
+logger = logging.getLogger(__name__)
 
 #: A PKCE ``code_verifier`` (:rfc:`7636#section-4.1`).
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")

@@ -18,10 +18,10 @@ import typing as t
 from collections.abc import Mapping
 from collections.abc import Sequence
 
-from .base import OAuthSession
-from .base import UpstreamError
-from .base import UpstreamTokens
 from .oauth import OAuthProvider
+from .provider import OAuthSession
+from .provider import UpstreamError
+from .provider import UpstreamTokens
 
 __all__ = ["GitHubProvider", "GitHubSession"]
 

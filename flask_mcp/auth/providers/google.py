@@ -13,9 +13,9 @@ import dataclasses
 import typing as t
 from collections.abc import Mapping
 
-from .base import OAuthSession
-from .base import UpstreamError
 from .oidc import OIDCProvider
+from .provider import OAuthSession
+from .provider import UpstreamError
 
 __all__ = ["GOOGLE_ISSUER", "GoogleProvider", "GoogleSession"]
 

@@ -25,7 +25,7 @@ from ..discovery import DiscoveryError
 from ..jwks import KEY_TYPES
 from ..jwks import JWKSet
 from ..jwks import forbidden_alg
-from .base import UpstreamError
+from .provider import UpstreamError
 
 __all__ = ["ID_TOKEN_ALGORITHMS", "IDTokenVerifier"]
 

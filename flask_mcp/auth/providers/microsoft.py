@@ -21,10 +21,10 @@ from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
 
-from .base import OAuthSession
-from .base import UpstreamError
 from .oidc import OIDCProvider
-from .responses import str_or_none
+from .provider import OAuthSession
+from .provider import UpstreamError
+from .upstream_responses import str_or_none
 
 __all__ = ["MICROSOFT_AUTHORITY", "MicrosoftProvider", "MicrosoftSession"]
 

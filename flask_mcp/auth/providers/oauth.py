@@ -18,18 +18,18 @@ from dataclasses import dataclass
 
 from authlib.oauth2.client import DEFAULT_HEADERS
 
-from .base import OAuthSession
-from .base import UpstreamError
-from .base import UpstreamTokens
 from .client import UpstreamClient
 from .client import calling
 from .client import check_verifier
 from .options import ProviderOptions
-from .responses import read_json
-from .responses import split_scopes
-from .responses import str_or_none
-from .responses import to_tokens
-from .responses import with_subject
+from .provider import OAuthSession
+from .provider import UpstreamError
+from .provider import UpstreamTokens
+from .upstream_responses import read_json
+from .upstream_responses import split_scopes
+from .upstream_responses import str_or_none
+from .upstream_responses import to_tokens
+from .upstream_responses import with_subject
 
 __all__ = ["OAuthProvider"]
 

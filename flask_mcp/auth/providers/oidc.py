@@ -23,12 +23,12 @@ from ...store.binding import bind_store
 from ..discovery import DiscoveryDocumentCache
 from ..discovery import DiscoveryError
 from ..metadata import openid_configuration_url
-from .base import UpstreamError
-from .base import UpstreamTokens
 from .id_token import ID_TOKEN_ALGORITHMS
 from .id_token import IDTokenVerifier
 from .oauth import OAuthProvider
-from .responses import with_subject
+from .provider import UpstreamError
+from .provider import UpstreamTokens
+from .upstream_responses import with_subject
 
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store

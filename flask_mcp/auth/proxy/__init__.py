@@ -14,12 +14,12 @@ worker of any host serves any step.
 from __future__ import annotations
 
 from .cimd import CIMDOptions
-from .extension import OAuthProxy
 from .keys import SigningKeys
 from .limits import OAuthLimits
+from .oauth_proxy import OAuthProxy
+from .proxy_state import ProxyState
 from .redirects import RedirectPattern
 from .sealing import Sealer
-from .state import ProxyState
 
 __all__ = [
     "CIMDOptions",

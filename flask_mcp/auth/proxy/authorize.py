@@ -39,7 +39,7 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
-from ..providers.base import UpstreamError
+from ..providers.provider import UpstreamError
 from .consent import approval_covers
 from .consent import approves_redirect
 from .consent import error_page
@@ -49,7 +49,7 @@ from .records import PendingAuthorization
 from .redirects import is_loopback
 
 if t.TYPE_CHECKING:
-    from .state import ProxyAppState
+    from .proxy_state import ProxyAppState
 
 __all__ = ["authorize", "consent_decision", "consent_page", "redirect_trusted"]
 

@@ -19,12 +19,12 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Response
 from flask import request
 
-from ..providers.base import UpstreamError
+from ..providers.provider import UpstreamError
 from .consent import error_page
 from .models import GrantUser
 
 if t.TYPE_CHECKING:
-    from .state import ProxyAppState
+    from .proxy_state import ProxyAppState
 
 __all__ = ["callback"]
 

@@ -29,7 +29,7 @@ from .models import GrantUser
 from .models import IssuedToken
 
 if t.TYPE_CHECKING:
-    from .server import ProxyAuthorizationServer
+    from .authorization_server import ProxyAuthorizationServer
 
 __all__ = [
     "AuthorizationCodeGrant",

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
-from ..providers.base import UpstreamTokens
+from ..providers.provider import UpstreamTokens
 
 __all__ = [
     "Approval",

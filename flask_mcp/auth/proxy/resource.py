@@ -16,9 +16,9 @@ import typing as t
 from authlib.oauth2.rfc6750.errors import InvalidTokenError
 
 from ..errors import Unauthorized
-from ..providers.base import OAuthSession
-from ..providers.base import Provider
-from ..providers.base import UpstreamError
+from ..providers.provider import OAuthSession
+from ..providers.provider import Provider
+from ..providers.provider import UpstreamError
 from .sealing import SealError
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator

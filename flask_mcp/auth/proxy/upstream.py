@@ -13,9 +13,9 @@ import logging
 import secrets
 import time
 
-from ..providers.base import Provider
-from ..providers.base import UpstreamError
-from ..providers.base import UpstreamTokens
+from ..providers.provider import Provider
+from ..providers.provider import UpstreamError
+from ..providers.provider import UpstreamTokens
 from .records import Grant
 from .records import LoginLeg
 from .records import PendingAuthorization

@@ -38,7 +38,7 @@ from .authorize import consent_decision
 from .authorize import consent_page
 from .callback import callback
 from .consent import error_page
-from .state import get_app_state
+from .proxy_state import get_app_state
 
 __all__ = ["oauth_blueprint"]
 

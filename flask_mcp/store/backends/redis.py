@@ -35,7 +35,7 @@ from ..errors import StoreUnavailable
 
 __all__ = ["RedisStoreBackend"]
 
-logger = logging.getLogger("flask_mcp.store")
+logger = logging.getLogger(__name__)
 
 R = t.TypeVar("R")
 

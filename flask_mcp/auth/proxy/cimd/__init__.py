@@ -15,7 +15,7 @@ registration (draft-ietf-oauth-client-id-metadata-document-00).
 
 from __future__ import annotations
 
+from .cimd_options import CIMDOptions
 from .clients import ClientDocuments
-from .options import CIMDOptions
 
 __all__ = ["CIMDOptions", "ClientDocuments"]

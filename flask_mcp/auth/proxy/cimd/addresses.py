@@ -17,8 +17,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from .options import CIMDOptions
-from .options import Network
+from .cimd_options import CIMDOptions
+from .cimd_options import Network
 
 __all__ = ["AddressPolicy"]
 

@@ -40,13 +40,13 @@ from ..limits import RateLimiter
 from ..models import Client
 from ..redirects import RedirectPattern
 from ..sealing import digest
+from .cimd_options import CIMDOptions
 from .document import DocumentError
 from .document import check_client_id
 from .document import check_document
 from .document import looks_like_url
 from .fetch import Fetcher
 from .fetch import FetchError
-from .options import CIMDOptions
 
 __all__ = ["ClientDocuments", "FetchRateExceeded"]
 

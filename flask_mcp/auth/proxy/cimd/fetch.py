@@ -35,10 +35,10 @@ from urllib3.exceptions import NameResolutionError
 
 from ..client_metadata import parse_json_object
 from .addresses import AddressPolicy
+from .cimd_options import CIMDOptions
 from .connection import Guard
 from .connection import GuardedAdapter
 from .connection import Refused
-from .options import CIMDOptions
 
 __all__ = ["FetchError", "Fetched", "Fetcher"]
 

@@ -22,15 +22,15 @@ from dataclasses import field
 from flask import current_app
 
 from ..metadata import OAuthSettings
-from ..providers.base import OAuthSession
-from ..providers.base import Provider
+from ..providers.provider import OAuthSession
+from ..providers.provider import Provider
+from .authorization_server import ProxyAuthorizationServer
 from .cimd import ClientDocuments
 from .consent import BrowserCookie
 from .keys import SigningKeys
 from .limits import OAuthLimits
 from .limits import RateLimiter
 from .redirects import RedirectPattern
-from .server import ProxyAuthorizationServer
 from .storage import ProxyStorage
 from .upstream import UpstreamLeg
 
@@ -38,7 +38,7 @@ if t.TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
     from ..authenticators import Authenticator
-    from .extension import OAuthProxy
+    from .oauth_proxy import OAuthProxy
 
 __all__ = ["EXTENSION_KEY", "ProxyAppState", "ProxyState", "get_app_state"]
 

@@ -12,7 +12,8 @@ from flask import Flask
 
 from ...store.binding import bind_store
 from ..authenticators import bearer_auth
-from ..providers.base import Provider
+from ..providers.provider import Provider
+from .authorization_server import ProxyAuthorizationServer
 from .cimd import CIMDOptions
 from .cimd import ClientDocuments
 from .consent import BrowserCookie
@@ -21,17 +22,16 @@ from .keyfiles import key_path
 from .keys import SigningKeys
 from .limits import OAuthLimits
 from .limits import RateLimiter
-from .metadata import oauth_settings
-from .metadata import server_metadata
+from .proxy_state import EXTENSION_KEY
+from .proxy_state import ProxyAppState
+from .proxy_state import ProxyState
 from .redirects import RedirectPattern
 from .registration import ProxyClientRegistrationEndpoint
 from .registration import ProxyRevocationEndpoint
 from .resource import ResourceGuard
 from .sealing import Sealer
-from .server import ProxyAuthorizationServer
-from .state import EXTENSION_KEY
-from .state import ProxyAppState
-from .state import ProxyState
+from .server_metadata import oauth_settings
+from .server_metadata import server_metadata
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator
 from .upstream import UpstreamLeg
@@ -52,7 +52,7 @@ class OAuthProxy:
     https URL of their metadata document (Client ID Metadata Documents, see
     ``cimd``), get this server's own tokens, and never see the upstream
     ones; tools get the upstream tokens in their
-    :class:`~flask_mcp.auth.providers.base.OAuthSession`.
+    :class:`~flask_mcp.auth.providers.provider.OAuthSession`.
 
     :param provider: the upstream provider.
     :param scopes: scopes clients may ask for (``scopes_supported``); a

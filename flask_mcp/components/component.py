@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from .._sync import run_sync
 from .content import Icon
 
-log = logging.getLogger("flask_mcp")
+log = logging.getLogger(__name__)
 
 #: ``can_access`` callables take the auth session (or ``None``) and answer
 #: whether it may use the component; ``async def`` checks are awaited.

@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl
 
 import requests
 
-from .base import UpstreamError
-from .base import UpstreamTokens
+from .provider import UpstreamError
+from .provider import UpstreamTokens
 
 __all__ = [
     "read_json",

@@ -2,7 +2,7 @@
 
 :class:`TokenSession` is what :class:`~flask_mcp.auth.JWTVerifier` and
 :class:`~flask_mcp.auth.IntrospectionVerifier` return; it works with the
-checks of :mod:`flask_mcp.auth.checks` (``scopes`` and ``roles`` attributes).
+checks of :mod:`flask_mcp.auth.access` (``scopes`` and ``roles`` attributes).
 Claim names follow :rfc:`9068#section-2.2` (``sub``, ``client_id``, ``scope``)
 and :rfc:`7662#section-2.2` for introspection responses.
 """

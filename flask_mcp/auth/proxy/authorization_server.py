@@ -39,9 +39,9 @@ from .grants import RefreshTokenGrant
 from .grants import ResourceIndicator
 from .grants import S256CodeChallenge
 from .keys import SigningKeys
-from .metadata import ENDPOINTS
 from .models import Client
 from .models import IssuedToken
+from .server_metadata import ENDPOINTS
 from .storage import ProxyStorage
 from .tokens import AccessTokenGenerator
 

@@ -24,7 +24,7 @@ from .health import Kind
 
 __all__ = ["Store", "StoreBackend"]
 
-logger = logging.getLogger("flask_mcp.store")
+logger = logging.getLogger(__name__)
 
 P = t.ParamSpec("P")
 R = t.TypeVar("R")
