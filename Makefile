@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := tools/node_modules/.installed
-SYSTEM_PACKAGES := redis-server chromium
+SYSTEM_PACKAGES := redis-server redis-sentinel chromium pushpin nginx prometheus
 # apt-get needs root; use sudo when run as a normal user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -49,6 +49,16 @@ setup(
             "mypy>=1.10",
             "import-linter>=2.1",
             "types-jsonschema",
+            "pytest-xdist>=3.5",
+            # The services of this round's features; each feature's own
+            # extra gives its true lower bound.
+            "gripcontrol>=4.2",
+            "celery>=5.3",
+            "flask-limiter>=3.5",
+            "prometheus-client>=0.20",
+            "opentelemetry-api>=1.20",
+            "opentelemetry-sdk>=1.20",
+            "flask-caching>=2.0",
         ],
     },
     entry_points={"flask.commands": ["mcp=flask_mcp.cli:mcp_cli"]},
