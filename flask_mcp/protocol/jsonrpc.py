@@ -23,6 +23,10 @@ HEADER_MISMATCH = -32020
 MISSING_CLIENT_CAPABILITY = -32021
 #: MCP 2026-07-28: the requested protocol version is not served here.
 UNSUPPORTED_PROTOCOL_VERSION = -32022
+#: Server-defined: a limit refused the request (HTTP 429 with ``Retry-After``;
+#: ``data.retryAfter`` gives the seconds too, for clients that only read the
+#: body).
+RATE_LIMITED = -32029
 
 #: HTTP status of a modern error answer, by code (both reference SDKs agree).
 _HTTP_STATUS = {
@@ -33,6 +37,7 @@ _HTTP_STATUS = {
     MISSING_CLIENT_CAPABILITY: 400,
     UNSUPPORTED_PROTOCOL_VERSION: 400,
     METHOD_NOT_FOUND: 404,
+    RATE_LIMITED: 429,
 }
 #: Deepest nesting of arrays and objects a message may have. MCP messages
 #: need a few dozen levels; Python's parser recurses once per level.

@@ -7,6 +7,7 @@ an HTML page.
 from __future__ import annotations
 
 import json
+import math
 import typing as t
 
 from werkzeug.wrappers import Response
@@ -72,6 +73,22 @@ def unavailable(request_id: t.Any = None) -> HTTPError:
         "Service unavailable: the server's shared store does not answer; try again",
         request_id,
         {"Retry-After": str(RETRY_AFTER)},
+    )
+
+
+def too_many_requests(
+    retry_after: float, message: str, request_id: t.Any = None
+) -> HTTPError:
+    """429: a limit (fair share of held streams, a rate limit) refused the
+    request; the client may try again after ``retry_after`` seconds."""
+    seconds = max(1, math.ceil(retry_after))
+    return HTTPError(
+        429,
+        jsonrpc.RATE_LIMITED,
+        f"Too Many Requests: {message}; try again in {seconds} s",
+        request_id,
+        {"Retry-After": str(seconds)},
+        data={"retryAfter": seconds},
     )
 
 
