@@ -1,4 +1,5 @@
-"""``flask mcp ...`` commands."""
+"""``flask mcp list`` and ``flask mcp purge``: what a server offers, and
+housekeeping of the file store."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ import inspect
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
-from .components.component import Component
-from .components.tools import Tool
-from .store import StoreError
-
-mcp_cli = AppGroup("mcp", help="Inspect and maintain MCP servers of this app.")
+from ..components.component import Component
+from ..components.tools import Tool
+from ..store import StoreError
+from .group import mcp_cli
 
 
 @mcp_cli.command("list")

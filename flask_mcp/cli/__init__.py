@@ -1,0 +1,9 @@
+"""``flask mcp ...`` commands: one module per family of commands, all on
+:data:`mcp_cli`, which ``init_app`` registers with ``app.cli``."""
+
+from __future__ import annotations
+
+from . import components as components
+from .group import mcp_cli
+
+__all__ = ["mcp_cli"]
