@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from .auth.combined import any_of
 from .auth.errors import AuthError
 from .auth.metadata import OAuthSettings
 from .config import Settings
@@ -73,7 +74,13 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
         proxy = mcp.proxy.init_app(
             app, store=store, mcp_path=settings.path, name=mcp.blueprint_name
         )
-        authenticate, oauth = proxy.authenticate, proxy.oauth_settings
+        oauth = proxy.oauth_settings
+        # The proxy's tokens first, then the other ways in (API keys...).
+        authenticate = (
+            proxy.authenticate
+            if authenticate is None
+            else any_of(("oauth", proxy.authenticate), authenticate)
+        )
     server = McpServer(
         mcp.registry,
         info=mcp.info,

@@ -1,9 +1,13 @@
-"""Ready-made ``authenticate(request)`` callables.
+"""Ready-made ``authenticate(request)`` callables, and their contracts.
 
 Each takes a werkzeug/Flask request (only ``.headers`` and ``.args`` are read)
 and returns a session, ``None`` when the request carries no credential of its
 kind (the caller answers 401 without an error code), or raises
 :class:`~flask_mcp.auth.Unauthorized` for a credential that is refused.
+
+Besides being called, an ``authenticate`` function may declare the
+challenge of its refusals (:class:`DeclaresChallenge`) and the name of its
+way in (:class:`~flask_mcp.auth.principals.HasSource`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hmac
 import re
 import typing as t
 from collections.abc import Mapping
+from collections.abc import Sequence
 
 from flask_mcp.store import bind_store
 
@@ -24,15 +29,41 @@ if t.TYPE_CHECKING:
     from flask_mcp.store import Store
 
 __all__ = [
+    "APIKeyAuth",
     "Authenticator",
     "BearerAuth",
+    "DeclaresChallenge",
     "TokenVerifier",
     "api_key_auth",
     "bearer_auth",
+    "challenges_of",
 ]
 
-#: ``authenticate(request) -> session | None``.
+#: ``authenticate(request) -> session | None``; may be ``async def``.
 Authenticator = t.Callable[["Request"], t.Any]
+
+
+@t.runtime_checkable
+class DeclaresChallenge(t.Protocol):
+    """An ``authenticate`` function that declares the challenge of its 401s.
+
+    MCP clients that support OAuth take a ``Bearer`` challenge as an
+    invitation to an OAuth flow; an API-key server names its own scheme
+    and the header the key goes in instead (``'ApiKey header="X-API-Key"'``).
+    A function that declares none gets ``Bearer``.
+    """
+
+    #: The ``WWW-Authenticate`` challenge, or several.
+    www_authenticate: str | Sequence[str]
+
+
+def challenges_of(authenticate: object) -> tuple[str, ...]:
+    """The challenges ``authenticate`` declares (:class:`DeclaresChallenge`)."""
+    if not isinstance(authenticate, DeclaresChallenge):
+        return ()
+    value = authenticate.www_authenticate
+    values = (value,) if isinstance(value, str) else tuple(value)
+    return tuple(dict.fromkeys(v for v in values if isinstance(v, str) and v))
 
 
 @t.runtime_checkable
@@ -63,6 +94,12 @@ class BearerAuth:
     one (:class:`~flask_mcp.store.StoreBindable`), so a verifier made at
     import time caches keys and answers where every worker shares them.
     """
+
+    #: Its way in (:class:`~flask_mcp.auth.principals.HasSource`).
+    source = "bearer"
+    #: Its challenge (:class:`DeclaresChallenge`): next to other ways in, a
+    #: 401 still offers Bearer tokens.
+    www_authenticate = "Bearer"
 
     def __init__(self, verifier: TokenVerifier | t.Callable[[str], t.Any]) -> None:
         self.verifier = verifier
@@ -105,10 +142,7 @@ def bearer_auth(verifier: TokenVerifier | t.Callable[[str], t.Any]) -> BearerAut
     return BearerAuth(verifier)
 
 
-def api_key_auth(
-    keys: Mapping[str, t.Any],
-    header: str = "X-API-Key",
-) -> Authenticator:
+class APIKeyAuth:
     """Authenticate with a static API key sent in ``header``.
 
     The presented key is compared with *every* configured key by
@@ -119,30 +153,44 @@ def api_key_auth(
         returning the session (for sessions built per request).
     :param header: the request header holding the key.
     """
-    if not keys:
-        raise ValueError("api_key_auth() needs at least one key")
-    if not all(isinstance(key, str) and key for key in keys):
-        raise ValueError("API keys must be non-empty strings")
-    table = [(_digest(key), value) for key, value in keys.items()]
 
-    def authenticate(request: Request) -> t.Any:
-        presented = request.headers.get(header)
+    def __init__(self, keys: Mapping[str, t.Any], header: str = "X-API-Key") -> None:
+        if not keys:
+            raise ValueError("api_key_auth() needs at least one key")
+        if not all(isinstance(key, str) and key for key in keys):
+            raise ValueError("API keys must be non-empty strings")
+        self.header = header
+        self._table = [(_digest(key), value) for key, value in keys.items()]
+        #: Clients seeing a Bearer challenge start an OAuth flow that cannot
+        #: work here: the challenge names the header the key goes in instead.
+        self.www_authenticate = f'ApiKey header="{header}"'
+        #: Its way in: keys read from another header are another source.
+        self.source = f"api-key:{header}"
+
+    def __call__(self, request: Request) -> t.Any:
+        presented = request.headers.get(self.header)
         if presented is None:
             return None
         digest = _digest(presented)
         found: t.Any = None
         matched = False
-        for key_digest, value in table:
+        for key_digest, value in self._table:
             if hmac.compare_digest(digest, key_digest):
                 found, matched = value, True
         if not matched:
-            raise Unauthorized("invalid API key", error="invalid_token")
+            raise Unauthorized(
+                "invalid API key", error="invalid_token", scheme=self.www_authenticate
+            )
         return found(request) if callable(found) else found
 
-    # Clients seeing a Bearer challenge start an OAuth flow that cannot work
-    # here: the challenge names the header the key goes in instead.
-    authenticate.www_authenticate = f'ApiKey header="{header}"'  # type: ignore[attr-defined]
-    return authenticate
+    def __repr__(self) -> str:
+        return f"api_key_auth(header={self.header!r})"
+
+
+def api_key_auth(keys: Mapping[str, t.Any], header: str = "X-API-Key") -> APIKeyAuth:
+    """``authenticate`` reading static API keys from ``header``: see
+    :class:`APIKeyAuth`."""
+    return APIKeyAuth(keys, header)
 
 
 def _digest(key: str) -> bytes:
