@@ -30,9 +30,11 @@ if t.TYPE_CHECKING:
     from .authenticators import APIKeyAuth as APIKeyAuth
     from .authenticators import Authenticator as Authenticator
     from .authenticators import DeclaresChallenge as DeclaresChallenge
+    from .authenticators import ManagedKeyAuth as ManagedKeyAuth
     from .authenticators import TokenVerifier as TokenVerifier
     from .authenticators import api_key_auth as api_key_auth
     from .authenticators import bearer_auth as bearer_auth
+    from .authenticators import managed_key_auth as managed_key_auth
     from .challenge import bearer_challenge as bearer_challenge
     from .claims import ClaimNames as ClaimNames
     from .claims import TokenSession as TokenSession
@@ -49,6 +51,8 @@ if t.TYPE_CHECKING:
     from .jwks import discover_jwks_uri as discover_jwks_uri
     from .jwt import DEFAULT_ALGORITHMS as DEFAULT_ALGORITHMS
     from .jwt import JWTVerifier as JWTVerifier
+    from .keyring import KeyRing as KeyRing
+    from .keyring import ManagedKeySession as ManagedKeySession
     from .metadata import AuthorizationServerMetadata as AuthorizationServerMetadata
     from .metadata import OAuthSettings as OAuthSettings
     from .metadata import ProtectedResourceMetadata as ProtectedResourceMetadata
@@ -69,6 +73,10 @@ _EXPORTS = {
     "APIKeyAuth": "authenticators",
     "Authenticator": "authenticators",
     "DeclaresChallenge": "authenticators",
+    "ManagedKeyAuth": "authenticators",
+    "managed_key_auth": "authenticators",
+    "KeyRing": "keyring",
+    "ManagedKeySession": "keyring",
     "TokenVerifier": "authenticators",
     "api_key_auth": "authenticators",
     "bearer_auth": "authenticators",

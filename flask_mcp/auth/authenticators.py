@@ -20,8 +20,11 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 from flask_mcp.store import bind_store
+from flask_mcp.store.binding import StoreSlot
 
 from .errors import Unauthorized
+from .keyring import KeyRing
+from .keyring import ManagedKeySession
 
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Request
@@ -33,10 +36,12 @@ __all__ = [
     "Authenticator",
     "BearerAuth",
     "DeclaresChallenge",
+    "ManagedKeyAuth",
     "TokenVerifier",
     "api_key_auth",
     "bearer_auth",
     "challenges_of",
+    "managed_key_auth",
 ]
 
 #: ``authenticate(request) -> session | None``; may be ``async def``.
@@ -191,6 +196,59 @@ def api_key_auth(keys: Mapping[str, t.Any], header: str = "X-API-Key") -> APIKey
     """``authenticate`` reading static API keys from ``header``: see
     :class:`APIKeyAuth`."""
     return APIKeyAuth(keys, header)
+
+
+class ManagedKeyAuth:
+    """Authenticate with a managed key (:mod:`~flask_mcp.auth.keyring`) sent
+    in ``header``: keys an operator creates and revokes with ``flask mcp
+    keys``, each with its own roles, scopes and expiry.
+
+    The session is a :class:`~flask_mcp.auth.keyring.ManagedKeySession`.
+    Every request reads the key's record in the store, so a revoked key is
+    refused on the next request, on every worker and host.
+
+    :param header: the request header holding the key.
+    :param store: where the keys are; ``None``: the store of the server it
+        authenticates for (:meth:`bind_store`, called by ``init_app``).
+    """
+
+    def __init__(self, header: str = "X-API-Key", store: Store | None = None) -> None:
+        self.header = header
+        self._slot = StoreSlot(store)
+        self.www_authenticate = f'ApiKey header="{header}"'
+        self.source = "managed-key"
+
+    @property
+    def keyring(self) -> KeyRing:
+        return KeyRing(self._slot.store)
+
+    def bind_store(self, store: Store) -> None:
+        """Read the keys of the app's store (unless one was given)."""
+        self._slot.bind(store)
+
+    def __call__(self, request: Request) -> ManagedKeySession | None:
+        presented = request.headers.get(self.header)
+        if presented is None:
+            return None
+        session = self.keyring.check(presented.strip())
+        if session is None:
+            raise Unauthorized(
+                "invalid, expired or revoked API key",
+                error="invalid_token",
+                scheme=self.www_authenticate,
+            )
+        return session
+
+    def __repr__(self) -> str:
+        return f"managed_key_auth(header={self.header!r})"
+
+
+def managed_key_auth(
+    header: str = "X-API-Key", store: Store | None = None
+) -> ManagedKeyAuth:
+    """``authenticate`` reading managed keys from ``header``: see
+    :class:`ManagedKeyAuth`."""
+    return ManagedKeyAuth(header, store)
 
 
 def _digest(key: str) -> bytes:
