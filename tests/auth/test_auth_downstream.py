@@ -29,6 +29,7 @@ from flask_mcp.store import Store
 from flask_mcp.store.backends import MemoryStoreBackend
 from support.oidc import TOKEN_EXCHANGE
 from support.oidc import Client
+from support.oidc import IssuerSettings
 from support.oidc import OIDCIssuer
 from support.oidc import User
 from support.oidc import flavours
@@ -319,3 +320,33 @@ def test_the_upstream_is_asked_by_post_never_with_the_token_in_a_url(idp, app):
     assert seen.method == "POST" and seen.query == {}
     assert seen.form["subject_token"] == session.token
     assert requests.utils.quote(session.token) not in seen.path
+
+
+@pytest.mark.parametrize(
+    ("flavour", "parameter"),
+    [
+        (flavours.okta, "audience"),
+        (flavours.auth0, "audience"),
+        (IssuerSettings, "resource"),
+    ],
+    ids=["okta", "auth0", "rfc8707-resource"],
+)
+def test_token_exchange_at_other_idps(app, flavour, parameter):
+    target = "https://orders.example.com/api"
+    client = Client("mcp-server", "secret-0123456789", exchange_audiences=(target,))
+    with OIDCIssuer(flavour(users=[ALICE], clients=[client])) as idp:
+        endpoint = idp.url + idp.settings.endpoint_paths()["token_endpoint"]
+        exchange = TokenExchange(
+            endpoint,
+            client.client_id,
+            "secret-0123456789",
+            audience_parameter=parameter,
+        )
+        downstream = DownstreamTokens(exchange)
+        downstream.init_app(app, Store(MemoryStoreBackend(), "t:"), "mcp")
+        session = TokenSession.from_claims(
+            {"sub": "alice"}, token=idp.mint({"sub": "alice", "aud": MCP})
+        )
+        found = claims(idp, downstream.token_for(session, target, ["orders:read"]))
+        assert found["aud"] == target
+        assert idp.requests_to("token_endpoint")[-1].form[parameter] == target

@@ -35,6 +35,9 @@ from support.oidc import flavours
 from . import official
 from .identity_app import CLIENT_ID
 from .identity_app import STATIC_KEY
+from .official import ACCEPT
+from .official import INIT
+from .official import KEY
 
 APP = "tests.integration_auth.identity_app:create_app()"
 SECRET = "kc-client-secret-0123456789"
@@ -49,18 +52,6 @@ ADA = User(
         "resource_access": {CLIENT_ID: {"roles": ["deployer"]}},
     },
 )
-KEY = re.compile(r"mcpk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
-ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "curl", "version": "1"},
-    },
-}
 
 
 class Served(t.NamedTuple):
