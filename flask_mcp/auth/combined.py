@@ -20,6 +20,7 @@ from .authenticators import challenges_of
 from .errors import AuthError
 from .principals import Authenticated
 from .principals import identify
+from .principals import session_of
 from .principals import source_of
 
 if t.TYPE_CHECKING:
@@ -67,6 +68,8 @@ class AnyOf:
         for source, member in self.members:
             try:
                 found = run_sync(identify(member, request))
+                if not isinstance(found, Authenticated):
+                    found = session_of(found, member)
             except (AuthError, HTTPException) as error:
                 if _status(error) != 401:
                     raise

@@ -33,6 +33,7 @@ from ..auth.metadata import OAuthSettings
 from ..auth.principals import Authenticated
 from ..auth.principals import identify
 from ..auth.principals import principal_of
+from ..auth.principals import session_of
 from ..auth.principals import source_of
 from ..store import StoreUnavailable
 from .responses import RETRY_AFTER
@@ -116,6 +117,8 @@ class AuthGate:
             return None
         try:
             found = run_sync(identify(self._authenticate, request))
+            if not isinstance(found, Authenticated):
+                found = session_of(found, self._authenticate)
         except (AuthError, HTTPException) as error:
             raise self.refuse(request, error) from None
         if found is None:
