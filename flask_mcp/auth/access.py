@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from .._check_policy import Check
 from .._check_policy import CheckFactory
 from .._check_policy import ScopedCheck
+from .._check_policy import is_answer
 from .._check_policy import mark_factory
 from .._check_policy import required_scopes
 from .._check_policy import run_check
@@ -152,9 +153,10 @@ def require_role(*roles: str) -> AccessCheck:
 
 def _answer(value: t.Any) -> bool:
     """A check's yes or no; an ``async def`` check is awaited first, and an
-    answer that is a function (a factory passed uncalled) is an error."""
+    answer that is no yes or no (:func:`~flask_mcp._check_policy.is_answer`:
+    a factory passed uncalled, a generator) is an error."""
     value = run_sync(value)
-    if callable(value):
+    if not is_answer(value):
         raise TypeError(f"an access check returned {value!r}, not a bool")
     return bool(value)
 

@@ -1,9 +1,9 @@
-"""What ``authenticate`` functions answer by mistake.
+"""What ``authenticate`` functions and access checks answer by mistake.
 
 A response returned instead of raised (FastMCP code *throws* one), ``False``
-for "no", a view's ``(body, 401)``: each is truthy, and read as a session it
-lets everyone in. Each is answered as its author meant, or refused; never a
-pass and never a 500."""
+for "no", a view's ``(body, 401)``, a check written as a generator: each is
+truthy, and read as a session or a yes it lets everyone in. Each is answered
+as its author meant, or refused; never a pass and never a 500."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from flask import jsonify
 from flask_mcp import FlaskMCP
 from flask_mcp.auth import any_of
 from flask_mcp.auth import api_key_auth
+from flask_mcp.auth import require_all
+from flask_mcp.auth import require_any
+from flask_mcp.auth import run_check
 
 ACCEPT = "application/json, text/event-stream"
 INIT = {
@@ -122,3 +125,67 @@ def test_a_view_tuple_is_logged_as_a_mistake(tmp_path, caplog):
     assert post(app, INIT).status_code == 401
     assert "returned a view's return value" in caplog.text
     assert "abort(" in caplog.text  # what to write instead
+
+
+# -- access checks -----------------------------------------------------------
+
+
+def generator_check(session: t.Any) -> t.Any:
+    yield False
+
+
+async def async_generator_check(session: t.Any) -> t.Any:
+    yield False
+
+
+class Ambiguous:
+    """An answer whose truth cannot be told (a numpy array of several)."""
+
+    def __bool__(self) -> bool:
+        raise ValueError("the truth value of an array is ambiguous")
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        generator_check,
+        async_generator_check,
+        lambda session: Ambiguous(),
+        lambda session: NotImplemented,
+    ],
+    ids=["generator", "async-generator", "ambiguous", "NotImplemented"],
+)
+def test_a_check_that_answers_no_yes_or_no_denies(check, caplog):
+    caplog.set_level(logging.ERROR)
+    assert run_check(check, {"sub": "u"}, guarding="tool 'x'") is False
+    assert "tool 'x'" in caplog.text and "access denied" in caplog.text
+    for combined in (require_all(check), require_any(check)):
+        assert run_check(combined, {"sub": "u"}, guarding="tool 'y'") is False
+
+
+@pytest.mark.parametrize(
+    "check",
+    [generator_check, lambda session: Ambiguous()],
+    ids=["generator", "ambiguous"],
+)
+def test_a_route_guarded_by_such_a_check_answers_403(tmp_path, check):
+    app = Flask("odd-check", instance_path=str(tmp_path / "instance"))
+    app.config["TESTING"] = True
+    mcp = FlaskMCP(app, authenticate=KEYS)
+    ran = []
+
+    @mcp.tool(can_access=check)
+    def secret() -> str:
+        ran.append(1)
+        return "secret"
+
+    @mcp.route("/api/secret", can_access=check)
+    def route() -> t.Any:
+        ran.append(1)
+        return {"secret": True}
+
+    refused = app.test_client().get("/api/secret", headers={"X-API-Key": "ci-key"})
+    assert refused.status_code == 403
+    with mcp.test_client(app, headers={"X-API-Key": "ci-key"}) as client:
+        assert client.list_tools() == []
+    assert ran == []
