@@ -45,6 +45,9 @@ __all__ = ["DownstreamTokens"]
 
 #: An audience or a scope: printable ASCII without spaces, bounded.
 _NAME = re.compile(r"[\x21-\x7e]{1,512}")
+#: The longest a token is cached, whatever expiry the upstream claims: no
+#: store keeps ``1e300`` seconds, and a revoked token is not served for years.
+_LONGEST = 86400.0
 
 
 class DownstreamTokens:
@@ -112,7 +115,7 @@ class DownstreamTokens:
             return cached
         found = self.exchanger.exchange(subject_token, audience, scopes)
         if found.expires_at is not None:
-            ttl = found.expires_at - time.time() - self.skew
+            ttl = min(found.expires_at - time.time() - self.skew, _LONGEST)
             if ttl > 0:
                 sealed = self._sealer.seal(
                     [

@@ -64,7 +64,7 @@ def read_json(response: requests.Response, what: str) -> t.Any:
     """
     try:
         body = response.json() if response.content else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         body = None
     if 200 <= response.status_code < 300 and body is not None:
         return body
@@ -150,7 +150,7 @@ def _payload(response: requests.Response) -> dict[str, t.Any] | None:
     if media_type.endswith("json") or text.lstrip().startswith("{"):
         try:
             document = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return None
         return document if isinstance(document, dict) else None
     if media_type in _FORM_TYPES and "=" in text:
