@@ -1,6 +1,7 @@
 """Downstream tokens at their edges: a token endpoint that answers odd JSON
-(an expiry no store holds, nesting deeper than the parser goes). Each test
-also reads the log for the tokens it handled."""
+(an expiry no store holds, nesting deeper than the parser goes), and one
+subject signed in two ways, whose downstream tokens must stay apart as its
+MCP sessions do. Each test also reads the log for the tokens it handled."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from flask import Flask
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from flask_mcp import Context
+from flask_mcp import FlaskMCP
 from flask_mcp.auth import DownstreamError
 from flask_mcp.auth import DownstreamTokens
 from flask_mcp.auth import TokenExchange
 from flask_mcp.auth import TokenSession
+from flask_mcp.auth import Unauthorized
+from flask_mcp.auth import require_auth
 from flask_mcp.store import Store
 from flask_mcp.store.backends import MemoryStoreBackend
 from flask_mcp.store.backends import RedisStoreBackend
@@ -130,3 +135,58 @@ def test_json_deeper_than_the_parser_goes_is_a_server_error(
     assert refused.value.error == "server_error"
     assert refused.value.call == f"token exchange at {url}"
     no_secret_in(caplog, "subject-2")
+
+
+# -- one subject, two ways in ----------------------------------------------------
+
+STAFF = {"staff-alice": "alice"}
+PARTNERS = {"partner-alice": "alice"}
+
+
+def reading(header: str, table: dict[str, str]) -> t.Callable[[Request], t.Any]:
+    """An ``authenticate`` of one's own: a token of ``table`` in ``header``,
+    the session a dict with the user's token to trade."""
+
+    def authenticate(request: Request) -> t.Any:
+        token = request.headers.get(header)
+        if token is None:
+            return None
+        if token not in table:
+            raise Unauthorized("unknown token", error="invalid_token")
+        return {"sub": table[token], "access_token": token}
+
+    return authenticate
+
+
+def test_one_subject_of_two_ways_in_never_gets_the_others_token(
+    endpoint, token_endpoint, app, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    _, url = endpoint
+    downstream = DownstreamTokens(TokenExchange(url, "client", SECRET))
+    mcp = FlaskMCP(
+        app,
+        authenticate=[
+            ("staff", reading("X-Staff-Token", STAFF)),
+            ("partners", reading("X-Partner-Token", PARTNERS)),
+        ],
+        downstream=downstream,
+    )
+
+    @mcp.tool(can_access=require_auth)
+    def orders(ctx: Context) -> str:
+        """The downstream token the caller gets."""
+        return downstream.token_for(ctx.session, "orders-api")
+
+    seen = []
+    for header, token in (
+        ("X-Staff-Token", "staff-alice"),
+        ("X-Partner-Token", "partner-alice"),
+        ("X-Staff-Token", "staff-alice"),
+    ):
+        with mcp.test_client(app, headers={header: token}) as client:
+            seen.append(client.call_tool("orders")["content"][0]["text"])
+    # alice of the partners is another principal: her own token, not staff's.
+    assert seen == ["for:staff-alice", "for:partner-alice", "for:staff-alice"]
+    assert token_endpoint.trades == ["staff-alice", "partner-alice"]
+    no_secret_in(caplog)
