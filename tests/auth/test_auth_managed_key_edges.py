@@ -5,6 +5,7 @@ operator's ``flask mcp keys list``, nor widen what a key may do."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import typing as t
@@ -104,7 +105,8 @@ PLANTED = {
 
 
 @pytest.mark.parametrize("changes", list(PLANTED.values()), ids=list(PLANTED))
-def test_a_record_the_keyring_did_not_write_is_no_key(app, changes):
+def test_a_record_the_keyring_did_not_write_is_no_key(app, changes, caplog):
+    caplog.set_level(logging.DEBUG)
     key = plant(app, **changes)
     refused = sign_in(app, key)
     assert refused.status_code == 401
@@ -114,6 +116,7 @@ def test_a_record_the_keyring_did_not_write_is_no_key(app, changes):
     assert listed.exit_code == 0, listed.output
     assert "\x1b" not in listed.output
     assert listed.output == "No keys.\n"
+    assert key.split("_")[1] not in caplog.text  # nor its id, nor its secret
 
 
 def test_a_hand_edited_record_still_works_when_it_is_well_formed(app):
