@@ -32,7 +32,6 @@ __all__ = ["KeyRing", "KeyringError", "ManagedKey", "ManagedKeySession"]
 #: What every managed key starts with: secret scanners can look for it.
 PREFIX = "mcpk_"
 _KEY = re.compile(r"mcpk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
-_ID = re.compile(r"[0-9a-f]{16}")
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 _TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}")  # scope-token of RFC 6749
@@ -86,30 +85,22 @@ class ManagedKey:
 
     @classmethod
     def from_record(cls, record: t.Any, last_used: t.Any = None) -> ManagedKey | None:
-        """The key of a stored record; ``None`` for anything else.
-
-        Every field must be as :meth:`KeyRing.create` writes it: a record
-        another version, a hand edit or someone with access to the store
-        wrote otherwise would widen a key (a role string read letter by
-        letter, an expiry that is not a number never passing), crash the
-        request, or reach the operator's terminal through ``keys list``.
-        """
+        """The key of a stored record; ``None`` for anything else: a record not
+        as :meth:`KeyRing.create` writes it (another version, a hand edit, a
+        store others can write) could widen a key (a NaN expiry never
+        passing), answer 500, or reach the terminal through ``keys list``."""
         if not isinstance(record, dict):
             return None
-        name, key_id, digest = (record.get(f) for f in ("name", "id", "digest"))
-        roles: t.Any = record.get("roles")
-        scopes: t.Any = record.get("scopes")
-        created, expires = _time(record.get("created")), record.get("expires")
+        fields = ("name", "id", "digest", "roles", "scopes", "created", "expires")
+        values: list[t.Any] = [record.get(f) for f in fields]
+        name, key_id, digest, roles, scopes, created, expires = values
         if not (
-            isinstance(name, str)
-            and _NAME.fullmatch(name)
-            and isinstance(key_id, str)
-            and _ID.fullmatch(key_id)
-            and isinstance(digest, str)
-            and _HEX_DIGEST.fullmatch(digest)
+            _matches(_NAME, name)
+            and isinstance(key_id, str)  # the id it is stored under: _load
+            and _matches(_HEX_DIGEST, digest)
             and _is_tokens(roles)
             and _is_tokens(scopes)
-            and created is not None
+            and _time(created) is not None
             and (expires is None or _time(expires) is not None)
         ):
             return None
@@ -119,8 +110,8 @@ class ManagedKey:
             digest=digest,
             roles=tuple(roles),
             scopes=tuple(scopes),
-            created_at=created,
-            expires_at=None if expires is None else _time(expires),
+            created_at=float(created),
+            expires_at=None if expires is None else float(expires),
             last_used_at=_time(last_used),
         )
 
@@ -286,18 +277,18 @@ def _tokens(values: Iterable[str], kind: str) -> tuple[str, ...]:
     return found
 
 
+def _matches(pattern: re.Pattern[str], value: t.Any) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
 def _is_tokens(values: t.Any) -> bool:
-    return isinstance(values, list) and all(
-        isinstance(v, str) and _TOKEN.fullmatch(v) for v in values
-    )
+    return isinstance(values, list) and all(_matches(_TOKEN, v) for v in values)
 
 
 def _time(value: t.Any) -> float | None:
-    """A Unix time of a record, ``None`` for anything else."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if 0 <= value < _LATEST:  # also not NaN
-            return float(value)
-    return None
+    """A Unix time of a record (not NaN, not past :data:`_LATEST`), else ``None``."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if number and 0 <= value < _LATEST else None
 
 
 def _ttl(managed: ManagedKey, now: float) -> float:
