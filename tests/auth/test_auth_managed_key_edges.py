@@ -18,19 +18,10 @@ from flask_mcp.auth import KeyRing
 from flask_mcp.auth import managed_key_auth
 from flask_mcp.auth import require_role
 from flask_mcp.auth.keyring import KeyringError
+from support.mcp_post import INIT
+from support.mcp_post import post
 
 KEY = re.compile(r"mcpk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
-ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 
 
 @pytest.fixture
@@ -55,9 +46,7 @@ def ring_of(app: Flask) -> KeyRing:
 
 
 def sign_in(app: Flask, key: str) -> t.Any:
-    return app.test_client().post(
-        "/mcp", json=INIT, headers={"Accept": ACCEPT, "X-API-Key": key}
-    )
+    return post(app, INIT, **{"X-API-Key": key})
 
 
 @pytest.mark.parametrize("days", ["inf", "1e300", "1e12", "36501"])

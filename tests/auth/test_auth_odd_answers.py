@@ -21,18 +21,9 @@ from flask_mcp.auth import api_key_auth
 from flask_mcp.auth import require_all
 from flask_mcp.auth import require_any
 from flask_mcp.auth import run_check
+from support.mcp_post import INIT
+from support.mcp_post import post
 
-ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 KEYS = api_key_auth({"ci-key": {"sub": "ci", "roles": ["ci"]}})
 
 
@@ -77,12 +68,6 @@ def make_app(tmp_path: t.Any, authenticate: t.Any) -> tuple[Flask, list[str]]:
         return {"ok": True}
 
     return app, calls
-
-
-def post(app: Flask, body: dict[str, t.Any], **headers: str) -> t.Any:
-    return app.test_client().post(
-        "/mcp", json=body, headers={"Accept": ACCEPT, **headers}
-    )
 
 
 @pytest.mark.parametrize("name", list(RETURNED))

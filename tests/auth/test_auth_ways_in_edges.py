@@ -11,18 +11,8 @@ from flask_mcp import FlaskMCP
 from flask_mcp.auth import Unauthorized
 from flask_mcp.auth import any_of
 from flask_mcp.auth import bearer_auth
-
-ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+from support.mcp_post import INIT
+from support.mcp_post import post
 
 
 def tokens(table: dict[str, str]) -> t.Callable[[str], t.Any]:
@@ -44,12 +34,6 @@ def test_a_named_way_in_never_takes_the_name_given_to_another():
     ways = any_of(STAFF, PARTNERS, ("bearer#2", VENDORS))
     assert len(set(ways.sources)) == 3
     assert ways.sources[:2] == ("bearer", "bearer#2")
-
-
-def post(app: Flask, body: dict[str, t.Any], **headers: str) -> t.Any:
-    return app.test_client().post(
-        "/mcp", json=body, headers={"Accept": ACCEPT, **headers}
-    )
 
 
 def test_alice_of_two_ways_named_alike_shares_no_session(tmp_path):
