@@ -112,3 +112,29 @@ def test_a_hand_edited_record_still_works_when_it_is_well_formed(app):
     key = plant(app, roles=["admin"], expires=None)
     assert sign_in(app, key).status_code == 200
     assert invoke(app, "list").output.splitlines()[1].split()[:2] == ["bot", "admin"]
+
+
+def forgeries(key: str) -> list[str]:
+    """``key`` changed the ways a hostile client would try."""
+    key_id = key[5:21]
+    return [
+        key.replace(key_id, "\u0660" * 16),  # Arabic-Indic digits
+        key.replace(key_id, "\uff10" * 16),  # fullwidth digits
+        key.replace(key_id, key_id.upper()),
+        key[:-1] + "\x00",
+        key + "\x00",
+        key + "\n" + key,
+        key[:-1] + "\u00c5",
+        key.replace("_", "-", 1),
+        key * 2,
+    ]
+
+
+def test_forged_variants_of_a_real_key_are_refused(app):
+    key, _ = ring_of(app).create("bot", roles=["admin"])
+    for forged in forgeries(key):
+        assert ring_of(app).check(forged) is None, repr(forged)
+    # Through HTTP, surrounding whitespace is the header's, not the key's.
+    assert sign_in(app, f"  {key}\t").status_code == 200
+    refused = sign_in(app, key[:-1] + "\u00c5")
+    assert refused.status_code == 401 and "Mcp-Session-Id" not in refused.headers
