@@ -30,7 +30,7 @@ from .protocol.versions import is_modern
 if t.TYPE_CHECKING:
     from werkzeug.test import TestResponse
 
-    from .extension import FlaskMCP
+    from .state import MCPState
 
 Result = dict[str, t.Any]
 #: Answers a question: gets the request's ``params``, returns its result.
@@ -39,6 +39,12 @@ Answer = t.Callable[[Result], Result]
 _ACCEPT = "application/json, text/event-stream"
 _CLIENT_INFO = {"name": "flask_mcp.testing", "version": "1"}
 _MAX_ROUNDS = 10
+
+
+class _Server(t.Protocol):
+    """What the client needs of a :class:`~flask_mcp.FlaskMCP`: its state."""
+
+    def state(self, app: Flask | None = None) -> MCPState: ...
 
 
 class MCPError(Exception):
@@ -70,7 +76,7 @@ class MCPTestClient:
 
     def __init__(
         self,
-        mcp: FlaskMCP,
+        mcp: _Server,
         app: Flask,
         *,
         headers: t.Mapping[str, str] | None = None,

@@ -29,7 +29,7 @@ from .models import GrantUser
 from .models import IssuedToken
 
 if t.TYPE_CHECKING:
-    from .authorization_server import ProxyAuthorizationServer
+    from .storage import ProxyStorage
 
 __all__ = [
     "AuthorizationCodeGrant",
@@ -60,6 +60,17 @@ class InvalidTargetError(OAuth2Error):
 
     error = "invalid_target"
     description = "The requested resource is not this server's MCP endpoint."
+
+
+class GrantServer(t.Protocol):
+    """What the grants use of their authorization server (authlib sets
+    ``grant.server``): a protocol, so the server module may import the grants
+    and not the other way round."""
+
+    storage: ProxyStorage
+    resource_indicator: ResourceIndicator
+
+    def end_grant(self, grant_id: str) -> None: ...
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -135,7 +146,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """Codes in the store, consumed with ``take``; a replay ends the grant."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
-    server: ProxyAuthorizationServer
+    server: GrantServer
 
     def generate_authorization_code(self) -> str:
         return secrets.token_urlsafe(32)
@@ -220,7 +231,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
-    server: ProxyAuthorizationServer
+    server: GrantServer
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
