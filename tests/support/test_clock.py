@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,7 @@ def test_a_clock_never_goes_back(clock: Clock) -> None:
         clock.advance(-1)
 
 
-def test_a_store_ttl_follows_the_clock(clock: Clock, tmp_path) -> None:
+def test_a_store_ttl_follows_the_clock(clock: Clock, tmp_path: Path) -> None:
     store = create_store("memory://", str(tmp_path), "t:")
     store.set("k", "v", 10)
     clock.advance(9.5)
@@ -39,7 +40,7 @@ def test_a_store_ttl_follows_the_clock(clock: Clock, tmp_path) -> None:
     assert store.get("k") is None
 
 
-def test_a_store_waits_out_its_timeout_on_the_clock(clock: Clock, tmp_path) -> None:
+def test_a_store_wait_ends_on_the_clock(clock: Clock, tmp_path: Path) -> None:
     store = create_store(f"file://{tmp_path}/s", str(tmp_path), "t:")
     started = time.perf_counter()
     assert store.wait_take("never", timeout=30) is None
