@@ -17,6 +17,7 @@ from .components.content import ResourceLink
 from .components.content import ToolResult
 from .components.prompts import Message
 from .components.tools import ToolError
+from .errors import FlaskMCPError
 from .extension import FlaskMCP
 from .protocol.context import Context
 from .store import Store
@@ -94,6 +95,7 @@ __all__ = [
     "Context",
     "EmbeddedResource",
     "FlaskMCP",
+    "FlaskMCPError",
     "Image",
     "Message",
     "ResourceLink",

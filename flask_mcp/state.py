@@ -40,7 +40,7 @@ _TEN_YEARS = 10 * 365 * 86400
 
 
 class ServerSpec(t.Protocol):
-    """What :func:`build_state` reads of a :class:`~flask_mcp.FlaskMCP`: its
+    """What ``build_state`` reads of a :class:`~flask_mcp.FlaskMCP`: its
     app-independent settings. (A protocol, so this module sits below the
     extension and imports nothing of it.)"""
 

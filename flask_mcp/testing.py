@@ -10,6 +10,12 @@ It performs the handshake and keeps the session (2025-11-25 by default), or
 speaks 2026-07-28 per request when asked to; either way it answers the
 server's sampling, elicitation and roots questions with the callables it was
 given, so tools that ask the user can be tested without a real client.
+
+It checks what the server sends as the official Python client does
+(:mod:`flask_mcp.wire_check`): every result, notification and question
+against the MCP schema of the revision it speaks, and a tool's
+``structuredContent`` against its ``outputSchema``. What a real client would
+reject fails the test with :class:`~flask_mcp.wire_check.WireViolation`.
 """
 
 from __future__ import annotations
@@ -21,11 +27,16 @@ import typing as t
 
 from flask import Flask
 
+from .errors import FlaskMCPError
 from .protocol.envelope import META_CAPABILITIES
 from .protocol.envelope import META_CLIENT_INFO
 from .protocol.envelope import META_VERSION
 from .protocol.envelope import NAMED_METHODS
 from .protocol.versions import is_modern
+from .wire_check import WireChecker
+from .wire_check import can_check
+from .wire_check import check_structured
+from .wire_check import warn_unchecked
 
 if t.TYPE_CHECKING:
     from werkzeug.test import TestResponse
@@ -47,7 +58,7 @@ class _Server(t.Protocol):
     def state(self, app: Flask | None = None) -> MCPState: ...
 
 
-class MCPError(Exception):
+class MCPError(FlaskMCPError):
     """The server answered with a JSON-RPC error (or refused over HTTP).
 
     :param status: the HTTP status of the answer.
@@ -72,6 +83,13 @@ class MCPTestClient:
     :param roots: the client's roots, for ``roots/list``.
     :param capabilities: declared on top of those the answers imply, such
         as ``{"elicitation": {"form": {}, "url": {}}}``.
+    :param validate: check what the server sends against the MCP schema
+        and the tools' output schemas, as a real client does. ``None`` (the
+        default): check when ``mcp-types`` is installed (the ``testing``
+        extra), else warn (:class:`~flask_mcp.wire_check.SchemaNotChecked`)
+        that results go unchecked; ``True``: check, and fail without
+        ``mcp-types``; ``False``: do not check (to test a server's answer to
+        a broken client, say).
     """
 
     def __init__(
@@ -85,7 +103,20 @@ class MCPTestClient:
         elicitation: Answer | None = None,
         roots: list[Result] | None = None,
         capabilities: Result | None = None,
+        validate: bool | None = None,
     ) -> None:
+        if validate is None:
+            validate = can_check()
+            if not validate:
+                warn_unchecked()
+        elif validate and not can_check():
+            raise RuntimeError(
+                "validate=True checks results with mcp-types:"
+                " pip install 'flask-mcp[testing]'"
+            )
+        self.validate = validate
+        #: The tools' ``outputSchema`` by name, from the last ``tools/list``.
+        self._output_schemas: dict[str, Result | None] = {}
         self.app = app
         self._extra_capabilities = dict(capabilities or {})
         self.path = mcp.state(app).settings.path
@@ -138,6 +169,7 @@ class MCPTestClient:
         }
         response = self._post(self._message("initialize", params), session=False)
         result = self._result(response)
+        self._check_result("initialize", result)
         self.session_id = response.headers.get("Mcp-Session-Id")
         self.protocol_version = result["protocolVersion"]
         self._post({"jsonrpc": "2.0", "method": "notifications/initialized"})
@@ -152,11 +184,28 @@ class MCPTestClient:
     # -- the methods -------------------------------------------------------
 
     def list_tools(self) -> list[Result]:
-        return self._list("tools/list", "tools")
+        tools = self._list("tools/list", "tools")
+        self._output_schemas = {
+            tool["name"]: tool.get("outputSchema") for tool in tools
+        }
+        return tools
 
     def call_tool(self, name: str, arguments: Result | None = None) -> Result:
-        """The ``CallToolResult`` (``content``, ``structuredContent``, ``isError``)."""
-        return self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        """The ``CallToolResult`` (``content``, ``structuredContent``, ``isError``).
+
+        As a real client does, a result is checked against the tool's
+        ``outputSchema``, listing the tools first if this one is not known.
+        """
+        result = self.request(
+            "tools/call", {"name": name, "arguments": arguments or {}}
+        )
+        if self.validate:
+            if name not in self._output_schemas:
+                self.list_tools()
+            schema = self._output_schemas.get(name)
+            if schema is not None:
+                check_structured(name, schema, result)
+        return result
 
     def list_resources(self) -> list[Result]:
         return self._list("resources/list", "resources")
@@ -199,6 +248,7 @@ class MCPTestClient:
         params = dict(params or {})
         for _ in range(_MAX_ROUNDS):
             result = self._result(self._post(self._message(method, params)))
+            self._check_result(method, result)
             if result.get("resultType") != "input_required":
                 return result
             params["inputResponses"] = {
@@ -212,6 +262,10 @@ class MCPTestClient:
         raise AssertionError(
             f"{method} still asked questions after {_MAX_ROUNDS} rounds"
         )
+
+    def _check_result(self, method: str, result: Result) -> None:
+        if self.validate:
+            WireChecker(self.protocol_version).result(method, result)
 
     def _list(self, method: str, key: str) -> list[Result]:
         items: list[Result] = []
@@ -289,9 +343,14 @@ class MCPTestClient:
             for message in _events(response.iter_encoded()):
                 if "method" not in message:
                     return message
+                checker = WireChecker(self.protocol_version) if self.validate else None
                 if "id" in message:  # a live question (2025 revisions)
+                    if checker is not None:
+                        checker.question(message)
                     self._reply(message)
                 else:
+                    if checker is not None:
+                        checker.notification(message)
                     self.notifications.append(message)
         finally:
             response.close()

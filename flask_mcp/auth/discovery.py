@@ -20,6 +20,8 @@ import requests
 from flask_mcp.store import Store
 from flask_mcp.store import StoreSlot
 
+from ..errors import FlaskMCPError
+
 __all__ = ["DiscoveryDocumentCache", "DiscoveryError"]
 
 logger = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ _INDEX = f"{_PREFIX}index"
 MAX_DOCUMENT_BYTES = 1 << 20
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(FlaskMCPError):
     """A document could not be fetched or was not a JSON object.
 
     :param url: the URL fetched.

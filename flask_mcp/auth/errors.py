@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ..errors import FlaskMCPError
+
 __all__ = [
     "AuthError",
     "AuthenticationRequired",
@@ -18,7 +20,7 @@ __all__ = [
 ]
 
 
-class AuthError(Exception):
+class AuthError(FlaskMCPError):
     """A request that failed authentication or authorization.
 
     :param description: human-readable text, sent as ``error_description``;

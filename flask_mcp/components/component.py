@@ -19,6 +19,7 @@ from collections import abc
 from dataclasses import dataclass
 
 from .._sync import run_sync
+from ..errors import FlaskMCPError
 from .content import Icon
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class RequestContext:
     """
 
 
-class RegistrationError(ValueError):
+class RegistrationError(FlaskMCPError, ValueError):
     """A component cannot be registered as declared."""
 
 

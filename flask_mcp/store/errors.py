@@ -8,10 +8,12 @@ needed for that.
 
 from __future__ import annotations
 
+from ..errors import FlaskMCPError
+
 __all__ = ["LockTimeout", "StoreError", "StoreUnavailable"]
 
 
-class StoreError(Exception):
+class StoreError(FlaskMCPError):
     """Base class of the store's errors."""
 
 

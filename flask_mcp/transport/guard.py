@@ -24,6 +24,7 @@ from ..auth.errors import AuthError
 from ..auth.errors import Forbidden
 from ..auth.errors import Unauthorized
 from ..auth.metadata import OAuthSettings
+from ..errors import FlaskMCPError
 from ..store import StoreUnavailable
 from .responses import RETRY_AFTER
 from .responses import json_response
@@ -45,7 +46,7 @@ _IDENTITY_FIELDS = (
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 
-class Refusal(Exception):
+class Refusal(FlaskMCPError):
     """A request ``authenticate`` or an access check turned away.
 
     :param error: the auth error, for the status, message and challenge.

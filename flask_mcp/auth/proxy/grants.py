@@ -24,6 +24,7 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from ...errors import FlaskMCPError
 from .models import AuthorizationCode
 from .models import GrantUser
 from .models import IssuedToken
@@ -54,7 +55,7 @@ CLIENT_AUTH_METHODS = [
 ]
 
 
-class InvalidTargetError(OAuth2Error):
+class InvalidTargetError(FlaskMCPError, OAuth2Error):
     """The requested resource is not one this server issues tokens for
     (:rfc:`8707#section-2`)."""
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
+from ...errors import FlaskMCPError
 from ..providers.provider import UpstreamTokens
 
 __all__ = [
@@ -41,7 +42,7 @@ R = t.TypeVar("R")
 NOT_STORED = {"stored": False}
 
 
-class RecordError(ValueError):
+class RecordError(FlaskMCPError, ValueError):
     """Stored data that does not fit its record."""
 
 

@@ -35,6 +35,7 @@ from joserfc.jwk import KeySet
 
 from flask_mcp.store import Store
 
+from ....errors import FlaskMCPError
 from ..limits import OAuthLimits
 from ..limits import RateLimiter
 from ..models import Client
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 _Check = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 
 
-class FetchRateExceeded(OAuth2Error):
+class FetchRateExceeded(FlaskMCPError, OAuth2Error):
     """Too many fetches from one client address: 429
     ``temporarily_unavailable`` with ``Retry-After``."""
 
