@@ -34,6 +34,15 @@ SLOW_TIERS := gunicorn or redis or node or browser
 # Examples per fuzz test in `make fuzz` and in `make test` under CI: about 2.5
 # minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
 CI_FUZZ_EXAMPLES := 1500
+# pytest-xdist for `make test` and `make test-fast`: 4 workers (the tests
+# wait on processes and sockets as much as on the 2 cores), each module on
+# one worker so its module-scoped servers start once (tests/README.md).
+# XDIST= runs in one process.
+XDIST ?= -n 4 --dist loadfile
+# Every worker collects the whole suite: let Python keep the bytecode of the
+# rewritten test modules (an environment that says otherwise doubles the
+# collection time of each worker).
+test test-fast test-min fuzz: export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: help venv system node serve test test-fast test-min fuzz lint
 
@@ -69,10 +78,10 @@ serve: venv
 	$(VENV)/bin/gunicorn -w 2 --threads 1 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
 
 test: system venv node
-	$(if $(CI),FLASK_MCP_FUZZ_EXAMPLES=$(CI_FUZZ_EXAMPLES)) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(if $(CI),FLASK_MCP_FUZZ_EXAMPLES=$(CI_FUZZ_EXAMPLES)) $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: venv
-	$(VENV)/bin/pytest -m "not ($(SLOW_TIERS))" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(XDIST) -m "not ($(SLOW_TIERS))" $(PYTEST_ARGS)
 
 # The end-to-end suites are left out: they import the official MCP client,
 # whose own requirements (jsonschema>=4.20...) would lift our lower bounds.
