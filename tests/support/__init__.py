@@ -23,6 +23,10 @@ Import from here (``tests/`` is on ``sys.path`` through ``tests/conftest.py``)::
 * ``support.loopback.LoopbackServer(wsgi_app)``: a stand-in for a remote
   service, served from a thread of the test (``.url``); ``support.issuer``:
   a real JWT issuer (oauth2-mock-server) with ``mint()``.
+* ``support.app_http.AppHTTP(app, path="/mcp")``: ``requests``-style calls
+  (``request``, ``post``, ``get``) answered by the app in the test's process,
+  for raw-HTTP tests that need no real server;
+* ``support.clock.Clock``: the ``clock`` fixture's hand-moved time;
 * ``support.tiers``: the test tiers (pytest markers) and how a test gets them;
   a class that starts something declares it with ``@needs("gunicorn")``.
 
