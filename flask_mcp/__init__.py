@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ._exports import lazy_getattr
+from . import _exports
 from .components.content import Audio
 from .components.content import EmbeddedResource
 from .components.content import Image
@@ -87,7 +87,7 @@ _LAZY = {
 }
 
 
-__getattr__ = lazy_getattr(__name__, _LAZY, globals())
+__getattr__ = _exports.lazy_getattr(__name__, _LAZY, globals())
 
 
 __all__ = [

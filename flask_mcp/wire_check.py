@@ -22,8 +22,6 @@ from jsonschema.validators import validator_for
 
 from .errors import FlaskMCPError
 
-__all__ = ["SchemaNotChecked", "WireViolation", "WireChecker", "can_check"]
-
 
 class WireViolation(FlaskMCPError, AssertionError):
     """The server sent what a real MCP client rejects.

@@ -16,19 +16,6 @@ from collections.abc import Mapping
 from .._sync import run_sync
 from .errors import AuthenticationRequired
 
-__all__ = [
-    "AccessCheck",
-    "Check",
-    "get_auth_session",
-    "require_all",
-    "require_any",
-    "require_auth",
-    "require_role",
-    "require_scopes",
-    "roles_of",
-    "scopes_of",
-]
-
 #: Any callable taking the session (or ``None``) and answering ``True`` to allow.
 Check = t.Callable[[t.Any], bool]
 

@@ -23,14 +23,6 @@ if t.TYPE_CHECKING:
 
     from flask_mcp.store import Store
 
-__all__ = [
-    "Authenticator",
-    "BearerAuth",
-    "TokenVerifier",
-    "api_key_auth",
-    "bearer_auth",
-]
-
 #: ``authenticate(request) -> session | None``.
 Authenticator = t.Callable[["Request"], t.Any]
 

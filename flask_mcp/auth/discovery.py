@@ -22,8 +22,6 @@ from flask_mcp.store import StoreSlot
 
 from ..errors import FlaskMCPError
 
-__all__ = ["DiscoveryDocumentCache", "DiscoveryError"]
-
 logger = logging.getLogger(__name__)
 
 #: Store key prefix of cached documents.

@@ -12,13 +12,6 @@ import typing as t
 
 from ..errors import FlaskMCPError
 
-__all__ = [
-    "AuthError",
-    "AuthenticationRequired",
-    "Forbidden",
-    "Unauthorized",
-]
-
 
 class AuthError(FlaskMCPError):
     """A request that failed authentication or authorization.

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from ..errors import FlaskMCPError
 
-__all__ = ["LockTimeout", "StoreError", "StoreUnavailable"]
-
 
 class StoreError(FlaskMCPError):
     """Base class of the store's errors."""

@@ -32,14 +32,6 @@ from .models import IssuedToken
 if t.TYPE_CHECKING:
     from .storage import ProxyStorage
 
-__all__ = [
-    "AuthorizationCodeGrant",
-    "InvalidTargetError",
-    "RefreshTokenGrant",
-    "ResourceIndicator",
-    "S256CodeChallenge",
-]
-
 log = logging.getLogger(__name__)
 
 #: The client authentication methods a registration (RFC 7591) may name.

@@ -39,8 +39,6 @@ if t.TYPE_CHECKING:
 
     from ..authenticators import Authenticator
 
-__all__ = ["EXTENSION_KEY", "ProxyAppState", "ProxyState", "get_app_state"]
-
 #: Key of the per-app state in ``app.extensions``.
 EXTENSION_KEY = "mcp_oauth"
 

@@ -24,18 +24,6 @@ from dataclasses import field
 from ...errors import FlaskMCPError
 from ..providers.provider import UpstreamTokens
 
-__all__ = [
-    "Approval",
-    "BrowserSession",
-    "Grant",
-    "LoginLeg",
-    "PendingAuthorization",
-    "RecordError",
-    "UpstreamGrant",
-    "dump",
-    "load",
-]
-
 R = t.TypeVar("R")
 
 #: ``field(metadata=NOT_STORED)``: a field set at run time, never stored.

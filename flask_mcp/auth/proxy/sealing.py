@@ -24,8 +24,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ...errors import FlaskMCPError
 from .keyfiles import read_or_create
 
-__all__ = ["SealError", "Sealer", "digest"]
-
 _VERSION = "v1."
 
 

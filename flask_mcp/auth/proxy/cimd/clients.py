@@ -49,8 +49,6 @@ from .document import looks_like_url
 from .fetch import Fetcher
 from .fetch import FetchError
 
-__all__ = ["ClientDocuments", "FetchRateExceeded"]
-
 log = logging.getLogger(__name__)
 
 _Check = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]

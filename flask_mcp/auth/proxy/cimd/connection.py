@@ -33,8 +33,6 @@ from urllib3.poolmanager import PoolManager
 from ....errors import FlaskMCPError
 from .addresses import AddressPolicy
 
-__all__ = ["MAX_ADDRESSES", "Guard", "GuardedAdapter", "Refused"]
-
 #: Addresses of one host name tried at the most.
 MAX_ADDRESSES = 4
 

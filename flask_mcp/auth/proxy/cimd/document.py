@@ -30,14 +30,6 @@ from ..limits import OAuthLimits
 from ..redirects import RedirectPattern
 from ..redirects import check_path
 
-__all__ = [
-    "AUTH_METHODS",
-    "DocumentError",
-    "check_client_id",
-    "check_document",
-    "looks_like_url",
-]
-
 #: Token endpoint authentication methods a document may name.
 AUTH_METHODS = ("none", "private_key_jwt")
 _FORBIDDEN = re.compile(r"[\s\\\x00-\x1f\x7f]")

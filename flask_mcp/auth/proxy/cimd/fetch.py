@@ -41,8 +41,6 @@ from .connection import Guard
 from .connection import GuardedAdapter
 from .connection import Refused
 
-__all__ = ["FetchError", "Fetched", "Fetcher"]
-
 _CHUNK = 1024
 
 
