@@ -138,3 +138,23 @@ def test_the_nginx_snippet_keeps_the_port(tmp_path):
     assert refused.headers["WWW-Authenticate"] == (
         f'Bearer resource_metadata="{metadata}"'
     )
+
+
+def test_settings_come_from_the_environment_only_through_the_config(
+    load_example, tmp_path
+):
+    """The config page's recipe: FLASK_MCP_* variables become MCP_* keys; a
+    bare MCP_* variable is not read by the library."""
+    example = load_example(
+        "config_env",
+        env={
+            "FLASK_MCP_ALLOWED_HOSTS": '["tools.example.com"]',
+            "FLASK_MCP_PAGE_SIZE": "7",
+            "FLASK_MCP_STORE_URL": f"file://{tmp_path / 'store'}",
+            "MCP_PATH": "/not-read",
+        },
+    )
+    settings = example.mcp.state(example.create_app()).settings
+    assert settings.allowed_hosts == ("tools.example.com",)
+    assert settings.page_size == 7
+    assert settings.path == "/mcp"
