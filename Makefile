@@ -35,10 +35,11 @@ SLOW_TIERS := gunicorn or redis or node or browser or nginx
 # minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
 CI_FUZZ_EXAMPLES := 1500
 # pytest-xdist for `make test` and `make test-fast`: 4 workers (the tests
-# wait on processes and sockets as much as on the 2 cores), each module on
-# one worker so its module-scoped servers start once (tests/README.md).
+# wait on processes and sockets as much as on the 2 cores). A module that
+# starts servers keeps its tests on one worker (an xdist_group the conftest
+# sets); in-process tests spread one by one (tests/README.md).
 # XDIST= runs in one process.
-XDIST ?= -n 4 --dist loadfile
+XDIST ?= -n 4 --dist loadgroup
 # Every worker collects the whole suite: let Python keep the bytecode of the
 # rewritten test modules (an environment that says otherwise doubles the
 # collection time of each worker).

@@ -51,6 +51,8 @@ import pytest
 
 #: The tiers; pyproject.toml registers them as markers, with what each needs.
 TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser", "nginx")
+#: Tiers whose tests start other processes (servers a module may share).
+PROCESS_TIERS = frozenset({"gunicorn", "redis", "node", "browser", "nginx"})
 #: Tiers implied by referring to a module (prefix of its dotted name).
 MODULE_TIERS = {"playwright": "browser", "werkzeug.serving": "http"}
 #: Tiers implied by an attribute name used anywhere in the code.
