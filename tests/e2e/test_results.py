@@ -9,6 +9,7 @@ which must agree with the real client.
 
 from __future__ import annotations
 
+import json
 import typing as t
 from pathlib import Path
 
@@ -20,8 +21,11 @@ from flask import Flask
 from mcp import Client
 
 from support import GunicornServer
+from support import run_node
 
 APPS = Path(__file__).parent / "apps"
+TS_CLIENT = Path(__file__).parent / "ts_results_client.mjs"
+TOOLS = ["invoice", "text_block", "near_block", "typed_invoice"]
 
 #: Era -> (the client's ``mode``, the version the test client speaks).
 ERAS = {"modern": ("auto", "2026-07-28"), "legacy": ("legacy", "2025-11-25")}
@@ -99,3 +103,19 @@ def test_the_test_client_agrees_with_the_real_client(
     for key in ("content", "structuredContent"):
         assert ours.get(key) == real.get(key), key
     assert not ours.get("isError") and not real["isError"]
+
+
+def test_the_typescript_sdk_client_takes_every_result(url: str) -> None:
+    """The TypeScript SDK 1.32 client, which validates results with its own
+    schema and structured content against the output schema, takes them all."""
+    ran = run_node([TS_CLIENT, url, *TOOLS], timeout=120)
+    assert ran.returncode == 0, ran.stdout
+    got = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert {name: "error" in answer for name, answer in got.items()} == dict.fromkeys(
+        TOOLS, False
+    ), got
+    results = {name: answer["result"] for name, answer in got.items()}
+    assert results["invoice"]["structuredContent"] == {"type": "invoice", "total": 3}
+    assert results["text_block"]["content"] == [{"type": "text", "text": "hello"}]
+    assert "structuredContent" not in results["text_block"]
+    assert results["typed_invoice"]["structuredContent"]["text"] == "an invoice"
