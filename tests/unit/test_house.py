@@ -5,6 +5,8 @@
   path); no other module declares one: a module's public names are those
   without a leading underscore.
 * Loggers are named by module (``logging.getLogger(__name__)``).
+
+Each test checks every module and lists every offender at once.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import importlib
 import inspect
 import types
 from pathlib import Path
-
-import pytest
 
 import flask_mcp
 
@@ -30,14 +30,19 @@ def _dotted(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-@pytest.mark.parametrize("path", INITS, ids=_dotted)
-def test_a_package_names_exactly_what_it_re_exports(path: Path) -> None:
+def _re_export_faults(path: Path) -> list[str]:
     package = importlib.import_module(_dotted(path))
     exported = getattr(package, "__all__", None)
-    assert isinstance(exported, list), f"{path}: no __all__"
-    assert len(exported) == len(set(exported)), "a name twice"
-    for name in exported:
-        getattr(package, name)  # lazy names resolve too
+    if not isinstance(exported, list):
+        return [f"{_dotted(path)}: no __all__ list"]
+    faults = []
+    if len(exported) != len(set(exported)):
+        faults.append(f"{_dotted(path)}: a name twice in __all__")
+    faults += [
+        f"{_dotted(path)}: {name} in __all__ does not resolve"
+        for name in exported
+        if not hasattr(package, name)  # lazy names resolve too
+    ]
     bound = {
         name
         for name, value in vars(package).items()
@@ -45,24 +50,42 @@ def test_a_package_names_exactly_what_it_re_exports(path: Path) -> None:
         and not isinstance(value, (types.ModuleType, __future__._Feature))
         and not (inspect.isclass(value) and value.__module__ == "typing")
     }
-    assert bound <= set(exported), f"public but not in __all__: {bound - set(exported)}"
-
-
-@pytest.mark.parametrize("path", MODULES, ids=_dotted)
-def test_a_module_declares_no_all(path: Path) -> None:
-    tree = ast.parse(path.read_text())
-    names = [
-        target.id
-        for node in tree.body
-        if isinstance(node, (ast.Assign, ast.AnnAssign))
-        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-        if isinstance(target, ast.Name)
+    faults += [
+        f"{_dotted(path)}: {name} is public but not in __all__"
+        for name in sorted(bound - set(exported))
     ]
-    assert "__all__" not in names, "only a package's __init__.py declares __all__"
+    return faults
 
 
-@pytest.mark.parametrize("path", MODULES + INITS, ids=_dotted)
-def test_loggers_are_named_by_module(path: Path) -> None:
-    text = path.read_text()
-    assert "getLogger(" not in text or "getLogger(__name__)" in text
-    assert text.count("getLogger(") == text.count("getLogger(__name__)")
+def test_a_package_names_exactly_what_it_re_exports() -> None:
+    assert [fault for path in INITS for fault in _re_export_faults(path)] == []
+
+
+def _declares_all(path: Path) -> bool:
+    for node in ast.parse(path.read_text()).body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        if any(
+            isinstance(target, ast.Name) and target.id == "__all__"
+            for target in targets
+        ):
+            return True
+    return False
+
+
+def test_only_packages_declare_all() -> None:
+    assert [_dotted(path) for path in MODULES if _declares_all(path)] == []
+
+
+def test_loggers_are_named_by_module() -> None:
+    assert [
+        _dotted(path)
+        for path in MODULES + INITS
+        if path.read_text().count("getLogger(")
+        != path.read_text().count("getLogger(__name__)")
+    ] == []
