@@ -18,6 +18,10 @@ install.
 
 How a test gets its tiers, at collection time (:func:`infer`):
 
+0. ``@pytest.mark.tiers("http", ...)`` (also on a ``pytest.param``): exactly
+   these, nothing inferred. For a variant that runs in-process where its
+   siblings start servers; the check at run time still catches a variant
+   that starts more than it says;
 1. explicit marks (``@pytest.mark.redis``, also on a ``pytest.param``);
 2. its folder (:data:`DIRECTORY_TIERS`);
 3. the code the test runs: its function, the functions of every fixture it
@@ -51,6 +55,8 @@ import pytest
 
 #: The tiers; pyproject.toml registers them as markers, with what each needs.
 TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser", "nginx")
+#: The marker that states a test's tiers outright (step 0 of :func:`infer`).
+EXACT_MARK = "tiers"
 #: Tiers whose tests start other processes (servers a module may share).
 PROCESS_TIERS = frozenset({"gunicorn", "redis", "node", "browser", "nginx"})
 #: Tiers implied by referring to a module (prefix of its dotted name).
@@ -102,6 +108,12 @@ def infer(item: pytest.Item) -> frozenset[str]:
     The code is the test function and every fixture it uses, including those
     named by a string in that code (``request.getfixturevalue("redis_server")``).
     """
+    exact = item.get_closest_marker(EXACT_MARK)
+    if exact is not None:
+        unknown = set(exact.args) - set(TIERS)
+        if unknown or not exact.args:
+            raise ValueError(f"{item.nodeid}: tiers{exact.args}: known are {TIERS}")
+        return frozenset(exact.args)
     found = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
     path = Path(str(item.path)).resolve()
     if TESTS_DIR in path.parents:
