@@ -35,11 +35,10 @@ SLOW_TIERS := gunicorn or redis or node or browser or nginx
 # minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
 CI_FUZZ_EXAMPLES := 1500
 # pytest-xdist for `make test` and `make test-fast`: 4 workers (the tests
-# wait on processes and sockets as much as on the 2 cores). A module that
-# starts servers keeps its tests on one worker (an xdist_group the conftest
-# sets); in-process tests spread one by one (tests/README.md).
-# XDIST= runs in one process.
-XDIST ?= -n 4 --dist loadgroup
+# wait on processes and sockets as much as on the 2 cores). Each module's
+# tests stay on one worker, so its servers start once; the fuzz tests spread
+# one by one (tests/support/scheduling.py). XDIST= runs in one process.
+XDIST ?= -n 4 --dist loadscope
 # Every worker collects the whole suite: let Python keep the bytecode of the
 # rewritten test modules (an environment that says otherwise doubles the
 # collection time of each worker).

@@ -67,16 +67,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         marked = {mark.name for mark in item.iter_markers()}
         for tier in sorted(found - marked):
             item.add_marker(tier)
-        _group_by_module(item, found)
 
 
-def _group_by_module(item: pytest.Item, found: frozenset[str]) -> None:
-    """Under ``pytest -n N --dist loadgroup`` (``make test``), the tests of a
-    module that starts processes stay on one worker, so its module-scoped
-    servers start once; in-process tests (``unit``, ``http``: the fuzz tests
-    too) spread one by one over every worker."""
-    if found & tiers.PROCESS_TIERS:
-        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: t.Any) -> t.Any:
+    """Under ``--dist loadscope`` (``make test``): a module per worker, the
+    fuzz tests one by one (``support/scheduling.py``)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from support.scheduling import ModuleScheduling
+
+    return ModuleScheduling(config, log)
 
 
 def pytest_report_collectionfinish(items: list[pytest.Item]) -> str:

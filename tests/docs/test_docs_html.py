@@ -18,8 +18,6 @@ from pathlib import Path
 import pytest
 from docs_helpers import EXAMPLES
 
-#: One site build per run: every test of this module on one xdist worker.
-pytestmark = pytest.mark.xdist_group("docs-html")
 DOCS = EXAMPLES.parent
 #: Pages Sphinx writes itself, not from a page of ours.
 GENERATED = {"genindex.html", "py-modindex.html", "search.html", "404.html"}

@@ -57,8 +57,6 @@ import pytest
 TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser", "nginx")
 #: The marker that states a test's tiers outright (step 0 of :func:`infer`).
 EXACT_MARK = "tiers"
-#: Tiers whose tests start other processes (servers a module may share).
-PROCESS_TIERS = frozenset({"gunicorn", "redis", "node", "browser", "nginx"})
 #: Tiers implied by referring to a module (prefix of its dotted name).
 MODULE_TIERS = {"playwright": "browser", "werkzeug.serving": "http"}
 #: Tiers implied by an attribute name used anywhere in the code.
