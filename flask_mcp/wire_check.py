@@ -72,32 +72,37 @@ class WireChecker:
 
     def notification(self, message: t.Mapping[str, t.Any]) -> None:
         """A notification the server sent on a stream."""
-        method = message.get("method", "")
-        if (method, self.version) not in self._methods.SERVER_NOTIFICATIONS:
-            raise WireViolation(
-                f"the server sent {method!r}, a notification that"
-                f" {self.version} does not define"
-            )
-        self._check(
-            f"the {method} notification",
-            lambda: self._methods.parse_server_notification(
-                method, self.version, message.get("params")
-            ),
+        methods = self._methods
+        self._message(
+            "notification",
+            message,
+            methods.SERVER_NOTIFICATIONS,
+            methods.parse_server_notification,
         )
 
     def question(self, message: t.Mapping[str, t.Any]) -> None:
         """A request the server sent to the client (sampling, elicitation...)."""
+        methods = self._methods
+        self._message(
+            "request", message, methods.SERVER_REQUESTS, methods.parse_server_request
+        )
+
+    def _message(
+        self,
+        kind: str,
+        message: t.Mapping[str, t.Any],
+        surface: t.Container[tuple[str, str]],
+        parse: t.Callable[[str, str, t.Any], object],
+    ) -> None:
         method = message.get("method", "")
-        if (method, self.version) not in self._methods.SERVER_REQUESTS:
+        if (method, self.version) not in surface:
             raise WireViolation(
-                f"the server asked {method!r}, a request that"
-                f" {self.version} does not define"
+                f"the server sent {method!r}, a {kind} that {self.version}"
+                " does not define"
             )
         self._check(
-            f"the {method} request",
-            lambda: self._methods.parse_server_request(
-                method, self.version, message.get("params")
-            ),
+            f"the {method} {kind}",
+            lambda: parse(method, self.version, message.get("params")),
         )
 
     def _check(self, what: str, validate: t.Callable[[], object]) -> None:
