@@ -83,13 +83,14 @@ class MCPTestClient:
     :param roots: the client's roots, for ``roots/list``.
     :param capabilities: declared on top of those the answers imply, such
         as ``{"elicitation": {"form": {}, "url": {}}}``.
-    :param validate: check what the server sends against the MCP schema
-        and the tools' output schemas, as a real client does. ``None`` (the
-        default): check when ``mcp-types`` is installed (the ``testing``
-        extra), else warn (:class:`~flask_mcp.wire_check.SchemaNotChecked`)
-        that results go unchecked; ``True``: check, and fail without
-        ``mcp-types``; ``False``: do not check (to test a server's answer to
-        a broken client, say).
+    :param validate: check what the server sends as a real client does:
+        against the MCP schema of the era (with ``mcp-types``, the
+        ``testing`` extra) and, for ``tools/call``, against the tool's output
+        schema (with jsonschema, always there). ``None`` (the default): both,
+        the first only when ``mcp-types`` is installed, else with a warning
+        (:class:`~flask_mcp.wire_check.SchemaNotChecked`); ``True``: both,
+        and fail without ``mcp-types``; ``False``: neither (to test a
+        server's answer to a broken client, say).
     """
 
     def __init__(
@@ -106,14 +107,18 @@ class MCPTestClient:
         validate: bool | None = None,
     ) -> None:
         if validate is None:
-            validate = can_check()
-            if not validate:
+            validate = True
+            self.schema_checks = can_check()
+            if not self.schema_checks:
                 warn_unchecked()
         elif validate and not can_check():
             raise RuntimeError(
                 "validate=True checks results with mcp-types:"
                 " pip install 'flask-mcp[testing]'"
             )
+        else:
+            self.schema_checks = validate
+        #: Whether results are checked at all (output schemas at least).
         self.validate = validate
         #: The tools' ``outputSchema`` by name, from the last ``tools/list``.
         self._output_schemas: dict[str, Result | None] = {}
@@ -264,7 +269,7 @@ class MCPTestClient:
         )
 
     def _check_result(self, method: str, result: Result) -> None:
-        if self.validate:
+        if self.schema_checks:
             WireChecker(self.protocol_version).result(method, result)
 
     def _list(self, method: str, key: str) -> list[Result]:
@@ -343,7 +348,9 @@ class MCPTestClient:
             for message in _events(response.iter_encoded()):
                 if "method" not in message:
                     return message
-                checker = WireChecker(self.protocol_version) if self.validate else None
+                checker = (
+                    WireChecker(self.protocol_version) if self.schema_checks else None
+                )
                 if "id" in message:  # a live question (2025 revisions)
                     if checker is not None:
                         checker.question(message)

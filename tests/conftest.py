@@ -69,6 +69,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(tier)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist is a dev requirement only
 def pytest_xdist_make_scheduler(config: pytest.Config, log: t.Any) -> t.Any:
     """Under ``--dist loadscope`` (``make test``): a module per worker, the
     fuzz tests one by one (``support/scheduling.py``)."""
