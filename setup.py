@@ -40,6 +40,11 @@ setup(
         # pydantic models and Field in tool signatures (2.0: TypeAdapter)
         "pydantic": ["pydantic>=2.0"],
         "test": TEST_REQUIRES,
+        # mcp.test_client() checks results with the official SDK's wire
+        # types; 2.0 is the first release of the standalone package (both
+        # eras, methods.parse_server_result). It needs pydantic 2.12, so it
+        # is not a bound make test-min can pin beside pydantic>=2.0.
+        "testing": ["mcp-types>=2.0"],
         "dev": [
             *TEST_REQUIRES,
             "redis>=5",

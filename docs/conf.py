@@ -85,7 +85,7 @@ intersphinx_mapping = {
 # HTML -----------------------------------------------------------------
 
 html_theme = "flask"
-html_theme_options = {"index_sidebar_logo": False}
+html_theme_options = {"index_sidebar_logo": False, "globaltoc_maxdepth": 1}
 html_context = {
     "project_links": [
         ProjectLink("Changes", "changes.html"),
@@ -93,9 +93,12 @@ html_context = {
 }
 html_sidebars = {
     "index": ["project.html", "localtoc.html", "searchbox.html"],
-    "**": ["localtoc.html", "relations.html", "searchbox.html"],
+    # Every page links to every other (globaltoc), not only to its neighbours.
+    "**": ["globaltoc.html", "localtoc.html", "relations.html", "searchbox.html"],
 }
 singlehtml_sidebars = {"index": ["project.html", "localtoc.html"]}
 html_static_path = ["_static"]
+# Wide tables and code scroll in their box on a phone (tests/docs/test_docs_html.py).
+html_css_files = ["flask_mcp.css"]
 html_title = f"flask_mcp Documentation ({version})"
 html_show_sourcelink = False

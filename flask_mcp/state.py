@@ -33,16 +33,37 @@ from .transport.sessions import SessionManager
 from .transport.urls import ServerUrls
 
 if t.TYPE_CHECKING:
-    from .extension import FlaskMCP
+    from .auth.authenticators import Authenticator
+    from .auth.downstream import DownstreamTokens
+    from .auth.proxy import OAuthProxy
+    from .components.registry import Registry
 
 _TEN_YEARS = 10 * 365 * 86400
 
 
+class ServerSpec(t.Protocol):
+    """What ``build_state`` reads of a :class:`~flask_mcp.FlaskMCP`: its
+    app-independent settings. (A protocol, so this module sits below the
+    extension and imports nothing of it.)"""
+
+    path: str | None
+    store: Store | None
+    blueprint_name: str
+    authenticate: Authenticator | None
+    oauth: OAuthSettings
+    proxy: OAuthProxy | None
+    downstream: DownstreamTokens | None
+    registry: Registry
+    info: dict[str, t.Any]
+    instructions: str | None
+
+
 @dataclass
 class MCPState:
-    """What one :class:`FlaskMCP` keeps per app, in ``app.extensions["mcp"]``."""
+    """What one :class:`~flask_mcp.FlaskMCP` keeps per app (extensions["mcp"])."""
 
-    mcp: FlaskMCP
+    #: The :class:`~flask_mcp.FlaskMCP` this is the state of.
+    mcp: ServerSpec
     store: Store
     endpoint: Endpoint
     settings: Settings
@@ -58,7 +79,7 @@ class MCPState:
         return self.gate.urls
 
 
-def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
+def build_state(mcp: ServerSpec, app: Flask) -> MCPState:
     """Assemble ``mcp``'s parts for ``app`` (see the module docstring).
 
     :raises ValueError: for an ``MCP_*`` setting that cannot be used.

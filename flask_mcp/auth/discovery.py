@@ -20,7 +20,7 @@ import requests
 from flask_mcp.store import Store
 from flask_mcp.store import StoreSlot
 
-__all__ = ["DiscoveryDocumentCache", "DiscoveryError"]
+from ..errors import FlaskMCPError
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ _INDEX = f"{_PREFIX}index"
 MAX_DOCUMENT_BYTES = 1 << 20
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(FlaskMCPError):
     """A document could not be fetched or was not a JSON object.
 
     :param url: the URL fetched.

@@ -28,8 +28,6 @@ from .claims import numeric_date
 from .errors import Forbidden
 from .errors import Unauthorized
 
-__all__ = ["IntrospectionVerifier"]
-
 logger = logging.getLogger(__name__)
 
 

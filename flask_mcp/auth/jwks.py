@@ -26,14 +26,6 @@ from .discovery import DiscoveryError
 from .metadata import authorization_server_metadata_url
 from .metadata import openid_configuration_url
 
-__all__ = [
-    "KEY_TYPES",
-    "AllowListRegistry",
-    "JWKSet",
-    "discover_jwks_uri",
-    "forbidden_alg",
-]
-
 logger = logging.getLogger(__name__)
 
 #: The key type each accepted signature algorithm needs.

@@ -18,8 +18,6 @@ import typing as t
 from .backends import MemoryStoreBackend
 from .core import Store
 
-__all__ = ["StoreBindable", "StoreSlot", "bind_store"]
-
 
 @t.runtime_checkable
 class StoreBindable(t.Protocol):

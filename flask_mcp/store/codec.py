@@ -11,8 +11,6 @@ import logging
 import pickle
 import typing as t
 
-__all__ = ["dumps", "loads"]
-
 logger = logging.getLogger(__name__)
 
 #: First byte of every pickle this module writes.

@@ -22,8 +22,6 @@ from .errors import StoreUnavailable
 from .health import Health
 from .health import Kind
 
-__all__ = ["Store", "StoreBackend"]
-
 logger = logging.getLogger(__name__)
 
 P = t.ParamSpec("P")

@@ -8,10 +8,10 @@ needed for that.
 
 from __future__ import annotations
 
-__all__ = ["LockTimeout", "StoreError", "StoreUnavailable"]
+from ..errors import FlaskMCPError
 
 
-class StoreError(Exception):
+class StoreError(FlaskMCPError):
     """Base class of the store's errors."""
 
 

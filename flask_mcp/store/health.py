@@ -18,8 +18,6 @@ import threading
 import time
 import typing as t
 
-__all__ = ["Health", "Kind"]
-
 #: ``read``: get; ``write``: set, add, incr; ``remove``: take, delete,
 #: releasing a lock; ``lock``: taking one (an empty lock file can still be
 #: made on a full disk); ``sweep``: removing expired entries (which may find

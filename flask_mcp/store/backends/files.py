@@ -38,8 +38,6 @@ from ..codec import loads
 from ..errors import LockTimeout
 from . import flock
 
-__all__ = ["FileStoreBackend"]
-
 _MAGIC = b"MCPS"
 _VERSION = 1
 _HEADER = struct.Struct(">4sBd")

@@ -33,8 +33,6 @@ from ..codec import loads
 from ..errors import LockTimeout
 from ..errors import StoreUnavailable
 
-__all__ = ["RedisStoreBackend"]
-
 logger = logging.getLogger(__name__)
 
 R = t.TypeVar("R")

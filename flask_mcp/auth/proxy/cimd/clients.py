@@ -35,6 +35,7 @@ from joserfc.jwk import KeySet
 
 from flask_mcp.store import Store
 
+from ....errors import FlaskMCPError
 from ..limits import OAuthLimits
 from ..limits import RateLimiter
 from ..models import Client
@@ -48,14 +49,12 @@ from .document import looks_like_url
 from .fetch import Fetcher
 from .fetch import FetchError
 
-__all__ = ["ClientDocuments", "FetchRateExceeded"]
-
 log = logging.getLogger(__name__)
 
 _Check = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 
 
-class FetchRateExceeded(OAuth2Error):
+class FetchRateExceeded(FlaskMCPError, OAuth2Error):
     """Too many fetches from one client address: 429
     ``temporarily_unavailable`` with ``Retry-After``."""
 
