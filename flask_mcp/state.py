@@ -24,6 +24,7 @@ from .store import Store
 from .store import StoreUnavailable
 from .store import bind_store
 from .store import store_from_config
+from .store.app_cache import AppCache
 from .store.backends import MemoryStoreBackend
 from .transport.endpoint import Endpoint
 from .transport.events import EventLog
@@ -67,6 +68,8 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
         app.config, app.instance_path, f"mcp:{mcp.blueprint_name}:"
     )
     _check_store(store)
+    # Entries that may be lost go to the app's Flask-Caching cache, if any.
+    store.cache = AppCache(store, mcp.cache)
     authenticate, oauth = mcp.authenticate, mcp.oauth
     bind_store(authenticate, store)
     if mcp.proxy is not None:
@@ -108,6 +111,8 @@ def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
     """The secret sealing ``requestState``: ``SECRET_KEY``, else one key made
     once and kept in the shared store (so every worker and host agrees)."""
 
+    kept: list[bytes] = []  # read from the store once per process
+
     def secret() -> bytes:
         configured = app.config.get("SECRET_KEY")
         if configured:
@@ -116,8 +121,13 @@ def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
                 if isinstance(configured, str)
                 else bytes(configured)
             )
-        store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
-        return str(store.get("request-state-key")).encode()
+        if not kept:
+            store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
+            value = store.get("request-state-key")
+            if not isinstance(value, str):  # gone again at once: ask next time
+                raise StoreUnavailable("the requestState key could not be kept")
+            kept.append(value.encode())
+        return kept[0]
 
     return secret
 
