@@ -26,6 +26,7 @@ from .store import bind_store
 from .store import store_from_config
 from .store.app_cache import AppCache
 from .store.backends import MemoryStoreBackend
+from .store.binding import APP_STORE
 from .transport.endpoint import Endpoint
 from .transport.events import EventLog
 from .transport.guard import AuthGate
@@ -68,8 +69,10 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
         app.config, app.instance_path, f"mcp:{mcp.blueprint_name}:"
     )
     _check_store(store)
-    # Entries that may be lost go to the app's Flask-Caching cache, if any.
+    # Entries that may be lost go to the app's Flask-Caching cache, if any;
+    # caches FlaskMCP cannot reach bind themselves to this store on first use.
     store.cache = AppCache(store, mcp.cache)
+    app.extensions.setdefault(APP_STORE, store)
     authenticate, oauth = mcp.authenticate, mcp.oauth
     bind_store(authenticate, store)
     if mcp.proxy is not None:

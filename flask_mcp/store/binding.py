@@ -8,7 +8,10 @@ it is built from (``bearer_auth(verifier)`` to ``verifier``, a
 :class:`~flask_mcp.auth.JWTVerifier` to its discovery cache). Anything else
 is left alone.
 
-What each object does with it: see :class:`StoreSlot`.
+What each object does with it: see :class:`StoreSlot`. A cache that no
+``FlaskMCP`` could reach (one used inside a plain ``authenticate``
+function) binds itself to the app's store the first time it is used while
+that app serves a request.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import logging
 import threading
 import typing as t
 
+from flask import current_app
+from flask import has_app_context
 from flask import has_request_context
 from flask import request
 
@@ -26,9 +31,19 @@ from .cache import SoftCache
 from .cache import StoreCacheBackend
 from .core import Store
 
-__all__ = ["StoreBindable", "StoreSlot", "bind_store", "several_workers"]
+__all__ = [
+    "APP_STORE",
+    "StoreBindable",
+    "StoreSlot",
+    "bind_store",
+    "several_workers",
+]
 
 logger = logging.getLogger(__name__)
+
+#: ``app.extensions`` key of the store of the app's first ``FlaskMCP``, which
+#: caches that were never bound take when they are used in that app.
+APP_STORE = "flask_mcp.store"
 
 #: Owners already warned about, so each warns once per process.
 _warned: set[str] = set()
@@ -61,33 +76,51 @@ class StoreSlot:
     the app's Flask-Caching cache when the bound store names one
     (:attr:`Store.cache <flask_mcp.store.Store.cache>`), else into the store.
 
-    A slot that was never bound, used while serving a request of one of
-    several worker processes, logs a warning once per process: its entries
-    are private to the process, so each worker fetches on its own.
+    A slot never bound takes the app's store the first time it is used in
+    an app with a ``FlaskMCP`` (:data:`APP_STORE`); used elsewhere while
+    serving a request of one of several worker processes, it logs a warning
+    once per process: its entries are private to the process, so each
+    worker fetches on its own.
 
     :param store: the store passed to the owner's constructor, if any.
-    :param owner: how the warning names the owner (its class).
+    :param owner: how the log names the owner (its class).
     """
 
     def __init__(self, store: Store | None, owner: str = "cache") -> None:
         self._given = store is not None
         self._bound = self._given
         self.owner = owner
-        #: The store in use now.
-        self.store = store if store is not None else Store(MemoryStoreBackend())
+        self._store = store if store is not None else Store(MemoryStoreBackend())
         self._store_cache: tuple[Store, CacheBackend] | None = None
         #: Entries that may be lost (see :mod:`flask_mcp.store.cache`).
         self.cache = SoftCache(self._cache_backend)
 
+    @property
+    def store(self) -> Store:
+        """The store in use now."""
+        if not self._bound:
+            self._adopt()
+        return self._store
+
     def bind(self, store: Store) -> None:
         """Use the app's ``store``, unless one was given explicitly."""
         if not self._given:
-            self.store = store
+            self._store = store
             self._bound = True
 
-    def _cache_backend(self) -> tuple[CacheBackend, str]:
-        if not self._bound:
+    def _adopt(self) -> None:
+        """Bind to the store of the app being served, if it has one; else
+        warn (once) when several processes each keep their own copy."""
+        app_store = current_app.extensions.get(APP_STORE) if has_app_context() else None
+        if isinstance(app_store, Store):
+            self.bind(app_store)
+            logger.info(
+                "a %s that FlaskMCP was not given now uses the app's store", self.owner
+            )
+        else:
             self._warn_unbound()
+
+    def _cache_backend(self) -> tuple[CacheBackend, str]:
         store = self.store
         if store.cache is not None:
             return store.cache, store.namespace

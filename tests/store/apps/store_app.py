@@ -9,13 +9,15 @@ this folder))``; settings come from the environment:
 * ``CACHE_*``: Flask-Caching's config; with ``CACHE_TYPE`` set, the app has a
   ``Cache`` (found by FlaskMCP in ``app.extensions``);
 * ``STORE_APP_JWT_ISSUER``: ``/jwt`` is a second MCP endpoint that takes
-  bearer JWTs of that issuer (audience ``store-app``);
+  bearer JWTs of that issuer (audience ``store-app``), its metadata and keys
+  cached ``STORE_APP_JWT_TTL`` seconds (3600);
 * ``STORE_APP_UPSTREAM``: ``/secure`` is a third one behind the OAuth proxy,
   whose upstream provider is there (registration never calls it).
 
 ``/mcp`` needs no credentials. Its tools: ``add`` (no store at all on the
 2026-07-28 path), ``steps`` (reports progress: events in the store on a
-2025 session). ``GET /plain`` is a route that touches nothing.
+2025 session). ``GET /plain`` is a route that touches nothing. Every
+response names its worker in ``X-Worker-Pid``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from flask import Flask
 
 from flask_mcp import Context
 from flask_mcp import FlaskMCP
+from flask_mcp.auth import DiscoveryDocumentCache
 from flask_mcp.auth import JWTVerifier
 from flask_mcp.auth import bearer_auth
 from flask_mcp.auth.providers import OAuthProvider
@@ -52,7 +55,12 @@ def create_app() -> Flask:
     _tools(mcp)
     issuer = os.environ.get("STORE_APP_JWT_ISSUER")
     if issuer:
-        verifier = JWTVerifier(issuer=issuer, audience="store-app")
+        ttl = float(os.environ.get("STORE_APP_JWT_TTL", 3600))
+        verifier = JWTVerifier(
+            issuer=issuer,
+            audience="store-app",
+            discovery=DiscoveryDocumentCache(ttl=ttl),
+        )
         jwt = FlaskMCP(
             app,
             name="store-app-jwt",
@@ -83,6 +91,11 @@ def create_app() -> Flask:
     @app.get("/plain")
     def plain() -> str:
         return "plain"
+
+    @app.after_request
+    def worker(response: t.Any) -> t.Any:
+        response.headers["X-Worker-Pid"] = str(os.getpid())
+        return response
 
     return app
 
