@@ -1,8 +1,9 @@
 """Redis set-ups beyond one server, on loopback: Sentinel and Cluster.
 
 * :class:`SentinelGroup`: a primary, a replica and three sentinels watching
-  them (service ``mymaster``), tuned to fail over within about a second:
-  ``down-after-milliseconds`` 400, ``failover-timeout`` 2000. The primary
+  them (service ``mymaster``), tuned to fail over within seconds:
+  ``down-after-milliseconds`` 1000 (lower, a loaded test machine sees false
+  alarms), ``failover-timeout`` 3000. The primary
   runs with ``min-replicas-to-write 1`` (``min-replicas-max-lag 2``), so it
   refuses writes when it has lost its replica, as the deployment docs
   advise. ``.url`` is the ``redis+sentinel://`` store URL;
@@ -98,6 +99,10 @@ class RedisNode(ManagedProcess):
             "no",
             "--dir",
             self._tmpdir.name,
+            # A replica's first sync starts at once (Redis waits 5 s for more
+            # replicas to share a diskless sync by default).
+            "--repl-diskless-sync-delay",
+            "0",
             *options,
         ]
         super().__init__(argv, cwd=self._tmpdir.name)
@@ -143,8 +148,8 @@ class SentinelProcess(ManagedProcess):
             f"bind {HOST}\n"
             f"dir {self._tmpdir.name}\n"
             f"sentinel monitor {SERVICE} {HOST} {primary_port} {quorum}\n"
-            f"sentinel down-after-milliseconds {SERVICE} 400\n"
-            f"sentinel failover-timeout {SERVICE} 2000\n"
+            f"sentinel down-after-milliseconds {SERVICE} 1000\n"
+            f"sentinel failover-timeout {SERVICE} 3000\n"
             f"sentinel parallel-syncs {SERVICE} 1\n"
         )
         super().__init__(
@@ -286,6 +291,8 @@ class ClusterGroup:
     """Three primaries joined into one Redis Cluster."""
 
     def __init__(self, size: int = 3) -> None:
+        # The cluster bus port would be the port + 10000 (maybe taken, maybe
+        # past 65535): each node gets a free one of its own.
         self.nodes = [
             RedisNode(
                 "--cluster-enabled",
@@ -294,6 +301,8 @@ class ClusterGroup:
                 "nodes.conf",
                 "--cluster-node-timeout",
                 "2000",
+                "--cluster-port",
+                str(free_port()),
             )
             for _ in range(size)
         ]
