@@ -21,7 +21,7 @@ what each backend makes of them for several workers:
   instead.
 
 A cache that fails (a Redis that is down) is left alone for
-:data:`RETRY_AFTER` seconds, so a frozen cache server costs one timeout per
+``RETRY_AFTER`` seconds (5), so a frozen cache server costs one timeout per
 process and pause, not one per request; its outage and its return are
 logged once each, as warnings.
 """

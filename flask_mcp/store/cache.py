@@ -8,7 +8,7 @@ Two kinds of state, two homes:
 * what may be lost (discovery documents and JWK Sets, Client ID Metadata
   Documents, introspection answers) goes through a :class:`SoftCache`: into
   the app's Flask-Caching cache when it has one
-  (:mod:`flask_mcp.store.flask_caching`), else into the store as before.
+  (:mod:`flask_mcp.store.app_cache`), else into the store as before.
 
 A :class:`SoftCache` never fails its caller: a backend that fails makes a
 read a miss and a write a no-op, and a copy kept in process memory answers
@@ -79,7 +79,7 @@ class StoreCacheBackend:
 
 #: What a :class:`SoftCache` resolves before each operation: the backend
 #: and the prefix of its keys there.
-Resolver = t.Callable[[], tuple[CacheBackend, str]]
+Resolver: t.TypeAlias = t.Callable[[], tuple[CacheBackend, str]]
 
 
 class SoftCache:

@@ -5,7 +5,7 @@ connect a receiver to count or time, and nothing is measured while none is
 connected. Receivers run in the thread of the operation, so they must be
 quick and must not raise (an exception would reach the request).
 
-Example, with :mod:`prometheus_client`::
+Example, with ``prometheus_client``::
 
     from flask_mcp.store.signals import operation_finished
 
@@ -29,7 +29,7 @@ _signals = Namespace()
 #:
 #: * ``op``: ``get``, ``set``, ``add``, ``delete``, ``take``, ``incr``,
 #:   ``lock``, ``unlock`` or ``sweep``;
-#: * ``kind``: the :data:`~flask_mcp.store.health.Kind` of the operation;
+#: * ``kind``: the ``Kind`` (:mod:`flask_mcp.store.health`) of the operation;
 #: * ``outcome``: ``ok``; ``unavailable`` (the backend failed); ``refused``
 #:   (not tried: the backend is known to be down); ``busy`` (a lock was
 #:   not had in time);

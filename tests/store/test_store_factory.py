@@ -167,6 +167,7 @@ def test_replicas_on_a_single_server_url() -> None:
         ("redis+sentinel://h:26379/m/x", "database 'x' is not a number"),
         ("redis+sentinel:///m", "at least one host"),
         ("redis+cluster://h:1,h:port", "node 'h:port' is not host:port"),
+        ("redis+cluster://h:1?replicas=1", "does not take replicas"),
         ("redis+memcached://h", "'redis.memcached' is not supported"),
         ("valkey://h", "'valkey' is not supported"),
     ],

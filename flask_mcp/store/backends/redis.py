@@ -1,6 +1,7 @@
 """Redis, through redis-py's public clients, for deployments that span hosts.
 
-One server, Sentinel or a cluster (see :mod:`.redis_urls`). Values are the
+One server, Sentinel or a cluster (see
+:mod:`flask_mcp.store.backends.redis_urls`). Values are the
 JSON text of :mod:`flask_mcp.store.codec`; counters are the decimal integers
 Redis ``INCR`` keeps (which read back as JSON numbers). Each operation is
 one native command (``SET ... PX``, ``GETDEL``, ``DEL``) or a short Lua
@@ -112,7 +113,8 @@ class RedisStoreBackend:
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 2.0) -> RedisStoreBackend:
-        """Connect to ``url`` (see :mod:`.redis_urls` for the schemes).
+        """Connect to ``url`` (see :mod:`flask_mcp.store.backends.redis_urls`
+        for the schemes).
 
         :param timeout: seconds to connect and to wait for each answer;
             options in a single server's URL (``?socket_timeout=5``) win.

@@ -9,9 +9,10 @@
   Cluster (:class:`redis.cluster.RedisCluster`) from any of its nodes.
 
 ``rediss+sentinel`` and ``rediss+cluster`` use TLS. Options in the query
-string: ``replicas`` (see :class:`RedisOptions`), ``replica_timeout`` and,
-for Sentinel, ``sentinel_password`` (when the sentinels have a password of
-their own; the one before ``@`` is the primary's).
+string: ``replicas`` and ``replica_timeout`` (see :class:`RedisOptions`;
+not for a cluster) and, for Sentinel, ``sentinel_password`` (when the
+sentinels have a password of their own; the one before ``@`` is the
+primary's).
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ def client_from_url(url: str, timeout: float) -> tuple[t.Any, RedisOptions]:
     tls: dict[str, t.Any] = {"ssl": True} if base == "rediss" else {}
     hosts = ",".join(f"{h}:{p}" for h, p in nodes)
     if kind == "cluster":
+        if int(replicas or 0):
+            # WAIT answers for the connection it runs on, and a cluster
+            # pipeline may send it to another node than the write.
+            raise ValueError(
+                "redis+cluster:// does not take replicas=: use Sentinel where a"
+                " failover must not lose acknowledged writes"
+            )
         from redis.cluster import ClusterNode
         from redis.cluster import RedisCluster
 
@@ -93,11 +101,13 @@ def client_from_url(url: str, timeout: float) -> tuple[t.Any, RedisOptions]:
             startup_nodes=startup,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            # One retry at once (a node's broken connection, a moved slot),
+            # not three with back-off: a frozen node costs one timeout.
+            retry=Retry(NoBackoff(), 1),
             **credentials,
             **tls,
         )
-        name = f"cluster {hosts}"
-        return cluster, RedisOptions(name, int(replicas or 0), replica_timeout)
+        return cluster, RedisOptions(f"cluster {hosts}")
     from redis.sentinel import Sentinel
 
     service, db = _service(parts.path)
