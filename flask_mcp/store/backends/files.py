@@ -66,6 +66,8 @@ _LEFTOVER_AGE = 60.0
 _CHECK_EVERY = 1.0
 #: Expired rows deleted per statement, so a sweep never holds the write lock long.
 _SWEEP_BATCH = 500
+#: Pages (4 KB) the write-ahead log may hold before a checkpoint.
+_WAL_PAGES = 256
 
 _SCHEMA = f"""
 PRAGMA auto_vacuum = INCREMENTAL;
@@ -286,6 +288,10 @@ class FileStoreBackend:
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             db.execute("PRAGMA synchronous = NORMAL")
+            # A write-ahead log of 1 MB at most between checkpoints (4 MB by
+            # default), cut back to that size after each.
+            db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_PAGES}")
+            db.execute(f"PRAGMA journal_size_limit = {_WAL_PAGES * 4096}")
             if db.execute("PRAGMA user_version").fetchone()[0] != FORMAT_VERSION:
                 db.executescript(_SCHEMA)
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
