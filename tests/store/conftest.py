@@ -15,9 +15,36 @@ import pytest
 
 from flask_mcp.store import Store
 from flask_mcp.store import create_store
+from support import GunicornServer
 from support import RedisServer
 from support.redis_topologies import ClusterGroup
 from support.redis_topologies import SentinelGroup
+
+APPS = Path(__file__).parent / "apps"
+
+
+@pytest.fixture
+def serve_store_app(tmp_path: Path) -> t.Callable[..., GunicornServer]:
+    """``serve_store_app(env, port=None, clean_log=True)``: gunicorn (two
+    sync workers) serving ``apps/store_app.py`` with ``env``, to be started
+    with ``with``."""
+
+    def make(
+        env: t.Mapping[str, str | None],
+        *,
+        port: int | None = None,
+        clean_log: bool = True,
+    ) -> GunicornServer:
+        return GunicornServer(
+            app="store_app:create_app()",
+            env={"STORE_APP_INSTANCE": str(tmp_path / "instance"), **env},
+            workers=2,
+            port=port,
+            args=("--chdir", str(APPS)),
+            clean_log=clean_log,
+        )
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,6 @@ from support import RedisServer
 from support.counting_issuer import CountingIssuer
 from support.mcp_http import modern_call
 
-APPS = Path(__file__).parent / "apps"
 METADATA = "/.well-known/oauth-authorization-server"
 TTL = 3.0
 
@@ -58,23 +57,18 @@ def cache_config(
     return {"CACHE_TYPE": "SimpleCache"}
 
 
-def serve(
-    tmp_path: Path, issuer: CountingIssuer, config: dict[str, str]
-) -> GunicornServer:
-    env = {
-        "STORE_APP_INSTANCE": str(tmp_path / "instance"),
-        "STORE_APP_JWT_ISSUER": issuer.url,
-        "STORE_APP_JWT_TTL": str(TTL),
-        "MCP_STORE_URL": None,
-        **config,
-    }
-    return GunicornServer(
-        app="store_app:create_app()",
-        env=env,
-        workers=2,
-        args=("--chdir", str(APPS)),
-        clean_log=True,
-    )
+@pytest.fixture
+def serve(serve_store_app: t.Any, issuer: CountingIssuer) -> t.Any:
+    def make(config: dict[str, str]) -> GunicornServer:
+        env = {
+            "STORE_APP_JWT_ISSUER": issuer.url,
+            "STORE_APP_JWT_TTL": str(TTL),
+            "MCP_STORE_URL": None,
+            **config,
+        }
+        return t.cast(GunicornServer, serve_store_app(env))
+
+    return make
 
 
 def calls(server: GunicornServer, issuer: CountingIssuer, count: int) -> set[str]:
@@ -122,12 +116,13 @@ def test_a_shared_cache_fetches_once_per_ttl_for_every_worker(
     kind: str,
     tmp_path: Path,
     issuer: CountingIssuer,
+    serve: t.Any,
     request: pytest.FixtureRequest,
 ) -> None:
     redis = request.getfixturevalue("cache_redis") if kind == "redis" else None
     if redis is not None:
         redis.flushall()
-    with serve(tmp_path, issuer, cache_config(kind, tmp_path, redis)) as server:
+    with serve(cache_config(kind, tmp_path, redis)) as server:
         before = issuer.hits.copy()
         calls(server, issuer, 1)  # one worker fetches...
         both(server, issuer)  # ...and both read its copy
@@ -149,9 +144,9 @@ def test_a_shared_cache_fetches_once_per_ttl_for_every_worker(
 
 
 def test_simple_cache_is_one_copy_per_worker(
-    tmp_path: Path, issuer: CountingIssuer
+    tmp_path: Path, issuer: CountingIssuer, serve: t.Any
 ) -> None:
-    with serve(tmp_path, issuer, cache_config("simple", tmp_path, None)) as server:
+    with serve(cache_config("simple", tmp_path, None)) as server:
         before = issuer.hits.copy()
         calls(server, issuer, 1)
         calls(server, issuer, 40)
@@ -163,11 +158,11 @@ def test_simple_cache_is_one_copy_per_worker(
 
 
 def test_a_cache_that_is_down_is_only_a_cache(
-    tmp_path: Path, issuer: CountingIssuer, cache_redis: RedisServer
+    tmp_path: Path, issuer: CountingIssuer, cache_redis: RedisServer, serve: t.Any
 ) -> None:
     cache_redis.flushall()
     config = cache_config("redis", tmp_path, cache_redis)
-    with serve(tmp_path, issuer, config) as server:
+    with serve(config) as server:
         both(server, issuer)  # each worker has its copy
         before = issuer.hits.copy()
         os.kill(t.cast(int, cache_redis.pid), signal.SIGSTOP)

@@ -4,39 +4,28 @@ keys spread over every primary (no operation crosses hash slots)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import typing as t
 
 import requests
 
-from support import GunicornServer
 from support import free_port
 from support.mcp_http import LegacySession
 from support.redis_topologies import ClusterGroup
 
-APPS = Path(__file__).parent / "apps"
-
 
 def test_a_cluster_serves_every_kind_of_state(
-    cluster_group: ClusterGroup, tmp_path: Path
+    cluster_group: ClusterGroup, serve_store_app: t.Any
 ) -> None:
     for node in cluster_group.nodes:
         node.command("FLUSHALL")
     port = free_port()
     env = {
-        "STORE_APP_INSTANCE": str(tmp_path / "instance"),
         "STORE_APP_UPSTREAM": "http://127.0.0.1:9",  # never called
         "STORE_APP_BASE_URL": f"http://127.0.0.1:{port}",
         "MCP_STORE_URL": cluster_group.url,
         "MCP_OAUTH_REGISTRATIONS": "0",
     }
-    with GunicornServer(
-        app="store_app:create_app()",
-        env=env,
-        workers=2,
-        port=port,
-        args=("--chdir", str(APPS)),
-        clean_log=True,
-    ) as server:
+    with serve_store_app(env, port=port) as server:
         http = requests.Session()
         for n in range(10):
             session = LegacySession(http, server.mcp_url)
@@ -66,5 +55,5 @@ def test_a_cluster_serves_every_kind_of_state(
                 timeout=30,
             )
             assert registered.status_code == 201, registered.text
-    sizes = [int(node.command("DBSIZE")) for node in cluster_group.nodes]
+    sizes = [int(node.query("DBSIZE")) for node in cluster_group.nodes]
     assert all(size > 0 for size in sizes), sizes

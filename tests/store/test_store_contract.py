@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+import typing as t
 
 import pytest
 
@@ -169,10 +170,29 @@ def test_lock_excludes_other_processes(shared_url: str) -> None:
     assert create_store(shared_url, "/x", "t:").get("plain") == 160
 
 
-def _adder(url: str, start: float, out: multiprocessing.Queue) -> None:
-    store = create_store(url, "/nonexistent", "t:")
+def in_processes(target: t.Callable[..., None], *args: t.Any) -> list[t.Any]:
+    """What ``target(*args, out)`` put on ``out`` in each of four processes
+    started together."""
+    out: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=target, args=(*args, out)) for _ in range(4)
+    ]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=30) for _ in procs]
+    for proc in procs:
+        proc.join(10)
+    return results
+
+
+def _when(start: float) -> None:
     while time.time() < start:
         time.sleep(0.001)
+
+
+def _adder(url: str, start: float, out: multiprocessing.Queue) -> None:
+    store = create_store(url, "/nonexistent", "t:")
+    _when(start)
     out.put(store.add("lease", True, 60))
 
 
@@ -181,25 +201,14 @@ def test_add_is_won_by_one_process_even_over_an_expired_entry(shared_url: str) -
     for round_ in range(3):
         store.set("lease", "old", 0.05)
         time.sleep(0.1)  # expired, still on disk for the file store
-        out: multiprocessing.Queue = multiprocessing.Queue()
-        start = time.time() + 0.3
-        procs = [
-            multiprocessing.Process(target=_adder, args=(shared_url, start, out))
-            for _ in range(4)
-        ]
-        for proc in procs:
-            proc.start()
-        results = [out.get(timeout=20) for _ in procs]
-        for proc in procs:
-            proc.join(10)
+        results = in_processes(_adder, shared_url, time.time() + 0.3)
         assert sorted(results) == [False, False, False, True], round_
         store.delete("lease")
 
 
 def _taker(url: str, start: float, out: multiprocessing.Queue) -> None:
     store = create_store(url, "/nonexistent", "t:")
-    while time.time() < start:
-        time.sleep(0.001)
+    _when(start)
     out.put([store.take(f"code-{n}") for n in range(20)])
 
 
@@ -207,17 +216,7 @@ def test_take_is_won_by_one_process(shared_url: str) -> None:
     store = create_store(shared_url, "/x", "t:")
     for n in range(20):
         store.set(f"code-{n}", n, 60)
-    out: multiprocessing.Queue = multiprocessing.Queue()
-    start = time.time() + 0.3
-    procs = [
-        multiprocessing.Process(target=_taker, args=(shared_url, start, out))
-        for _ in range(4)
-    ]
-    for proc in procs:
-        proc.start()
-    results = [out.get(timeout=20) for _ in procs]
-    for proc in procs:
-        proc.join(10)
+    results = in_processes(_taker, shared_url, time.time() + 0.3)
     for n in range(20):
         winners = [taken[n] for taken in results if taken[n] is not None]
         assert winners == [n]
@@ -229,16 +228,7 @@ def _counter(url: str, rounds: int, out: multiprocessing.Queue) -> None:
 
 
 def test_incr_counts_every_process(shared_url: str) -> None:
-    out: multiprocessing.Queue = multiprocessing.Queue()
-    procs = [
-        multiprocessing.Process(target=_counter, args=(shared_url, 50, out))
-        for _ in range(4)
-    ]
-    for proc in procs:
-        proc.start()
-    seen = [n for _ in procs for n in out.get(timeout=30)]
-    for proc in procs:
-        proc.join(10)
+    seen = [n for counted in in_processes(_counter, shared_url, 50) for n in counted]
     assert sorted(seen) == list(range(1, 201))  # no number given twice
     assert create_store(shared_url, "/x", "t:").get("count") == 200
 

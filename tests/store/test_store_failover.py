@@ -20,7 +20,6 @@ import time
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 
 import pytest
 import requests
@@ -35,7 +34,6 @@ from support.mcp_http import LegacySession
 from support.redis_topologies import RedisNode
 from support.redis_topologies import SentinelGroup
 
-APPS = Path(__file__).parent / "apps"
 CLIENTS = 4
 #: Seconds of traffic before the kill, and after everything works again.
 BEFORE, AFTER = 1.5, 2.0
@@ -110,10 +108,11 @@ def group() -> t.Iterator[SentinelGroup]:
         yield group
 
 
-def test_the_primary_dies_under_load(group: SentinelGroup, tmp_path: Path) -> None:
+def test_the_primary_dies_under_load(
+    group: SentinelGroup, serve_store_app: t.Any
+) -> None:
     port = free_port()
     env = {
-        "STORE_APP_INSTANCE": str(tmp_path / "instance"),
         "STORE_APP_UPSTREAM": "http://127.0.0.1:9",  # never called
         "STORE_APP_BASE_URL": f"http://127.0.0.1:{port}",
         "MCP_STORE_URL": group.url,
@@ -121,13 +120,7 @@ def test_the_primary_dies_under_load(group: SentinelGroup, tmp_path: Path) -> No
         "MCP_STORE_PROBE_INTERVAL": "0.2",
         "MCP_OAUTH_REGISTRATIONS": "0",  # every client is 127.0.0.1
     }
-    with GunicornServer(
-        app="store_app:create_app()",
-        env=env,
-        workers=2,
-        port=port,
-        args=("--chdir", str(APPS)),
-    ) as server:
+    with serve_store_app(env, port=port, clean_log=False) as server:
         ledger = Ledger()
         stop = threading.Event()
         threads = [

@@ -10,7 +10,6 @@ import signal
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,25 +19,14 @@ from support import RedisServer
 from support.mcp_http import LegacySession
 from support.mcp_http import modern_call
 
-APPS = Path(__file__).parent / "apps"
 TIMEOUT = 1.0
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> t.Iterator[tuple[GunicornServer, RedisServer]]:
+def served(serve_store_app: t.Any) -> t.Iterator[tuple[GunicornServer, RedisServer]]:
     with RedisServer() as redis:
-        env = {
-            "STORE_APP_INSTANCE": str(tmp_path / "instance"),
-            "MCP_STORE_URL": redis.url,
-            "MCP_STORE_TIMEOUT": str(TIMEOUT),
-        }
-        with GunicornServer(
-            app="store_app:create_app()",
-            env=env,
-            workers=2,
-            args=("--chdir", str(APPS)),
-            clean_log=True,
-        ) as server:
+        env = {"MCP_STORE_URL": redis.url, "MCP_STORE_TIMEOUT": str(TIMEOUT)}
+        with serve_store_app(env) as server:
             try:
                 yield server, redis
             finally:

@@ -30,6 +30,7 @@ from pathlib import Path
 from .processes import HOST
 from .processes import ManagedProcess
 from .processes import ProcessFailed
+from .processes import RedisServer
 from .processes import free_port
 from .tiers import needs
 
@@ -78,47 +79,20 @@ def _reply(reader: t.Any) -> t.Any:
     raise ValueError(f"unexpected reply {line!r}")
 
 
-@needs("redis")
-class RedisNode(ManagedProcess):
-    """One redis-server with extra ``--option value`` arguments."""
+class RedisNode(RedisServer):
+    """A :class:`~support.RedisServer` with extra ``--option value``
+    arguments; :meth:`query` decodes replies."""
 
     name = "redis-node"
 
     def __init__(self, *options: str, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="flask_mcp-redis-node-")
-        argv = [
-            _binary("redis-server"),
-            "--port",
-            str(self.port),
-            "--bind",
-            HOST,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            self._tmpdir.name,
-            # A replica's first sync starts at once (Redis waits 5 s for more
-            # replicas to share a diskless sync by default).
-            "--repl-diskless-sync-delay",
-            "0",
-            *options,
-        ]
-        super().__init__(argv, cwd=self._tmpdir.name)
+        super().__init__(port)
+        # A replica's first sync starts at once (Redis waits 5 s for more
+        # replicas to share a diskless sync by default).
+        self.argv += ["--repl-diskless-sync-delay", "0", *options]
 
-    def command(self, *args: str) -> t.Any:
+    def query(self, *args: str) -> t.Any:
         return command(self.port, *args)
-
-    def _wait_ready(self, deadline: float) -> None:
-        self._wait_port(self.port, deadline)
-        while True:
-            with contextlib.suppress(OSError, ConnectionError):
-                if self.command("PING") == "PONG":
-                    return
-            self._check_alive()
-            self._timed_out(deadline, "no PONG")
-            time.sleep(0.05)
 
     def kill(self) -> None:
         """SIGKILL, as a crash: no shutdown, no last words to replicas."""
@@ -126,10 +100,6 @@ class RedisNode(ManagedProcess):
             self.proc.kill()
             self.proc.wait()
             self.proc = None
-
-    def close(self) -> None:
-        super().close()
-        self._tmpdir.cleanup()
 
 
 @needs("redis")
@@ -255,7 +225,7 @@ class SentinelGroup:
 
     def _replica_in_sync(self) -> bool:
         assert self.replica is not None
-        info = self.replica.command("INFO", "replication")
+        info = self.replica.query("INFO", "replication")
         return "master_link_status:up" in info
 
     def _sentinels_ready(self) -> bool:
@@ -338,7 +308,7 @@ class ClusterGroup:
                 )
             deadline = time.monotonic() + 30
             while not all(
-                "cluster_state:ok" in n.command("CLUSTER", "INFO") for n in self.nodes
+                "cluster_state:ok" in n.query("CLUSTER", "INFO") for n in self.nodes
             ):
                 if time.monotonic() > deadline:
                     raise ProcessFailed("the cluster did not reach cluster_state:ok")
