@@ -111,7 +111,7 @@ class Health:
                 "store %s is unavailable (%s); requests that need it fail"
                 " with 503 until it is back",
                 self.name,
-                error,
+                str(error),  # not the error: its traceback would pin the store
             )
             outage_started.send(self, backend=self.name, error=error, unreachable=opens)
         if opens:
@@ -141,22 +141,34 @@ class Health:
             if self._prober == pid:
                 return
             self._prober = pid
+        # The thread holds the Health weakly: a store that is dropped (its
+        # app gone, or a test's) takes its probe with it.
         threading.Thread(
-            target=self._probe_until_back, name="flask_mcp store probe", daemon=True
+            target=_probe_until_back,
+            args=(weakref.ref(self), self.probe_interval),
+            name=f"flask_mcp store probe: {self.name}",
+            daemon=True,
         ).start()
 
-    def _probe_until_back(self) -> None:
-        assert self.probe is not None
-        while self.open:
-            time.sleep(self.probe_interval)
-            try:
-                self.probe()
-            except Exception as error:  # any failure: still down
-                logger.debug("store %s probe failed: %s", self.name, error)
-                continue
-            self._recovered()
-        with self._mutex:
-            self._prober = None
+
+def _probe_until_back(ref: weakref.ref[Health], interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        health = ref()
+        if health is None:
+            return
+        if not health.open or health.probe is None:
+            break
+        try:
+            health.probe()
+        except Exception as error:  # any failure: still down
+            logger.debug("store %s probe failed: %s", health.name, error)
+            del health
+            continue
+        health._recovered()
+        break
+    with health._mutex:
+        health._prober = None
 
 
 def _after_fork() -> None:

@@ -94,8 +94,8 @@ def test_frozen_costs_one_timeout_then_fails_fast(
             for call in OPERATIONS.values():
                 timed(call, store)
         assert time.monotonic() - started < 0.5  # 350 calls, none waited
-        probes = [t for t in threading.enumerate() if t.name == "flask_mcp store probe"]
-        assert len(probes) == 1
+        name = f"flask_mcp store probe: {store.health.name}"
+        assert [t.name for t in threading.enumerate()].count(name) == 1
     finally:
         own_redis.thaw()
     wait_until(lambda: not store.health.open)
@@ -222,3 +222,21 @@ def test_counters_read_back_as_integers(own_redis) -> None:
     store.incr("n", 60)
     assert store.get("n") == 2
     assert not store.add("n", 0, 60)  # a live counter is a live entry
+
+
+def test_a_dropped_store_takes_its_probe_with_it(own_redis) -> None:
+    import gc
+
+    store = create_store(own_redis.url, "/x", "dropped:", timeout=0.2)
+    store.health.probe_interval = 0.05
+    name = f"flask_mcp store probe: {store.health.name}"
+    own_redis.stop()
+    with pytest.raises(StoreUnavailable):
+        store.get("k")
+    assert name in [t.name for t in threading.enumerate()]
+    del store
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while name in [t.name for t in threading.enumerate()]:
+        assert time.monotonic() < deadline, "the probe outlived its store"
+        time.sleep(0.05)
