@@ -24,7 +24,7 @@ from .errors import StoreError
 from .errors import StoreUnavailable
 from .health import Health
 from .health import Kind
-from .signals import operation_finished
+from .signals import store_called
 
 if t.TYPE_CHECKING:
     from .cache import CacheBackend
@@ -105,7 +105,8 @@ class Store:
     raises :class:`~flask_mcp.store.StoreUnavailable` while the backend is
     down, at once (without trying it) while it cannot be reached; each
     process logs the start and the end of an outage once, as warnings (see
-    :mod:`flask_mcp.store.health`).
+    :mod:`flask_mcp.store.health`), and announces both, and the duration of
+    each operation, through :mod:`flask_mcp.store.signals`.
     """
 
     def __init__(
@@ -153,28 +154,28 @@ class Store:
         **kwargs: P.kwargs,
     ) -> R:
         """``fn(...)``; a failure is recorded, a success is for the caller to
-        judge (an ``add`` that finds a live entry proves no write works)."""
+        judge (an ``add`` that finds a live entry proves no write works).
+        Timed for :data:`~flask_mcp.store.signals.store_called` while it has
+        receivers."""
         # A lock is always released: it may be a file lock of this process.
         guarded = op != "unlock"
-        if not operation_finished.receivers:
+        if not (store_called.receivers and store_called.has_receivers_for(self.health)):
             return self._try(guarded, kind, fn, *args, **kwargs)
-        outcome = "refused" if guarded and self.health.open else "ok"
+        failed = False
         started = time.perf_counter()
         try:
             return self._try(guarded, kind, fn, *args, **kwargs)
         except LockTimeout:
-            outcome = "busy"
-            raise
+            raise  # the store answered
         except StoreUnavailable:
-            outcome = "refused" if outcome == "refused" else "unavailable"
+            failed = True
             raise
         finally:
-            operation_finished.send(
-                self,
-                op=op,
+            store_called.send(
+                self.health,
                 kind=kind,
-                outcome=outcome,
                 seconds=time.perf_counter() - started,
+                failed=failed,
             )
 
     def _try(

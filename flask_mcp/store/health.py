@@ -34,8 +34,8 @@ import typing as t
 import weakref
 
 from .errors import StoreUnavailable
-from .signals import outage_ended
-from .signals import outage_started
+from .signals import store_recovered
+from .signals import store_unavailable
 
 __all__ = ["Health", "Kind"]
 
@@ -74,6 +74,8 @@ class Health:
         self.down_since: float | None = None
         #: The kinds of operation that failed during this outage.
         self.failing: frozenset[Kind] = frozenset()
+        #: The kind that failed first.
+        self.first: Kind = "read"
         #: Whether the circuit is open: calls fail without being tried.
         self.open = False
         self._prober: int | None = None  # pid of the process whose thread probes
@@ -103,6 +105,7 @@ class Health:
             starts = self.down_since is None
             if starts:
                 self.down_since = time.monotonic()
+                self.first = kind
             opens = opens and not self.open
             if opens:
                 self.open = True
@@ -113,7 +116,7 @@ class Health:
                 self.name,
                 str(error),  # not the error: its traceback would pin the store
             )
-            outage_started.send(self, backend=self.name, error=error, unreachable=opens)
+            store_unavailable.send(self, kind=kind, error=error)
         if opens:
             self._start_probe()
 
@@ -127,11 +130,12 @@ class Health:
             if self.down_since is None:
                 return
             seconds = time.monotonic() - self.down_since
+            kind = self.first
             self.down_since = None
             self.failing = frozenset()
             self.open = False
         logger.warning("store %s is available again after %.1f s", self.name, seconds)
-        outage_ended.send(self, backend=self.name, seconds=seconds)
+        store_recovered.send(self, kind=kind, seconds=seconds)
 
     # -- the probe ---------------------------------------------------------
 

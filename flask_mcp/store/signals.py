@@ -2,47 +2,46 @@
 
 They are :mod:`blinker` signals, as Flask's own (``request_finished``...):
 connect a receiver to count or time, and nothing is measured while none is
-connected. Receivers run in the thread of the operation, so they must be
-quick and must not raise (an exception would reach the request).
+connected. The sender of each is the store's
+:class:`~flask_mcp.store.health.Health` (``store.health``, shared by a store
+and its children), so ``connect_via(store.health)`` hears one store only.
+Receivers run in the thread of the operation: they must be quick and must
+not raise (an exception would reach the request).
 
 Example, with ``prometheus_client``::
 
-    from flask_mcp.store.signals import operation_finished
+    from flask_mcp.store.signals import store_called
 
-    STORE_SECONDS = Histogram("mcp_store_seconds", "...", ["op", "outcome"])
+    STORE_SECONDS = Histogram("mcp_store_seconds", "...", ["kind", "failed"])
 
-    @operation_finished.connect
-    def observe(sender, op, kind, outcome, seconds, **extra):
-        STORE_SECONDS.labels(op, outcome).observe(seconds)
+    @store_called.connect
+    def observe(sender, kind, seconds, failed):
+        STORE_SECONDS.labels(kind, str(failed)).observe(seconds)
 """
 
 from __future__ import annotations
 
 from blinker import Namespace
 
-__all__ = ["operation_finished", "outage_ended", "outage_started"]
+__all__ = ["store_called", "store_recovered", "store_unavailable"]
 
 _signals = Namespace()
 
-#: Sent after each operation of a :class:`~flask_mcp.store.Store` (only while
-#: a receiver is connected). The sender is the store; keyword arguments:
-#:
-#: * ``op``: ``get``, ``set``, ``add``, ``delete``, ``take``, ``incr``,
-#:   ``lock``, ``unlock`` or ``sweep``;
-#: * ``kind``: the ``Kind`` (:mod:`flask_mcp.store.health`) of the operation;
-#: * ``outcome``: ``ok``; ``unavailable`` (the backend failed); ``refused``
-#:   (not tried: the backend is known to be down); ``busy`` (a lock was
-#:   not had in time);
-#: * ``seconds``: how long it took, refusals included.
-operation_finished = _signals.signal("store-operation-finished")
+#: One operation of a :class:`~flask_mcp.store.Store` finished (only while a
+#: receiver is connected for its sender). Keyword arguments: ``kind``
+#: (``read``, ``write``, ``remove``, ``lock`` or ``sweep``: see
+#: :mod:`flask_mcp.store.health`), ``seconds`` (refusals while the store is
+#: known to be down included: they take microseconds) and ``failed``
+#: (whether it raised :class:`~flask_mcp.store.StoreUnavailable`; a lock not
+#: had in time is no failure of the store).
+store_called = _signals.signal("mcp-store-called")
 
-#: Sent once per process when an outage starts (the warning that is logged).
-#: The sender is the store's :class:`~flask_mcp.store.health.Health`;
-#: keyword arguments: ``backend`` (its name in the log), ``error`` (the
-#: :class:`~flask_mcp.store.StoreUnavailable`) and ``unreachable`` (whether
-#: every operation fails, so that the store now fails fast).
-outage_started = _signals.signal("store-outage-started")
+#: The first failure of an outage, once per process (the warning that is
+#: logged). Keyword arguments: ``kind`` and ``error`` (the
+#: :class:`~flask_mcp.store.StoreUnavailable`; its ``unreachable`` says
+#: whether the store now fails fast).
+store_unavailable = _signals.signal("mcp-store-unavailable")
 
-#: Sent once per process when that outage ends. Keyword arguments:
-#: ``backend`` and ``seconds`` (how long it lasted).
-outage_ended = _signals.signal("store-outage-ended")
+#: The store answers again, once per process and outage. Keyword arguments:
+#: ``kind`` (the first kind that failed) and ``seconds`` (how long it lasted).
+store_recovered = _signals.signal("mcp-store-recovered")
