@@ -45,8 +45,6 @@ from .codec import dumps
 from .codec import loads
 from .core import Store
 
-__all__ = ["AppCache", "FlaskCachingBackend", "find_flask_cache"]
-
 logger = logging.getLogger(__name__)
 
 #: Seconds a cache that failed is skipped before it is tried again.

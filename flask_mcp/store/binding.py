@@ -31,14 +31,6 @@ from .cache import SoftCache
 from .cache import StoreCacheBackend
 from .core import Store
 
-__all__ = [
-    "APP_STORE",
-    "StoreBindable",
-    "StoreSlot",
-    "bind_store",
-    "several_workers",
-]
-
 logger = logging.getLogger(__name__)
 
 #: ``app.extensions`` key of the store of the app's first ``FlaskMCP``, which

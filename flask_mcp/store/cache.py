@@ -27,8 +27,6 @@ from .codec import dumps
 from .codec import loads
 from .core import Store
 
-__all__ = ["CacheBackend", "SoftCache", "StoreCacheBackend"]
-
 logger = logging.getLogger(__name__)
 
 #: Entries a :class:`SoftCache` keeps in process memory, at most.

@@ -23,8 +23,6 @@ import json
 import logging
 import typing as t
 
-__all__ = ["dumps", "loads"]
-
 logger = logging.getLogger(__name__)
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode

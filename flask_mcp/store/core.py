@@ -29,7 +29,6 @@ from .signals import store_called
 if t.TYPE_CHECKING:
     from .cache import CacheBackend
 
-__all__ = ["Store", "StoreBackend"]
 
 logger = logging.getLogger(__name__)
 

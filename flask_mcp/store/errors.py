@@ -8,8 +8,6 @@ needed for that.
 
 from __future__ import annotations
 
-__all__ = ["LockTimeout", "StoreError", "StoreUnavailable"]
-
 
 class StoreError(Exception):
     """Base class of the store's errors."""

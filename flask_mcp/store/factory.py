@@ -18,8 +18,6 @@ from .backends import MemoryStoreBackend
 from .core import Store
 from .core import StoreBackend
 
-__all__ = ["BackendFactory", "create_backend", "create_store", "store_from_config"]
-
 #: ``factory(config, instance_path) -> StoreBackend``, for ``MCP_STORE_FACTORY``.
 BackendFactory = t.Callable[[t.Mapping[str, t.Any], str], StoreBackend]
 

@@ -37,8 +37,6 @@ from .errors import StoreUnavailable
 from .signals import store_recovered
 from .signals import store_unavailable
 
-__all__ = ["Health", "Kind"]
-
 #: ``read``: get; ``write``: set, add, incr; ``remove``: take, delete,
 #: releasing a lock; ``lock``: taking one (an empty lock file can still be
 #: made on a full disk); ``sweep``: removing expired entries (which may find

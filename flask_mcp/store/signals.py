@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from blinker import Namespace
 
-__all__ = ["store_called", "store_recovered", "store_unavailable"]
-
 _signals = Namespace()
 
 #: One operation of a :class:`~flask_mcp.store.Store` finished (only while a

@@ -45,8 +45,6 @@ from ..errors import LockTimeout
 from ..errors import StoreUnavailable
 from . import flock
 
-__all__ = ["FileStoreBackend"]
-
 logger = logging.getLogger(__name__)
 
 #: The database's name in the folder.

@@ -42,8 +42,6 @@ from ..errors import StoreUnavailable
 from .redis_urls import RedisOptions
 from .redis_urls import client_from_url
 
-__all__ = ["RedisStoreBackend"]
-
 logger = logging.getLogger(__name__)
 
 R = t.TypeVar("R")

@@ -29,8 +29,6 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-__all__ = ["RedisOptions", "client_from_url"]
-
 #: ``host:port``, ``[v6]:port``; the port may be left out.
 _NODE = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:\[\]]+))(?::(?P<port>\d+))?$"
