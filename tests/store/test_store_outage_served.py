@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,36 @@ def store_free(url: str, count: int) -> list[float]:
         return list(pool.map(one, range(count)))
 
 
+class StoreClients:
+    """Two clients that call a session's tool without pause (each refusal
+    answered at once while the circuit is open)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stop = threading.Event()
+        self.refused = 0
+        self.threads = [threading.Thread(target=self.run) for _ in range(2)]
+
+    def __enter__(self) -> StoreClients:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(30)
+        assert self.refused > 0
+
+    def run(self) -> None:
+        session = LegacySession(requests.Session(), self.url)
+        session.id = "a-session-that-needs-the-store"
+        while not self.stop.is_set():
+            response, _ = session.call("add", {"a": 1, "b": 1})
+            assert response.status_code == 503
+            self.refused += 1
+
+
 def test_a_frozen_redis(served: tuple[GunicornServer, RedisServer]) -> None:
     server, redis = served
     http = requests.Session()
@@ -71,8 +102,14 @@ def test_a_frozen_redis(served: tuple[GunicornServer, RedisServer]) -> None:
         slow = [s for s in refusals if s > TIMEOUT / 2]
         assert len(slow) <= 2, refusals  # one per worker
         assert max(sorted(refusals)[:-2]) < 0.2, refusals
-        # Requests that need no store never noticed.
-        assert max(store_free(server.mcp_url, 200)) < 0.5
+        # Requests that need no store keep their speed, while clients that
+        # need it keep coming (before the circuit, each of theirs held a
+        # worker for the timeout, and these queued behind them).
+        with StoreClients(server.mcp_url):
+            times = sorted(store_free(server.mcp_url, 200))
+        # The median and the 90th percentile: a loaded test machine may
+        # stall a batch now and then, never most of them.
+        assert times[100] < 0.1 and times[180] < 0.5, times[::20]
         assert requests.get(server.url + "/plain", timeout=5).text == "plain"
     finally:
         os.kill(t.cast(int, redis.pid), signal.SIGCONT)
