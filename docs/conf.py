@@ -48,12 +48,18 @@ nitpick_ignore = [
     # Type aliases of signatures, described in the parameters' text.
     ("py:class", "IconsArg"),
     ("py:class", "RequestId"),
+    ("py:class", "Resolver"),
     ("py:class", "AnswerBook"),
     ("py:class", "Result"),
     # The store's outage logger, in the signatures of backends.
     ("py:class", "Health"),
     # redis-py publishes no inventory.
     ("py:class", "redis.Redis"),
+    ("py:class", "redis.cluster.RedisCluster"),
+    ("py:class", "redis.sentinel.Sentinel"),
+    ("py:class", "redis.lock.Lock"),
+    # Neither does blinker.
+    ("py:mod", "blinker"),
 ]
 nitpick_ignore_regex = [
     # Type variables of generic signatures (F, S, ...).

@@ -25,7 +25,9 @@ from .store import Store
 from .store import StoreUnavailable
 from .store import bind_store
 from .store import store_from_config
+from .store.app_cache import AppCache
 from .store.backends import MemoryStoreBackend
+from .store.binding import APP_STORE
 from .transport.endpoint import Endpoint
 from .transport.events import EventLog
 from .transport.guard import AuthGate
@@ -53,6 +55,7 @@ class ServerSpec(t.Protocol):
     oauth: OAuthSettings
     proxy: OAuthProxy | None
     downstream: DownstreamTokens | None
+    cache: t.Any
     registry: Registry
     info: dict[str, t.Any]
     instructions: str | None
@@ -89,6 +92,10 @@ def build_state(mcp: ServerSpec, app: Flask) -> MCPState:
         app.config, app.instance_path, f"mcp:{mcp.blueprint_name}:"
     )
     _check_store(store)
+    # Entries that may be lost go to the app's Flask-Caching cache, if any;
+    # caches FlaskMCP cannot reach bind themselves to this store on first use.
+    store.cache = AppCache(store, mcp.cache)
+    app.extensions.setdefault(APP_STORE, store)
     authenticate, oauth = mcp.authenticate, mcp.oauth
     bind_store(authenticate, store)
     if mcp.downstream is not None:
@@ -138,6 +145,8 @@ def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
     """The secret sealing ``requestState``: ``SECRET_KEY``, else one key made
     once and kept in the shared store (so every worker and host agrees)."""
 
+    kept: list[bytes] = []  # read from the store once per process
+
     def secret() -> bytes:
         configured = app.config.get("SECRET_KEY")
         if configured:
@@ -146,8 +155,13 @@ def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
                 if isinstance(configured, str)
                 else bytes(configured)
             )
-        store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
-        return str(store.get("request-state-key")).encode()
+        if not kept:
+            store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
+            value = store.get("request-state-key")
+            if not isinstance(value, str):  # gone again at once: ask next time
+                raise StoreUnavailable("the requestState key could not be kept")
+            kept.append(value.encode())
+        return kept[0]
 
     return secret
 

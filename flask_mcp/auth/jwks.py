@@ -136,7 +136,7 @@ class JWKSet:
 
     def _may_refetch(self, uri: str) -> bool:
         marker = "auth:jwks-refetch:" + hashlib.sha256(uri.encode()).hexdigest()
-        return self.discovery.store.add(marker, time.time(), self.refetch_interval)
+        return self.discovery.cache.add(marker, time.time(), self.refetch_interval)
 
 
 def _matching(keys: list[Key], alg: str, kid: str | None) -> list[Key]:

@@ -126,7 +126,7 @@ def test_answers_are_cached_by_hash(endpoint):
     assert endpoint.hits == 1
     key = verifier.cache_key("good")
     assert key.endswith(hashlib.sha256(b"good").hexdigest())
-    assert store.get(key)["sub"] == "user-1"
+    assert store.get(key)["v"]["sub"] == "user-1"  # with its expiry, "e"
     assert store.backend.written == ["t:" + key]
 
 

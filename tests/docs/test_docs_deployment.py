@@ -93,7 +93,7 @@ def test_configuration(load_example):
 
 def test_store_factory(load_example, redis_server, tmp_path):
     factory = load_example("store_factory")
-    assert callable(factory.sentinel_backend)
+    assert callable(factory.tls_backend)
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(
         REDIS_URL=redis_server.url, MCP_STORE_FACTORY=factory.plain_backend
