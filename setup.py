@@ -21,6 +21,8 @@ setup(
         # proxy bounds chunked bodies that way)
         "flask>=3.1",
         "werkzeug>=3.1",  # what Flask 3.1 requires
+        # the consent cookie's Signer (what Flask 3.1 requires)
+        "itsdangerous>=2.2",
         "click>=8.1.3",
         # 1.7 refuses the proxy's http://localhost token endpoint (insecure
         # transport), 1.6 builds TokenEndpoint differently
