@@ -72,7 +72,9 @@ class BrowserCookie:
         self.cookie_name = f"__Host-{base}" if secure else base
         self.secure = secure
         # One salt per use: a signature made for one never passes the other.
-        self._cookie = Signer(key, salt="flask_mcp.browser", digest_method=hashlib.sha256)
+        self._cookie = Signer(
+            key, salt="flask_mcp.browser", digest_method=hashlib.sha256
+        )
         self._csrf = Signer(key, salt="flask_mcp.csrf", digest_method=hashlib.sha256)
 
     def read(self, cookies: t.Mapping[str, str]) -> str | None:
