@@ -88,6 +88,31 @@ def test_a_grant_is_for_one_endpoint(tmp_path, upstream):
     assert reply.json()["error"] == "invalid_target"
 
 
+def test_a_grant_without_resource_is_for_the_first_endpoint_only(tmp_path, upstream):
+    """Red team: a code issued without ``resource`` and redeemed with
+    ``resource=/b/mcp`` was answered with a token for ``/a/mcp``."""
+    app = two_servers(tmp_path, upstream)
+    flow = Flow(FlaskHttp(app.test_client()), f"{BASE_URL}/a/mcp")
+    client = flow.register()
+    login = flow.login(client, resource=None)
+    reply = flow.token(login, resource=f"{BASE_URL}/b/mcp")
+    assert reply.status == 400
+    assert reply.json()["error"] == "invalid_target"
+    assert "access_token" not in reply.json()
+    # The code is spent: redeeming it rightly now fails too.
+    assert flow.token(login).json()["error"] == "invalid_grant"
+    # Redeemed for the first endpoint (or without resource), it works.
+    for resource in (f"{BASE_URL}/a/mcp", None):
+        tokens = flow.token(flow.login(client, resource=None), resource=resource)
+        assert tokens.status == 200, tokens.text
+        claims = claims_of(tokens.json()["access_token"])
+        assert claims["aud"] == f"{BASE_URL}/a/mcp"
+        refused = flow.refresh(
+            client, tokens.json()["refresh_token"], resource=f"{BASE_URL}/b/mcp"
+        )
+        assert refused.json()["error"] == "invalid_target"
+
+
 @pytest.mark.parametrize("issuer", [BASE_URL, "https://elsewhere.example"])
 def test_a_second_proxy_is_refused(tmp_path, upstream, issuer):
     other = OAuthProxy(make_provider(issuer, upstream.url), scopes=SCOPES)

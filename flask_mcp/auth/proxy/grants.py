@@ -120,14 +120,19 @@ class ResourceIndicator:
             raise InvalidTargetError()
         return None
 
+    def effective(self, resource: str | None) -> str:
+        """The endpoint a grant recorded with ``resource`` is for: a grant
+        made without one is for the first endpoint (its tokens' ``aud``)."""
+        return resource or self.resources[0]
+
     def validate(self, grant: grants.BaseGrant, result: t.Any = None) -> None:
         requested = self.requested(grant.request)
-        issued = getattr(
-            grant.request.authorization_code or grant.request.refresh_token,
-            "resource",
-            None,
-        )
-        if requested and issued and requested != issued:
+        record = grant.request.authorization_code or grant.request.refresh_token
+        if record is None or requested is None:
+            return
+        # A code or refresh token redeemed for another endpoint than it was
+        # issued for, even one issued without ``resource`` (RFC 8707 2.2).
+        if requested != self.effective(getattr(record, "resource", None)):
             raise InvalidTargetError("the grant is for another resource")
 
 

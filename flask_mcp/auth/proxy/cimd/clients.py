@@ -33,6 +33,7 @@ from flask import request
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from flask_mcp.addresses import client_key
 from flask_mcp.store import Store
 
 from ..limits import OAuthLimits
@@ -161,7 +162,7 @@ class ClientDocuments:
         cached = self.store.get(key)
         if isinstance(cached, dict):
             return cached
-        wait = self.rate.hit(f"rate:{request.remote_addr}")
+        wait = self.rate.hit(f"rate:{client_key(request.remote_addr)}")
         if wait is not None:
             raise FetchRateExceeded(wait)
         with self.store.lock(
