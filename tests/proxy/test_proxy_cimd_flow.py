@@ -11,6 +11,7 @@ takes effect at its next fetch.
 from __future__ import annotations
 
 import html
+import socket
 import time
 
 import pytest
@@ -99,6 +100,36 @@ def test_consent_page_shows_the_verified_host(cimd_flow, documents, doc_path):
     assert "frame-ancestors 'none'" in policy
     # Its redirect URI is on loopback: anyone on this computer could listen.
     assert "an address\n     on this computer" in page.text
+
+
+def test_a_look_alike_verified_host_is_shown_in_both_forms(
+    make_app, make_flow, documents, doc_path, monkeypatch
+):
+    """Red team: a document at ``https://аpple.test/…`` (a Cyrillic ``а``,
+    fetched from ``xn--pple-43d.test``) was shown as "Verified" apple."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "xn--pple-43d.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    options = CIMDOptions(allow_hosts=("xn--pple-43d.test",), timeout=2)
+    flow = make_flow(make_app(cimd=options))
+    url = documents.document(doc_path, host="аpple.test")
+    reply = flow.authorize(client_of(url), challenge=pkce()[1])
+    assert reply.status == 302 and "/oauth/consent?txn=" in reply.location
+    page = flow.get(reply.location)
+    host = f"аpple.test:{documents.port}"
+    assert documents.hosts(doc_path) == [f"xn--pple-43d.test:{documents.port}"]
+    assert f'Published at <strong class="host">{host}</strong>' in page.text
+    assert f"(<code>xn--pple-43d.test:{documents.port}</code>)" in page.text
+    assert f'class="warning">The name <strong>{host}</strong>' in page.text
+    # Remembered, it is listed in both forms too.
+    flow.consent(reply, remember=True)
+    approvals = flow.get("/oauth/consent")
+    assert f"(<code>xn--pple-43d.test:{documents.port}</code>)" in approvals.text
 
 
 def test_a_logo_that_is_not_https_is_not_shown(cimd_flow, documents, doc_path):

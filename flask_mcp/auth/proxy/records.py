@@ -31,6 +31,7 @@ __all__ = [
     "PendingAuthorization",
     "RecordError",
     "UpstreamGrant",
+    "approval_key",
     "dump",
     "load",
 ]
@@ -56,6 +57,9 @@ class PendingAuthorization:
     scope: str
     #: The browser that made the request: only it may answer it.
     browser: str
+    #: The MCP endpoint the request is for (its ``resource``, else the
+    #: proxy's first endpoint): what the consent page names.
+    resource: str = ""
 
 
 @dataclass
@@ -91,7 +95,8 @@ class Grant:
 
 @dataclass
 class Approval:
-    """A client one browser approved on the consent page."""
+    """A client one browser approved on the consent page, for one MCP
+    endpoint (an approval for ``/a/mcp`` says nothing about ``/b/mcp``)."""
 
     client_name: str
     scopes: tuple[str, ...]
@@ -100,13 +105,33 @@ class Approval:
     #: The host of the client's metadata document, for a client identified
     #: by one (its ``client_id`` is the document's URL).
     verified_host: str | None = None
+    #: The client and the MCP endpoint approved (what :func:`approval_key`
+    #: is made of); an approval stored before endpoints were recorded has
+    #: none and covers nothing.
+    client_id: str = ""
+    resource: str = ""
+
+
+def approval_key(client_id: str, resource: str) -> str:
+    """Where :class:`BrowserSession` keeps the approval of ``client_id`` for
+    ``resource`` (neither holds whitespace: both are checked URLs or ids)."""
+    return f"{client_id} {resource}"
 
 
 @dataclass
 class BrowserSession:
-    """What the proxy remembers of one browser: its approvals by client id."""
+    """What the proxy remembers of one browser: its approvals by
+    :func:`approval_key`."""
 
     approvals: dict[str, Approval] = field(default_factory=dict)
+
+    def approval(self, client_id: str, resource: str) -> Approval | None:
+        """The approval of ``client_id`` for ``resource``, if any."""
+        return self.approvals.get(approval_key(client_id, resource))
+
+    def of_client(self, client_id: str) -> list[Approval]:
+        """Every approval of ``client_id``, whatever the endpoint."""
+        return [a for a in self.approvals.values() if a.client_id == client_id]
 
 
 # -- the serialisation ---------------------------------------------------------

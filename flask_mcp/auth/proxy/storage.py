@@ -31,6 +31,7 @@ from .records import LoginLeg
 from .records import PendingAuthorization
 from .records import RecordError
 from .records import UpstreamGrant
+from .records import approval_key
 from .records import dump
 from .records import load
 from .sealing import Sealer
@@ -235,16 +236,28 @@ class ProxyStorage:
         key = f"consent:{browser}"
         return self._load(BrowserSession, key, self.store.get(key)) or BrowserSession()
 
-    def remember(self, browser: str, client_id: str, approval: Approval) -> None:
+    def remember(self, browser: str, approval: Approval) -> None:
+        """Keep ``approval`` (of its client, for its endpoint)."""
+        key = approval_key(approval.client_id, approval.resource)
         with self.store.lock(f"consent:{browser}"):
             session = self.browser(browser)
-            session.approvals[client_id] = approval
+            session.approvals[key] = approval
             self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
 
-    def forget(self, browser: str, client_id: str) -> bool:
+    def forget(self, browser: str, client_id: str, resource: str | None) -> bool:
+        """Drop the approval of ``client_id`` for ``resource`` (``None``:
+        for every endpoint); whether there was one."""
         with self.store.lock(f"consent:{browser}"):
             session = self.browser(browser)
-            if session.approvals.pop(client_id, None) is None:
+            keys = [
+                key
+                for key, approval in session.approvals.items()
+                if key == approval_key(client_id, resource or "")
+                or (resource is None and approval.client_id == client_id)
+            ]
+            if not keys:
                 return False
+            for key in keys:
+                del session.approvals[key]
             self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
             return True
