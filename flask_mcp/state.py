@@ -7,6 +7,7 @@ the endpoint with its guard. The extension only registers what it returns.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import typing as t
 import warnings
@@ -30,6 +31,7 @@ from .transport.events import EventLog
 from .transport.guard import AuthGate
 from .transport.sessions import SessionManager
 from .transport.urls import ServerUrls
+from .transport.urls import allowing_public_host
 
 if t.TYPE_CHECKING:
     from .extension import FlaskMCP
@@ -74,6 +76,13 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
             app, store=store, mcp_path=settings.path, name=mcp.blueprint_name
         )
         authenticate, oauth = proxy.authenticate, proxy.oauth_settings
+        # The proxy's base_url is this app's public URL: its host is allowed.
+        settings = dataclasses.replace(
+            settings,
+            allowed_hosts=allowing_public_host(
+                settings.allowed_hosts, mcp.proxy.issuer
+            ),
+        )
     server = McpServer(
         mcp.registry,
         info=mcp.info,
