@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import typing as t
 from pathlib import Path
 
@@ -120,6 +121,15 @@ def flow(app: Flask) -> Flow:
 def make_flow() -> t.Callable[[Flask], Flow]:
     """Another browser (own cookie jar) on an app."""
     return lambda app: Flow(FlaskHttp(app.test_client()), MCP_URL)
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> t.Callable[[float], None]:
+    """``later(seconds)``: this process's clock (``time.time``) moves on."""
+    real = time.time
+    offset = [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+    return lambda seconds: offset.__setitem__(0, offset[0] + seconds)
 
 
 @pytest.fixture(scope="session")

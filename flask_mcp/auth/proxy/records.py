@@ -24,12 +24,16 @@ from dataclasses import field
 from ..providers.provider import UpstreamTokens
 
 __all__ = [
+    "ASSERTION",
+    "CLIENT",
+    "LOGIN",
     "Approval",
     "BrowserSession",
     "Grant",
     "LoginLeg",
     "PendingAuthorization",
     "RecordError",
+    "Rotation",
     "UpstreamGrant",
     "approval_key",
     "dump",
@@ -71,11 +75,18 @@ class LoginLeg:
     verifier: str = field(repr=False)
 
 
+#: How a grant began (:attr:`Grant.kind`).
+LOGIN = "login"  # a user signed in at the upstream provider
+ASSERTION = "assertion"  # an enterprise IdP vouched for a user (ID-JAG)
+CLIENT = "client"  # a machine client, on its own behalf (client credentials)
+
+
 @dataclass
 class UpstreamGrant:
-    """What a grant holds sealed: the upstream tokens and who logged in."""
+    """What a grant holds sealed: who it is for, and the upstream tokens of a
+    login (``None`` for a grant that never went upstream)."""
 
-    tokens: UpstreamTokens = field(repr=False)
+    tokens: UpstreamTokens | None = field(repr=False)
     identity: dict[str, t.Any] = field(repr=False)
 
 
@@ -91,6 +102,24 @@ class Grant:
     expires_at: float
     #: The :class:`UpstreamGrant`, sealed (see :class:`~.sealing.Sealer`).
     sealed: str = field(repr=False)
+    #: :data:`LOGIN`, :data:`ASSERTION` or :data:`CLIENT`.
+    kind: str = LOGIN
+
+
+@dataclass
+class Rotation:
+    """The answer to the refresh of one refresh token, kept (sealed) for the
+    grace period: a second refresh of the same token within it gets the same
+    new pair instead of ending the family."""
+
+    #: The token response sent, new access and refresh token included.
+    answer: dict[str, t.Any] = field(repr=False)
+    #: What the refreshed token was (its :class:`~.models.IssuedToken`).
+    client_id: str = ""
+    grant_id: str = ""
+    subject: str = ""
+    scope: str = ""
+    resource: str | None = None
 
 
 @dataclass

@@ -95,8 +95,10 @@ class ClientDocuments:
         server_metadata: Mapping[str, t.Any],
         patterns: Sequence[RedirectPattern] | None,
         limits: OAuthLimits,
+        grants_without_code: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store.child("cimd:")
+        self.grants_without_code = grants_without_code
         self.options = options
         self.fetcher = Fetcher(options)
         self.server_metadata = dict(server_metadata)
@@ -151,6 +153,7 @@ class ClientDocuments:
                 server_metadata=self.server_metadata,
                 patterns=self.patterns,
                 limits=self.limits,
+                grants_without_code=self.grants_without_code,
             )
 
         return self._cached("doc", url, check)
