@@ -40,6 +40,7 @@ from .grants import InvalidTargetError
 from .models import GrantUser
 from .records import ASSERTION
 from .records import UpstreamGrant
+from .tokens import DecidedScope
 
 if t.TYPE_CHECKING:
     from .authorization_server import ProxyAuthorizationServer
@@ -112,11 +113,17 @@ class IdentityAssertionGrant(JWTBearerGrant):
             if cap is not None:
                 allowed = [s for s in allowed if s in cap]
         requested = scope_to_list(self.request.payload.scope)
-        if not requested:
-            return " ".join(allowed)
-        granted = [s for s in dict.fromkeys(requested) if s in allowed]
-        if not granted:
-            raise InvalidScopeError("the assertion grants none of the requested scopes")
+        granted = (
+            [s for s in dict.fromkeys(requested) if s in allowed]
+            if requested
+            else allowed
+        )
+        if not granted and self.server.scopes_supported:
+            raise InvalidScopeError(
+                "the assertion grants none of the requested scopes"
+                if requested
+                else "the assertion grants none of this server's scopes"
+            )
         return " ".join(granted)
 
     def create_token_response(self) -> tuple[int, t.Any, t.Any]:
@@ -131,7 +138,7 @@ class IdentityAssertionGrant(JWTBearerGrant):
             ttl=self.server.access_token_ttl,
         )
         token = self.generate_token(
-            scope=self._scope, user=user, include_refresh_token=False
+            scope=DecidedScope(self._scope), user=user, include_refresh_token=False
         )
         token["scope"] = self._scope
         token["resource"] = user.resource

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import urlsplit
 
+from authlib.common.security import is_secure_transport
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from authlib.oauth2.rfc6749 import OAuth2Error
 from joserfc import jwt
@@ -118,9 +119,11 @@ class EnterpriseIdP:
             or not parts.netloc
             or parts.fragment
             or parts.query
+            or not is_secure_transport(self.issuer)
         ):
             raise ValueError(
-                f"EnterpriseIdP.issuer must be an https URL, not {self.issuer!r}"
+                "EnterpriseIdP.issuer must be an https URL (http only on"
+                f" loopback), not {self.issuer!r}"
             )
         for name in ("clients", "scopes", "algorithms"):
             value = getattr(self, name)

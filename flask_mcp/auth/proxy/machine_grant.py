@@ -31,6 +31,7 @@ from .assertion_grant import CONFIDENTIAL_METHODS
 from .models import GrantUser
 from .records import CLIENT
 from .records import UpstreamGrant
+from .tokens import DecidedScope
 
 if t.TYPE_CHECKING:
     from .authorization_server import ProxyAuthorizationServer
@@ -79,7 +80,7 @@ class MachineClientGrant(grants.ClientCredentialsGrant):
             ttl=self.server.access_token_ttl,
         )
         token = self.generate_token(
-            scope=self._scope, user=user, include_refresh_token=False
+            scope=DecidedScope(self._scope), user=user, include_refresh_token=False
         )
         token["scope"] = self._scope
         self.save_token(token)
