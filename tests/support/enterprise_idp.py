@@ -86,7 +86,7 @@ class EnterpriseIdP:
         fields = {"typ": "oauth-id-jag+jwt", "alg": "ES256", "kid": signer.kid}
         fields.update(header or {})
         fields = {k: v for k, v in fields.items() if v is not None}
-        return jwt.encode(fields, payload, signer, algorithms=[fields.get("alg")])
+        return jwt.encode(fields, payload, signer, algorithms=[str(fields.get("alg"))])
 
     # -- the HTTP side -------------------------------------------------------
 
