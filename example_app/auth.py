@@ -13,6 +13,11 @@
   ``EXAMPLE_CIMD_ALLOW_HOSTS="localhost,127.0.0.1"`` (comma-separated host
   names or addresses) lets the proxy fetch documents from those non-public
   hosts (the other ``MCP_OAUTH_CIMD_*`` settings then keep their defaults).
+  With ``EXAMPLE_IDJAG_ISSUER`` (an enterprise IdP's issuer URL, its keys
+  found through its discovery document) the proxy also trades that IdP's
+  ID-JAGs for tokens (enterprise-managed authorization, the JWT bearer
+  grant); confidential clients register for it (``grant_types`` naming
+  ``urn:ietf:params:oauth:grant-type:jwt-bearer``).
 """
 
 from __future__ import annotations
@@ -48,7 +53,14 @@ def settings_from_env() -> dict[str, t.Any]:
     issuer = os.environ.get("EXAMPLE_JWT_ISSUER")
     provider = _upstream_provider()
     if provider is not None:
-        return {"auth": OAuthProxy(provider, scopes=SCOPES, cimd=_cimd_options())}
+        return {
+            "auth": OAuthProxy(
+                provider,
+                scopes=SCOPES,
+                cimd=_cimd_options(),
+                enterprise_idps=_enterprise_idps(),
+            )
+        }
     if keys:
         return {"authenticate": api_key_auth(parse_api_keys(keys))}
     if issuer:
@@ -91,6 +103,12 @@ def _cimd_options() -> CIMDOptions | None:
     ``MCP_OAUTH_CIMD_*`` keys."""
     hosts = os.environ.get("EXAMPLE_CIMD_ALLOW_HOSTS", "").strip()
     return CIMDOptions(allow_hosts=tuple(hosts.split(","))) if hosts else None
+
+
+def _enterprise_idps() -> list[str] | None:
+    """``EXAMPLE_IDJAG_ISSUER``, else ``None``: ``MCP_OAUTH_ENTERPRISE_IDPS``."""
+    issuer = os.environ.get("EXAMPLE_IDJAG_ISSUER", "").strip()
+    return [issuer] if issuer else None
 
 
 def parse_api_keys(spec: str) -> dict[str, dict[str, str]]:

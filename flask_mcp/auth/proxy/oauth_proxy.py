@@ -69,8 +69,9 @@ class OAuthProxy:
         (never one with dot-segments or encoded slashes). Redirect URIs on
         the list are also trusted with error redirects (see below).
     :param registration_token: initial access token required by
-        ``/oauth/register`` (:rfc:`7591#section-3`); ``None``: open. Clients
-        registered with it are trusted with error redirects.
+        ``/oauth/register`` (:rfc:`7591#section-3`); ``None``:
+        ``MCP_OAUTH_REGISTRATION_TOKEN`` from the app config, else open.
+        Clients registered with it are trusted with error redirects.
     :param access_token_ttl: seconds an access token lives.
     :param refresh_token_ttl: seconds a refresh token (and so an idle grant)
         lives; every refresh starts a new period.
@@ -232,7 +233,10 @@ class OAuthProxy:
         limits = self.limits or OAuthLimits.from_config(app.config)
         cimd = self.cimd or CIMDOptions.from_config(app.config)
         grants = GrantOptions.from_config(app.config, **self.grant_settings)
-        if grants.client_credentials and self.registration_token is None:
+        registration_token = self.registration_token or app.config.get(
+            "MCP_OAUTH_REGISTRATION_TOKEN"
+        )
+        if grants.client_credentials and not registration_token:
             raise ValueError(
                 "client_credentials needs a registration_token: machine clients"
                 " get tokens with no user, so only clients registered with it"
@@ -295,7 +299,7 @@ class OAuthProxy:
                     token_endpoint_auth_methods_supported=REGISTERED_AUTH_METHODS,
                 ),
                 patterns=self.redirect_uri_patterns,
-                registration_token=self.registration_token,
+                registration_token=registration_token or None,
                 limits=limits,
                 grants_without_code=assertion_grants
                 | ({"client_credentials"} if grants.client_credentials else set()),
