@@ -29,9 +29,11 @@ if t.TYPE_CHECKING:
     from .auth import JWTVerifier as JWTVerifier
     from .auth import TokenSession as TokenSession
     from .auth import Unauthorized as Unauthorized
+    from .auth import any_of as any_of
     from .auth import api_key_auth as api_key_auth
     from .auth import bearer_auth as bearer_auth
     from .auth import get_auth_session as get_auth_session
+    from .auth import managed_key_auth as managed_key_auth
     from .auth import require_all as require_all
     from .auth import require_any as require_any
     from .auth import require_auth as require_auth
@@ -57,9 +59,11 @@ _LAZY = {
             "JWTVerifier",
             "TokenSession",
             "Unauthorized",
+            "any_of",
             "api_key_auth",
             "bearer_auth",
             "get_auth_session",
+            "managed_key_auth",
             "require_all",
             "require_any",
             "require_auth",

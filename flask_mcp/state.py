@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from .auth.combined import any_of
 from .auth.errors import AuthError
 from .auth.metadata import OAuthSettings
 from .config import Settings
@@ -75,7 +76,13 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
         proxy = mcp.proxy.init_app(
             app, store=store, mcp_path=settings.path, name=mcp.blueprint_name
         )
-        authenticate, oauth = proxy.authenticate, proxy.oauth_settings
+        oauth = proxy.oauth_settings
+        # The proxy's tokens first, then the other ways in (API keys...).
+        authenticate = (
+            proxy.authenticate
+            if authenticate is None
+            else any_of(("oauth", proxy.authenticate), authenticate)
+        )
         # The proxy's base_url is this app's public URL: its host is allowed.
         settings = dataclasses.replace(
             settings,

@@ -21,8 +21,8 @@ from .grant_options import GrantOptions
 from .keys import SigningKeys
 from .limits import OAuthLimits
 from .oauth_proxy import OAuthProxy
-from .principals import EnterpriseSession
-from .principals import MachineSession
+from .grant_sessions import EnterpriseSession
+from .grant_sessions import MachineSession
 from .proxy_state import ProxyState
 from .redirects import RedirectPattern
 from .sealing import Sealer

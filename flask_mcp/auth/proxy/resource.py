@@ -6,7 +6,7 @@ keys, ``typ`` ``at+jwt``, ``iss`` our issuer, ``aud`` this endpoint
 (:rfc:`8707`), not expired, and their grant still alive. The session carries
 the *upstream* tokens (refreshed if needed) for the tools to call the
 provider's APIs; a grant that never went upstream (an enterprise assertion, a
-machine client) gets its own session (:mod:`.principals`).
+machine client) gets its own session (:mod:`.grant_sessions`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from ..errors import Unauthorized
 from ..providers.provider import OAuthSession
 from ..providers.provider import Provider
 from ..providers.provider import UpstreamError
-from .principals import EnterpriseSession
-from .principals import MachineSession
+from .grant_sessions import EnterpriseSession
+from .grant_sessions import MachineSession
 from .records import ASSERTION
 from .records import CLIENT
 from .sealing import SealError
