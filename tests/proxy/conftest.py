@@ -132,6 +132,23 @@ def later(monkeypatch: pytest.MonkeyPatch) -> t.Callable[[float], None]:
     return lambda seconds: offset.__setitem__(0, offset[0] + seconds)
 
 
+@pytest.fixture
+def issued(monkeypatch: pytest.MonkeyPatch) -> t.Callable[[], list[str]]:
+    """``issued()``: the grant types of the tokens this process issued since
+    the test began (every issue passes the server's ``save_token``)."""
+    from flask_mcp.auth.proxy.authorization_server import ProxyAuthorizationServer
+
+    seen: list[str] = []
+    save = ProxyAuthorizationServer.save_token
+
+    def spy(self: t.Any, token: t.Any, request: t.Any) -> None:
+        seen.append(str(request.payload.grant_type))
+        save(self, token, request)
+
+    monkeypatch.setattr(ProxyAuthorizationServer, "save_token", spy)
+    return lambda: list(seen)
+
+
 @pytest.fixture(scope="session")
 def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
     return TestCA(tmp_path_factory.mktemp("cimd-ca"))

@@ -18,11 +18,11 @@ from __future__ import annotations
 from .cimd import CIMDOptions
 from .enterprise import EnterpriseIdP
 from .grant_options import GrantOptions
+from .grant_sessions import EnterpriseSession
+from .grant_sessions import MachineSession
 from .keys import SigningKeys
 from .limits import OAuthLimits
 from .oauth_proxy import OAuthProxy
-from .grant_sessions import EnterpriseSession
-from .grant_sessions import MachineSession
 from .proxy_state import ProxyState
 from .redirects import RedirectPattern
 from .sealing import Sealer

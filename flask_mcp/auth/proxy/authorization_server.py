@@ -10,6 +10,7 @@ authorization response parameter (:rfc:`9207`).
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -31,7 +32,6 @@ from flask import Response
 from flask import request as flask_request
 from joserfc.jwk import KeySet
 
-from . import audit
 from .assertion_grant import IdentityAssertionGrant
 from .cimd.assertion import PrivateKeyJWT
 from .cimd.clients import ClientDocuments
@@ -50,6 +50,8 @@ from .storage import ProxyStorage
 from .tokens import AccessTokenGenerator
 
 __all__ = ["ProxyAuthorizationServer", "StoredAuthorizationRequest"]
+
+log = logging.getLogger(__name__)
 
 
 class _IssuerParameter(IssuerParameter):
@@ -135,7 +137,7 @@ class ProxyAuthorizationServer(AuthorizationServer):
         storage: ProxyStorage,
         keys: SigningKeys,
         access_token_ttl: int,
-        end_grant: Callable[[str, str], None],
+        end_grant: Callable[..., None],
         documents: ClientDocuments | None = None,
         refresh_grace: float = 0.0,
         client_credentials: bool = False,
@@ -222,14 +224,6 @@ class ProxyAuthorizationServer(AuthorizationServer):
     def save_token(self, token: dict[str, t.Any], request: OAuth2Request) -> None:
         user = request.user
         refresh = token.get("refresh_token")
-        audit.token_issued(
-            grant_type=str(request.payload.grant_type or ""),
-            client_id=request.client.client_id,
-            subject=user.subject,
-            grant_id=user.grant_id,
-            resource=user.resource or self.resources[0],
-            scope=str(token.get("scope") or ""),
-        )
         if not refresh:
             # No refresh token: the grant lives as long as its access token.
             self.storage.update_grant(
@@ -253,7 +247,13 @@ class ProxyAuthorizationServer(AuthorizationServer):
         self.storage.update_grant(user.grant_id, extend=True)
 
     def handle_error_response(self, request: t.Any, error: OAuth2Error) -> t.Any:
-        audit.refused(_endpoint_of(request), error)
+        """Every refusal of the token endpoint passes here."""
+        log.info(
+            "%s endpoint refused: %s (%s)",
+            _endpoint_of(request),
+            error.error,
+            error.description or "",
+        )
         return super().handle_error_response(request, error)
 
     def validate_requested_scope(self, scope: str | None) -> None:

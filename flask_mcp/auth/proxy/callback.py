@@ -20,7 +20,6 @@ from flask import Response
 from flask import request
 
 from ..providers.provider import UpstreamError
-from . import audit
 from .consent import error_page
 from .models import GrantUser
 
@@ -110,12 +109,6 @@ def callback(state: ProxyAppState) -> Response:
         grant_id=secrets.token_urlsafe(24),
         auth_time=int(time.time()),
         upstream=upstream,
-    )
-    audit.signed_in(
-        client_id=pending.client_id,
-        subject=user.subject,
-        grant_id=user.grant_id,
-        provider=state.provider.name,
     )
     return t.cast(
         Response, server.create_authorization_response(oauth_request, user, grant)

@@ -186,7 +186,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         record, replayed = self.server.storage.redeem_code(code)
         if replayed:
             log.warning("authorization code replayed: ending grant %s", replayed)
-            self.server.end_grant(replayed, "authorization code replayed")
+            self.server.end_grant(replayed)
             return None
         if record is None:
             return None
@@ -194,7 +194,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             # Another client holds this client's code: it leaked. The code is
             # spent either way; end the grant it would have opened.
             log.warning("code of client %s presented by another", record.client_id)
-            self.server.end_grant(record.grant_id, "code presented by another client")
+            self.server.end_grant(record.grant_id)
             return None
         self._redeemed = record
         return record
@@ -207,9 +207,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             # the grant it would have opened goes, upstream tokens included.
             record = getattr(self, "_redeemed", None)
             if record is not None:
-                self.server.end_grant(
-                    record.grant_id, "code spent by a refused request"
-                )
+                self.server.end_grant(record.grant_id)
             raise
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
@@ -269,9 +267,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             )
         if record.client_id != self.request.client.client_id:
             log.warning("refresh token of %s presented by another", record.client_id)
-            self.server.end_grant(
-                record.grant_id, "refresh token presented by another client"
-            )
+            self.server.end_grant(record.grant_id)
             return None
         if storage.grant(record.grant_id) is None:
             return None
@@ -336,7 +332,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def _reused(self, grant_id: str | None) -> None:
         if grant_id:
             log.warning("refresh token reused: ending grant %s", grant_id)
-            self.server.end_grant(grant_id, "refresh token reused")
+            self.server.end_grant(grant_id)
 
     def authenticate_user(self, refresh_token: IssuedToken) -> GrantUser:
         return GrantUser(

@@ -10,9 +10,10 @@ clients the operator vetted:
   ``invalid_client``), registered with the registration token and with
   ``client_credentials`` among their grant types (else
   ``unauthorized_client``);
-* for the scopes they registered, at most: a request beyond them is
-  ``invalid_scope``, one without ``scope`` gets them all (a client that
-  registered none gets none).
+* for the scopes they registered, at most: requested scopes beyond them are
+  left out (the answer's ``scope`` says what was granted), a request for
+  none of them is ``invalid_scope``, one without ``scope`` gets them all (a
+  client that registered none gets none).
 
 No refresh token: the client asks again when the access token expires.
 """
@@ -55,12 +56,14 @@ class MachineClientGrant(grants.ClientCredentialsGrant):
             )
         registered = scope_to_list(client.metadata.get("scope")) or []
         requested = scope_to_list(self.request.payload.scope) or []
-        beyond = [s for s in requested if s not in registered]
-        if beyond:
+        # Scopes it did not register are left out (RFC 6749 3.3: the answer's
+        # ``scope`` says what was granted); none of them at all is refused.
+        granted = [s for s in dict.fromkeys(requested) if s in registered]
+        if requested and not granted:
             raise InvalidScopeError(
-                f"the client did not register the scope {' '.join(beyond)}"
+                f"the client did not register the scope {' '.join(requested)}"
             )
-        self._scope = " ".join(dict.fromkeys(requested or registered))
+        self._scope = " ".join(granted if requested else registered)
         resource = self.server.resource_indicator.requested(self.request)
         self.request.user = GrantUser(
             subject=client.client_id,

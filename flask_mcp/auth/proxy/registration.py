@@ -143,7 +143,7 @@ class ProxyRevocationEndpoint(RevocationEndpoint):
         *,
         storage: ProxyStorage,
         validator: AccessTokenValidator,
-        end_grant: Callable[[str, str], None],
+        end_grant: Callable[..., None],
     ) -> None:
         super().__init__()
         self.storage = storage
@@ -186,4 +186,4 @@ class ProxyRevocationEndpoint(RevocationEndpoint):
         )
 
     def revoke_token(self, token: IssuedToken, request: t.Any) -> None:
-        self.end_grant(token.grant_id, "revoked")
+        self.end_grant(token.grant_id, reason="client")

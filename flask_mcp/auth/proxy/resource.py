@@ -48,7 +48,7 @@ class ResourceGuard:
         validator: AccessTokenValidator,
         storage: ProxyStorage,
         upstream: UpstreamLeg,
-        end_grant: t.Callable[[str, str], None],
+        end_grant: t.Callable[..., None],
     ) -> None:
         self.provider = provider
         self.validator = validator
@@ -88,7 +88,7 @@ class ResourceGuard:
                 error.error,
             )
             if error.error in FATAL_ERRORS:
-                self.end_grant(grant_id, f"upstream refused: {error.error}")
+                self.end_grant(grant_id)
             raise Unauthorized(
                 "the upstream authorization has expired", error="invalid_token"
             ) from None

@@ -16,7 +16,6 @@ import time
 from ..providers.provider import Provider
 from ..providers.provider import UpstreamError
 from ..providers.provider import UpstreamTokens
-from . import audit
 from .records import Grant
 from .records import LoginLeg
 from .records import PendingAuthorization
@@ -90,12 +89,17 @@ class UpstreamLeg:
             self.storage.update_grant(grant_id, upstream=upstream)
             return upstream
 
-    def end_grant(self, grant_id: str, reason: str) -> None:
+    def end_grant(self, grant_id: str, reason: str = "invalidated") -> None:
         """End a grant (every token of the family stops working) and revoke
-        its upstream tokens; ``reason`` is for the audit trail."""
+        its upstream tokens.
+
+        :param reason: ``client`` (a revocation request), ``operator``, or
+            ``invalidated`` (a replayed code or refresh token, a leaked one,
+            an upstream grant that is gone).
+        """
         grant = self.storage.end_grant(grant_id)
         if grant is not None:
-            audit.grant_ended(grant_id, reason)
+            log.info("grant %s ended (%s)", grant_id, reason)
             self.revoke(grant, grant_id)
 
     def revoke(self, grant: Grant, grant_id: str) -> None:
