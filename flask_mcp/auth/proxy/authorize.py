@@ -124,8 +124,9 @@ def authorize(state: ProxyAppState) -> Response:
 
 def _error_page(error: OAuth2Error) -> Response:
     """The page of an error that is not redirected; its status is 400, or
-    429 (with ``Retry-After``) for too many fetches of metadata documents."""
-    status = 429 if error.status_code == 429 else 400
+    429 / 503 (with ``Retry-After``) when metadata documents are fetched too
+    often or the client's is being fetched."""
+    status = error.status_code if error.status_code in (429, 503) else 400
     page = error_page(status, str(error.error), str(error.description or error.error))
     page.headers.extend(
         (name, value) for name, value in error.get_headers() if name == "Retry-After"
