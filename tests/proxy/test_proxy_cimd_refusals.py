@@ -360,6 +360,31 @@ def test_fetches_per_client_address_are_limited(make_app, make_flow, documents):
     assert flow.authorize(client_of(urls[0]), challenge=pkce()[1]).status == 302
 
 
+def test_ipv6_clients_count_by_their_slash_64(make_app, documents):
+    options = CIMDOptions(allow_hosts=("localhost",), fetches_per_minute=2)
+    http = make_app(cimd=options).test_client()
+    urls = [documents.document(f"/rate6/{i}/client.json") for i in range(4)]
+
+    def ask(url: str, address: str) -> int:
+        reply = http.get(
+            "/oauth/authorize",
+            query_string={
+                "response_type": "code",
+                "client_id": url,
+                "redirect_uri": REDIRECT_URI,
+                "code_challenge": pkce()[1],
+                "code_challenge_method": "S256",
+            },
+            environ_base={"REMOTE_ADDR": address},
+        )
+        return reply.status_code
+
+    assert ask(urls[0], "2001:db8:5:6::1") == 302
+    assert ask(urls[1], "2001:db8:5:6:ffff::2") == 302
+    assert ask(urls[2], "2001:db8:5:6::3") == 429  # the same /64
+    assert ask(urls[2], "2001:db8:5:7::1") == 302  # another one
+
+
 def test_the_name_is_resolved_once(flow, documents, doc_path, monkeypatch):
     """DNS rebinding: the first answer is public, later ones loopback. The
     fetch connects to the address it checked, never to a second answer."""
