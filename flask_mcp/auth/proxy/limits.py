@@ -46,7 +46,7 @@ class OAuthLimits:
     max_metadata: int = 16 * 1024
     #: Registrations one client address may make per window; ``0``: no limit.
     #: The address is ``request.remote_addr``, IPv6 ones counted by their /64
-    #: (:func:`flask_mcp.addresses.client_key`): behind a reverse proxy, set
+    #: (``flask_mcp.addresses.client_key``): behind a reverse proxy, set
     #: it from ``X-Forwarded-For`` with werkzeug's ``ProxyFix``.
     registrations: int = 20
     #: The window of ``registrations``, in seconds.
