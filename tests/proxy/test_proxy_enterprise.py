@@ -16,6 +16,7 @@ import time
 import typing as t
 
 import pytest
+from joserfc.jwk import ECKey
 
 from flask_mcp.auth.proxy import EnterpriseIdP as IdPSettings
 from flask_mcp.auth.proxy import GrantOptions
@@ -502,3 +503,47 @@ def test_settings_from_the_app_config(make_app, idp):
 def test_bad_settings(value, words):
     with pytest.raises(ValueError, match=words.replace("(", r"\(")):
         GrantOptions(enterprise_idps=value)
+
+
+def test_a_client_identified_by_its_metadata_document(
+    make_app, idp, documents, doc_path, issued
+):
+    """The draft's alternative to mapping client ids: a client whose
+    ``client_id`` is its metadata document's URL, ``private_key_jwt`` with
+    the keys the document publishes, the JWT bearer grant alone."""
+    from flask_mcp.auth.proxy import CIMDOptions
+
+    from .test_proxy_cimd_private_key_jwt import assertion
+    from .test_proxy_cimd_private_key_jwt import public
+
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    http = make_app(
+        enterprise_idps=[idp.issuer], cimd=CIMDOptions(allow_hosts=("localhost",))
+    ).test_client()
+    url = documents.document(
+        doc_path,
+        grant_types=[JWT_BEARER],
+        redirect_uris=None,
+        token_endpoint_auth_method="private_key_jwt",
+        jwks=public(key),
+    )
+    client = {"client_id": url}
+    data = {
+        "grant_type": JWT_BEARER,
+        "assertion": mint(idp, client),
+        **assertion(key, url),
+    }
+    reply = http.post("/oauth/token", data=data)
+    assert reply.status_code == 200, reply.text
+    assert claims_of(reply.json["access_token"])["client_id"] == url
+    # Without its key it is not authenticated: nothing issued.
+    bare = http.post(
+        "/oauth/token",
+        data={
+            "grant_type": JWT_BEARER,
+            "assertion": mint(idp, client),
+            "client_id": url,
+        },
+    )
+    refused(bare, "invalid_client", 401)
+    assert issued() == [JWT_BEARER]
