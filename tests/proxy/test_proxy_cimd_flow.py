@@ -103,11 +103,11 @@ def test_consent_page_shows_the_verified_host(cimd_flow, documents, doc_path):
     assert "an address\n     on this computer" in page.text
 
 
-def test_a_look_alike_verified_host_is_shown_in_both_forms(
-    make_app, make_flow, documents, doc_path, monkeypatch
-):
-    """Red team: a document at ``https://аpple.test/…`` (a Cyrillic ``а``,
-    fetched from ``xn--pple-43d.test``) was shown as "Verified" apple."""
+@pytest.fixture
+def lookalike(make_app, make_flow, documents, doc_path, monkeypatch):
+    """A client whose document is at ``https://аpple.test:PORT/...`` (a
+    Cyrillic ``а``, served as ``xn--pple-43d.test``, resolved to loopback):
+    ``(flow, authorization reply, consent page, shown host)``."""
     real = socket.getaddrinfo
 
     def getaddrinfo(host, port, *args, **kwargs):
@@ -118,12 +118,17 @@ def test_a_look_alike_verified_host_is_shown_in_both_forms(
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     options = CIMDOptions(allow_hosts=("xn--pple-43d.test",), timeout=2)
     flow = make_flow(make_app(cimd=options))
-    url = documents.document(doc_path, host="аpple.test")
+    url = documents.document(doc_path, host="аpple.test", client_name="Apple Notes")
     reply = flow.authorize(client_of(url), challenge=pkce()[1])
     assert reply.status == 302 and "/oauth/consent?txn=" in reply.location
-    page = flow.get(reply.location)
-    host = f"аpple.test:{documents.port}"
     assert documents.hosts(doc_path) == [f"xn--pple-43d.test:{documents.port}"]
+    return flow, reply, flow.get(reply.location), f"аpple.test:{documents.port}"
+
+
+def test_a_look_alike_verified_host_is_shown_in_both_forms(lookalike, documents):
+    """Red team: a document at ``https://аpple.test/…`` (a Cyrillic ``а``,
+    fetched from ``xn--pple-43d.test``) was shown as "Verified" apple."""
+    flow, reply, page, host = lookalike
     assert f'Published at <strong class="host">{host}</strong>' in page.text
     assert f"(<code>xn--pple-43d.test:{documents.port}</code>)" in page.text
     assert f'class="warning">The name <strong>{host}</strong>' in page.text
@@ -131,6 +136,26 @@ def test_a_look_alike_verified_host_is_shown_in_both_forms(
     flow.consent(reply, remember=True)
     approvals = flow.get("/oauth/consent")
     assert f"(<code>xn--pple-43d.test:{documents.port}</code>)" in approvals.text
+
+
+def test_the_look_alike_warning_in_a_browser(lookalike, documents):
+    """The warning as a person sees it, in Debian's chromium; kept as
+    ``tests/artifacts/consent/consent-lookalike.png`` (the docs show it)."""
+    from oauth_e2e.browser import ChromiumBrowser
+    from oauth_e2e.browser import save_screenshot
+
+    from support import ARTIFACTS_DIR
+
+    _, _, page, host = lookalike
+    with ChromiumBrowser() as chromium:
+        tab = chromium.browser.new_page(viewport={"width": 900, "height": 860})
+        tab.set_content(page.text)
+        text = tab.inner_text("body")
+        assert f"xn--pple-43d.test:{documents.port}" in text
+        words = " ".join(text.split())
+        assert "Such names can imitate the name of a site you know" in words
+        shot = save_screenshot(tab, ARTIFACTS_DIR / "consent" / "consent-lookalike.png")
+    assert shot.stat().st_size > 10_000
 
 
 def test_a_logo_that_is_not_https_is_not_shown(cimd_flow, documents, doc_path):
