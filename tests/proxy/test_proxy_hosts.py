@@ -8,17 +8,8 @@ import pytest
 from flask_mcp.transport.urls import allowing_public_host
 
 from .app import create_app
+from .test_proxy_authenticate import INIT
 
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 HEADERS = {"Accept": "application/json, text/event-stream"}
 
 

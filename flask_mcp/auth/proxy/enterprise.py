@@ -44,7 +44,6 @@ from urllib.parse import urlsplit
 
 from authlib.common.security import is_secure_transport
 from authlib.oauth2.rfc6749 import InvalidGrantError
-from authlib.oauth2.rfc6749 import OAuth2Error
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
@@ -60,6 +59,7 @@ from ..jwks import JWKSet
 from ..jwks import discover_jwks_uri
 from ..jwks import forbidden_alg
 from ..jwt import DEFAULT_ALGORITHMS
+from .cimd.clients import TryLater
 from .sealing import digest
 
 __all__ = [
@@ -141,14 +141,11 @@ class EnterpriseIdP:
                 raise ValueError(f"EnterpriseIdP.{name} must be an integer >= 0")
 
 
-class TemporarilyUnavailable(OAuth2Error):
-    """The IdP's keys cannot be had now: 503, try again later."""
+class TemporarilyUnavailable(TryLater):
+    """The IdP's keys cannot be had now: 503, try again in a few seconds."""
 
-    error = "temporarily_unavailable"
     status_code = 503
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        return [*super().get_headers(), ("Retry-After", "5")]
+    message = "the identity provider's keys cannot be fetched now; try again"
 
 
 @dataclass(frozen=True)
@@ -269,9 +266,7 @@ class AssertionVerifier:
             keys = self._keys.find(self._jwks_uri(idp), alg, kid)
         except DiscoveryError as error:
             log.warning("cannot get the signing keys of %s: %s", idp.issuer, error)
-            raise TemporarilyUnavailable(
-                "the identity provider's keys cannot be fetched now; try again"
-            ) from None
+            raise TemporarilyUnavailable(5) from None
         if not keys:
             raise _refused(
                 "no key of the identity provider matches the assertion",

@@ -62,43 +62,43 @@ from .document import looks_like_url
 from .fetch import Fetcher
 from .fetch import FetchError
 
-__all__ = ["ClientDocuments", "FetchInProgress", "FetchRateExceeded"]
+__all__ = ["ClientDocuments", "FetchInProgress", "FetchRateExceeded", "TryLater"]
 
 log = logging.getLogger(__name__)
 
 _Check = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 
 
-class FetchRateExceeded(OAuth2Error):
-    """Too many fetches from one client address: 429
-    ``temporarily_unavailable`` with ``Retry-After``."""
+class TryLater(OAuth2Error):
+    """``temporarily_unavailable`` with ``Retry-After``: the request may
+    succeed in ``retry_after`` seconds."""
 
     error = "temporarily_unavailable"
+    #: What the requester is told.
+    message = "try again later"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(self.message)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        headers = list(super().get_headers())
+        return [*headers, ("Retry-After", str(self.retry_after))]
+
+
+class FetchRateExceeded(TryLater):
+    """Too many fetches from one client address, or one in flight: 429."""
+
     status_code = 429
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("too many client metadata documents fetched; try later")
-        self.retry_after = max(1, math.ceil(retry_after))
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        headers = list(super().get_headers())
-        return [*headers, ("Retry-After", str(self.retry_after))]
+    message = "too many client metadata documents fetched; try later"
 
 
-class FetchInProgress(OAuth2Error):
-    """Another worker is fetching this document: 503
-    ``temporarily_unavailable``, try again when its fetch is over."""
+class FetchInProgress(TryLater):
+    """Another worker is fetching this document: 503, try again when its
+    fetch is over."""
 
-    error = "temporarily_unavailable"
     status_code = 503
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("the client metadata document is being fetched; try again")
-        self.retry_after = max(1, math.ceil(retry_after))
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        headers = list(super().get_headers())
-        return [*headers, ("Retry-After", str(self.retry_after))]
+    message = "the client metadata document is being fetched; try again"
 
 
 class ClientDocuments:
