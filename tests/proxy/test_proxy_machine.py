@@ -178,3 +178,23 @@ def test_on_from_the_app_config(make_app):
         config={"MCP_OAUTH_CLIENT_CREDENTIALS": True}, registration_token=TOKEN
     ).test_client()
     assert token(http, register(http)).status_code == 200
+
+
+@pytest.mark.parametrize("redirect_uri", [None, "http://127.0.0.1:9/cb"])
+def test_a_machine_client_has_no_authorization_requests(http, redirect_uri):
+    """It registered no redirect URI and no code grant: the browser gets the
+    error page, never a redirect."""
+    client = register(http)
+    query = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "code_challenge": "x" * 43,
+        "code_challenge_method": "S256",
+        "redirect_uri": redirect_uri,
+    }
+    page = http.get(
+        "/oauth/authorize", query_string={k: v for k, v in query.items() if v}
+    )
+    assert page.status_code == 400
+    assert page.mimetype == "text/html"
+    assert "Location" not in page.headers
