@@ -36,6 +36,7 @@ from .transport.responses import json_response
 from .transport.well_known import well_known_blueprint
 
 if t.TYPE_CHECKING:
+    from .auth.downstream import DownstreamTokens
     from .auth.providers.provider import Provider
     from .auth.proxy import OAuthProxy
     from .testing import MCPTestClient
@@ -70,6 +71,9 @@ class FlaskMCP(Scaffold):
     :param description: what the server offers, for people choosing one.
     :param website_url: the server's home page.
     :param icons: icons clients may show for the server.
+    :param downstream: the :class:`~flask_mcp.auth.DownstreamTokens` tools
+        use to call other APIs on the user's behalf; ``init_app`` gives it
+        the store and the encryption key.
     """
 
     def __init__(
@@ -89,6 +93,7 @@ class FlaskMCP(Scaffold):
         description: str | None = None,
         website_url: str | None = None,
         icons: IconsArg = None,
+        downstream: DownstreamTokens | None = None,
     ) -> None:
         if auth is not None and oauth is not None:
             raise TypeError(
@@ -115,6 +120,7 @@ class FlaskMCP(Scaffold):
         self.proxy = _as_proxy(auth)
         self.authenticate = authenticate
         self.oauth = OAuthSettings.from_config(oauth)
+        self.downstream = downstream
         self._routes: list[tuple[str, t.Callable[..., t.Any], dict[str, t.Any]]] = []
         # Apps set up so far, so that @mcp.route after init_app reaches them;
         # weak, so the extension never keeps an app alive.

@@ -72,6 +72,8 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
     _check_store(store)
     authenticate, oauth = mcp.authenticate, mcp.oauth
     bind_store(authenticate, store)
+    if mcp.downstream is not None:
+        mcp.downstream.init_app(app, store, mcp.blueprint_name)
     if mcp.proxy is not None:
         proxy = mcp.proxy.init_app(
             app, store=store, mcp_path=settings.path, name=mcp.blueprint_name

@@ -42,10 +42,14 @@ if t.TYPE_CHECKING:
     from .combined import any_of as any_of
     from .discovery import DiscoveryDocumentCache as DiscoveryDocumentCache
     from .discovery import DiscoveryError as DiscoveryError
+    from .downstream import DownstreamTokens as DownstreamTokens
     from .errors import AuthenticationRequired as AuthenticationRequired
     from .errors import AuthError as AuthError
     from .errors import Forbidden as Forbidden
     from .errors import Unauthorized as Unauthorized
+    from .exchange import DownstreamError as DownstreamError
+    from .exchange import OnBehalfOf as OnBehalfOf
+    from .exchange import TokenExchange as TokenExchange
     from .introspection import IntrospectionVerifier as IntrospectionVerifier
     from .jwks import JWKSet as JWKSet
     from .jwks import discover_jwks_uri as discover_jwks_uri
@@ -98,6 +102,10 @@ _EXPORTS = {
     "scopes_of": "access",
     "DiscoveryDocumentCache": "discovery",
     "DiscoveryError": "discovery",
+    "DownstreamTokens": "downstream",
+    "DownstreamError": "exchange",
+    "OnBehalfOf": "exchange",
+    "TokenExchange": "exchange",
     "AuthenticationRequired": "errors",
     "AuthError": "errors",
     "Forbidden": "errors",

@@ -199,11 +199,11 @@ def api_key_auth(keys: Mapping[str, t.Any], header: str = "X-API-Key") -> APIKey
 
 
 class ManagedKeyAuth:
-    """Authenticate with a managed key (:mod:`~flask_mcp.auth.keyring`) sent
+    """Authenticate with a managed key (:class:`~flask_mcp.auth.KeyRing`) sent
     in ``header``: keys an operator creates and revokes with ``flask mcp
     keys``, each with its own roles, scopes and expiry.
 
-    The session is a :class:`~flask_mcp.auth.keyring.ManagedKeySession`.
+    The session is a :class:`~flask_mcp.auth.ManagedKeySession`.
     Every request reads the key's record in the store, so a revoked key is
     refused on the next request, on every worker and host.
 

@@ -149,7 +149,8 @@ class KeyRing:
         """Make a key; the key (to show once) and its record.
 
         :param expires_in: seconds it works; ``None`` for no expiry.
-        :raises KeyringError: for a bad name, role or scope, or a name in use.
+        :raises ~flask_mcp.auth.keyring.KeyringError: for a bad name, role or
+            scope, or a name in use.
         """
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise KeyringError(
@@ -192,7 +193,7 @@ class KeyRing:
     def revoke(self, name: str) -> ManagedKey:
         """Delete the key ``name``: the next request with it is refused.
 
-        :raises KeyringError: when there is no such key.
+        :raises ~flask_mcp.auth.keyring.KeyringError: when there is no such key.
         """
         with self.store.lock(_INDEX):
             index = self._index()

@@ -6,7 +6,6 @@ file store under one gunicorn with three workers)."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,19 +17,9 @@ from support import REPO_ROOT
 from support import GunicornServer
 
 from . import official
-
-KEY = re.compile(r"mcpk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
-ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "curl", "version": "1"},
-    },
-}
+from .official import ACCEPT
+from .official import INIT
+from .official import KEY
 
 
 def flask_mcp_keys(env: dict[str, str], *args: str) -> str:

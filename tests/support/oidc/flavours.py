@@ -174,6 +174,7 @@ def entra(
         access_token_claims=("roles", "tid", "oid"),
         access_token_audience=GRAPH,
         userinfo_refuses_api_tokens=True,
+        audience_from_scope=True,
         scope_claim="scp",
         client_id_claim="azp",
         token_exchange=False,

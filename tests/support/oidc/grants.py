@@ -322,6 +322,9 @@ class TokenEndpoint:
         self, client: Client, user: User, scopes: tuple[str, ...], api: str | None
     ) -> Answer:
         """Access and refresh token; ``api`` is the audience asked for, if any."""
+        if api is None and self.settings.audience_from_scope:
+            named = [_resource_of(scope) for scope in scopes if "/" in scope]
+            api = named[0] if named else None
         own = self.default_audience()
         audience: str | list[str] | None = api or own
         if (

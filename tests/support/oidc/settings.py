@@ -134,6 +134,9 @@ class IssuerSettings:
     :param api_audience_with_userinfo: an access token for an API names
         userinfo too in ``aud`` when ``openid`` was asked (Auth0), so
         userinfo accepts it.
+    :param audience_from_scope: a scope naming an API (``api://x/read``,
+        ``https://api.example.com/read``) makes the access token that API's
+        (Entra ID).
     :param access_ttl: seconds an access token lives.
     :param issuer_in_response: send ``iss`` with the authorization response
         (:rfc:`9207`).
@@ -165,6 +168,7 @@ class IssuerSettings:
     access_token_subject: str | None = None
     opaque_without_audience: bool = False
     api_audience_with_userinfo: bool = False
+    audience_from_scope: bool = False
     access_ttl: int = 3600
     issuer_in_response: bool = False
 
