@@ -7,6 +7,7 @@ the endpoint with its guard. The extension only registers what it returns.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import typing as t
 import warnings
@@ -33,6 +34,7 @@ from .transport.events import EventLog
 from .transport.guard import AuthGate
 from .transport.sessions import SessionManager
 from .transport.urls import ServerUrls
+from .transport.urls import allowing_public_host
 
 if t.TYPE_CHECKING:
     from .auth.authenticators import Authenticator
@@ -110,6 +112,13 @@ def build_state(mcp: ServerSpec, app: Flask) -> MCPState:
             proxy.authenticate
             if authenticate is None
             else any_of(("oauth", proxy.authenticate), authenticate)
+        )
+        # The proxy's base_url is this app's public URL: its host is allowed.
+        settings = dataclasses.replace(
+            settings,
+            allowed_hosts=allowing_public_host(
+                settings.allowed_hosts, mcp.proxy.issuer
+            ),
         )
     server = McpServer(
         mcp.registry,

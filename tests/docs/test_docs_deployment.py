@@ -126,7 +126,8 @@ def test_the_nginx_snippet_keeps_the_port(tmp_path):
     )
     with LoopbackServer(app) as upstream:
         location = block.replace("http://127.0.0.1:8000/", upstream.url + "/")
-        with NginxServer(location, tmp_path / "nginx") as nginx:
+        server = f"server {{ listen 127.0.0.1:{{port}}; {location} }}"
+        with NginxServer(server, tmp_path / "nginx") as nginx:
             refused = requests.post(
                 nginx.url + "/assistant/mcp",
                 json={"jsonrpc": "2.0", "id": 1, "method": "ping"},

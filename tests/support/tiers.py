@@ -11,6 +11,8 @@ Every test belongs to one or more tiers, registered as pytest markers in
 * ``node``: Node 22 from ``tools/`` (``make node``);
 * ``browser``: headless chromium through Playwright;
 * ``nginx``: a throwaway nginx (``make system``).
+* ``gateway``: a throwaway Pushpin in front of gunicorn
+  (``make system``).
 
 ``unit`` and ``http`` are the fast tiers (``make test-fast``): they need only
 ``make venv``. The other tiers need what ``make system`` and ``make node``
@@ -54,7 +56,7 @@ from pathlib import Path
 import pytest
 
 #: The tiers; pyproject.toml registers them as markers, with what each needs.
-TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser", "nginx")
+TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser", "nginx", "gateway")
 #: The marker that states a test's tiers outright (step 0 of :func:`infer`).
 EXACT_MARK = "tiers"
 #: Tiers implied by referring to a module (prefix of its dotted name).

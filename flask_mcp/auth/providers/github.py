@@ -65,6 +65,7 @@ class GitHubProvider(OAuthProvider):
     userinfo_url: str | None = dataclasses.field(default=None, init=False)
     revocation_url: str | None = dataclasses.field(default=None, init=False)
     name: str = "github"
+    display_name: str | None = "GitHub"
 
     session_class: t.ClassVar[type[OAuthSession]] = GitHubSession
     scope_separators = ","

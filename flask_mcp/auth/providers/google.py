@@ -52,6 +52,7 @@ class GoogleProvider(OIDCProvider):
     offline_access: bool = True
     hosted_domain: str | None = None
     name: str = "google"
+    display_name: str | None = "Google"
 
     session_class: t.ClassVar[type[OAuthSession]] = GoogleSession
 

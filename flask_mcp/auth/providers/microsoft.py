@@ -80,6 +80,7 @@ class MicrosoftProvider(OIDCProvider):
     authority: str = MICROSOFT_AUTHORITY
     issuer: str = dataclasses.field(default="", init=False)
     name: str = "microsoft"
+    display_name: str | None = "Microsoft"
 
     session_class: t.ClassVar[type[OAuthSession]] = MicrosoftSession
     # The v2.0 token endpoint wants the scopes again when refreshing.

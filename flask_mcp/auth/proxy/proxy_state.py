@@ -74,6 +74,8 @@ class ProxyAppState:
     resources: list[str] = field(default_factory=list)
     #: The endpoints by name.
     endpoints: dict[str, ProxyState] = field(default_factory=dict)
+    #: The :rfc:`8414` document of the proxy.
+    metadata: dict[str, t.Any] = field(default_factory=dict)
 
 
 @dataclass

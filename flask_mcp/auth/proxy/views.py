@@ -32,6 +32,7 @@ from flask import jsonify
 from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
+from ...addresses import client_key
 from ...store import StoreUnavailable
 from .authorize import authorize
 from .authorize import consent_decision
@@ -74,7 +75,9 @@ def oauth_blueprint(blueprint: str) -> Blueprint:
     @bp.route("/oauth/register", methods=["POST", "OPTIONS"], endpoint="register")
     def register_view() -> Response:
         app_state = state()
-        wait = app_state.registration_rate.hit(f"register:{request.remote_addr}")
+        wait = app_state.registration_rate.hit(
+            f"register:{client_key(request.remote_addr)}"
+        )
         if wait is not None:
             response = oauth_error(
                 429,

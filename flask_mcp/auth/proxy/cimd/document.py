@@ -88,8 +88,12 @@ def check_document(
     server_metadata: Mapping[str, t.Any],
     patterns: Sequence[RedirectPattern] | None,
     limits: OAuthLimits,
+    grants_without_code: frozenset[str] = frozenset(),
 ) -> dict[str, t.Any]:
     """The client metadata of the document fetched from ``url``, checked.
+
+    :param grants_without_code: grant types a ``private_key_jwt`` client may
+        name instead of the authorization code (the JWT bearer grant).
 
     :raises DocumentError: for a document that is refused.
     """
@@ -118,6 +122,7 @@ def check_document(
             ),
             patterns=patterns,
             limits=limits,
+            grants_without_code=grants_without_code,
         )
     except (InvalidRedirectURIError, InvalidClientMetadataError) as error:
         raise DocumentError(f"{error.error}: {error.description}") from None
