@@ -34,6 +34,8 @@ setup(
         "apispec>=6.4",  # 6.3 keeps format: date-time on the fields it should not
         "jsonschema>=4.19.2",  # 4.19.1 words "too many items" errors otherwise
         "gunicorn>=22",
+        # flask_mcp.signals (what Flask 3.1 requires; positional-only sender)
+        "blinker>=1.9",
     ],
     extras_require={
         "redis": ["redis>=5"],

@@ -16,6 +16,7 @@ import typing as t
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
 
+from .. import signals
 from .errors import LockTimeout
 from .errors import StoreError
 from .errors import StoreUnavailable
@@ -113,18 +114,30 @@ class Store:
         self, kind: Kind, fn: t.Callable[P, R], *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """``fn(...)``; a failure is recorded, a success is for the caller to
-        judge (an ``add`` that finds a live entry proves no write works)."""
+        judge (an ``add`` that finds a live entry proves no write works).
+        Timed for :data:`~flask_mcp.signals.store_called` while it has
+        receivers."""
+        started = time.perf_counter() if signals.store_called.receivers else None
+        failed = False
         try:
             return fn(*args, **kwargs)
         except LockTimeout:
             raise  # the backend answered: the lock is busy
         except StoreUnavailable as error:
+            failed = True
             self.health.failed(kind, error)
             raise
         except OSError as error:  # a disk error, or from a plugged-in backend
+            failed = True
             unavailable = StoreUnavailable(f"{type(error).__name__}: {error}")
             self.health.failed(kind, unavailable)
             raise unavailable from error
+        finally:
+            if started is not None:
+                seconds = time.perf_counter() - started
+                signals.store_called.send(
+                    self.health, kind=kind, seconds=seconds, failed=failed
+                )
 
     def get(self, key: str) -> t.Any:
         """The value of ``key``, or ``None`` if missing, expired or unreadable."""

@@ -18,6 +18,8 @@ import threading
 import time
 import typing as t
 
+from .. import signals
+
 __all__ = ["Health", "Kind"]
 
 #: ``read``: get; ``write``: set, add, incr; ``remove``: take, delete,
@@ -51,6 +53,7 @@ class Health:
             self.failing |= {kind}
             if self.down_since is None:
                 self.down_since = time.monotonic()
+                signals.store_unavailable.send(self, kind=kind, error=error)
                 logger.warning(
                     "store %s is unavailable (%s); requests that need it fail"
                     " with 503 until it is back",
@@ -64,10 +67,10 @@ class Health:
             return
         with self._mutex:
             if self.down_since is not None and kind in self.failing:
+                seconds = time.monotonic() - self.down_since
+                signals.store_recovered.send(self, kind=kind, seconds=seconds)
                 logger.info(
-                    "store %s is available again after %.1f s",
-                    self.name,
-                    time.monotonic() - self.down_since,
+                    "store %s is available again after %.1f s", self.name, seconds
                 )
                 self.down_since = None
                 self.failing = frozenset()

@@ -25,6 +25,7 @@ from ..auth.errors import Forbidden
 from ..auth.errors import Unauthorized
 from ..auth.metadata import OAuthSettings
 from ..store import StoreUnavailable
+from . import operations
 from .responses import RETRY_AFTER
 from .responses import json_response
 from .urls import ServerUrls
@@ -191,6 +192,7 @@ def guarded(
             }
             return json_response(body, 503, {"Retry-After": str(RETRY_AFTER)})
         except Refusal as refusal:
+            operations.auth_refused(refusal.error, request, None, None)
             given = gate.user_response(refusal, request)
             if given is not None:
                 return given

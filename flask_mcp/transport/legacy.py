@@ -278,8 +278,8 @@ class LegacyPath:
         else:
             stream, after = STANDALONE, self.endpoint.bus.position()
         if stream == STANDALONE:
-            return sse_response(self._notifications(session, after))
-        return sse_response(self._resume(session.id, stream, after))
+            return sse_response(self._notifications(session, after), "session")
+        return sse_response(self._resume(session.id, stream, after), "resume")
 
     def _notifications(self, session: Session, after: int) -> t.Iterator[bytes]:
         """The session's stream of change notifications, from the bus."""

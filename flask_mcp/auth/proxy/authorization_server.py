@@ -31,6 +31,8 @@ from flask import Response
 from flask import request as flask_request
 from joserfc.jwk import KeySet
 
+from ... import signals
+from .announce import announce
 from .cimd.assertion import PrivateKeyJWT
 from .cimd.clients import ClientDocuments
 from .client_metadata import parse_json_object
@@ -212,6 +214,12 @@ class ProxyAuthorizationServer(AuthorizationServer):
                 ),
             )
         self.storage.update_grant(user.grant_id, extend=True)
+        announce(
+            signals.token_refreshed if request.refresh_token else signals.token_issued,
+            subject=user.subject,
+            client_id=request.client.client_id,
+            grant_id=user.grant_id,
+        )
 
     def validate_requested_scope(self, scope: str | None) -> None:
         # authlib lets any scope through when scopes_supported is empty; here

@@ -137,7 +137,7 @@ class ProxyRevocationEndpoint(RevocationEndpoint):
         *,
         storage: ProxyStorage,
         validator: AccessTokenValidator,
-        end_grant: Callable[[str], None],
+        end_grant: Callable[..., None],
     ) -> None:
         super().__init__()
         self.storage = storage
@@ -180,4 +180,4 @@ class ProxyRevocationEndpoint(RevocationEndpoint):
         )
 
     def revoke_token(self, token: IssuedToken, request: t.Any) -> None:
-        self.end_grant(token.grant_id)
+        self.end_grant(token.grant_id, reason="client")

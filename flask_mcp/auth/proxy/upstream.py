@@ -13,9 +13,11 @@ import logging
 import secrets
 import time
 
+from ... import signals
 from ..providers.provider import Provider
 from ..providers.provider import UpstreamError
 from ..providers.provider import UpstreamTokens
+from .announce import announce
 from .records import Grant
 from .records import LoginLeg
 from .records import PendingAuthorization
@@ -89,12 +91,26 @@ class UpstreamLeg:
             self.storage.update_grant(grant_id, upstream=upstream)
             return upstream
 
-    def end_grant(self, grant_id: str) -> None:
+    def end_grant(self, grant_id: str, reason: str = "invalidated") -> None:
         """End a grant (every token of the family stops working) and revoke
-        its upstream tokens."""
+        its upstream tokens.
+
+        :param reason: for :data:`~flask_mcp.signals.token_revoked`:
+            ``client`` (a revocation request), ``operator``, or
+            ``invalidated`` (a replayed code or refresh token, a leaked one,
+            an upstream grant that is gone).
+        """
         grant = self.storage.end_grant(grant_id)
         if grant is not None:
             log.info("grant %s ended", grant_id)
+            announce(
+                signals.token_revoked,
+                subject=grant.subject,
+                client_id=grant.client_id,
+                grant_id=grant_id,
+                reason=reason,
+                provider=self.provider.name,
+            )
             self.revoke(grant, grant_id)
 
     def revoke(self, grant: Grant, grant_id: str) -> None:
