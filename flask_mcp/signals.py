@@ -224,7 +224,8 @@ class Refusal:
     status: int
     #: The JSON-RPC method, when the refusal is of one message.
     method: str | None = None
-    #: The tool name, for a tool's own limit.
+    #: The tool or prompt name the message asked for (truncated to 256
+    #: characters), if any.
     name: str | None = None
     #: The caller's auth session, when known (limits run after auth).
     auth: t.Any = None
