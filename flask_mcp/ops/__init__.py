@@ -102,7 +102,7 @@ def _set_up_metrics(
     from .metrics_view import register_metrics_view
 
     folder = use_folder(settings.metrics_dir)
-    recorder = MetricsRecorder(app, [state.store])
+    recorder = MetricsRecorder(app, folder, [state.store])
     name = state.mcp.blueprint_name
     register_metrics_view(
         app,

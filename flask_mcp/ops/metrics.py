@@ -79,6 +79,11 @@ LABELS = {
     "task_legs": ("method", "name", "outcome", "error_type"),
 }
 
+#: Bytes of disk each metrics file of a worker gets before it is used.
+PREALLOCATED = 1 << 20
+#: The files of one worker: ``<prefix>_<pid>.db`` (one per kind of value).
+FILE_PREFIXES = ("counter", "histogram", "gauge_livesum", "gauge_livemin")
+
 _lock = threading.Lock()
 _instruments: Instruments | None = None
 _folder: str | None = None
@@ -92,6 +97,7 @@ def use_folder(path: str) -> str:
     """
     global _folder
     real = os.path.realpath(path)
+    _check_writable(real)
     with _lock:
         if _folder is not None:
             if _folder != real:
@@ -100,13 +106,19 @@ def use_folder(path: str) -> str:
                     f" metrics to {_folder!r} (one folder per process)"
                 )
             return real
-        _check_writable(real)
         given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
         if given and os.path.realpath(given) != real:
             raise ValueError(
                 f"MCP_METRICS_DIR {path!r} differs from $PROMETHEUS_MULTIPROC_DIR"
                 f" {given!r}: give one folder"
             )
+        try:
+            preallocate(real, os.getpid())
+        except OSError as error:
+            raise ValueError(
+                f"MCP_METRICS_DIR {path!r} has no room for this worker's metrics"
+                f" ({error.strerror or error})"
+            ) from None
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = real
         from prometheus_client import values
 
@@ -118,6 +130,27 @@ def use_folder(path: str) -> str:
             values.ValueClass = values.get_value_class()
         _folder = real
         return real
+
+
+def preallocate(folder: str, pid: int) -> None:
+    """Give the metrics files of process ``pid`` their disk space now.
+
+    ``prometheus_client`` writes through memory maps of sparse files: on a
+    full disk, touching a page without a block behind it kills the worker
+    with SIGBUS, which no ``except`` catches. Blocks allocated up front
+    (``posix_fallocate``) make the first :data:`PREALLOCATED` bytes of each
+    file safe; a full disk is then an error here, where it can be handled.
+
+    :raises OSError: when the space cannot be had (``ENOSPC``).
+    """
+    for prefix in FILE_PREFIXES:
+        path = os.path.join(folder, f"{prefix}_{pid}.db")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size < PREALLOCATED:
+                os.posix_fallocate(fd, 0, PREALLOCATED)
+        finally:
+            os.close(fd)
 
 
 def _check_writable(path: str) -> None:
@@ -216,10 +249,18 @@ def instruments() -> Instruments:
 class MetricsRecorder:
     """Counts what one app's servers announce (see :mod:`flask_mcp.signals`).
 
+    :param folder: the metrics folder (:func:`use_folder`).
     :param stores: the stores of the app's servers (their outages count).
     """
 
-    def __init__(self, app: Flask, stores: t.Iterable[Store]) -> None:
+    def __init__(self, app: Flask, folder: str, stores: t.Iterable[Store]) -> None:
+        self.folder = folder
+        #: The process whose files are allocated; a fork (gunicorn
+        #: ``--preload``) makes new ones, allocated before their first write.
+        self.pid = os.getpid()
+        #: Set when this worker's files could not be allocated: it records
+        #: nothing rather than risk SIGBUS (the scrape still reads the others).
+        self.off = False
         self.instruments = instruments()
         self.instruments.store_available.set(1)
         connect(
@@ -241,6 +282,26 @@ class MetricsRecorder:
         for store in stores:
             self.add_store(store)
 
+    def ready(self) -> bool:
+        """Whether this process may write its metrics (see :attr:`off`)."""
+        if self.off:
+            return False
+        pid = os.getpid()
+        if pid != self.pid:
+            try:
+                preallocate(self.folder, pid)
+            except OSError as error:
+                self.off = True
+                log.error(
+                    "metrics are off in worker %d: %s has no room for its files (%s)",
+                    pid,
+                    self.folder,
+                    error.strerror or error,
+                )
+                return False
+            self.pid = pid
+        return True
+
     def add_store(self, store: Store) -> None:
         """Count the calls and outages of ``store`` (and its children) too."""
         if any(health is store.health for health in self._healths):
@@ -257,18 +318,24 @@ class MetricsRecorder:
 
     @guarded
     def operation_finished(self, sender: t.Any, operation: signals.Operation) -> None:
+        if not self.ready():
+            return
         self.instruments.operation.labels(*_operation_labels(operation)).observe(
             operation.duration
         )
 
     @guarded
     def task_leg_finished(self, sender: t.Any, operation: signals.Operation) -> None:
+        if not self.ready():
+            return
         self.instruments.task_legs.labels(*_operation_labels(operation)).observe(
             operation.duration
         )
 
     @guarded
     def refused(self, sender: t.Any, refusal: signals.Refusal) -> None:
+        if not self.ready():
+            return
         if refusal.kind == "limit":
             counter = self.instruments.limit_refusals
             # Only a tool's own limit names it: any string can be requested.
@@ -280,10 +347,14 @@ class MetricsRecorder:
 
     @guarded
     def stream_opened(self, sender: t.Any, stream: signals.Stream) -> None:
+        if not self.ready():
+            return
         self.instruments.streams.labels(stream.kind).inc()
 
     @guarded
     def stream_closed(self, sender: t.Any, stream: signals.Stream) -> None:
+        if not self.ready():
+            return
         self.instruments.streams.labels(stream.kind).dec()
 
     def oauth_event(self, name: str) -> t.Callable[..., None]:
@@ -292,6 +363,8 @@ class MetricsRecorder:
 
         @guarded
         def count(sender: t.Any, event: signals.AuthEvent) -> None:
+            if not self.ready():
+                return
             counter.labels(name, event.reason or event.outcome).inc()
 
         return count
@@ -300,16 +373,22 @@ class MetricsRecorder:
     def store_called(
         self, sender: t.Any, kind: str, seconds: float, failed: bool
     ) -> None:
+        if not self.ready():
+            return
         outcome = "failed" if failed else "ok"
         self.instruments.store.labels(kind, outcome).observe(seconds)
 
     @guarded
     def store_unavailable(self, sender: t.Any, kind: str, error: Exception) -> None:
+        if not self.ready():
+            return
         self.instruments.store_outages.inc()
         self.instruments.store_available.set(0)
 
     @guarded
     def store_recovered(self, sender: t.Any, kind: str, seconds: float) -> None:
+        if not self.ready():
+            return
         self.instruments.store_available.set(1)
 
 

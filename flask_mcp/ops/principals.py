@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 __all__ = ["Principal", "describe"]
 
-#: Fields that name whom an auth session belongs to, in order of preference
-#: (those session binding uses).
-_SUBJECT_FIELDS = ("principal", "subject", "sub", "id", "user_id", "client_id", "email")
+#: Fields naming whom a session belongs to, readable ones first
+#: (``TokenSession.principal`` joins issuer and subject, for binding).
+_SUBJECT_FIELDS = ("subject", "sub", "user_id", "id", "email", "principal", "client_id")
 #: Longest subject or client id written out (a session may hold anything).
 _LIMIT = 256
 

@@ -33,7 +33,7 @@ from .urls import ServerUrls
 Authenticate = t.Callable[[Request], t.Any]
 
 #: Fields that name who an auth session belongs to, in order of preference.
-_IDENTITY_FIELDS = (
+IDENTITY_FIELDS = (
     "principal",
     "subject",
     "sub",
@@ -229,7 +229,7 @@ def principal_of(session: t.Any) -> str | None:
     """A stable, hashed name of whom ``session`` belongs to, for session binding."""
     if session is None:
         return None
-    for name in _IDENTITY_FIELDS:
+    for name in IDENTITY_FIELDS:
         value = (
             session.get(name)
             if isinstance(session, t.Mapping)

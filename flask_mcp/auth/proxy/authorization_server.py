@@ -121,7 +121,7 @@ class ProxyAuthorizationServer(AuthorizationServer):
         storage: ProxyStorage,
         keys: SigningKeys,
         access_token_ttl: int,
-        end_grant: Callable[[str], None],
+        end_grant: Callable[[str], object],
         documents: ClientDocuments | None = None,
     ) -> None:
         super().__init__()

@@ -43,7 +43,7 @@ class ResourceGuard:
         validator: AccessTokenValidator,
         storage: ProxyStorage,
         upstream: UpstreamLeg,
-        end_grant: t.Callable[[str], None],
+        end_grant: t.Callable[[str], object],
     ) -> None:
         self.provider = provider
         self.validator = validator
