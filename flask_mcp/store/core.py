@@ -117,7 +117,10 @@ class Store:
         judge (an ``add`` that finds a live entry proves no write works).
         Timed for :data:`~flask_mcp.signals.store_called` while it has
         receivers."""
-        started = time.perf_counter() if signals.store_called.receivers else None
+        timed = signals.store_called.receivers and (
+            signals.store_called.has_receivers_for(self.health)
+        )
+        started = time.perf_counter() if timed else None
         failed = False
         try:
             return fn(*args, **kwargs)

@@ -27,14 +27,18 @@ CANCELLED = "Request cancelled"
 _NAME_LIMIT = 256
 _NAMED = {"tools/call": "tools", "prompts/get": "prompts"}
 _STARTED = signals.operation_started
+_FINISHED = signals.operation_finished
 
 
 def started(
     request: Request, message: RpcRequest, call: Call, registry: Registry
 ) -> signals.Operation | None:
     """The operation of ``message``, announced; ``None`` when nobody listens."""
-    if not (signals.operation_finished.receivers or _STARTED.receivers):
+    if not (_FINISHED.receivers or _STARTED.receivers):
         return None
+    app = _app()
+    if not (_FINISHED.has_receivers_for(app) or _STARTED.has_receivers_for(app)):
+        return None  # others listen, to other apps of this process
     params = message.params
     name, target = _names(message.method, params, registry)
     meta = params.get("_meta")
@@ -51,7 +55,7 @@ def started(
         auth=call.auth,
         client_address=request.remote_addr,
     )
-    _STARTED.send(_app(), operation=operation)
+    _STARTED.send(app, operation=operation)
     return operation
 
 

@@ -116,7 +116,8 @@ def sse_response(body: t.Iterable[bytes], kind: str = "request") -> Response:
     :data:`~flask_mcp.signals.stream_opened`."""
     if signals.stream_opened.receivers:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        body = _announced(body, kind, app)
+        if signals.stream_opened.has_receivers_for(app):
+            body = _announced(body, kind, app)
     return Response(
         _until_the_store_fails(body),
         mimetype=SSE,

@@ -190,8 +190,11 @@ def test_auth_refusals_are_announced_with_a_reason(tmp_path: t.Any) -> None:
 def test_nothing_is_built_while_nobody_listens(
     served: FlaskMCP, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No receiver: no Operation is made (the fast path of every request)."""
-    assert not signals.operation_finished.receivers
+    """No receiver for this app: no Operation is made (the fast path of every
+    request), whatever other apps of the process have."""
+    other = Flask("observed")
+    signals.operation_finished.connect(lambda *a, **k: None, sender=other, weak=False)
+    assert not signals.operation_finished.has_receivers_for(app)
 
     def refuse(*args: t.Any, **kwargs: t.Any) -> None:
         raise AssertionError("an Operation was built with nobody listening")

@@ -22,5 +22,12 @@ def announce(signal: Signal, **fields: t.Any) -> None:
         return
     if has_request_context():
         fields.setdefault("client_address", request.remote_addr)
-    sender = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
+    sender = None
+    if has_app_context():
+        sender = current_app._get_current_object()  # type: ignore[attr-defined]
+        if "provider" not in fields:
+            from .proxy_state import EXTENSION_KEY
+
+            state = current_app.extensions.get(EXTENSION_KEY)
+            fields["provider"] = state.provider.name if state is not None else None
     signal.send(sender, event=signals.AuthEvent(**fields))
