@@ -41,6 +41,24 @@ setup(
         "redis": ["redis>=5"],
         # pydantic models and Field in tool signatures (2.0: TypeAdapter)
         "pydantic": ["pydantic>=2.0"],
+        # Issue 18, running in production: each feature is an extra, and an
+        # app that does not turn it on never imports it ("ops": all three).
+        # prometheus_client 0.14 lacks the live gauge modes (livemin).
+        "metrics": ["prometheus-client>=0.15"],
+        # The OpenTelemetry API only: the app picks and configures an SDK.
+        # 1.1 is the oldest the tracing tests pass with.
+        "otel": ["opentelemetry-api>=1.1"],
+        # An extra, not a requirement: limits are opt-in, and Flask-Limiter
+        # brings limits, ordered-set and (3.x) rich. Before 2.5.1 it uses
+        # flask._request_ctx_stack (gone in Flask 3); limits before 3.2
+        # gives no WindowStats (the Retry-After).
+        "limits": ["flask-limiter>=2.5.1", "limits>=3.2"],
+        "ops": [
+            "prometheus-client>=0.15",
+            "opentelemetry-api>=1.1",
+            "flask-limiter>=2.5.1",
+            "limits>=3.2",
+        ],
         "test": TEST_REQUIRES,
         "dev": [
             *TEST_REQUIRES,

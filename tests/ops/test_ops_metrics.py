@@ -288,11 +288,11 @@ def test_gauges_of_dead_workers_are_dropped_at_the_scrape(
     script = f"""
 import os
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = {str(metrics_dir)!r}
-from prometheus_client import values
-cls = values.MultiProcessValue(lambda: {child.pid})
-v = cls("gauge", "mcp_server_streams_held", "mcp_server_streams_held", ("kind",),
-        ("session",), "", multiprocess_mode="livesum")
-v.set(2)
+from prometheus_client import Gauge, values
+values.ValueClass = values.MultiProcessValue(lambda: {child.pid})
+gauge = Gauge("mcp_server_streams_held", "", ["kind"], multiprocess_mode="livesum",
+              registry=None)
+gauge.labels("session").set(2)
 """
     run_python(script)
     assert dead.exists()
