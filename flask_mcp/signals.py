@@ -3,8 +3,8 @@
 As Flask announces its requests (:mod:`flask.signals`), flask_mcp announces
 MCP operations, refusals, sign-ins, tokens, store outages, held streams and
 upstream calls through `blinker <https://blinker.readthedocs.io>`_ signals.
-The library's traces, metrics and audit trail (:mod:`flask_mcp.ops`) are
-receivers of these signals like any other; connect your own the same way::
+The library's traces, metrics and audit trail (``flask_mcp.ops``, see the
+operations guide) are receivers of these signals like any other; connect your own the same way::
 
     from flask_mcp import signals
 
@@ -17,7 +17,7 @@ Who sends what:
 
 * ``sender`` is the Flask app for everything that happens in a request of
   that app (operations, refusals, sign-ins, tokens, streams, task legs);
-  the store's :class:`~flask_mcp.store.health.Health` for store events
+  the store's ``Health`` (``store.health``) for store events
   (shared by a store and its children); the provider's name for upstream
   calls.
 * Each signal sends one keyword argument: ``operation``, ``refusal``,
@@ -151,8 +151,8 @@ class Operation:
     """One MCP request message, from the start of its handler to its answer.
 
     The transport fills in what the request says; :meth:`finish` the end.
-    Receivers may keep their own per-operation data in :attr:`scratch`
-    (a span, a context token), under a key of their own.
+    Receivers may keep their own per-operation data in ``scratch`` (a span,
+    a context token), under a key of their own.
     """
 
     #: The JSON-RPC method (``tools/call``).

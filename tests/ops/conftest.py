@@ -20,6 +20,11 @@ from support.mounts import tiny_tmpfs
 
 @pytest.fixture(scope="session")
 def metrics_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from flask_mcp.ops import metrics
+
+    # A process writes to one folder: the one another test chose, if any.
+    if metrics._folder is not None:
+        return Path(metrics._folder)
     return tmp_path_factory.mktemp("metrics")
 
 
