@@ -4,7 +4,8 @@ As Flask announces its requests (:mod:`flask.signals`), flask_mcp announces
 MCP operations, refusals, sign-ins, tokens, store outages, held streams and
 upstream calls through `blinker <https://blinker.readthedocs.io>`_ signals.
 The library's traces, metrics and audit trail (``flask_mcp.ops``, see the
-operations guide) are receivers of these signals like any other; connect your own the same way::
+operations guide) are receivers of these signals like any other; connect
+your own the same way::
 
     from flask_mcp import signals
 
