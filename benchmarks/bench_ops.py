@@ -19,6 +19,7 @@ seen every call the server answered.
 Run from the repository root (wrk needed: ``apt-get install wrk``)::
 
     python -m benchmarks.bench_ops [--rounds 8] [--duration 5]
+    python -m benchmarks.bench_ops --inprocess    # µs per call of each feature
 
 It prints a markdown table and writes ``benchmarks/results/ops.json``.
 """
@@ -65,11 +66,41 @@ def counted_calls(metrics_dir: Path) -> int:
     return int(total)
 
 
+def inprocess(calls: int, rounds: int) -> None:
+    """µs of this process's CPU per call of each feature alone and of all
+    three (no HTTP, no gunicorn: what each adds, not the ratio)."""
+    from benchmarks import apps
+    from benchmarks.ops_apps import app_with
+    from benchmarks.profile_tools_call import compare
+    from benchmarks.profile_tools_call import prepare
+
+    prepared = {
+        "bare": prepare("bare"),
+        "plain": prepare("plain", apps.stateless_app),
+        "tracing": prepare("tracing", lambda: app_with("tracing")),
+        "metrics": prepare("metrics", lambda: app_with("metrics")),
+        "audit": prepare("audit", lambda: app_with("audit")),
+        "ops": prepare("ops", lambda: app_with("tracing", "metrics", "audit")),
+    }
+    compare(prepared, calls, rounds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_run_arguments(parser)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON file")
+    parser.add_argument(
+        "--inprocess", action="store_true", help="no servers: µs/call per feature"
+    )
+    parser.add_argument("--calls", type=int, default=3000, help="in-process calls")
     args = parser.parse_args(argv)
+    if args.inprocess:
+        with tempfile.TemporaryDirectory(prefix="flask_mcp_ops_") as tmp:
+            os.environ["BENCH_INSTANCE_PATH"] = tmp
+            os.environ["BENCH_METRICS_DIR"] = tmp
+            os.environ["BENCH_AUDIT_LOG"] = os.path.join(tmp, "audit.jsonl")
+            inprocess(args.calls, args.rounds)
+        return 0
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
         return 2

@@ -39,27 +39,41 @@ class DroppingExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+#: The settings of each feature (``MCP_METRICS_DIR`` from the environment).
+FEATURES: dict[str, dict[str, t.Any]] = {
+    "tracing": {"MCP_TRACING": True},
+    "metrics": {"MCP_METRICS": True, "MCP_METRICS_PUBLIC": True},
+    "audit": {"MCP_AUDIT": True},
+}
+
+
+def set_up_telemetry() -> None:
+    """The SDK recording every span, and the audit trail to a file."""
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(DroppingExporter()))
+        trace.set_tracer_provider(provider)
+    audit = logging.getLogger("flask_mcp.audit")
+    if not audit.handlers:
+        handler = logging.FileHandler(os.environ["BENCH_AUDIT_LOG"])
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        audit.addHandler(handler)
+        audit.setLevel(logging.INFO)
+        audit.propagate = False
+
+
+def app_with(*features: str) -> Flask:
+    """:func:`benchmarks.apps.stateless_app` with these ``FEATURES`` on."""
+    set_up_telemetry()
+    config: dict[str, t.Any] = {"MCP_PATH": PATH, "MCP_STATELESS": True}
+    for feature in features:
+        config.update(FEATURES[feature])
+    if "metrics" in features:
+        config["MCP_METRICS_DIR"] = os.environ["BENCH_METRICS_DIR"]
+    return _mcp_app("bench_stateless", config)
+
+
 def ops_app() -> Flask:
     """:func:`benchmarks.apps.stateless_app` with MCP_TRACING, MCP_METRICS and
     MCP_AUDIT on."""
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(DroppingExporter()))
-    trace.set_tracer_provider(provider)
-    audit = logging.getLogger("flask_mcp.audit")
-    handler = logging.FileHandler(os.environ["BENCH_AUDIT_LOG"])
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    audit.addHandler(handler)
-    audit.setLevel(logging.INFO)
-    audit.propagate = False
-    return _mcp_app(
-        "bench_stateless",
-        {
-            "MCP_PATH": PATH,
-            "MCP_STATELESS": True,
-            "MCP_TRACING": True,
-            "MCP_METRICS": True,
-            "MCP_METRICS_DIR": os.environ["BENCH_METRICS_DIR"],
-            "MCP_METRICS_PUBLIC": True,
-            "MCP_AUDIT": True,
-        },
-    )
+    return app_with("tracing", "metrics", "audit")

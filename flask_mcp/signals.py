@@ -147,7 +147,7 @@ OUTCOMES = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Operation:
     """One MCP request message, from the start of its handler to its answer.
 
@@ -196,6 +196,8 @@ class Operation:
     duration: float = 0.0
     #: Per-receiver data, by a key of the receiver's own.
     scratch: dict[str, t.Any] = field(default_factory=dict)
+    #: Who announced it (the app): :data:`operation_finished` comes from it too.
+    sender: t.Any = field(default=None, repr=False)
 
     def finish(
         self,

@@ -263,6 +263,9 @@ class MetricsRecorder:
         self.off = False
         self.instruments = instruments()
         self.instruments.store_available.set(1)
+        #: The histograms' series by labels (bounded: the labels are).
+        self._operations: dict[tuple[str, str, str, str], t.Any] = {}
+        self._store: dict[tuple[str, str], t.Any] = {}
         connect(
             app,
             {
@@ -320,9 +323,13 @@ class MetricsRecorder:
     def operation_finished(self, sender: t.Any, operation: signals.Operation) -> None:
         if not self.ready():
             return
-        self.instruments.operation.labels(*_operation_labels(operation)).observe(
-            operation.duration
-        )
+        labels = _operation_labels(operation)
+        series = self._operations.get(labels)
+        if series is None:  # labels() costs more than the observation
+            series = self._operations[labels] = self.instruments.operation.labels(
+                *labels
+            )
+        series.observe(operation.duration)
 
     @guarded
     def task_leg_finished(self, sender: t.Any, operation: signals.Operation) -> None:
@@ -375,8 +382,11 @@ class MetricsRecorder:
     ) -> None:
         if not self.ready():
             return
-        outcome = "failed" if failed else "ok"
-        self.instruments.store.labels(kind, outcome).observe(seconds)
+        key = (kind, "failed" if failed else "ok")
+        series = self._store.get(key)
+        if series is None:
+            series = self._store[key] = self.instruments.store.labels(*key)
+        series.observe(seconds)
 
     @guarded
     def store_unavailable(self, sender: t.Any, kind: str, error: Exception) -> None:

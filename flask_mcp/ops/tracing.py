@@ -147,11 +147,9 @@ def _extract(carrier: dict[str, t.Any]) -> context.Context | None:
 
 
 def _attributes(operation: signals.Operation) -> dict[str, t.Any]:
-    attributes: dict[str, t.Any] = {
-        "mcp.method.name": operation.method,
-        "network.transport": "tcp",
-        "network.protocol.name": "http",
-    }
+    # network.transport and network.protocol.name (tcp, http) would say the
+    # same on every span of this server: left out, as each attribute costs.
+    attributes: dict[str, t.Any] = {"mcp.method.name": operation.method}
     name_attribute = _NAME_ATTRIBUTES.get(operation.method)
     if name_attribute and operation.name is not None:
         attributes[name_attribute] = operation.name

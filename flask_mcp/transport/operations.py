@@ -37,7 +37,8 @@ def started(
     if not (_FINISHED.receivers or _STARTED.receivers):
         return None
     app = _app()
-    if not (_FINISHED.has_receivers_for(app) or _STARTED.has_receivers_for(app)):
+    announce = _STARTED.has_receivers_for(app)
+    if not (announce or _FINISHED.has_receivers_for(app)):
         return None  # others listen, to other apps of this process
     params = message.params
     name, target = _names(message.method, params, registry)
@@ -54,8 +55,10 @@ def started(
         header=functools.partial(header, request.environ),
         auth=call.auth,
         client_address=request.remote_addr,
+        sender=app,
     )
-    _STARTED.send(app, operation=operation)
+    if announce:
+        _STARTED.send(app, operation=operation)
     return operation
 
 
@@ -72,7 +75,7 @@ def answered(operation: signals.Operation | None, answer: dict[str, t.Any]) -> N
         operation.finish("tool_error", None, "the tool reported an error")
     else:
         operation.finish("ok")
-    signals.operation_finished.send(_app(), operation=operation)
+    _FINISHED.send(operation.sender, operation=operation)
 
 
 def raised(operation: signals.Operation | None, error: BaseException) -> None:
@@ -86,7 +89,7 @@ def raised(operation: signals.Operation | None, error: BaseException) -> None:
         )
     else:
         operation.finish("error", None, type(error).__name__)
-    signals.operation_finished.send(_app(), operation=operation)
+    _FINISHED.send(operation.sender, operation=operation)
 
 
 def auth_refused(

@@ -108,8 +108,6 @@ def test_a_server_span_per_request_named_by_the_conventions(
         "gen_ai.operation.name": "execute_tool",
         "jsonrpc.request.id": "7",
         "mcp.protocol.version": "2025-03-26",
-        "network.transport": "tcp",
-        "network.protocol.name": "http",
         "client.address": "127.0.0.1",
     }
     assert add.status.status_code == StatusCode.UNSET
