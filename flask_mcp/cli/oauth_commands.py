@@ -8,8 +8,6 @@ host: the records live in the shared store, and the cuts of
 
 from __future__ import annotations
 
-import datetime
-import json
 import typing as t
 
 import click
@@ -17,6 +15,8 @@ from flask import current_app
 
 from ..store import StoreError
 from .group import mcp_cli
+from .output import show
+from .output import when
 
 if t.TYPE_CHECKING:
     from ..auth.proxy.proxy_state import ProxyAppState
@@ -31,11 +31,6 @@ def proxy() -> ProxyAppState:
     if state is None:
         raise click.ClickException("this app runs no OAuth proxy (auth=...)")
     return t.cast("ProxyAppState", state)
-
-
-def _when(timestamp: float) -> str:
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
-    return moment.isoformat(timespec="seconds")
 
 
 def _store_errors(fn: t.Callable[..., None]) -> t.Callable[..., None]:
@@ -80,18 +75,17 @@ def list_clients(as_json: bool) -> None:
             "client_id": client.client_id,
             "name": client.name,
             "auth_method": client.auth_method,
-            "registered": _when(client.issued_at) if client.issued_at else None,
+            "registered": when(client.issued_at) if client.issued_at else None,
             "redirect_uris": client.redirect_uris,
             "vetted": client.vetted,
         }
-        if as_json:
-            click.echo(json.dumps(row))
-        else:
-            click.echo(
-                f"{row['client_id']}  {row['name']!r}  {row['auth_method']}"
-                f"  registered {row['registered'] or '?'}"
-                f"  {', '.join(row['redirect_uris'])}"
-            )
+        show(
+            row,
+            as_json,
+            f"{row['client_id']}  {row['name']!r}  {row['auth_method']}"
+            f"  registered {row['registered'] or '?'}"
+            f"  {', '.join(row['redirect_uris'])}",
+        )
 
 
 @clients.command("revoke")
@@ -156,16 +150,15 @@ def list_consents(client_id: str | None, as_json: bool) -> None:
                 "client_id": approved,
                 "client_name": approval.client_name,
                 "scopes": list(approval.scopes),
-                "approved": _when(approval.approved_at),
+                "approved": when(approval.approved_at),
             }
-            if as_json:
-                click.echo(json.dumps(row))
-            else:
-                click.echo(
-                    f"{short}  {approved}  {approval.client_name!r}"
-                    f"  scopes {' '.join(approval.scopes) or '-'}"
-                    f"  approved {row['approved']}"
-                )
+            show(
+                row,
+                as_json,
+                f"{short}  {approved}  {approval.client_name!r}"
+                f"  scopes {' '.join(approval.scopes) or '-'}"
+                f"  approved {row['approved']}",
+            )
 
 
 @consents.command("revoke")

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import json
 import typing as t
 
 import click
@@ -15,6 +13,8 @@ from ..store import StoreError
 from ..transport.guard import IDENTITY_FIELDS
 from ..transport.sessions import Session
 from .group import mcp_cli
+from .output import show
+from .output import when
 
 if t.TYPE_CHECKING:
     from ..state import MCPState
@@ -68,14 +68,13 @@ def list_sessions(server: str | None, as_json: bool) -> None:
     for name, state in servers(server):
         for session in live_sessions(state):
             row = _row(name, session)
-            if as_json:
-                click.echo(json.dumps(row))
-            else:
-                click.echo(
-                    f"{row['server']}  {row['id']}  {row['protocol_version']}"
-                    f"  {row['client']}  active {row['active']}"
-                    f"  principal {row['principal'] or '-'}"
-                )
+            show(
+                row,
+                as_json,
+                f"{row['server']}  {row['id']}  {row['protocol_version']}"
+                f"  {row['client']}  active {row['active']}"
+                f"  principal {row['principal'] or '-'}",
+            )
 
 
 @sessions.command("end")
@@ -114,13 +113,12 @@ def _principals(subject: str) -> set[str]:
 def _row(server: str, session: Session) -> dict[str, t.Any]:
     info = session.client_info
     client = f"{info.get('name', '?')} {info.get('version', '')}".strip()
-    active = datetime.datetime.fromtimestamp(session.touched, datetime.timezone.utc)
     return {
         "server": server,
         "id": session.id,
         "protocol_version": session.protocol_version,
         "client": client,
-        "active": active.isoformat(timespec="seconds"),
+        "active": when(session.touched),
         "principal": session.principal[:12] if session.principal else None,
         "subscriptions": len(session.subscriptions),
     }

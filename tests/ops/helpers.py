@@ -5,6 +5,8 @@
 * ``post(client, message, **headers)``: one JSON-RPC POST to ``/mcp``;
   ``call(name, arguments)`` a ``tools/call`` message.
 * ``modern(method, params)``: a 2026-07-28 request and its headers.
+* ``register(mcp)``: tools ``add``, ``fails`` (a tool error), ``crashes`` (a
+  bug), a resource template ``notes://{id}`` and a prompt ``greet``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import typing as t
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from flask_mcp import FlaskMCP
+from flask_mcp import ToolError
 from flask_mcp.protocol.envelope import NAMED_METHODS
 
 ACCEPT = "application/json, text/event-stream"
@@ -78,3 +82,28 @@ def modern(
     if field is not None and field in params:
         headers["Mcp-Name"] = params[field]
     return message, headers
+
+
+def register(mcp: FlaskMCP) -> None:
+    @mcp.tool
+    def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    @mcp.tool
+    def fails() -> str:
+        """Reports an error to the model."""
+        raise ToolError("no luck")
+
+    @mcp.tool
+    def crashes() -> str:
+        """A bug."""
+        raise RuntimeError("bug")
+
+    @mcp.resource("notes://{id}")
+    def note(id: str) -> str:
+        return f"note {id}"
+
+    @mcp.prompt
+    def greet(name: str) -> str:
+        return f"Hello {name}"

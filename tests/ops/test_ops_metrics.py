@@ -15,12 +15,12 @@ import pytest
 from flask import Flask
 
 from flask_mcp import FlaskMCP
-from flask_mcp import ToolError
 from support.mounts import tiny_tmpfs
 
 from .helpers import call
 from .helpers import modern
 from .helpers import post
+from .helpers import register
 from .helpers import scrape
 from .helpers import value
 
@@ -55,19 +55,7 @@ def make_app(
         }
     )
     mcp = FlaskMCP(authenticate=authenticate)
-
-    @mcp.tool
-    def add(a: int, b: int) -> int:
-        return a + b
-
-    @mcp.tool
-    def fails() -> str:
-        raise ToolError("no")
-
-    @mcp.resource("notes://{id}")
-    def note(id: str) -> str:
-        return id
-
+    register(mcp)
     mcp.init_app(app)
     return app, mcp
 

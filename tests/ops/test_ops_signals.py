@@ -11,12 +11,13 @@ from blinker import Signal
 from flask import Flask
 
 from flask_mcp import FlaskMCP
-from flask_mcp import ToolError
 from flask_mcp import signals
 from flask_mcp.store import Store
 from flask_mcp.store import StoreUnavailable
 from flask_mcp.store.backends import MemoryStoreBackend
 from flask_mcp.testing import MCPError
+
+from .helpers import register
 
 
 @contextmanager
@@ -35,31 +36,6 @@ def caught(signal: Signal, sender: t.Any = None) -> t.Iterator[list[dict[str, t.
         yield seen
     finally:
         signal.disconnect(receiver)
-
-
-def register(mcp: FlaskMCP) -> None:
-    @mcp.tool
-    def add(a: int, b: int) -> int:
-        """Add."""
-        return a + b
-
-    @mcp.tool
-    def fails() -> str:
-        """Reports an error to the model."""
-        raise ToolError("no luck")
-
-    @mcp.tool
-    def crashes() -> str:
-        """A bug."""
-        raise RuntimeError("bug")
-
-    @mcp.resource("notes://{id}")
-    def note(id: str) -> str:
-        return f"note {id}"
-
-    @mcp.prompt
-    def greet(name: str) -> str:
-        return f"Hello {name}"
 
 
 @pytest.fixture
