@@ -10,7 +10,8 @@ The index is made of single-key operations only (``add``, ``incr``,
 ``set``: atomic on every backend, each key in its own hash slot): names are
 noted in time buckets, ``index:<kind>:<bucket>:<n>``, numbered by a counter
 per bucket. Noting a name costs one ``add`` (a marker that it is noted for
-this bucket) and, the first time per bucket, an ``incr`` and a ``set``.
+this bucket) and, the first time per bucket, an ``incr`` and a ``set``; a
+name just made (a new session id) costs the ``incr`` and the ``set`` only.
 Listing reads the buckets a live record can be noted in; the caller then
 loads each record, which may have ended meanwhile.
 """
@@ -45,11 +46,15 @@ class KeyIndex:
         #: bucket must outlive a record written at its end.
         self.ttl = ttl + 2 * self.width
 
-    def add(self, name: str) -> None:
-        """Note ``name`` (again); cheap when it is already noted recently."""
+    def add(self, name: str, *, new: bool = False) -> None:
+        """Note ``name`` (again); cheap when it is already noted recently.
+
+        :param new: the caller just made the name (a fresh random id): it
+            cannot be noted yet, and the check is skipped (two writes).
+        """
         bucket = int(time.time() // self.width)
         prefix = f"index:{self.kind}:{bucket}"
-        if not self.store.add(f"{prefix}:has:{name}", 1, self.width * 2):
+        if not new and not self.store.add(f"{prefix}:has:{name}", 1, self.width * 2):
             return
         number = self.store.incr(f"{prefix}:n", self.ttl)
         self.store.set(f"{prefix}:{number}", name, self.ttl)

@@ -87,7 +87,7 @@ class SessionManager:
             principal=principal,
             manager=self,
         )
-        self.save(session)
+        self.save(session, new=True)
         return session
 
     def load(self, session_id: str, *, touch: bool = True) -> Session | None:
@@ -114,10 +114,10 @@ class SessionManager:
             self.save(session)  # slide the expiry without a write per request
         return session
 
-    def save(self, session: Session) -> None:
+    def save(self, session: Session, *, new: bool = False) -> None:
         session.touched = time.time()
         self.store.set(f"session:{session.id}", session.record(), self.ttl)
-        self.index.add(session.id)
+        self.index.add(session.id, new=new)
 
     def end(self, session: Session) -> None:
         self.store.delete(f"session:{session.id}")
