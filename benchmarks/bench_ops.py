@@ -68,7 +68,8 @@ def counted_calls(metrics_dir: Path) -> int:
 
 def inprocess(calls: int, rounds: int) -> None:
     """µs of this process's CPU per call of each feature alone and of all
-    three (no HTTP, no gunicorn: what each adds, not the ratio)."""
+    three (no HTTP, no gunicorn: what each adds, not the ratio), and of a
+    default rate limit counted in memory."""
     from benchmarks import apps
     from benchmarks.ops_apps import app_with
     from benchmarks.profile_tools_call import compare
@@ -81,6 +82,7 @@ def inprocess(calls: int, rounds: int) -> None:
         "metrics": prepare("metrics", lambda: app_with("metrics")),
         "audit": prepare("audit", lambda: app_with("audit")),
         "ops": prepare("ops", lambda: app_with("tracing", "metrics", "audit")),
+        "limits": prepare("limits", lambda: app_with("limits")),
     }
     compare(prepared, calls, rounds)
 

@@ -44,6 +44,8 @@ FEATURES: dict[str, dict[str, t.Any]] = {
     "tracing": {"MCP_TRACING": True},
     "metrics": {"MCP_METRICS": True, "MCP_METRICS_PUBLIC": True},
     "audit": {"MCP_AUDIT": True},
+    # Counted in memory (one process): what checking costs, not a store.
+    "limits": {"MCP_RATE_LIMIT": "1000000/second"},
 }
 
 

@@ -68,8 +68,9 @@ def build_limiter(
     """A Flask-Limiter for the MCP limits, or ``None`` when the app turned
     Flask-Limiter off (``RATELIMIT_ENABLED = False``).
 
-    It limits no route itself (its request filter exempts every request):
-    MCP limits are per message, not per HTTP request.
+    Flask-Limiter reads its configuration and builds the storage and the
+    strategy; it limits no route itself: MCP limits are per message, not
+    per HTTP request, and are counted by :class:`RateLimits`.
 
     :raises ValueError: for a storage URI or strategy Flask-Limiter refuses.
     """
@@ -93,14 +94,26 @@ def build_limiter(
         swallow_errors=True,
     )
     limiter.request_filter(lambda: True)
+    before = {name: list(getattr(app, name).get(None, ())) for name in _HOOKS}
     try:
         limiter.init_app(app)
     except (ConfigurationError, ValueError) as error:
         raise ValueError(f"rate limits: {error}") from None
+    # NOTE: init_app hooks every request of the app to check route limits;
+    # this limiter has none, and its hooks would cost each request more
+    # than counting its message does: they are taken off again.
+    for name in _HOOKS:
+        hooks = getattr(app, name).get(None)
+        if hooks is not None:
+            hooks[:] = [hook for hook in hooks if hook in before[name]]
     if not limiter.enabled:
         log.info("RATELIMIT_ENABLED is False: MCP rate limits are off")
         return None
     return limiter
+
+
+#: The app's request hooks Flask-Limiter's ``init_app`` adds to.
+_HOOKS = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs")
 
 
 class RateLimits:

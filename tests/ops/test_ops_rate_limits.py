@@ -249,3 +249,16 @@ def test_when_the_counters_storage_fails_requests_go_through(
         os.kill(own_redis.pid, signal.SIGCONT)
     assert elapsed < 2.0  # one 0.5 s timeout, then the calls pass at once
     assert caplog.text.count("rate limits are not enforced") == 2
+
+
+def test_no_route_pays_for_the_limits(tmp_path: Path) -> None:
+    """Flask-Limiter's per-route hooks would run on every request of the app
+    for no limit at all: they are not left on it."""
+    app, _ = make_app(tmp_path, MCP_RATE_LIMIT="5/second")
+    for hooks in (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+    ):
+        assert not any("limit" in repr(hook).lower() for hook in hooks.get(None, []))
+    assert app.extensions["mcp"]["mcp"].endpoint.limiter is not None
