@@ -344,8 +344,9 @@ def draw(data: dict[str, t.Any]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
         ' font-family="sans-serif" font-size="11">',
         f'<rect width="{width}" height="{height}" fill="{BACKGROUND}"/>',
-        f'<text x="{GAP}" y="26" fill="{TEXT}" font-size="14">'
-        f"{escape(data['setup'])}</text>",
+        f'<text x="{GAP}" y="26" fill="{TEXT}" font-size="13">'
+        f"{escape(data['setup'])}; load average {data['load_average'][0]:.1f}"
+        " (a shared 2-core machine)</text>",
     ]
     for index, panel in enumerate(panels):
         x = GAP + (index % COLUMNS) * (PANEL_W + GAP)
