@@ -30,7 +30,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MIN_VENV := .venv-min
 MIN_STAMP := $(MIN_VENV)/.installed
 # Tiers that need more than the venv; test-fast deselects them.
-SLOW_TIERS := gunicorn or redis or node or browser or nginx or gateway
+SLOW_TIERS := gunicorn or redis or node or browser or nginx or gateway or prometheus
 # Examples per fuzz test in `make fuzz` and in `make test` under CI: about 2.5
 # minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
 CI_FUZZ_EXAMPLES := 1500
@@ -88,11 +88,15 @@ test-fast: venv
 # So is mcp-types (pydantic>=2.12): the test client says it does not check
 # the MCP schema, and the tests of that schema are left out; so is the docs
 # build (Sphinx is not a requirement of the package).
+# tests/ops imports the optional telemetry packages and the OpenTelemetry
+# SDK, which the minimal venv does not have (their extras' bounds are in
+# setup.py's comments).
 test-min: $(MIN_STAMP)
 	$(MIN_VENV)/bin/pytest -m "not ($(SLOW_TIERS))" -p no:cacheprovider \
 	  -W "ignore::flask_mcp.wire_check.SchemaNotChecked" \
 	  --ignore=tests/unit/test_wire_schema.py --ignore=tests/docs/test_docs_html.py \
 	  --ignore=tests/e2e --ignore=tests/integration_auth --ignore=tests/oauth_e2e \
+	  --ignore=tests/ops \
 	  $(PYTEST_ARGS)
 
 $(MIN_STAMP): setup.py pyproject.toml .ci/min_constraints.py $(wildcard flask_mcp/__init__.py)

@@ -39,8 +39,7 @@ setup(
         "apispec>=6.4",  # 6.3 keeps format: date-time on the fields it should not
         "jsonschema>=4.19.2",  # 4.19.1 words "too many items" errors otherwise
         "gunicorn>=22",
-        # The store's signals for metrics (flask_mcp.store.signals): what
-        # Flask 3.1 requires
+        # flask_mcp.signals (what Flask 3.1 requires; positional-only sender)
         "blinker>=1.9",
     ],
     extras_require={
@@ -51,6 +50,24 @@ setup(
         "caching": ["flask-caching>=2.1"],
         # pydantic models and Field in tool signatures (2.0: TypeAdapter)
         "pydantic": ["pydantic>=2.0"],
+        # Issue 18, running in production: each feature is an extra, and an
+        # app that does not turn it on never imports it ("ops": all three).
+        # prometheus_client 0.14 lacks the live gauge modes (livemin).
+        "metrics": ["prometheus-client>=0.15"],
+        # The OpenTelemetry API only: the app picks and configures an SDK.
+        # 1.1 is the oldest the tracing tests pass with.
+        "otel": ["opentelemetry-api>=1.1"],
+        # An extra, not a requirement: limits are opt-in, and Flask-Limiter
+        # brings limits, ordered-set and (3.x) rich. Before 2.5.1 it uses
+        # flask._request_ctx_stack (gone in Flask 3); limits before 3.2
+        # gives no WindowStats (the Retry-After).
+        "limits": ["flask-limiter>=2.5.1", "limits>=3.2"],
+        "ops": [
+            "prometheus-client>=0.15",
+            "opentelemetry-api>=1.1",
+            "flask-limiter>=2.5.1",
+            "limits>=3.2",
+        ],
         "test": TEST_REQUIRES,
         # mcp.test_client() checks results with the official SDK's wire
         # types; 2.0 is the first release of the standalone package (both

@@ -153,3 +153,12 @@ def stateless_static_auth_app() -> Flask:
         {"MCP_PATH": PATH, "MCP_STATELESS": True},
         authenticate=lambda request: session,
     )
+
+
+def ops_app() -> Flask:
+    """:func:`stateless_app` with traces, metrics and the audit trail on
+    (:mod:`benchmarks.bench_ops`; the telemetry is set up in
+    :mod:`benchmarks.ops_apps`)."""
+    from benchmarks.ops_apps import ops_app as build
+
+    return build()

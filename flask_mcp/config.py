@@ -85,6 +85,49 @@ MCP_STORE_PROBE_INTERVAL = 0.5
 #: (``flask mcp purge`` still sweeps).
 MCP_STORE_SWEEP_INTERVAL = 60.0
 
+# -- operations (issue 18): flask_mcp.ops reads these ------------------------
+#: Serve Prometheus metrics at ``MCP_METRICS_PATH`` (off by default). Every
+#: gunicorn worker writes its numbers to ``MCP_METRICS_DIR``; a scrape of any
+#: worker reads them all.
+MCP_METRICS = False
+#: URL path of the metrics.
+MCP_METRICS_PATH = "/metrics"
+#: Folder the workers of one host share for their numbers
+#: (``prometheus_client``'s multiprocess mode); ``None``:
+#: ``$PROMETHEUS_MULTIPROC_DIR``, else ``metrics`` in the instance folder.
+#: Empty it when the server starts (see the operations guide).
+MCP_METRICS_DIR: str | None = None
+#: A bearer token the scraper sends (``Authorization: Bearer ...``);
+#: when set, it alone opens the metrics.
+MCP_METRICS_TOKEN: str | None = None
+#: ``True`` opens the metrics to anyone. Otherwise they are a protected
+#: route of the server (its ``authenticate``), unless ``MCP_METRICS_TOKEN``
+#: is set.
+MCP_METRICS_PUBLIC = False
+#: One JSON line per tool call, resource read, prompt, sign-in, token event
+#: and refusal on the logger ``flask_mcp.audit`` (see the operations guide).
+MCP_AUDIT = False
+#: Put the argument values in audit lines, not only their digest.
+MCP_AUDIT_ARGUMENTS = False
+#: OpenTelemetry spans per request and per upstream call (needs
+#: ``opentelemetry-api``; an SDK configured by the app exports them).
+MCP_TRACING = False
+#: Rate limit of every request message, per caller (its principal, else its
+#: address), such as ``"20/second"`` or ``"20/second;500/hour"``; ``None``:
+#: none. Tools add their own with ``@mcp.tool(rate_limit=...)``.
+MCP_RATE_LIMIT: str | None = None
+#: Where limit counters live, as a Flask-Limiter storage URI
+#: (``redis://...``, ``memory://``); ``None``: the store's Redis when
+#: ``MCP_STORE_URL`` is Redis, else memory (each worker counts alone).
+MCP_RATE_LIMIT_STORAGE_URI: str | None = None
+#: Flask-Limiter strategy: ``fixed-window``, ``moving-window`` or
+#: ``sliding-window-counter``.
+MCP_RATE_LIMIT_STRATEGY = "fixed-window"
+#: Liveness check (the process answers); ``None`` turns it off.
+MCP_HEALTH_PATH: str | None = "/healthz"
+#: Readiness check (the store answers, keys are loaded); ``None`` turns it off.
+MCP_READY_PATH: str | None = "/readyz"
+
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")
 }

@@ -21,11 +21,14 @@ from werkzeug.exceptions import BadHost
 
 from .auth.authenticators import Authenticator
 from .auth.metadata import OAuthSettings
+from .components.component import Component
 from .components.component import check_access
 from .components.component import icon_tuple
 from .components.content import Icon
 from .components.registry import Kind
 from .config import DEFAULTS
+from .ops import init_ops
+from .ops import limit_tools
 from .protocol.server import implementation
 from .scaffold import Scaffold
 from .state import MCPState
@@ -163,6 +166,7 @@ class FlaskMCP(Scaffold):
             )
         if BadHost not in app.error_handler_spec[None].get(400, {}):
             app.register_error_handler(BadHost, _bad_host)
+        init_ops(app, state)
         from .cli import mcp_cli
 
         if "mcp" not in app.cli.commands:
@@ -199,6 +203,13 @@ class FlaskMCP(Scaffold):
                 f"FlaskMCP {self.blueprint_name!r} is not set up on app"
                 f" {target.name!r}; call init_app(app) first"
             ) from None
+
+    def add(self, component: Component, *, replace: bool = False) -> None:
+        super().add(component, replace=replace)
+        # A rate-limited tool added after init_app: its app needs the limits.
+        if getattr(component, "rate_limit", None):
+            for app in self._apps:
+                limit_tools(app, self.state(app))
 
     # -- protected custom routes -----------------------------------------
 

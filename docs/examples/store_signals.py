@@ -1,8 +1,8 @@
 import logging
 
-from flask_mcp.store.signals import store_called
-from flask_mcp.store.signals import store_recovered
-from flask_mcp.store.signals import store_unavailable
+from flask_mcp.signals import store_called
+from flask_mcp.signals import store_recovered
+from flask_mcp.signals import store_unavailable
 
 log = logging.getLogger("myapp.store")
 SLOW = 0.05  # seconds

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_SOURCE = "authenticate"
 
 #: Fields that name whom an auth session belongs to, in order of preference.
-_IDENTITY_FIELDS = (
+IDENTITY_FIELDS = (
     "principal",
     "subject",
     "sub",
@@ -78,6 +78,26 @@ def source_of(authenticate: object, default: str = DEFAULT_SOURCE) -> str:
     if isinstance(authenticate, HasSource) and isinstance(authenticate.source, str):
         return authenticate.source or default
     return default
+
+
+def sources_of(authenticate: object, default: str = DEFAULT_SOURCE) -> tuple[str, ...]:
+    """Every way in of ``authenticate``: those of several ways in
+    (:func:`~flask_mcp.auth.any_of`), else the one :func:`source_of` names."""
+    sources = getattr(authenticate, "sources", None)
+    if isinstance(sources, tuple) and all(isinstance(s, str) for s in sources):
+        return sources
+    return (source_of(authenticate, default),)
+
+
+def principals_of_subject(subject: str, sources: t.Iterable[str]) -> set[str]:
+    """The principals (:func:`principal_of`) a session of ``subject`` may be
+    bound to, whichever identity field and way in named it: for operators,
+    who know a user's name, never a hash."""
+    return {
+        t.cast(str, principal_of({name: subject}, source))
+        for name in IDENTITY_FIELDS
+        for source in sources
+    }
 
 
 def identify(authenticate: t.Callable[[Request], t.Any], request: Request) -> t.Any:
@@ -136,7 +156,7 @@ def principal_of(session: t.Any, source: str = DEFAULT_SOURCE) -> str | None:
     """
     if session is None:
         return None
-    for name in _IDENTITY_FIELDS:
+    for name in IDENTITY_FIELDS:
         value = (
             session.get(name)
             if isinstance(session, Mapping)

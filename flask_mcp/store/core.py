@@ -6,7 +6,7 @@ one Redis database or folder without reading each other's keys. It also
 turns backend failures into :class:`~flask_mcp.store.StoreUnavailable`,
 logs each outage once and fails fast while the backend cannot be reached
 (see :mod:`flask_mcp.store.health`), and reports what each operation took
-(:mod:`flask_mcp.store.signals`).
+(:mod:`flask_mcp.signals`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import typing as t
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
 
+from ..signals import store_called
 from .errors import LockTimeout
 from .errors import StoreError
 from .errors import StoreUnavailable
 from .health import Health
 from .health import Kind
-from .signals import store_called
 
 if t.TYPE_CHECKING:
     from .cache_backend import CacheBackend
@@ -105,7 +105,7 @@ class Store:
     down, at once (without trying it) while it cannot be reached; each
     process logs the start and the end of an outage once, as warnings (see
     :mod:`flask_mcp.store.health`), and announces both, and the duration of
-    each operation, through :mod:`flask_mcp.store.signals`.
+    each operation, through :mod:`flask_mcp.signals`.
     """
 
     def __init__(
@@ -154,7 +154,7 @@ class Store:
     ) -> R:
         """``fn(...)``; a failure is recorded, a success is for the caller to
         judge (an ``add`` that finds a live entry proves no write works).
-        Timed for :data:`~flask_mcp.store.signals.store_called` while it has
+        Timed for :data:`~flask_mcp.signals.store_called` while it has
         receivers."""
         # A lock is always released: it may be a file lock of this process.
         guarded = op != "unlock"

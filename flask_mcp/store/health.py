@@ -33,9 +33,9 @@ import time
 import typing as t
 import weakref
 
+from ..signals import store_recovered
+from ..signals import store_unavailable
 from .errors import StoreUnavailable
-from .signals import store_recovered
-from .signals import store_unavailable
 
 #: ``read``: get; ``write``: set, add, incr; ``remove``: take, delete,
 #: releasing a lock; ``lock``: taking one (an empty lock file can still be

@@ -32,6 +32,7 @@ from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.server import McpServer
 from ..store import Store
 from ..store import StoreUnavailable
+from . import operations
 from .bus import LIST_CHANGED
 from .bus import RESOURCE_UPDATED
 from .bus import Change
@@ -46,6 +47,7 @@ from .guard import AuthGate
 from .guard import Refusal
 from .legacy import LegacyPath
 from .modern import ModernPath
+from .operations import CANCELLED
 from .responses import JSON
 from .responses import SSE
 from .responses import HTTPError
@@ -58,6 +60,13 @@ log = logging.getLogger(__name__)
 
 #: Server-defined code of refused credentials (HTTP 401/403 carry the detail).
 AUTH_ERROR = -32000
+
+
+class MessageLimiter(t.Protocol):
+    """Rate limits of request messages, applied by :meth:`Endpoint.run`."""
+
+    def check(self, request: Request, message: RpcRequest, call: Call) -> None:
+        """Let the message run, or raise :class:`HTTPError` (429)."""
 
 
 class Endpoint:
@@ -81,6 +90,9 @@ class Endpoint:
         self.bus = NotificationBus(events)
         self.legacy = LegacyPath(self)
         self.modern = ModernPath(self)
+        #: Checks each request message against rate limits before it runs
+        #: (:class:`flask_mcp.ops.rate_limits.RateLimits`); ``None``: none.
+        self.limiter: MessageLimiter | None = None
 
     # -- entry point -------------------------------------------------------
 
@@ -174,6 +186,7 @@ class Endpoint:
         self, refusal: Refusal, request: Request, request_id: t.Any
     ) -> HTTPError:
         error = refusal.error
+        operations.auth_refused(error, request, None, request_id)
         message = error.description or (
             "Unauthorized" if error.status_code == 401 else "Forbidden"
         )
@@ -208,9 +221,28 @@ class Endpoint:
     ) -> dict[str, t.Any]:
         """The response message of one request; errors become error messages.
 
+        The single point where a request message is executed: it is
+        announced to :mod:`flask_mcp.signals` and checked against the rate
+        limits here.
+
         :raises HTTPError: when a handler refused the caller
-            (``get_auth_session(None)``): a 401 or 403 with a challenge.
+            (``get_auth_session(None)``): a 401 or 403 with a challenge; 429
+            over a rate limit.
         """
+        operation = operations.started(request, message, call, self.server.registry)
+        try:
+            if self.limiter is not None:
+                self.limiter.check(request, message, call)
+            answer = self._execute(request, message, call)
+        except BaseException as exc:
+            operations.raised(operation, exc)
+            raise
+        operations.answered(operation, answer)
+        return answer
+
+    def _execute(
+        self, request: Request, message: RpcRequest, call: Call
+    ) -> dict[str, t.Any]:
         try:
             return jsonrpc.result_message(message.id, self.server.handle(message, call))
         except AuthError as exc:
@@ -225,7 +257,7 @@ class Endpoint:
             # The client closed the response: nobody reads this answer, and
             # nothing went wrong on the server.
             log.info("MCP %s %r cancelled by the client", message.method, message.id)
-            error = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Request cancelled")
+            error = JsonRpcError(jsonrpc.INTERNAL_ERROR, CANCELLED)
             return jsonrpc.error_message(message.id, error)
         except Exception:
             log.exception("MCP method %s failed", message.method)

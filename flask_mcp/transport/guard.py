@@ -35,8 +35,10 @@ from ..auth.principals import identify
 from ..auth.principals import principal_of
 from ..auth.principals import session_of
 from ..auth.principals import source_of
+from ..auth.principals import sources_of
 from ..errors import FlaskMCPError
 from ..store import StoreUnavailable
+from . import operations
 from .responses import RETRY_AFTER
 from .responses import json_response
 from .urls import ServerUrls
@@ -103,6 +105,8 @@ class AuthGate:
         )
         #: The way in of an ``authenticate`` that reports none itself.
         self.source = source_of(authenticate)
+        #: Every way in (several with :func:`~flask_mcp.auth.any_of`).
+        self.sources = sources_of(authenticate)
 
     @property
     def enabled(self) -> bool:
@@ -255,6 +259,7 @@ def guarded(
             }
             return json_response(body, 503, {"Retry-After": str(RETRY_AFTER)})
         except Refusal as refusal:
+            operations.auth_refused(refusal.error, request, None, None)
             given = gate.user_response(refusal, request)
             if given is not None:
                 return given

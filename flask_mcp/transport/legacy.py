@@ -28,6 +28,7 @@ from ..protocol.versions import DEFAULT_HEADER_VERSION
 from ..protocol.versions import LEGACY_VERSIONS
 from ..protocol.versions import allows_batching
 from ..protocol.versions import supports_priming_events
+from . import operations
 from . import streaming
 from .bus import Change
 from .checks import accepts
@@ -81,7 +82,7 @@ class LegacyPath:
             return json_response(jsonrpc.error_message(message.id, error))
         header_version = self._header_version(request, request_id)
         if isinstance(message, RpcRequest) and message.method == "initialize":
-            return self._initialize(message, auth)
+            return self._initialize(request, message, auth)
         session = self._session(request, auth, request_id)
         version = session.protocol_version if session else header_version
 
@@ -142,19 +143,27 @@ class LegacyPath:
             raise HTTPError(404, SESSION_NOT_FOUND, "Session not found", request_id)
         return session
 
-    def _initialize(self, message: RpcRequest, auth: t.Any) -> Response:
+    def _initialize(
+        self, request: Request, message: RpcRequest, auth: t.Any
+    ) -> Response:
         version, result = self.server.initialize(message.params)
+        call = self._call(None, version, streaming.NullChannel(), auth)
+        operation = operations.started(request, message, call, self.server.registry)
         headers = {}
-        if not self.settings.stateless:
-            endpoint = self.endpoint
-            session = endpoint.sessions.create(
-                version, message.params, endpoint.principal(auth)
-            )
-            endpoint.store.sweep(every=endpoint.sessions.ttl)
-            headers[SESSION_HEADER] = session.id
-        return json_response(
-            jsonrpc.result_message(message.id, result), headers=headers
-        )
+        try:
+            if not self.settings.stateless:
+                endpoint = self.endpoint
+                session = endpoint.sessions.create(
+                    version, message.params, endpoint.principal(auth)
+                )
+                endpoint.store.sweep(every=endpoint.sessions.ttl)
+                headers[SESSION_HEADER] = session.id
+        except BaseException as exc:
+            operations.raised(operation, exc)
+            raise
+        answer = jsonrpc.result_message(message.id, result)
+        operations.answered(operation, answer)
+        return json_response(answer, headers=headers)
 
     def _accept(self, message: jsonrpc.Message, session: Session | None) -> None:
         """Notifications need no answer; responses wake a waiting handler."""
@@ -278,8 +287,8 @@ class LegacyPath:
         else:
             stream, after = STANDALONE, self.endpoint.bus.position()
         if stream == STANDALONE:
-            return sse_response(self._notifications(session, after))
-        return sse_response(self._resume(session.id, stream, after))
+            return sse_response(self._notifications(session, after), "session")
+        return sse_response(self._resume(session.id, stream, after), "resume")
 
     def _notifications(self, session: Session, after: int) -> t.Iterator[bytes]:
         """The session's stream of change notifications, from the bus."""

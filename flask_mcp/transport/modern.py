@@ -179,7 +179,7 @@ class ModernPath:
             done = {"resultType": "complete", "_meta": meta}
             yield format_event(jsonrpc.result_message(subscription, done))
 
-        return sse_response(stream())
+        return sse_response(stream(), "listen")
 
     def _filter(
         self, requested: t.Any, call: Call, request_id: t.Any

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import typing as t
 
+from flask import current_app
 from werkzeug.wrappers import Response
 
+from .. import signals
 from ..errors import FlaskMCPError
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import JsonRpcError
@@ -109,7 +112,13 @@ def empty_response(status: int) -> Response:
     return response
 
 
-def sse_response(body: t.Iterable[bytes]) -> Response:
+def sse_response(body: t.Iterable[bytes], kind: str = "request") -> Response:
+    """An SSE answer; ``kind`` names the held stream for
+    :data:`~flask_mcp.signals.stream_opened`."""
+    if signals.stream_opened.receivers:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if signals.stream_opened.has_receivers_for(app):
+            body = _announced(body, kind, app)
     return Response(
         _until_the_store_fails(body),
         mimetype=SSE,
@@ -126,6 +135,17 @@ def _until_the_store_fails(body: t.Iterable[bytes]) -> t.Iterator[bytes]:
         yield from body
     except StoreUnavailable:
         return
+
+
+def _announced(body: t.Iterable[bytes], kind: str, app: t.Any) -> t.Iterator[bytes]:
+    """``body``, announced as a held stream from its first byte to its end."""
+    stream = signals.Stream(kind)
+    signals.stream_opened.send(app, stream=stream)
+    try:
+        yield from body
+    finally:
+        stream.duration = time.perf_counter() - stream.started
+        signals.stream_closed.send(app, stream=stream)
 
 
 #: What a browser-based client's preflight may ask for on the endpoint.

@@ -9,12 +9,12 @@ import typing as t
 import pytest
 import redis
 
+from flask_mcp.signals import store_called
+from flask_mcp.signals import store_recovered
+from flask_mcp.signals import store_unavailable
 from flask_mcp.store import Store
 from flask_mcp.store import StoreUnavailable
 from flask_mcp.store.backends import MemoryStoreBackend
-from flask_mcp.store.signals import store_called
-from flask_mcp.store.signals import store_recovered
-from flask_mcp.store.signals import store_unavailable
 from support.counting_issuer import CountingIssuer
 
 

@@ -13,6 +13,7 @@ Every test belongs to one or more tiers, registered as pytest markers in
 * ``nginx``: a throwaway nginx (``make system``).
 * ``gateway``: a throwaway Pushpin in front of gunicorn
   (``make system``).
+* ``prometheus``: a Prometheus server (Debian ``prometheus``, ``make system``).
 
 ``unit`` and ``http`` are the fast tiers (``make test-fast``): they need only
 ``make venv``. The other tiers need what ``make system`` and ``make node``
@@ -56,7 +57,17 @@ from pathlib import Path
 import pytest
 
 #: The tiers; pyproject.toml registers them as markers, with what each needs.
-TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser", "nginx", "gateway")
+TIERS = (
+    "unit",
+    "http",
+    "gunicorn",
+    "redis",
+    "node",
+    "browser",
+    "nginx",
+    "gateway",
+    "prometheus",
+)
 #: The marker that states a test's tiers outright (step 0 of :func:`infer`).
 EXACT_MARK = "tiers"
 #: Tiers implied by referring to a module (prefix of its dotted name).

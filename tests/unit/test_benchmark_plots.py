@@ -26,4 +26,5 @@ def test_every_result_has_a_chart() -> None:
         "auth",
         "store_outage",
         "store_outage_before",
+        "ops",
     }

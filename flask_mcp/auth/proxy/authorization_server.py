@@ -32,6 +32,8 @@ from flask import Response
 from flask import request as flask_request
 from joserfc.jwk import KeySet
 
+from ... import signals
+from .announce import announce
 from .assertion_grant import IdentityAssertionGrant
 from .cimd.assertion import PrivateKeyJWT
 from .cimd.clients import ClientDocuments
@@ -135,14 +137,17 @@ class ProxyAuthorizationServer(AuthorizationServer):
         storage: ProxyStorage,
         keys: SigningKeys,
         access_token_ttl: int,
-        end_grant: Callable[..., None],
+        end_grant: Callable[..., object],
         documents: ClientDocuments | None = None,
         refresh_grace: float = 0.0,
         client_credentials: bool = False,
         assertions: AssertionVerifier | None = None,
+        provider: str | None = None,
     ) -> None:
         super().__init__()
         self.issuer = issuer
+        #: The upstream provider's name, for the token events it announces.
+        self.provider = provider
         self.refresh_grace = refresh_grace
         self.access_token_ttl = access_token_ttl
         self.assertions = assertions
@@ -243,6 +248,13 @@ class ProxyAuthorizationServer(AuthorizationServer):
             ),
         )
         self.storage.update_grant(user.grant_id, extend=True)
+        announce(
+            signals.token_refreshed if request.refresh_token else signals.token_issued,
+            subject=user.subject,
+            client_id=request.client.client_id,
+            grant_id=user.grant_id,
+            provider=self.provider,
+        )
 
     def handle_error_response(self, request: t.Any, error: OAuth2Error) -> t.Any:
         """Every refusal of the token endpoint passes here."""

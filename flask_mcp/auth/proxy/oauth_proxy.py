@@ -288,6 +288,7 @@ class OAuthProxy:
             refresh_grace=grants.refresh_grace,
             client_credentials=grants.client_credentials,
             assertions=assertions,
+            provider=self.provider.name,
         )
         server.register_endpoint(
             ProxyClientRegistrationEndpoint(

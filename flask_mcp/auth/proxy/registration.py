@@ -141,7 +141,7 @@ class ProxyRevocationEndpoint(RevocationEndpoint):
         *,
         storage: ProxyStorage,
         validator: AccessTokenValidator,
-        end_grant: Callable[..., None],
+        end_grant: Callable[..., object],
     ) -> None:
         super().__init__()
         self.storage = storage

@@ -46,7 +46,7 @@ class ResourceGuard:
         validator: AccessTokenValidator,
         storage: ProxyStorage,
         upstream: UpstreamLeg,
-        end_grant: t.Callable[..., None],
+        end_grant: t.Callable[..., object],
     ) -> None:
         self.provider = provider
         self.validator = validator

@@ -20,6 +20,7 @@ import time
 import typing as t
 
 from flask_mcp.store import Store
+from flask_mcp.store.key_index import KeyIndex
 
 from .models import AuthorizationCode
 from .models import Client
@@ -36,6 +37,7 @@ from .records import UpstreamGrant
 from .records import approval_key
 from .records import dump
 from .records import load
+from .revocations import Revocations
 from .sealing import Sealer
 from .sealing import SealError
 from .sealing import digest
@@ -65,6 +67,12 @@ class ProxyStorage:
         self.store = store.child("oauth:")
         self.sealer = sealer
         self.refresh_ttl = refresh_ttl
+        #: Users and clients cut off by an operator (``flask mcp tokens``).
+        self.revocations = Revocations(self.store, refresh_ttl)
+        #: Registered clients and browsers with approvals, for the operator
+        #: commands (``flask mcp clients``, ``flask mcp consents``).
+        self.clients = KeyIndex(self.store, "client", CLIENT_TTL)
+        self.browsers = KeyIndex(self.store, "browser", CONSENT_TTL)
 
     def _load(self, cls: type[R], key: str, data: t.Any) -> R | None:
         if data is None:
@@ -90,6 +98,7 @@ class ProxyStorage:
     def save_client(self, client: Client, ttl: float = CLIENT_TTL) -> None:
         """Save (or renew) a registration for ``ttl`` seconds."""
         self.store.set(f"client:{client.client_id}", dump(client), ttl)
+        self.clients.add(client.client_id)
 
     def client(self, client_id: t.Any) -> Client | None:
         if not isinstance(client_id, str) or not client_id:
@@ -159,6 +168,12 @@ class ProxyStorage:
             kind=kind,
         )
         self.store.set(f"grant:{grant_id}", dump(grant), ttl)
+        self.grants_of("subject", subject).add(grant_id)
+        self.grants_of("client", client_id).add(grant_id)
+
+    def grants_of(self, kind: str, name: str) -> KeyIndex:
+        """The grants of one subject or client (``kind``), for the operator."""
+        return KeyIndex(self.store, f"grants:{kind}:{digest(name)}", self.refresh_ttl)
 
     def grant(self, grant_id: t.Any) -> Grant | None:
         if not isinstance(grant_id, str) or not grant_id:
@@ -166,6 +181,8 @@ class ProxyStorage:
         key = f"grant:{grant_id}"
         grant = self._load(Grant, key, self.store.get(key))
         if grant is None or grant.expires_at <= time.time():
+            return None
+        if self.revocations.ends(grant):
             return None
         return grant
 
@@ -268,6 +285,7 @@ class ProxyStorage:
             session = self.browser(browser)
             session.approvals[key] = approval
             self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
+        self.browsers.add(browser)
 
     def forget(self, browser: str, client_id: str, resource: str | None) -> bool:
         """Drop the approval of ``client_id`` for ``resource`` (``None``:
@@ -286,3 +304,7 @@ class ProxyStorage:
                 del session.approvals[key]
             self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
             return True
+
+    def delete_client(self, client_id: str) -> None:
+        """Forget a registration (the client must register again)."""
+        self.store.delete(f"client:{client_id}")

@@ -13,9 +13,11 @@ import logging
 import secrets
 import time
 
+from ... import signals
 from ..providers.provider import Provider
 from ..providers.provider import UpstreamError
 from ..providers.provider import UpstreamTokens
+from .announce import announce
 from .records import Grant
 from .records import LoginLeg
 from .records import PendingAuthorization
@@ -87,18 +89,30 @@ class UpstreamLeg:
             self.storage.update_grant(grant_id, upstream=upstream)
             return upstream
 
-    def end_grant(self, grant_id: str, reason: str = "invalidated") -> None:
+    def end_grant(self, grant_id: str, reason: str = "invalidated") -> bool:
         """End a grant (every token of the family stops working) and revoke
         its upstream tokens.
 
-        :param reason: ``client`` (a revocation request), ``operator``, or
+        :param reason: for :data:`~flask_mcp.signals.token_revoked`:
+            ``client`` (a revocation request), ``operator``, or
             ``invalidated`` (a replayed code or refresh token, a leaked one,
             an upstream grant that is gone).
+        :returns: whether there was a grant to end.
         """
         grant = self.storage.end_grant(grant_id)
-        if grant is not None:
-            log.info("grant %s ended (%s)", grant_id, reason)
-            self.revoke(grant, grant_id)
+        if grant is None:
+            return False
+        log.info("grant %s ended (%s)", grant_id, reason)
+        announce(
+            signals.token_revoked,
+            subject=grant.subject,
+            client_id=grant.client_id,
+            grant_id=grant_id,
+            reason=reason,
+            provider=self.provider.name,
+        )
+        self.revoke(grant, grant_id)
+        return True
 
     def revoke(self, grant: Grant, grant_id: str) -> None:
         """Revoke a grant's upstream tokens; best effort, failures are logged
