@@ -15,8 +15,8 @@ import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import requests
-
+from .bounded_http import TOKEN_ANSWER_BYTES
+from .bounded_http import bounded_session
 from .providers.client import calling
 from .providers.provider import UpstreamError
 from .providers.upstream_responses import read_token_response
@@ -144,14 +144,15 @@ class _TokenClient:
         try:
             with calling("downstream", what, self.timeout):
                 received = time.time()
-                response = requests.post(
-                    self.token_endpoint,
-                    data=form,
-                    auth=auth,
-                    headers={"Accept": "application/json"},
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
+                with bounded_session(TOKEN_ANSWER_BYTES) as session:
+                    response = session.post(
+                        self.token_endpoint,
+                        data=form,
+                        auth=auth,
+                        headers={"Accept": "application/json"},
+                        timeout=self.timeout,
+                        allow_redirects=False,
+                    )
                 payload = read_token_response(response, what)
         except UpstreamError as error:
             raise DownstreamError(error.error, error.description, call=what) from None
@@ -177,7 +178,7 @@ class TokenExchange(_TokenClient):
         :rfc:`8707`).
     :param subject_token_type: the type of the tokens traded.
     :param auth_method: client authentication at the token endpoint.
-    :param timeout: seconds to connect and to read.
+    :param timeout: seconds the call may take, connecting to last byte.
     """
 
     call = "token exchange"
@@ -249,7 +250,7 @@ class OnBehalfOf(_TokenClient):
     :param client_id: this server's app registration.
     :param client_secret: its secret.
     :param authority: the cloud's login host (national clouds, tests).
-    :param timeout: seconds to connect and to read.
+    :param timeout: seconds the call may take, connecting to last byte.
     """
 
     call = "on-behalf-of"
