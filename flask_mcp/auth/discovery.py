@@ -64,7 +64,7 @@ class DiscoveryDocumentCache:
 
     :param ttl: seconds a document stays cached.
     :param timeout: seconds a fetch may take, from connecting to the last
-        byte (:mod:`~flask_mcp.auth.bounded_http`).
+        byte.
     :param store: where documents are kept. ``None``: the store of the app
         that binds this cache (see :meth:`bind_store`), and until then a
         private in-process one.

@@ -53,7 +53,7 @@ class IntrospectionVerifier:
         :meth:`bind_store` is called (``FlaskMCP.init_app`` does), and a
         private in-process one until then.
     :param timeout: seconds a call may take, from connecting to the last byte
-        of an answer of at most 256 KiB (:mod:`~flask_mcp.auth.bounded_http`).
+        of an answer of at most 256 KiB.
     :param claims: where subject, scopes, roles, e-mail and client id are.
     :param required_scopes: scopes every token must have (else
         :class:`Forbidden`, ``insufficient_scope``).

@@ -1,5 +1,5 @@
 """HTTP plumbing of the providers: Authlib's requests client, bounded in time
-and size (:mod:`flask_mcp.auth.bounded_http`), and the mapping of network
+and size (``flask_mcp.auth.bounded_http``), and the mapping of network
 failures onto :class:`~flask_mcp.auth.providers.UpstreamError`.
 
 Log lines name the provider, the endpoint and the error code, never a request
