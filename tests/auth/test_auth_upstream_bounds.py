@@ -29,18 +29,11 @@ from flask_mcp.auth.bounded_http import AnswerTooLarge
 from flask_mcp.auth.bounded_http import DeadlineExceeded
 from flask_mcp.auth.bounded_http import bounded_session
 from flask_mcp.auth.discovery import DiscoveryError
+from support.slow_upstream import DEADLINE
 from support.slow_upstream import SlowUpstream
 from support.slow_upstream import drip_body
-from support.slow_upstream import drip_head
-from support.slow_upstream import huge
 from support.slow_upstream import small
-
-DEADLINE = 2.0
-#: How late a call may end past its deadline on a loaded machine.
-MARGIN = 0.75
-
-SLOW = {"drip body": drip_body(), "drip head": drip_head()}
-LARGE = {"30 MB declared": huge(), "30 MB undeclared": huge(declared=False)}
+from support.slow_upstream import within_deadline
 
 
 def timed(call: t.Callable[[], object], error: type[BaseException]) -> BaseException:
@@ -48,8 +41,7 @@ def timed(call: t.Callable[[], object], error: type[BaseException]) -> BaseExcep
     started = time.monotonic()
     with pytest.raises(error) as raised:
         call()
-    elapsed = time.monotonic() - started
-    assert DEADLINE - 0.05 <= elapsed < DEADLINE + MARGIN, elapsed
+    within_deadline(started)
     return raised.value
 
 
@@ -62,24 +54,12 @@ def quick(call: t.Callable[[], object], error: type[BaseException]) -> BaseExcep
     return raised.value
 
 
-@pytest.fixture(params=list(SLOW), scope="module")
-def slow(request) -> t.Iterator[SlowUpstream]:
-    with SlowUpstream(SLOW[request.param]) as server:
-        yield server
-
-
-@pytest.fixture(params=list(LARGE), scope="module")
-def large(request) -> t.Iterator[SlowUpstream]:
-    with SlowUpstream(LARGE[request.param]) as server:
-        yield server
-
-
 # The adapter every call goes through.
 
 
-def test_a_dripping_answer_ends_at_the_deadline(slow):
+def test_a_dripping_answer_ends_at_the_deadline(dripping_upstream):
     session = bounded_session(1 << 20)
-    call = lambda: session.post(slow.url + "/token", timeout=DEADLINE)  # noqa: E731
+    call = lambda: session.post(dripping_upstream.url + "/token", timeout=DEADLINE)  # noqa: E731
     error = timed(call, DeadlineExceeded)
     assert isinstance(error, requests.Timeout)
     assert "within 2 s" in str(error)
@@ -102,9 +82,11 @@ def test_a_connect_and_read_pair_is_one_deadline_of_their_sum():
         timed(lambda: session.get(server.url, timeout=pair), DeadlineExceeded)
 
 
-def test_a_large_answer_is_refused_without_reading_it(large):
+def test_a_large_answer_is_refused_without_reading_it(huge_upstream):
     session = bounded_session(1 << 20)
-    error = quick(lambda: session.get(large.url, timeout=DEADLINE), AnswerTooLarge)
+    error = quick(
+        lambda: session.get(huge_upstream.url, timeout=DEADLINE), AnswerTooLarge
+    )
     assert "larger than 1048576 bytes" in str(error)
     assert isinstance(error, requests.RequestException)
 
@@ -122,54 +104,54 @@ def test_an_answer_within_the_bounds_is_read_as_requests_reads_it():
 # Discovery documents and JWK Sets.
 
 
-def test_a_dripping_discovery_document(slow):
+def test_a_dripping_discovery_document(dripping_upstream):
     cache = DiscoveryDocumentCache(timeout=DEADLINE)
-    error = timed(lambda: cache.get(slow.url + "/.well-known/x"), DiscoveryError)
+    error = timed(
+        lambda: cache.get(dripping_upstream.url + "/.well-known/x"), DiscoveryError
+    )
     assert "timed out after 2.0 s" in str(error)
     assert cache.size == 0  # failures are not cached
 
 
-def test_a_large_discovery_document(large):
+def test_a_large_discovery_document(huge_upstream):
     cache = DiscoveryDocumentCache(timeout=DEADLINE)
-    error = quick(lambda: cache.get(large.url), DiscoveryError)
+    error = quick(lambda: cache.get(huge_upstream.url), DiscoveryError)
     assert "larger than 1 MiB" in str(error)
 
 
-def test_a_session_given_to_the_cache_is_bounded_too(slow):
+def test_a_session_given_to_the_cache_is_bounded_too(dripping_upstream):
     given = requests.Session()
     given.headers["X-Mine"] = "kept"
     cache = DiscoveryDocumentCache(timeout=DEADLINE, session=given)
-    timed(lambda: cache.get(slow.url), DiscoveryError)
+    timed(lambda: cache.get(dripping_upstream.url), DiscoveryError)
     assert cache.session is given and given.headers["X-Mine"] == "kept"
 
 
-def signed_token(issuer: str) -> str:
-    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
-    claims = {"iss": issuer, "aud": "api", "sub": "ada", "exp": time.time() + 60}
-    return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
+ISSUER = "https://issuer.example"
 
 
-def test_a_dripping_jwk_set_refuses_the_token(slow):
+def verify_at(server: SlowUpstream) -> t.Callable[[], object]:
+    """Verifying a signed token with the JWK Set at ``server``."""
     verifier = JWTVerifier(
-        issuer="https://issuer.example",
+        issuer=ISSUER,
         audience="api",
-        jwks_uri=slow.url + "/jwks",
+        jwks_uri=server.url + "/jwks",
         discovery=DiscoveryDocumentCache(timeout=DEADLINE),
     )
-    token = signed_token("https://issuer.example")
-    error = timed(lambda: verifier.verify(token), Unauthorized)
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    claims = {"iss": ISSUER, "aud": "api", "sub": "ada", "exp": time.time() + 60}
+    token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
+    return lambda: verifier.verify(token)
+
+
+def test_a_dripping_jwk_set_refuses_the_token(dripping_upstream):
+    error = timed(verify_at(dripping_upstream), Unauthorized)
     assert "cannot verify tokens of this issuer now" in str(error)
 
 
-def test_a_large_jwk_set_refuses_the_token(large):
-    verifier = JWTVerifier(
-        issuer="https://issuer.example",
-        audience="api",
-        jwks_uri=large.url + "/jwks",
-        discovery=DiscoveryDocumentCache(timeout=DEADLINE),
-    )
-    token = signed_token("https://issuer.example")
-    quick(lambda: verifier.verify(token), Unauthorized)
+def test_a_large_jwk_set_refuses_the_token(huge_upstream):
+    error = quick(verify_at(huge_upstream), Unauthorized)
+    assert "cannot verify tokens of this issuer now" in str(error)
 
 
 # Introspection.
@@ -181,15 +163,17 @@ def introspection(server: SlowUpstream) -> IntrospectionVerifier:
     )
 
 
-def test_a_dripping_introspection_answer(slow, caplog):
-    error = timed(lambda: introspection(slow).verify("opaque"), Unauthorized)
+def test_a_dripping_introspection_answer(dripping_upstream, caplog):
+    error = timed(
+        lambda: introspection(dripping_upstream).verify("opaque"), Unauthorized
+    )
     assert error.error == "invalid_token"
     assert "cannot be verified now" in str(error)
     assert "within 2 s" in caplog.text
 
 
-def test_a_large_introspection_answer(large, caplog):
-    error = quick(lambda: introspection(large).verify("opaque"), Unauthorized)
+def test_a_large_introspection_answer(huge_upstream, caplog):
+    error = quick(lambda: introspection(huge_upstream).verify("opaque"), Unauthorized)
     assert error.error == "invalid_token"
     assert "larger than 262144 bytes" in caplog.text
 
@@ -209,21 +193,21 @@ def exchangers(server: SlowUpstream) -> dict[str, t.Any]:
 
 
 @pytest.mark.parametrize("kind", ["token exchange", "on-behalf-of"])
-def test_a_dripping_token_endpoint_of_a_downstream_exchange(slow, kind):
-    exchanger = exchangers(slow)[kind]
+def test_a_dripping_token_endpoint_of_a_downstream_exchange(dripping_upstream, kind):
+    exchanger = exchangers(dripping_upstream)[kind]
     call = lambda: exchanger.exchange("subject", "api://orders", ["read"])  # noqa: E731
     error = timed(call, DownstreamError)
     assert error.error == "temporarily_unavailable"
-    assert error.call.startswith(f"{kind} at {slow.url}/")
+    assert error.call.startswith(f"{kind} at {dripping_upstream.url}/")
     assert "did not answer within 2.0 s" in str(error)
     assert "subject" not in str(error)
 
 
 @pytest.mark.parametrize("kind", ["token exchange", "on-behalf-of"])
-def test_a_large_answer_of_a_downstream_exchange(large, kind):
-    exchanger = exchangers(large)[kind]
+def test_a_large_answer_of_a_downstream_exchange(huge_upstream, kind):
+    exchanger = exchangers(huge_upstream)[kind]
     call = lambda: exchanger.exchange("subject", "api://orders", ["read"])  # noqa: E731
     error = quick(call, DownstreamError)
     assert error.error == "server_error"
-    assert error.call.startswith(f"{kind} at {large.url}/")
+    assert error.call.startswith(f"{kind} at {huge_upstream.url}/")
     assert "answered more than 262144 bytes" in str(error)

@@ -4,7 +4,9 @@ a time, one that answers megabytes.
 
 ``requests``' ``timeout`` bounds each read, so a drip never trips it; these
 servers show that a call's deadline and size cap hold whatever the answer
-does. Every request is answered the same way, at any path, and counted::
+does. Every request is answered the same way, at any path, and counted
+(the fixtures ``dripping_upstream`` and ``huge_upstream`` are registered by
+the conftest.py of the folders that use them)::
 
     with SlowUpstream(drip_body(b'{"access_token": "x"}')) as server:
         ...  # call server.url + "/token"
@@ -18,9 +20,22 @@ import threading
 import time
 import typing as t
 
+import pytest
+
 from .tiers import needs
 
-__all__ = ["SlowUpstream", "drip_body", "drip_head", "huge", "small"]
+__all__ = [
+    "DEADLINE",
+    "MARGIN",
+    "SlowUpstream",
+    "drip_body",
+    "drip_head",
+    "dripping_upstream",
+    "huge",
+    "huge_upstream",
+    "small",
+    "within_deadline",
+]
 
 #: Writes one answer to the connected socket; raises OSError once the
 #: client has gone.
@@ -177,3 +192,30 @@ class SlowUpstream:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+#: The timeout the bounded calls are given in tests.
+DEADLINE = 2.0
+#: How late a call may end past its deadline on a loaded machine.
+MARGIN = 0.75
+
+
+def within_deadline(started: float) -> None:
+    """Fail unless now is at ``started`` + :data:`DEADLINE`, within the margin."""
+    elapsed = time.monotonic() - started
+    assert DEADLINE - 0.05 <= elapsed < DEADLINE + MARGIN, elapsed
+
+
+@pytest.fixture(params=["drip body", "drip head"], scope="module")
+def dripping_upstream(request: pytest.FixtureRequest) -> t.Iterator[SlowUpstream]:
+    """A server that drips its answer's body, then one that drips its head."""
+    answer = drip_body() if request.param == "drip body" else drip_head()
+    with SlowUpstream(answer) as server:
+        yield server
+
+
+@pytest.fixture(params=["30 MB declared", "30 MB undeclared"], scope="module")
+def huge_upstream(request: pytest.FixtureRequest) -> t.Iterator[SlowUpstream]:
+    """A server answering 30 MB with its length, then one without."""
+    with SlowUpstream(huge(declared=request.param == "30 MB declared")) as server:
+        yield server
