@@ -26,17 +26,6 @@ import typing as t
 
 from ._sync import run_sync
 
-__all__ = [
-    "Check",
-    "CheckFactory",
-    "ScopedCheck",
-    "is_answer",
-    "is_check_factory",
-    "mark_factory",
-    "required_scopes",
-    "run_check",
-]
-
 log = logging.getLogger(__name__)
 
 #: Any callable taking the session (or ``None``) and answering ``True`` to allow.

@@ -35,17 +35,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.poolmanager import PoolManager
 
-__all__ = [
-    "API_ANSWER_BYTES",
-    "DOCUMENT_BYTES",
-    "TOKEN_ANSWER_BYTES",
-    "AnswerTooLarge",
-    "BoundedAdapter",
-    "Deadline",
-    "DeadlineExceeded",
-    "bounded_session",
-    "read_capped",
-]
+from ..errors import FlaskMCPError
 
 #: Token endpoint answers (also token exchange and introspection): a few
 #: kilobytes, tens with large ID tokens.
@@ -63,11 +53,11 @@ _CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
 )
 
 
-class DeadlineExceeded(requests.Timeout):
+class DeadlineExceeded(FlaskMCPError, requests.Timeout):
     """The call did not end within its deadline."""
 
 
-class AnswerTooLarge(requests.RequestException):
+class AnswerTooLarge(FlaskMCPError, requests.RequestException):
     """The answer was larger than the call allows."""
 
     def __init__(self, limit: int) -> None:

@@ -28,8 +28,6 @@ if t.TYPE_CHECKING:
 
     from flask_mcp.store import Store
 
-__all__ = ["AnyOf", "any_of"]
-
 
 class AnyOf:
     """Tries each ``authenticate`` function in order; the first session wins.

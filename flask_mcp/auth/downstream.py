@@ -45,7 +45,6 @@ if t.TYPE_CHECKING:
 
     from .proxy.sealing import Sealer
 
-__all__ = ["DownstreamTokens"]
 
 #: An audience or a scope: printable ASCII without spaces, bounded.
 _NAME = re.compile(r"[\x21-\x7e]{1,512}")

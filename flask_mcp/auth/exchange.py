@@ -26,13 +26,6 @@ from .providers.upstream_responses import to_tokens
 if t.TYPE_CHECKING:
     from .providers.oauth import OAuthProvider
 
-__all__ = [
-    "ACCESS_TOKEN_TYPE",
-    "DownstreamError",
-    "Exchanged",
-    "Exchanger",
-    "TokenExchange",
-]
 
 #: :rfc:`8693#section-3` token type of OAuth access tokens.
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"

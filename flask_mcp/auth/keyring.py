@@ -24,10 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
+from flask_mcp.errors import FlaskMCPError
+
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store
 
-__all__ = ["KeyRing", "KeyringError", "ManagedKey", "ManagedKeySession"]
 
 #: What every managed key starts with: secret scanners can look for it.
 PREFIX = "mcpk_"
@@ -46,7 +47,7 @@ _LATEST = 1e11
 _TOUCH_INTERVAL = 60.0
 
 
-class KeyringError(Exception):
+class KeyringError(FlaskMCPError, ValueError):
     """A key operation that cannot be done as asked (bad name, name taken,
     unknown key); its message says why."""
 

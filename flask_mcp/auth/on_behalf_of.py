@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from .exchange import Exchanged
 from .exchange import _TokenClient
 
-__all__ = ["MICROSOFT_AUTHORITY", "OnBehalfOf"]
-
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: Microsoft's global authority.
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"

@@ -24,15 +24,6 @@ from .errors import Unauthorized
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
-__all__ = [
-    "Authenticated",
-    "HasSource",
-    "Identifies",
-    "identify",
-    "principal_of",
-    "session_of",
-    "source_of",
-]
 
 logger = logging.getLogger(__name__)
 

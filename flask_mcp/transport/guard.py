@@ -35,6 +35,7 @@ from ..auth.principals import identify
 from ..auth.principals import principal_of
 from ..auth.principals import session_of
 from ..auth.principals import source_of
+from ..errors import FlaskMCPError
 from ..store import StoreUnavailable
 from .responses import RETRY_AFTER
 from .responses import json_response
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 
-class Refusal(Exception):
+class Refusal(FlaskMCPError):
     """A request ``authenticate`` or an access check turned away.
 
     :param error: the auth error, for the status, message and challenge.

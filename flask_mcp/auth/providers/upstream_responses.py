@@ -24,15 +24,6 @@ import requests
 from .provider import UpstreamError
 from .provider import UpstreamTokens
 
-__all__ = [
-    "read_json",
-    "read_token_response",
-    "split_scopes",
-    "str_or_none",
-    "to_tokens",
-    "with_subject",
-]
-
 #: Content types whose body may be a form-encoded token response.
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "text/plain", ""})
 

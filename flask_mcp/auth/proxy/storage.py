@@ -24,20 +24,21 @@ from flask_mcp.store import Store
 from .models import AuthorizationCode
 from .models import Client
 from .models import IssuedToken
+from .records import LOGIN
 from .records import Approval
 from .records import BrowserSession
 from .records import Grant
 from .records import LoginLeg
 from .records import PendingAuthorization
 from .records import RecordError
+from .records import Rotation
 from .records import UpstreamGrant
+from .records import approval_key
 from .records import dump
 from .records import load
 from .sealing import Sealer
 from .sealing import SealError
 from .sealing import digest
-
-__all__ = ["ProxyStorage"]
 
 log = logging.getLogger(__name__)
 
@@ -137,18 +138,27 @@ class ProxyStorage:
     # -- grants: one login of one user for one client, a token family -------
 
     def create_grant(
-        self, grant_id: str, client_id: str, subject: str, upstream: UpstreamGrant
+        self,
+        grant_id: str,
+        client_id: str,
+        subject: str,
+        upstream: UpstreamGrant,
+        *,
+        kind: str = LOGIN,
+        ttl: float = CODE_TTL,
     ) -> None:
-        """A new grant, alive as long as its code until tokens are issued."""
+        """A new grant, alive ``ttl`` seconds until tokens are issued (a
+        login's code lives that long)."""
         now = time.time()
         grant = Grant(
             client_id=client_id,
             subject=subject,
             created_at=int(now),
-            expires_at=now + CODE_TTL,
+            expires_at=now + ttl,
             sealed=self._seal_upstream(grant_id, upstream),
+            kind=kind,
         )
-        self.store.set(f"grant:{grant_id}", dump(grant), CODE_TTL)
+        self.store.set(f"grant:{grant_id}", dump(grant), ttl)
 
     def grant(self, grant_id: t.Any) -> Grant | None:
         if not isinstance(grant_id, str) or not grant_id:
@@ -180,9 +190,12 @@ class ProxyStorage:
         *,
         upstream: UpstreamGrant | None = None,
         extend: bool = False,
+        lifetime: float | None = None,
     ) -> Grant | None:
         """Replace the upstream tokens and/or extend the grant to a full
-        refresh-token lifetime; never brings an ended grant back."""
+        refresh-token lifetime (``extend``) or to ``lifetime`` seconds from
+        now (a grant without refresh token lives as long as its access
+        token); never brings an ended grant back."""
         with self.store.lock(f"grant:{grant_id}"):
             grant = self.grant(grant_id)
             if grant is None:
@@ -191,6 +204,8 @@ class ProxyStorage:
                 grant.sealed = self._seal_upstream(grant_id, upstream)
             if extend:
                 grant.expires_at = time.time() + self.refresh_ttl
+            elif lifetime is not None:
+                grant.expires_at = time.time() + lifetime
             self.store.set(
                 f"grant:{grant_id}", dump(grant), grant.expires_at - time.time()
             )
@@ -229,22 +244,45 @@ class ProxyStorage:
         )
         return record, None
 
+    def remember_rotation(self, token: str, rotation: Rotation, ttl: float) -> None:
+        """Keep the answer to the refresh of ``token`` for ``ttl`` seconds,
+        sealed: it holds a new access and refresh token."""
+        key = f"refresh-grace:{digest(token)}"
+        self.store.set(key, self.sealer.seal(dump(rotation), context=key), ttl)
+
+    def rotation(self, token: str) -> Rotation | None:
+        """The answer to the refresh of ``token``, within its grace period."""
+        key = f"refresh-grace:{digest(token)}"
+        return self._open(Rotation, key, self.store.get(key))
+
     # -- what one browser approved -----------------------------------------
 
     def browser(self, browser: str) -> BrowserSession:
         key = f"consent:{browser}"
         return self._load(BrowserSession, key, self.store.get(key)) or BrowserSession()
 
-    def remember(self, browser: str, client_id: str, approval: Approval) -> None:
+    def remember(self, browser: str, approval: Approval) -> None:
+        """Keep ``approval`` (of its client, for its endpoint)."""
+        key = approval_key(approval.client_id, approval.resource)
         with self.store.lock(f"consent:{browser}"):
             session = self.browser(browser)
-            session.approvals[client_id] = approval
+            session.approvals[key] = approval
             self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
 
-    def forget(self, browser: str, client_id: str) -> bool:
+    def forget(self, browser: str, client_id: str, resource: str | None) -> bool:
+        """Drop the approval of ``client_id`` for ``resource`` (``None``:
+        for every endpoint); whether there was one."""
         with self.store.lock(f"consent:{browser}"):
             session = self.browser(browser)
-            if session.approvals.pop(client_id, None) is None:
+            keys = [
+                key
+                for key, approval in session.approvals.items()
+                if key == approval_key(client_id, resource or "")
+                or (resource is None and approval.client_id == client_id)
+            ]
+            if not keys:
                 return False
+            for key in keys:
+                del session.approvals[key]
             self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
             return True
