@@ -21,6 +21,7 @@ downstream = DownstreamTokens(
         f"{realm}/protocol/openid-connect/token",
         client_id="mcp-server",  # allowed to exchange, for orders-api
         client_secret=os.environ["KEYCLOAK_CLIENT_SECRET"],
+        issuer=realm,  # only tokens of this realm are traded here
     )
 )
 mcp = FlaskMCP(

@@ -48,7 +48,6 @@ if t.TYPE_CHECKING:
     from .errors import Forbidden as Forbidden
     from .errors import Unauthorized as Unauthorized
     from .exchange import DownstreamError as DownstreamError
-    from .exchange import OnBehalfOf as OnBehalfOf
     from .exchange import TokenExchange as TokenExchange
     from .introspection import IntrospectionVerifier as IntrospectionVerifier
     from .jwks import JWKSet as JWKSet
@@ -67,6 +66,7 @@ if t.TYPE_CHECKING:
     from .metadata import (
         protected_resource_metadata_url as protected_resource_metadata_url,
     )
+    from .on_behalf_of import OnBehalfOf as OnBehalfOf
     from .principals import Authenticated as Authenticated
     from .principals import HasSource as HasSource
     from .principals import principal_of as principal_of
@@ -104,7 +104,7 @@ _EXPORTS = {
     "DiscoveryError": "discovery",
     "DownstreamTokens": "downstream",
     "DownstreamError": "exchange",
-    "OnBehalfOf": "exchange",
+    "OnBehalfOf": "on_behalf_of",
     "TokenExchange": "exchange",
     "AuthenticationRequired": "errors",
     "AuthError": "errors",

@@ -26,6 +26,9 @@ from flask_mcp.store import StoreSlot
 from flask_mcp.store.cache import SoftCache
 
 from ..errors import FlaskMCPError
+from .bounded_http import DOCUMENT_BYTES
+from .bounded_http import AnswerTooLarge
+from .bounded_http import bounded_session
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +36,6 @@ logger = logging.getLogger(__name__)
 _PREFIX = "auth:discovery:"
 #: Store key of the index ``{key: [url, expires_at]}`` behind ``size`` and ``clear()``.
 _INDEX = f"{_PREFIX}index"
-#: Documents larger than this are refused: metadata is a few kilobytes.
-MAX_DOCUMENT_BYTES = 1 << 20
 
 
 class DiscoveryError(FlaskMCPError):
@@ -66,12 +67,14 @@ class DiscoveryDocumentCache:
     """Cache of JSON documents fetched over HTTP, shared through the store.
 
     :param ttl: seconds a document stays cached.
-    :param timeout: seconds for the connection and for each read.
+    :param timeout: seconds a fetch may take, from connecting to the last
+        byte.
     :param store: where documents are kept. ``None``: the store of the app
         that binds this cache (see :meth:`bind_store`), and until then a
         private in-process one.
     :param session: a :class:`requests.Session` to fetch with (proxies,
-        custom CA bundle); a new one by default.
+        custom CA bundle); a new one by default. Its ``http://`` and
+        ``https://`` adapters are replaced by bounded ones on first use.
 
     ``size`` and ``clear()`` work through an index kept in the store (not a
     per-process list), so they describe the documents every worker shares:
@@ -93,6 +96,7 @@ class DiscoveryDocumentCache:
         self.timeout = timeout
         self._slot = StoreSlot(store, owner=type(self).__name__)
         self._session = session
+        self._bounded = False
         self._mutex = threading.Lock()
         self._flights: dict[tuple[str, bool], _Flight] = {}
 
@@ -114,10 +118,12 @@ class DiscoveryDocumentCache:
 
     @property
     def session(self) -> requests.Session:
-        """The HTTP session, made on first use."""
+        """The HTTP session, made (or bounded) on first use."""
         with self._mutex:
-            if self._session is None:
-                self._session = requests.Session()
+            if not self._bounded:
+                self._session = bounded_session(DOCUMENT_BYTES, self._session)
+                self._bounded = True
+            assert self._session is not None
             return self._session
 
     def get(self, url: str) -> dict[str, t.Any]:
@@ -200,26 +206,21 @@ class DiscoveryDocumentCache:
         return document
 
     def _download(self, url: str) -> dict[str, t.Any]:
-        body = bytearray()
         try:
-            with self.session.get(
-                url,
-                timeout=self.timeout,
-                headers={"Accept": "application/json"},
-                stream=True,
-            ) as response:
-                if response.status_code != 200:
-                    raise DiscoveryError(url, "unexpected status", response.status_code)
-                for chunk in response.iter_content(65536):
-                    body += chunk
-                    if len(body) > MAX_DOCUMENT_BYTES:
-                        raise DiscoveryError(url, "document larger than 1 MiB", 200)
+            response = self.session.get(
+                url, timeout=self.timeout, headers={"Accept": "application/json"}
+            )
+        except AnswerTooLarge:
+            raise DiscoveryError(url, "document larger than 1 MiB", 200) from None
         except requests.Timeout:
             raise DiscoveryError(url, f"timed out after {self.timeout} s") from None
         except requests.RequestException as error:
             raise DiscoveryError(
                 url, f"request failed ({type(error).__name__})"
             ) from None
+        if response.status_code != 200:
+            raise DiscoveryError(url, "unexpected status", response.status_code)
+        body = response.content
         try:
             document = json.loads(body)
         except ValueError:

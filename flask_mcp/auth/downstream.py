@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from flask import g
 from flask import has_request_context
 
+from .claims import TokenSession
 from .exchange import DownstreamError
 from .exchange import Exchanged
 from .exchange import Exchanger
@@ -60,6 +61,13 @@ class DownstreamTokens:
         :class:`~flask_mcp.auth.exchange.OnBehalfOf`).
     :param skew: seconds before its expiry a cached token is dropped, so a
         token handed out still works when the API receives it.
+
+    An exchanger with an ``issuer`` (``TokenExchange.for_provider`` sets the
+    provider's) trades only tokens of that issuer: a bearer session
+    (:class:`~flask_mcp.auth.TokenSession`) must carry exactly that ``iss``;
+    another session is refused only if it names another issuer (the OAuth
+    proxy's sessions hold the ID token's claims). A token is never shown to
+    an upstream that did not issue it.
 
     Pass it to ``FlaskMCP(downstream=...)``: ``init_app`` gives it the
     server's store and the encryption key (``MCP_OAUTH_ENCRYPTION_KEY``, else
@@ -111,6 +119,7 @@ class DownstreamTokens:
             )
         scopes = _checked(audience, scopes)
         subject_token = _subject_token(session)
+        _check_issuer(session, getattr(self.exchanger, "issuer", None))
         key = self._key(session, audience, scopes)
         cached = self._cached(key)
         if cached is not None:
@@ -198,3 +207,19 @@ def _subject_token(session: t.Any) -> str:
             call="session",
         )
     return token
+
+
+def _check_issuer(session: t.Any, issuer: str | None) -> None:
+    """Refuse, before any call, to trade a token at an upstream other than
+    the one that issued it: that upstream would see, and could keep, it."""
+    if issuer is None:
+        return
+    claims = session if isinstance(session, Mapping) else getattr(session, "claims", {})
+    named = claims.get("iss") if isinstance(claims, Mapping) else None
+    if named == issuer or (named is None and not isinstance(session, TokenSession)):
+        return
+    raise DownstreamError(
+        "invalid_request",
+        f"this session's token was issued by {named!r}, not by {issuer!r}",
+        call="session",
+    )

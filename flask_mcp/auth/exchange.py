@@ -1,6 +1,6 @@
 """Tokens for another audience, on the user's behalf, from the upstream
-authorization server: :rfc:`8693` token exchange (Keycloak, Okta, Auth0) and
-Microsoft Entra ID's on-behalf-of flow.
+authorization server: :rfc:`8693` token exchange (Keycloak, Okta, Auth0) here,
+Microsoft Entra ID's on-behalf-of flow in :mod:`.on_behalf_of`.
 
 An :class:`Exchanger` trades the user's token at the upstream (never sending
 it to the downstream API: no token passthrough) for one whose audience is the
@@ -15,8 +15,8 @@ import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import requests
-
+from .bounded_http import TOKEN_ANSWER_BYTES
+from .bounded_http import bounded_session
 from .providers.client import calling
 from .providers.provider import UpstreamError
 from .providers.upstream_responses import read_token_response
@@ -30,9 +30,6 @@ if t.TYPE_CHECKING:
 #: :rfc:`8693#section-3` token type of OAuth access tokens.
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-#: Microsoft's global authority.
-MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
 
 
 class DownstreamError(UpstreamError):
@@ -88,6 +85,7 @@ class _TokenClient:
         auth_method: str = "client_secret_basic",
         timeout: float = 10.0,
         name: str | None = None,
+        issuer: str | None = None,
     ) -> None:
         if auth_method not in ("client_secret_basic", "client_secret_post"):
             raise ValueError("auth_method must be client_secret_basic or _post")
@@ -103,6 +101,8 @@ class _TokenClient:
         self.auth_method = auth_method
         self.timeout = timeout
         self.name = name or str(token_endpoint)
+        #: Whose tokens are traded here (``None``: any session's).
+        self.issuer = issuer
 
     @property
     def token_endpoint(self) -> str:
@@ -136,14 +136,15 @@ class _TokenClient:
         try:
             with calling("downstream", what, self.timeout):
                 received = time.time()
-                response = requests.post(
-                    self.token_endpoint,
-                    data=form,
-                    auth=auth,
-                    headers={"Accept": "application/json"},
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
+                with bounded_session(TOKEN_ANSWER_BYTES) as session:
+                    response = session.post(
+                        self.token_endpoint,
+                        data=form,
+                        auth=auth,
+                        headers={"Accept": "application/json"},
+                        timeout=self.timeout,
+                        allow_redirects=False,
+                    )
                 payload = read_token_response(response, what)
         except UpstreamError as error:
             raise DownstreamError(error.error, error.description, call=what) from None
@@ -169,7 +170,9 @@ class TokenExchange(_TokenClient):
         :rfc:`8707`).
     :param subject_token_type: the type of the tokens traded.
     :param auth_method: client authentication at the token endpoint.
-    :param timeout: seconds to connect and to read.
+    :param timeout: seconds the call may take, connecting to last byte.
+    :param issuer: the upstream's issuer: a bearer session of another issuer
+        is refused before any call (its token is never sent here).
     """
 
     call = "token exchange"
@@ -185,6 +188,7 @@ class TokenExchange(_TokenClient):
         auth_method: str = "client_secret_basic",
         timeout: float = 10.0,
         name: str | None = None,
+        issuer: str | None = None,
     ) -> None:
         super().__init__(
             token_endpoint,
@@ -193,6 +197,7 @@ class TokenExchange(_TokenClient):
             auth_method=auth_method,
             timeout=timeout,
             name=name,
+            issuer=issuer,
         )
         if audience_parameter not in ("audience", "resource"):
             raise ValueError("audience_parameter must be 'audience' or 'resource'")
@@ -203,10 +208,11 @@ class TokenExchange(_TokenClient):
     def for_provider(cls, provider: OAuthProvider, **options: t.Any) -> TokenExchange:
         """Exchange at ``provider``'s token endpoint, as its client (found
         through its discovery document on first use, not now), with its
-        client authentication method."""
+        client authentication method, for sessions of its issuer only."""
         options.setdefault("auth_method", provider.token_endpoint_auth_method)
         options.setdefault("timeout", provider.timeout)
         issuer = getattr(provider, "issuer", None)
+        options.setdefault("issuer", issuer)
         return cls(
             lambda: provider.endpoint("token_endpoint"),
             provider.client_id,
@@ -227,53 +233,4 @@ class TokenExchange(_TokenClient):
         }
         if scopes:
             form["scope"] = " ".join(scopes)
-        return self.post(form)
-
-
-class OnBehalfOf(_TokenClient):
-    """Microsoft Entra ID's on-behalf-of flow: the JWT bearer grant with
-    ``requested_token_use=on_behalf_of``. The user's token must have been
-    issued for *this* server's API (its ``aud`` is this app's client id or
-    App ID URI, as a token of ``bearer_auth`` is); Entra then issues one for
-    the downstream API the scopes name.
-
-    :param tenant: the tenant id or domain.
-    :param client_id: this server's app registration.
-    :param client_secret: its secret.
-    :param authority: the cloud's login host (national clouds, tests).
-    :param timeout: seconds to connect and to read.
-    """
-
-    call = "on-behalf-of"
-
-    def __init__(
-        self,
-        tenant: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        authority: str = MICROSOFT_AUTHORITY,
-        auth_method: str = "client_secret_post",
-        timeout: float = 10.0,
-    ) -> None:
-        if not tenant or "/" in tenant:
-            raise ValueError("tenant must be a tenant id or domain")
-        endpoint = f"{authority.rstrip('/')}/{tenant}/oauth2/v2.0/token"
-        super().__init__(
-            endpoint, client_id, client_secret, auth_method=auth_method, timeout=timeout
-        )
-
-    def exchange(
-        self, subject_token: str, audience: str, scopes: Sequence[str]
-    ) -> Exchanged:
-        """``audience`` is the downstream API (``api://orders``); ``scopes``
-        its scopes (``orders.read``), ``.default`` when none are given."""
-        base = audience.rstrip("/")
-        names = [f"{base}/{scope}" for scope in scopes] or [f"{base}/.default"]
-        form = {
-            "grant_type": JWT_BEARER,
-            "requested_token_use": "on_behalf_of",
-            "assertion": subject_token,
-            "scope": " ".join(names),
-        }
         return self.post(form)

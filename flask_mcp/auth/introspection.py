@@ -23,6 +23,8 @@ import requests
 from flask_mcp.store import Store
 from flask_mcp.store import StoreSlot
 
+from .bounded_http import TOKEN_ANSWER_BYTES
+from .bounded_http import bounded_session
 from .claims import ClaimNames
 from .claims import TokenSession
 from .claims import invalid_dates
@@ -50,11 +52,13 @@ class IntrospectionVerifier:
     :param store: where answers are cached. ``None``: the app's store, once
         :meth:`bind_store` is called (``FlaskMCP.init_app`` does), and a
         private in-process one until then.
-    :param timeout: seconds for the connection and for each read.
+    :param timeout: seconds a call may take, from connecting to the last byte
+        of an answer of at most 256 KiB.
     :param claims: where subject, scopes, roles, e-mail and client id are.
     :param required_scopes: scopes every token must have (else
         :class:`Forbidden`, ``insufficient_scope``).
-    :param session: a :class:`requests.Session` to use.
+    :param session: a :class:`requests.Session` to use (proxies, CA bundle);
+        its ``http://`` and ``https://`` adapters are replaced by bounded ones.
     """
 
     def __init__(
@@ -85,7 +89,7 @@ class IntrospectionVerifier:
         self.claim_names = claims or ClaimNames()
         self.required_scopes: tuple[str, ...] = tuple(required_scopes)
         self._slot = StoreSlot(store, owner=type(self).__name__)
-        self._session = session or requests.Session()
+        self._session = bounded_session(TOKEN_ANSWER_BYTES, session)
         credentials = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
         self._authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
         endpoint_hash = hashlib.sha256(endpoint.encode()).hexdigest()[:16]

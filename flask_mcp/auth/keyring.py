@@ -45,8 +45,6 @@ _FOREVER = 100 * 365 * 86400
 _LATEST = 1e11
 #: Least seconds between two writes of a key's "last used" time.
 _TOUCH_INTERVAL = 60.0
-#: The digest compared with when a key id is unknown (no key has it).
-_NOTHING = "0" * 64
 
 
 class KeyringError(FlaskMCPError, ValueError):
@@ -151,6 +149,9 @@ class KeyRing:
     :param clock: the current Unix time; a seam for tests.
     """
 
+    #: What a missing record is read as: no key's id, no key's digest.
+    _STAND_IN = ManagedKey("x", "", "0" * 64).to_record()
+
     def __init__(self, store: Store, clock: t.Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
@@ -231,8 +232,7 @@ class KeyRing:
             return None
         key_id = match.group(1)
         managed = self._load(key_id, last_used=False)
-        # Compared even for an unknown id, so timing does not tell ids apart.
-        expected = managed.digest if managed is not None else _NOTHING
+        expected = managed.digest if managed is not None else "0" * 64
         matches = hmac.compare_digest(_digest(presented), expected)
         now = self.clock()
         if managed is None or not matches or managed.expired(now):
@@ -254,9 +254,9 @@ class KeyRing:
         return {str(k): str(v) for k, v in index.items()}
 
     def _load(self, key_id: str, *, last_used: bool = True) -> ManagedKey | None:
-        record = self.store.get(f"managed-key:{key_id}")
-        if record is None:
-            return None
+        # A missing record costs what a found one does (the stand-in parsed,
+        # its digest compared): the time of a check tells no key ids.
+        record = self.store.get(f"managed-key:{key_id}") or self._STAND_IN
         used = self.store.get(f"managed-key-used:{key_id}") if last_used else None
         managed = ManagedKey.from_record(record, used)
         return managed if managed is not None and managed.key_id == key_id else None

@@ -17,6 +17,8 @@ from flask_mcp.store.backends import MemoryStoreBackend
 from support.issuer import MockIssuer
 from support.issuer import mock_issuer as start_mock_issuer
 from support.loopback import LoopbackServer
+from support.slow_upstream import dripping_upstream  # noqa: F401  (fixture)
+from support.slow_upstream import huge_upstream  # noqa: F401  (fixture)
 
 HERE = Path(__file__).resolve().parent
 

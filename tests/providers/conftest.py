@@ -14,6 +14,8 @@ from flask_mcp.store import Store
 from flask_mcp.store.backends import MemoryStoreBackend
 from support.issuer import MockIssuer
 from support.issuer import mock_issuer as start_mock_issuer
+from support.slow_upstream import dripping_upstream  # noqa: F401  (fixture)
+from support.slow_upstream import huge_upstream  # noqa: F401  (fixture)
 
 from .upstream import SECRETS
 from .upstream import Keys

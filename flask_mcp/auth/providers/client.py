@@ -1,5 +1,6 @@
-"""HTTP plumbing of the providers: Authlib's requests client and the mapping
-of network failures onto :class:`~flask_mcp.auth.providers.UpstreamError`.
+"""HTTP plumbing of the providers: Authlib's requests client, bounded in time
+and size (``flask_mcp.auth.bounded_http``), and the mapping of network
+failures onto :class:`~flask_mcp.auth.providers.UpstreamError`.
 
 Log lines name the provider, the endpoint and the error code, never a request
 or response body: those carry codes, verifiers, secrets and tokens.
@@ -18,6 +19,9 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from ... import signals
+from ..bounded_http import TOKEN_ANSWER_BYTES
+from ..bounded_http import AnswerTooLarge
+from ..bounded_http import bounded_session
 from .provider import UpstreamError
 from .upstream_responses import read_token_response
 
@@ -34,9 +38,15 @@ class UpstreamClient(OAuth2Session):  # type: ignore[misc]  # authlib is untyped
     The parsed response is kept in :attr:`payload`: Authlib's own token dict
     coerces fields (``expires_in``) that :func:`~.responses.to_tokens` reads
     more carefully. One client serves one call: Authlib keeps per-call state.
+    Each request ends within the client's ``default_timeout`` and reads at
+    most ``max_bytes`` of answer.
     """
 
     payload: dict[str, t.Any]
+
+    def __init__(self, *, max_bytes: int = TOKEN_ANSWER_BYTES, **kwargs: t.Any) -> None:
+        super().__init__(**kwargs)
+        bounded_session(max_bytes, self)
 
     def parse_response_token(self, resp: requests.Response) -> t.Any:
         self.payload = read_token_response(resp, "token endpoint")
@@ -52,7 +62,7 @@ def calling(provider: str, what: str, timeout: float) -> Iterator[None]:
 
     :param provider: the provider's name, for logs and descriptions.
     :param what: the endpoint called ("token endpoint").
-    :param timeout: the timeout in force, for the description.
+    :param timeout: the deadline in force, for the description.
 
     The call is announced to :data:`~flask_mcp.signals.upstream_call_started`
     and ``_finished`` (traces show it as a child span).
@@ -89,6 +99,13 @@ def _failures(provider: str, what: str, timeout: float) -> Iterator[None]:
         raise UpstreamError(
             "temporarily_unavailable",
             f"the {what} of {provider} did not answer within {timeout} s",
+            call=what,
+        ) from None
+    except AnswerTooLarge as error:
+        logger.warning("%s: the %s answered too much", provider, what)
+        raise UpstreamError(
+            "server_error",
+            f"the {what} of {provider} answered more than {error.limit} bytes",
             call=what,
         ) from None
     except requests.ConnectionError:

@@ -2,9 +2,9 @@
 
 The authorization code grant (:rfc:`6749#section-4.1`) with PKCE S256
 (:rfc:`7636`), refresh (:rfc:`6749#section-6`) and revocation (:rfc:`7009`),
-through Authlib's requests client. Every HTTP call has a timeout; every
-failure becomes an :class:`~flask_mcp.auth.providers.UpstreamError`. Tokens
-never reach the log.
+through Authlib's requests client. Every HTTP call ends within ``timeout``
+and reads a bounded answer; every failure becomes an
+:class:`~flask_mcp.auth.providers.UpstreamError`. Tokens never reach the log.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from authlib.oauth2.client import DEFAULT_HEADERS
 
+from ..bounded_http import API_ANSWER_BYTES
+from ..bounded_http import TOKEN_ANSWER_BYTES
 from .client import UpstreamClient
 from .client import calling
 from .client import check_verifier
@@ -225,15 +227,16 @@ class OAuthProvider(ProviderOptions):
             **(headers or {}),
             "Authorization": f"Bearer {tokens.access_token}",
         }
-        with self._client() as client, self._calling(what):
+        with self._client(API_ANSWER_BYTES) as client, self._calling(what):
             response = client.get(url, headers=headers, withhold_token=True)
             return read_json(response, what)
 
     def _calling(self, what: str) -> AbstractContextManager[None]:
         return calling(self.name, what, self.timeout)
 
-    def _client(self) -> UpstreamClient:
+    def _client(self, max_bytes: int = TOKEN_ANSWER_BYTES) -> UpstreamClient:
         return UpstreamClient(
+            max_bytes=max_bytes,
             client_id=self.client_id,
             client_secret=self.client_secret,
             token_endpoint_auth_method=self.token_endpoint_auth_method,

@@ -28,7 +28,8 @@ class ProviderOptions:
     :param client_id: this app's client id at the provider.
     :param client_secret: its client secret.
     :param scopes: scopes to request, joined with spaces.
-    :param timeout: seconds to connect and for each read, on every call.
+    :param timeout: seconds each call may take, from connecting to the last
+        byte of its answer.
     :param extra_authorize_params: more query parameters of the authorization
         URL (``prompt``, ``audience``...).
     :param token_endpoint_auth_method: one of :data:`AUTH_METHODS`.

@@ -16,9 +16,7 @@ come from a :class:`Guard`:
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 import time
 import typing as t
 
@@ -31,6 +29,7 @@ from urllib3.exceptions import NewConnectionError
 from urllib3.poolmanager import PoolManager
 
 from ....errors import FlaskMCPError
+from ...bounded_http import Deadline
 from .addresses import AddressPolicy
 
 #: Addresses of one host name tried at the most.
@@ -41,16 +40,12 @@ class Refused(FlaskMCPError):
     """A refusal of the fetch itself (not a network failure)."""
 
 
-class Guard:
+class Guard(Deadline):
     """One fetch's connections: resolved and checked, cut at the deadline."""
 
     def __init__(self, policy: AddressPolicy, timeout: float) -> None:
+        super().__init__(timeout)
         self.policy = policy
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
-        self.expired = False
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
 
     def connect(self, host: str, port: int) -> socket.socket:
         """A TCP connection to an allowed address of ``host``.
@@ -83,7 +78,7 @@ class Guard:
             except Refused:
                 sock.close()
                 raise
-            self._watch(sock)
+            self.track(sock)
             return sock
         raise error
 
@@ -92,41 +87,6 @@ class Guard:
         reason = self.policy.refusal(host, str(peer))
         if peer != address[0] or reason:
             raise Refused(f"it was reached at a {reason or 'different'} address")
-
-    def _watch(self, sock: socket.socket) -> None:
-        # A duplicate of the descriptor: TLS wrapping detaches the original.
-        with self._lock:
-            self._sockets.append(sock.dup())
-            if self.expired:
-                self._cut()
-
-    def _cut(self) -> None:
-        for sock in self._sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            self._cut()
-
-    @contextlib.contextmanager
-    def watch(self) -> t.Iterator[None]:
-        """While inside, connections are cut when ``timeout`` has passed;
-        on leaving, they are closed."""
-        timer = threading.Timer(self.deadline - time.monotonic(), self._expire)
-        timer.daemon = True
-        timer.start()
-        try:
-            yield
-        finally:
-            timer.cancel()
-            with self._lock:
-                for sock in self._sockets:
-                    sock.close()
-                self._sockets.clear()
 
 
 class _GuardedConnection(HTTPSConnection):

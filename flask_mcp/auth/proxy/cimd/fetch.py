@@ -34,14 +34,14 @@ from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 from urllib3.exceptions import NameResolutionError
 
 from ....errors import FlaskMCPError
+from ...bounded_http import AnswerTooLarge
+from ...bounded_http import read_capped
 from ..client_metadata import parse_json_object
 from .addresses import AddressPolicy
 from .cimd_options import CIMDOptions
 from .connection import Guard
 from .connection import GuardedAdapter
 from .connection import Refused
-
-_CHUNK = 1024
 
 
 class FetchError(FlaskMCPError):
@@ -122,17 +122,10 @@ class Fetcher:
         return Fetched(data, self.lifetime(response.headers))
 
     def _body(self, response: requests.Response) -> bytes:
-        limit = self.options.max_size
-        too_large = Refused(f"it is larger than {limit} bytes")
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise too_large
-        body = bytearray()
-        for chunk in response.iter_content(_CHUNK):
-            body += chunk
-            if len(body) > limit:
-                raise too_large
-        return bytes(body)
+        try:
+            return read_capped(response, self.options.max_size)
+        except AnswerTooLarge as error:
+            raise Refused(f"it is larger than {error.limit} bytes") from None
 
     def lifetime(self, headers: t.Mapping[str, str]) -> int:
         """Seconds a response with ``headers`` may be kept, within the
