@@ -81,7 +81,11 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
         page_size=settings.page_size,
         request_timeout=settings.request_timeout,
         mask_errors=settings.mask_errors,
-        codec=StateCodec(_state_secret(app, store), settings.request_state_ttl),
+        codec=StateCodec(
+            _state_secret(app, store),
+            settings.request_state_ttl,
+            claims=SpentStates(store),
+        ),
         passthrough=(AuthError, StoreUnavailable),
         cache=CachePolicy(
             list_ttl_ms=settings.cache_list_ttl_ms,
@@ -120,6 +124,20 @@ def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
         return str(store.get("request-state-key")).encode()
 
     return secret
+
+
+class SpentStates:
+    """The ``requestState`` nonces already used, in the shared store (so a
+    replay on another worker or host is refused too)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def claim(self, nonce: str, ttl: float) -> bool:
+        return self.store.add(f"mrtr-spent:{nonce}", True, ttl)
+
+    def release(self, nonce: str) -> None:
+        self.store.delete(f"mrtr-spent:{nonce}")
 
 
 def _check_store(store: Store) -> None:

@@ -280,6 +280,12 @@ class Context(RequestContext):
             raise RuntimeError("requestState exists on modern requests only")
         return self._answers.request_state(open_questions)
 
+    def release_state(self) -> None:
+        """Let the ``requestState`` this run was sent be used again (the run
+        stopped at a question, before any side effect)."""
+        if self._answers is not None:
+            self._answers.release()
+
     def _ask_one(self, key: str | None, request: InputRequest) -> dict[str, t.Any]:
         chosen = key or f"{request.method.partition('/')[0]}_{next(self._numbers)}"
         return self.ask({chosen: request})[chosen]

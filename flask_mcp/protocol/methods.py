@@ -408,7 +408,12 @@ def _not_found(uri: str, call: Call) -> JsonRpcError:
 
 
 def _input_required(exc: InputRequired, ctx: Context) -> Result:
-    """The ``input_required`` result of a modern run that asked questions."""
+    """The ``input_required`` result of a modern run that asked questions.
+
+    A run that stops at a question has done nothing yet (handlers ask before
+    they act), so the state it was sent may be used again.
+    """
+    ctx.release_state()
     return {
         "resultType": "input_required",
         "inputRequests": {
