@@ -25,6 +25,7 @@ from .store import StoreUnavailable
 from .store import bind_store
 from .store import store_from_config
 from .store.backends import MemoryStoreBackend
+from .tasks import TaskService
 from .transport.endpoint import Endpoint
 from .transport.events import EventLog
 from .transport.guard import AuthGate
@@ -47,6 +48,8 @@ class MCPState:
     settings: Settings
     #: The discovery documents this server publishes.
     oauth: OAuthSettings
+    #: Tool calls running as tasks: records, executor, runner.
+    tasks: TaskService
 
     @property
     def gate(self) -> AuthGate:
@@ -74,6 +77,20 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
             app, store=store, mcp_path=settings.path, name=mcp.blueprint_name
         )
         authenticate, oauth = proxy.authenticate, proxy.oauth_settings
+    endpoint: Endpoint | None = None
+
+    def bus() -> t.Any:
+        assert endpoint is not None
+        return endpoint.bus
+
+    tasks = TaskService.for_app(
+        app,
+        store,
+        bus,
+        name=mcp.blueprint_name,
+        registry=mcp.registry,
+        page_size=settings.page_size,
+    )
     server = McpServer(
         mcp.registry,
         info=mcp.info,
@@ -94,7 +111,9 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
             scope=settings.cache_scope
             or ("private" if authenticate is not None else "public"),
         ),
+        tasks=tasks.methods,
     )
+    tasks.bind(server.methods, settings.request_timeout)
     endpoint = Endpoint(
         server,
         store,
@@ -105,7 +124,7 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
             authenticate, oauth, ServerUrls(settings.path), settings.auth_challenge
         ),
     )
-    return MCPState(mcp, store, endpoint, settings, oauth)
+    return MCPState(mcp, store, endpoint, settings, oauth, tasks)
 
 
 def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:

@@ -127,6 +127,27 @@ def declares(
     return True
 
 
+class Answers(t.Protocol):
+    """Where a run's answers come from: a retried request (:class:`AnswerBook`)
+    or a task's record (``flask_mcp.protocol.tasking``)."""
+
+    #: What the handler keeps across rounds (``ctx.state``).
+    state: dict[str, t.Any]
+
+    def lookup(self, key: str, request: InputRequest) -> dict[str, t.Any] | None:
+        """The answer to ``request`` under ``key``, or ``None``."""
+
+    @property
+    def answered(self) -> dict[str, list[t.Any]]:
+        """Answers found so far: key -> ``[question digest, answer]``."""
+
+    def request_state(self, open_questions: dict[str, InputRequest]) -> str:
+        """The sealed state of a round that ends with these questions."""
+
+    def release(self) -> None:
+        """The run stopped at a question: what it consumed may be reused."""
+
+
 class InputRequired(Exception):
     """Raised inside a modern handler: these questions have no answer yet."""
 
@@ -334,6 +355,11 @@ class AnswerBook:
             self._answered[key] = [digest, response]
             return t.cast(dict[str, t.Any], response)
         return None
+
+    @property
+    def answered(self) -> dict[str, list[t.Any]]:
+        """Answers found so far: key -> ``[question digest, answer]``."""
+        return dict(self._answered)
 
     def request_state(self, open_questions: dict[str, InputRequest]) -> str:
         """The sealed state to send with an ``input_required`` result."""

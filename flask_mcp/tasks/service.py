@@ -1,0 +1,169 @@
+"""One server's tasks, assembled: records, executor, runner, announcements.
+
+:func:`TaskService.for_app` builds the parts at ``init_app`` from the
+``MCP_TASKS_*`` settings; :meth:`TaskService.bind` completes them once the
+protocol server exists. Executors call :meth:`TaskService.work` (Celery,
+custom queues) or the runner directly (threads) to run a leg.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import typing as t
+
+from flask import Flask
+from flask import g
+from werkzeug.utils import import_string
+
+from ..components.registry import Registry
+from ..protocol.methods import Methods
+from ..protocol.tasking.legs import LegRunner
+from ..protocol.tasking.lifecycle import Lifecycle
+from ..protocol.tasking.ports import LegObserver
+from ..protocol.tasking.task_methods import TaskMethods
+from ..store import Store
+from ..transport.bus import NotificationBus
+from .announce import BusAnnouncer
+from .credentials import SessionSeal
+from .executor import Executor
+from .executor import ThreadExecutor
+from .heartbeat import Heartbeat
+from .repository import StoreTasks
+from .task_settings import TaskSettings
+
+log = logging.getLogger(__name__)
+
+
+class TaskService:
+    """Everything one :class:`~flask_mcp.FlaskMCP` needs to run tasks."""
+
+    #: Where each leg starts and ends; set by telemetry (spans, metrics).
+    observer: LegObserver | None = None
+
+    def __init__(
+        self,
+        app: Flask,
+        settings: TaskSettings,
+        repository: StoreTasks,
+        seal: SessionSeal,
+        bus: t.Callable[[], NotificationBus],
+        *,
+        name: str,
+        registry: Registry,
+        page_size: int,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.repository = repository
+        self.seal = seal
+        self.name = name
+        self.heartbeat = Heartbeat(repository)
+        self._runner: LegRunner | None = None
+        self.executor = self._executor()
+        self.lifecycle = Lifecycle(
+            repository, self.executor, BusAnnouncer(bus), settings.policy
+        )
+        self.methods = TaskMethods(
+            registry, self.lifecycle, seal_auth=seal.seal, page_size=page_size
+        )
+
+    @classmethod
+    def for_app(
+        cls,
+        app: Flask,
+        store: Store,
+        bus: t.Callable[[], NotificationBus],
+        *,
+        name: str,
+        registry: Registry,
+        page_size: int,
+    ) -> TaskService:
+        """The tasks of server ``name`` on ``app``, per its ``MCP_TASKS_*``.
+
+        :raises ValueError: for a setting that cannot be used.
+        """
+        settings = TaskSettings.from_config(app.config)
+        return cls(
+            app,
+            settings,
+            StoreTasks(store, lease=settings.policy.lease),
+            SessionSeal(app.config.get("SECRET_KEY"), app.instance_path, name),
+            bus,
+            name=name,
+            registry=registry,
+            page_size=page_size,
+        )
+
+    def bind(self, methods: Methods, request_timeout: float) -> None:
+        """Complete the service with the server's tool runner."""
+        self._runner = LegRunner(
+            methods,
+            self.lifecycle,
+            open_auth=self.seal.open,
+            scope=self._scope,
+            observer=self.observer,
+            request_timeout=request_timeout,
+            patience=self.settings.policy.lease,
+        )
+
+    @property
+    def runner(self) -> LegRunner:
+        if self._runner is None:
+            raise RuntimeError("TaskService.bind() was not called")
+        return self._runner
+
+    def work(self, task_id: str, leg: int) -> None:
+        """Run a leg in this process, holding its lease while it runs (the
+        entry point of Celery and other queue workers)."""
+        with self.heartbeat.holding(task_id) as cancelled:
+            self.runner.run(task_id, leg, self.heartbeat.owner, cancelled)
+
+    @property
+    def celery(self) -> t.Any:
+        """The Celery app running this server's legs (``flask mcp worker``),
+        or ``None`` without Celery."""
+        return getattr(self.executor, "app", None)
+
+    # -- parts -------------------------------------------------------------
+
+    def _run_leg(
+        self, task_id: str, leg: int, owner: str, cancelled: threading.Event
+    ) -> None:
+        self.runner.run(task_id, leg, owner, cancelled)
+
+    def _executor(self) -> Executor:
+        settings = self.settings
+        if settings.executor is not None:
+            factory = settings.executor
+            if isinstance(factory, str):
+                factory = import_string(factory)
+            executor = factory(self)
+            if not isinstance(executor, Executor):
+                raise ValueError(
+                    f"MCP_TASKS_EXECUTOR made {executor!r}, not an Executor"
+                )
+            return executor
+        if settings.celery is not None:
+            # Imported only here: Celery is an extra.
+            from .celery_executor import CeleryExecutor
+            from .celery_executor import celery_app
+
+            app = celery_app(
+                settings.celery,
+                f"flask_mcp.{self.app.import_name}.{self.name}",
+                visibility_timeout=settings.visibility_timeout,
+            )
+            return CeleryExecutor(
+                app, f"flask_mcp.leg.{self.name}", self.work, settings.celery_queue
+            )
+        return ThreadExecutor(self._run_leg, self.heartbeat, settings.threads)
+
+    @contextlib.contextmanager
+    def _scope(self, auth: t.Any) -> t.Iterator[None]:
+        """A leg runs in the app context, with the caller's session where
+        ``get_auth_session()`` and ``g.mcp_auth`` find it."""
+        with self.app.app_context():
+            g.mcp_auth = auth
+            yield
