@@ -158,7 +158,7 @@ class McpServer:
         if version in MODERN_VERSIONS:
             return {**self.capabilities, "extensions": {TASKS_EXTENSION: {}}}
         if has_legacy_tasks(version):
-            tasks: Result = {
+            support: Result = {
                 "list": {},
                 "cancel": {},
                 "requests": {"tools": {"call": {}}},
