@@ -3,6 +3,10 @@
 Run it with ``make serve``, or::
 
     gunicorn -w 2 -b 127.0.0.1:8000 "example_app:create_app()"
+
+With ``EXAMPLE_CELERY_BROKER=redis://127.0.0.1:6379/1`` the legs of tasks run
+on Celery workers instead of web threads: start one with ``make worker`` (the
+same variable, and a store both share, such as ``MCP_STORE_URL=redis://...``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from flask_mcp import FlaskMCP
 from . import auth
 from . import everyday
 from . import fixtures
+from . import long_work
 from . import modern_fixtures
+from . import task_fixtures
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(
         {k: _load_env_value(v) for k, v in os.environ.items() if k.startswith("MCP_")}
     )
+    broker = os.environ.get("EXAMPLE_CELERY_BROKER")
+    if broker:  # task legs on Celery workers (make worker)
+        app.config["MCP_TASKS_CELERY"] = broker
     if config:
         app.config.update(config)
     mcp = FlaskMCP(
@@ -35,6 +44,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     fixtures.register(mcp)
     modern_fixtures.register(mcp)
+    task_fixtures.register(mcp)
+    long_work.register(mcp)
     everyday.register(mcp)
     auth.register(mcp)
     mcp.init_app(app)
