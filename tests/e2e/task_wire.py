@@ -148,11 +148,39 @@ class LegacySession:
         )
 
     def call(self, method: str, params: dict) -> dict[str, t.Any]:
-        return result(self.post(method, params))
+        """The result of a request, following (and resuming) its stream."""
+        response = self.post(method, params)
+        if not response.headers.get("Content-Type", "").startswith(
+            "text/event-stream"
+        ):
+            return result(response)
+        for _ in range(30):
+            last_id = None
+            for event_id, message in events(response):
+                last_id = event_id or last_id
+                if message is not None and "method" not in message:
+                    assert "result" in message, message
+                    return t.cast(dict, message["result"])
+            assert last_id is not None, "the stream ended without a response"
+            headers = {**self.headers, "Accept": "text/event-stream"}
+            headers["Last-Event-ID"] = last_id
+            response = requests.get(self.url, headers=headers, timeout=60)
+        raise AssertionError("no response after 30 resumed streams")
 
     def stream(self) -> requests.Response:
         headers = {**self.headers, "Accept": "text/event-stream"}
         return requests.get(self.url, headers=headers, stream=True, timeout=30)
+
+
+def events(response: requests.Response) -> t.Iterator[tuple[str | None, dict | None]]:
+    """``(event id, message)`` of each SSE event (message ``None`` if empty)."""
+    for block in response.text.split("\n\n"):
+        lines = block.splitlines()
+        ids = [line[3:].strip() for line in lines if line.startswith("id:")]
+        data = [line[5:].strip() for line in lines if line.startswith("data:")]
+        payload = "\n".join(data)
+        if ids or payload:
+            yield (ids[-1] if ids else None), (json.loads(payload) if payload else None)
 
 
 def sse(response: requests.Response, count: int, timeout: float = 20.0) -> list[dict]:
