@@ -150,9 +150,7 @@ class LegacySession:
     def call(self, method: str, params: dict) -> dict[str, t.Any]:
         """The result of a request, following (and resuming) its stream."""
         response = self.post(method, params)
-        if not response.headers.get("Content-Type", "").startswith(
-            "text/event-stream"
-        ):
+        if not response.headers.get("Content-Type", "").startswith("text/event-stream"):
             return result(response)
         for _ in range(30):
             last_id = None
