@@ -91,7 +91,7 @@ $(MIN_STAMP): setup.py pyproject.toml .ci/min_constraints.py $(wildcard flask_mc
 	@[ -x $(MIN_VENV)/bin/python ] || $(PYTHON) -m venv $(MIN_VENV)
 	$(PYTHON) .ci/min_constraints.py setup.py > $(MIN_VENV)/constraints.txt
 	$(MIN_VENV)/bin/python -m pip install --disable-pip-version-check -q \
-	  -c $(MIN_VENV)/constraints.txt -e '.[redis,test]'
+	  -c $(MIN_VENV)/constraints.txt -e '.[redis,celery,test]'
 	@touch $@
 
 fuzz: venv

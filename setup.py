@@ -39,6 +39,9 @@ setup(
         "redis": ["redis>=5"],
         # pydantic models and Field in tool signatures (2.0: TypeAdapter)
         "pydantic": ["pydantic>=2.0"],
+        # Task legs on Celery workers (MCP_TASKS_CELERY). 5.3 is the first
+        # with broker_connection_retry_on_startup; kombu is imported too.
+        "celery": ["celery>=5.3", "kombu>=5.3"],
         "test": TEST_REQUIRES,
         "dev": [
             *TEST_REQUIRES,

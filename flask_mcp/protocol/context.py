@@ -94,7 +94,7 @@ class Context(RequestContext):
         come from.
     :param task_id: the task this run is a leg of, if any.
     :param prelude: this run decides when the call becomes a task
-        (:meth:`start_task` raises :class:`StartTask`).
+        (:meth:`start_task` raises ``StartTask``).
     """
 
     def __init__(

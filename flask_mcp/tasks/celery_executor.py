@@ -114,6 +114,8 @@ class CeleryExecutor(Executor):
         """The Celery task that runs legs (also in the web process: harmless)."""
         name = self.task_name
         _WORK[name] = work
+        if name in self.app.tasks:
+            return  # registered by an earlier app of this process
 
         def run_leg(task_id: str, leg: int) -> None:
             _WORK[name](task_id, leg)

@@ -39,8 +39,15 @@ log = logging.getLogger(__name__)
 class TaskService:
     """Everything one :class:`~flask_mcp.FlaskMCP` needs to run tasks."""
 
-    #: Where each leg starts and ends; set by telemetry (spans, metrics).
+    #: Where each leg starts and ends; set by telemetry (spans, metrics)
+    #: before the runner is built, or on :attr:`runner` afterwards.
     observer: LegObserver | None = None
+    #: Where the legs run (threads, Celery, another queue).
+    executor: Executor
+    #: The state machine of this server's tasks.
+    lifecycle: Lifecycle
+    #: The task records in the shared store.
+    repository: StoreTasks
 
     def __init__(
         self,
