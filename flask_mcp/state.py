@@ -90,6 +90,7 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
         name=mcp.blueprint_name,
         registry=mcp.registry,
         page_size=settings.page_size,
+        hold=settings.request_timeout,
     )
     server = McpServer(
         mcp.registry,

@@ -95,6 +95,7 @@ class MCPTestClient:
         self.headers = dict(headers or {})
         self.protocol_version = protocol_version
         self.session_id: str | None = None
+        self._negotiated = False
         #: Notifications the server sent (logs, progress, list changes).
         self.notifications: list[Result] = []
         self._answers: dict[str, Answer] = {}
@@ -144,6 +145,7 @@ class MCPTestClient:
         result = self._result(response)
         self.session_id = response.headers.get("Mcp-Session-Id")
         self.protocol_version = result["protocolVersion"]
+        self._negotiated = True
         self._post({"jsonrpc": "2.0", "method": "notifications/initialized"})
         return result
 
@@ -330,8 +332,10 @@ class MCPTestClient:
                     headers["Mcp-Name"] = _header_value(
                         message["params"].get(field, "")
                     )
-        elif session and self.session_id is not None:
-            headers["Mcp-Session-Id"] = self.session_id
+        elif session and self._negotiated:
+            # As real clients do, also on a server without sessions.
+            if self.session_id is not None:
+                headers["Mcp-Session-Id"] = self.session_id
             headers["MCP-Protocol-Version"] = self.protocol_version
         return headers
 

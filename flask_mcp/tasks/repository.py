@@ -28,6 +28,9 @@ from ..store import Store
 GRACE = 5.0
 #: Tasks listed per scope; older ones drop out of ``tasks/list`` first.
 MAX_LISTED = 1000
+#: Seconds between sweeps of expired entries, started by task creation
+#: (stores that expire entries by themselves skip them).
+SWEEP_EVERY = 300.0
 
 
 class StoreTasks:
@@ -46,6 +49,7 @@ class StoreTasks:
     # -- records -----------------------------------------------------------
 
     def create(self, record: TaskRecord) -> None:
+        self.store.sweep(every=SWEEP_EVERY)  # expired tasks leave the file store
         if not self.store.add(
             f"task:{record.id}", record.to_json(), record.remaining() + GRACE
         ):

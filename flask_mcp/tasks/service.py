@@ -60,6 +60,7 @@ class TaskService:
         name: str,
         registry: Registry,
         page_size: int,
+        hold: float = 20.0,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -73,7 +74,11 @@ class TaskService:
             repository, self.executor, BusAnnouncer(bus), settings.policy
         )
         self.methods = TaskMethods(
-            registry, self.lifecycle, seal_auth=seal.seal, page_size=page_size
+            registry,
+            self.lifecycle,
+            seal_auth=seal.seal,
+            page_size=page_size,
+            hold=hold,
         )
 
     @classmethod
@@ -86,6 +91,7 @@ class TaskService:
         name: str,
         registry: Registry,
         page_size: int,
+        hold: float = 20.0,
     ) -> TaskService:
         """The tasks of server ``name`` on ``app``, per its ``MCP_TASKS_*``.
 
@@ -101,6 +107,7 @@ class TaskService:
             name=name,
             registry=registry,
             page_size=page_size,
+            hold=hold,
         )
 
     def bind(self, methods: Methods, request_timeout: float) -> None:

@@ -547,3 +547,23 @@ def test_a_session_that_cannot_travel_is_refused(tmp_path: t.Any) -> None:
         ) as refused:
             c.call_tool_as_task("job")
     assert refused.value.code == -32603
+
+
+@pytest.mark.parametrize(
+    "mcp_config", [{"MCP_STATELESS": True, "MCP_REQUEST_TIMEOUT": 0.5}]
+)
+def test_without_sessions_tasks_result_waits_only_a_while(
+    mcp: FlaskMCP, app: Flask
+) -> None:
+    """A server without sessions cannot hand the wait to a resumable stream:
+    tasks/result gives up well before gunicorn's timeout, saying why."""
+    with client(mcp, app, LEGACY) as c:
+        task = c.call_tool_as_task("slow", {"seconds": 30})
+        started = time.monotonic()
+        with pytest.raises(MCPError, match="still working: call tasks/result again"):
+            c.task_result(task["taskId"])
+        assert time.monotonic() - started < 3
+        c.cancel_task(task["taskId"])
+        done = c.call_tool_as_task("slow", {"seconds": 0})
+        c.wait_for_task(done["taskId"])
+        assert c.task_result(done["taskId"])["content"][0]["text"] == "slept 0"

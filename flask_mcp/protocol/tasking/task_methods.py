@@ -56,6 +56,8 @@ class TaskMethods:
     :param page_size: tasks per page of ``tasks/list``.
     :param answer_wait: seconds ``tasks/result`` waits for the client's
         answer to one question.
+    :param hold: seconds ``tasks/result`` may hold a request it cannot hand
+        to a resumable stream (a server without sessions).
     :param poll: seconds between looks at a task ``tasks/result`` waits for.
     """
 
@@ -67,6 +69,7 @@ class TaskMethods:
         seal_auth: SealAuth,
         page_size: int = 50,
         answer_wait: float = 300.0,
+        hold: float = 20.0,
         poll: float = 0.25,
     ) -> None:
         self.registry = registry
@@ -74,6 +77,7 @@ class TaskMethods:
         self.seal_auth = seal_auth
         self.page_size = page_size
         self.answer_wait = answer_wait
+        self.hold = hold
         self.poll = poll
 
     # -- tools/call --------------------------------------------------------
@@ -222,6 +226,9 @@ class TaskMethods:
         record = self._owned(request, call)
         asked: set[str] = set()
         closed = False
+        # Without a session the stream cannot be resumed: the request holds
+        # its worker, so it waits only a while (below gunicorn's timeout).
+        deadline = None if call.session_id else time.monotonic() + self.hold
         while not record.terminal:
             if not closed:
                 call.channel.close_stream()
@@ -230,6 +237,13 @@ class TaskMethods:
                 self._ask_live(record, call, asked)
             if call.cancelled.is_set():
                 raise Cancelled()
+            if deadline is not None and time.monotonic() > deadline:
+                raise JsonRpcError(
+                    INTERNAL_ERROR,
+                    f"Task {record.id} is still {wire.legacy_status(record)}:"
+                    " call tasks/result again",
+                    {"taskId": record.id, "status": wire.legacy_status(record)},
+                )
             time.sleep(self.poll)
             found = self.lifecycle.find(record.id)
             if found is None:
