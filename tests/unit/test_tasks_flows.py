@@ -567,3 +567,17 @@ def test_without_sessions_tasks_result_waits_only_a_while(
         done = c.call_tool_as_task("slow", {"seconds": 0})
         c.wait_for_task(done["taskId"])
         assert c.task_result(done["taskId"])["content"][0]["text"] == "slept 0"
+
+
+@pytest.mark.parametrize("mcp_config", [{"MCP_TASKS_TTL": 1}])
+def test_an_expired_task_is_gone_and_swept(mcp: FlaskMCP, app: Flask) -> None:
+    with client(mcp, app, MODERN) as c:
+        task = c.call_tool_as_task("slow", {"seconds": 0})
+        assert task["ttlMs"] == 1000
+        assert c.wait_for_task(task["taskId"])["status"] == "completed"
+        time.sleep(1000 / 1000 + 5 + 0.5)  # its lifetime, and the record's grace
+        with pytest.raises(MCPError, match="Task not found") as gone:
+            c.get_task(task["taskId"])
+    assert gone.value.code == -32602
+    # The file store drops the record and its result at the next sweep.
+    assert mcp.state(app).store.remove_expired() >= 2
