@@ -20,11 +20,8 @@ from flask_mcp.protocol.inputs import elicitation
 from flask_mcp.protocol.jsonrpc import INTERNAL_ERROR
 from flask_mcp.protocol.jsonrpc import JsonRpcError
 
-NAME_SCHEMA = {
-    "type": "object",
-    "properties": {"name": {"type": "string"}},
-    "required": ["name"],
-}
+from .modern_fixtures import NAME_SCHEMA
+
 CONFIRM_SCHEMA = {
     "type": "object",
     "properties": {"confirm": {"type": "boolean"}, "name": {"type": "string"}},

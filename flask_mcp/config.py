@@ -138,14 +138,7 @@ class Settings:
         """
 
         def number(key: str, kind: type[int] | type[float], minimum: float) -> t.Any:
-            value = config.get(key, DEFAULTS[key])
-            try:
-                number = kind(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{key} must be a number, not {value!r}") from None
-            if number < minimum:
-                raise ValueError(f"{key} must be at least {minimum}, not {value!r}")
-            return number
+            return read_number(config, key, kind, minimum)
 
         def hosts(key: str) -> tuple[str, ...] | None:
             value = config.get(key, DEFAULTS[key])
@@ -181,6 +174,26 @@ class Settings:
             cache_scope=_scope(config.get("MCP_CACHE_SCOPE", MCP_CACHE_SCOPE)),
             auth_challenge=config.get("MCP_AUTH_CHALLENGE", MCP_AUTH_CHALLENGE),
         )
+
+
+def read_number(
+    config: t.Mapping[str, t.Any],
+    key: str,
+    kind: type[int] | type[float],
+    minimum: float,
+) -> t.Any:
+    """``config[key]`` (or its default) as ``kind``, at least ``minimum``.
+
+    :raises ValueError: naming the key, for a value that is not such a number.
+    """
+    value = config.get(key, DEFAULTS[key])
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be a number, not {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{key} must be at least {minimum}, not {value!r}")
+    return number
 
 
 def _scope(value: t.Any) -> str | None:

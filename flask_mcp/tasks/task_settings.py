@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from ..config import DEFAULTS
+from ..config import read_number
 from ..protocol.tasking.lifecycle import TaskPolicy
 
 
@@ -25,14 +25,7 @@ class TaskSettings:
         """:raises ValueError: naming the key whose value cannot be used."""
 
         def number(key: str, kind: type[int] | type[float], minimum: float) -> t.Any:
-            value = config.get(key, DEFAULTS[key])
-            try:
-                found = kind(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{key} must be a number, not {value!r}") from None
-            if found < minimum:
-                raise ValueError(f"{key} must be at least {minimum}, not {value!r}")
-            return found
+            return read_number(config, key, kind, minimum)
 
         ttl = number("MCP_TASKS_TTL", float, 1)
         max_ttl = number("MCP_TASKS_MAX_TTL", float, 1)
