@@ -90,8 +90,8 @@ class ThreadExecutor(Executor):
             if delay > 0:
                 cancelled.wait(delay)
             self.run(task_id, leg, self.heartbeat.owner, cancelled)
-        except Exception:
-            log.exception("task %s: leg %d failed in its thread", task_id, leg)
+        except Exception as exc:  # the store failed for longer than allowed
+            log.error("task %s: leg %d not run: %s", task_id, leg, exc)
         finally:
             self.heartbeat.release(task_id)
             close_thread_loop()  # an async handler's loop ends with its leg

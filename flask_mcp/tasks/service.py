@@ -35,6 +35,14 @@ from .task_settings import TaskSettings
 
 log = logging.getLogger(__name__)
 
+#: Seconds a leg keeps trying to record its end while the store fails: past
+#: the lease, and past the 60 s a Redis lock taken during an outage (its
+#: holder never learned it had it) may stay held.
+END_PATIENCE = 75.0
+#: Seconds before a leg that could not start (the store was down) is tried
+#: again, through the executor's queue.
+REQUEUE_DELAY = 10.0
+
 
 class TaskService:
     """Everything one :class:`~flask_mcp.FlaskMCP` needs to run tasks."""
@@ -119,7 +127,7 @@ class TaskService:
             scope=self._scope,
             observer=self.observer,
             request_timeout=request_timeout,
-            patience=self.settings.policy.lease,
+            patience=max(self.settings.policy.lease, END_PATIENCE),
         )
 
     @property
@@ -131,8 +139,15 @@ class TaskService:
     def work(self, task_id: str, leg: int) -> None:
         """Run a leg in this process, holding its lease while it runs (the
         entry point of Celery and other queue workers)."""
-        with self.heartbeat.holding(task_id) as cancelled:
-            self.runner.run(task_id, leg, self.heartbeat.owner, cancelled)
+        try:
+            with self.heartbeat.holding(task_id) as cancelled:
+                self.runner.run(task_id, leg, self.heartbeat.owner, cancelled)
+        except Exception as exc:  # the store failed for longer than allowed
+            log.error("task %s: leg %d not run (%s); queued again", task_id, leg, exc)
+            try:  # a queue kept elsewhere (Celery's broker) brings it back
+                self.executor.submit(task_id, leg, REQUEUE_DELAY)
+            except Exception as again:
+                log.error("task %s: leg %d lost: %s", task_id, leg, again)
 
     @property
     def celery(self) -> t.Any:

@@ -349,8 +349,8 @@ class Lifecycle:
         if changed and record is not None:
             try:
                 self.events.changed(record, outcome if record.terminal else None)
-            except Exception:  # announcing is best effort; polling still works
-                log.exception("announcing a change of task %s failed", task_id)
+            except Exception as exc:  # a hint only: polling still works
+                log.warning("task %s: change not announced: %s", task_id, exc)
         return record
 
 
