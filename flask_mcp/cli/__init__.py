@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from . import components as components
+from . import keys as keys
 from . import worker as worker
 from .group import mcp_cli
 

@@ -9,12 +9,14 @@ instance folder (then only processes of one host share it: give every host
 and Celery worker the same ``SECRET_KEY``).
 
 Sessions that travel: JSON values (dicts of claims, names, lists) and
-:class:`~flask_mcp.auth.TokenSession`. Another type cannot be rebuilt in a
-worker; calling a task tool with it is refused with a clear log line.
+flask_mcp's own session classes (:class:`~flask_mcp.auth.TokenSession`, the
+managed keys' session). Another type cannot be rebuilt in a worker; calling
+a task tool with it is refused with a clear log line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -23,7 +25,8 @@ import typing as t
 if t.TYPE_CHECKING:
     from ..auth.proxy.sealing import Sealer
 
-_TOKEN_SESSION = "token-session"
+#: Tags a set among the fields of a session class.
+_SET = "$frozenset"
 
 
 class SessionSeal:
@@ -78,50 +81,61 @@ class SessionSeal:
         return self._sealer
 
 
+def _session_types() -> dict[str, type]:
+    """The auth session classes of flask_mcp, by the name kept in records."""
+    from ..auth.claims import TokenSession
+    from ..auth.keyring import ManagedKeySession
+
+    return {"token-session": TokenSession, "managed-key": ManagedKeySession}
+
+
 def dump(auth: t.Any) -> dict[str, t.Any]:
     """``auth`` as JSON that :func:`load` rebuilds.
 
-    :raises TypeError: for a session that is neither JSON nor a TokenSession.
+    :raises TypeError: for a session that is neither JSON nor one of
+        flask_mcp's session classes.
     """
-    from ..auth.claims import TokenSession
-
-    if isinstance(auth, TokenSession):
-        return {
-            "kind": _TOKEN_SESSION,
-            "subject": auth.subject,
-            "scopes": sorted(auth.scopes),
-            "roles": sorted(auth.roles),
-            "email": auth.email,
-            "client_id": auth.client_id,
-            "expires_at": auth.expires_at,
-            "claims": dict(auth.claims),
-            "token": auth.token,
-        }
+    for kind, cls in _session_types().items():
+        if type(auth) is cls:
+            fields = {
+                f.name: _plain(getattr(auth, f.name)) for f in dataclasses.fields(cls)
+            }
+            return {"kind": kind, "fields": fields}
     try:
         json.dumps(auth, allow_nan=False)
     except (TypeError, ValueError):
         raise TypeError(
             f"an auth session of type {type(auth).__qualname__} cannot run a task"
-            " in another process: return a dict or a TokenSession from"
+            " in another process: return a dict (or a TokenSession) from"
             " authenticate"
         ) from None
     return {"kind": "json", "value": auth}
 
 
 def load(data: t.Any) -> t.Any:
-    from ..auth.claims import TokenSession
+    """The session :func:`dump` described.
 
+    :raises ValueError: for anything :func:`dump` did not write.
+    """
     if not isinstance(data, dict):
         raise ValueError("not a sealed session")
-    if data.get("kind") == _TOKEN_SESSION:
-        return TokenSession(
-            subject=data["subject"],
-            scopes=frozenset(data["scopes"]),
-            roles=frozenset(data["roles"]),
-            email=data["email"],
-            client_id=data["client_id"],
-            expires_at=data["expires_at"],
-            claims=data["claims"],
-            token=data["token"],
-        )
-    return data.get("value")
+    cls = _session_types().get(data.get("kind", ""))
+    if cls is None:
+        return data.get("value")
+    fields = {k: _typed(v) for k, v in dict(data["fields"]).items()}
+    return cls(**fields)
+
+
+def _plain(value: t.Any) -> t.Any:
+    """Field values as JSON: sets as tagged sorted lists, mappings as dicts."""
+    if isinstance(value, frozenset):
+        return {_SET: sorted(value)}
+    if isinstance(value, t.Mapping):
+        return dict(value)
+    return value
+
+
+def _typed(value: t.Any) -> t.Any:
+    if isinstance(value, dict) and set(value) == {_SET}:
+        return frozenset(value[_SET])
+    return value

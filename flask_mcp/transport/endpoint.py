@@ -16,6 +16,7 @@ from flask import g
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from .._check_policy import required_scopes
 from ..auth.errors import AuthError
 from ..auth.errors import Forbidden
 from ..config import Settings
@@ -43,7 +44,6 @@ from .checks import refused_host
 from .events import EventLog
 from .guard import AuthGate
 from .guard import Refusal
-from .guard import principal_of
 from .legacy import LegacyPath
 from .modern import ModernPath
 from .responses import JSON
@@ -191,7 +191,8 @@ class Endpoint:
         try:
             self.step_up(message, auth)
         except AuthError as exc:
-            raise self.refusal(Refusal(exc), request, message.id) from None
+            refusal = self.gate.refuse(request, exc)
+            raise self.refusal(refusal, request, message.id) from None
 
     def step_up(self, message: RpcRequest, auth: t.Any) -> None:
         if message.method != "tools/call":
@@ -199,7 +200,7 @@ class Endpoint:
         name = message.params.get("name")
         tool = self.server.registry.tools.get(name) if isinstance(name, str) else None
         if tool is not None and tool.step_up and not tool.allows(auth):
-            scopes = getattr(tool.can_access, "required_scopes", ())
+            scopes = required_scopes(tool.can_access)
             raise Forbidden(f"tool {tool.name} needs more scopes", scopes=scopes)
 
     def run(
@@ -213,7 +214,8 @@ class Endpoint:
         try:
             return jsonrpc.result_message(message.id, self.server.handle(message, call))
         except AuthError as exc:
-            raise self.refusal(Refusal(exc), request, message.id) from None
+            refusal = self.gate.refuse(request, exc)
+            raise self.refusal(refusal, request, message.id) from None
         except StoreUnavailable:
             raise unavailable(message.id) from None
         except JsonRpcError as exc:
@@ -231,7 +233,7 @@ class Endpoint:
             return jsonrpc.error_message(message.id, error)
 
     def principal(self, auth: t.Any) -> str | None:
-        return principal_of(auth)
+        return self.gate.principal(auth)
 
     # -- server-initiated messages ----------------------------------------
 

@@ -120,3 +120,42 @@ def test_the_worker_command_needs_celery(tmp_path: t.Any) -> None:
     assert "runs its tasks in threads: set MCP_TASKS_CELERY" in answer.output
     answer = app.test_cli_runner().invoke(args=["mcp", "worker", "--server", "nope"])
     assert answer.exit_code == 2 and "no MCP server named 'nope'" in answer.output
+
+
+def _sessions() -> list[t.Any]:
+    from flask_mcp.auth import TokenSession
+    from flask_mcp.auth.keyring import ManagedKeySession
+
+    token = TokenSession.from_claims(
+        {"sub": "ada", "scope": "read write", "iss": "https://idp"}, token="secret"
+    )
+    key = ManagedKeySession(name="ci", roles=frozenset({"deploy"}), key_id="k1")
+    return [token, key, {"sub": "bob", "roles": ["admin"]}, "carol", None]
+
+
+@pytest.mark.parametrize("session", _sessions(), ids=lambda s: type(s).__name__)
+def test_auth_sessions_travel_sealed(session: t.Any, tmp_path: t.Any) -> None:
+    from flask_mcp.tasks.credentials import SessionSeal
+
+    seal = SessionSeal("secret key", str(tmp_path), "mcp")
+    sealed = seal.seal(session, "task-1")
+    if session is None:
+        assert sealed is None
+    else:
+        assert "secret" not in sealed and "ada" not in sealed  # encrypted
+        with pytest.raises(Exception, match="does not open"):
+            seal.open(sealed, "task-2")  # bound to its task
+        other = SessionSeal("another key", str(tmp_path), "mcp")
+        with pytest.raises(Exception, match="does not open"):
+            other.open(sealed, "task-1")
+    assert seal.open(sealed, "task-1") == session
+
+
+def test_without_a_secret_key_the_key_is_kept_in_the_instance_folder(
+    tmp_path: t.Any,
+) -> None:
+    from flask_mcp.tasks.credentials import SessionSeal
+
+    first = SessionSeal(None, str(tmp_path), "mcp").seal({"sub": "x"}, "t")
+    assert SessionSeal(None, str(tmp_path), "mcp").open(first, "t") == {"sub": "x"}
+    assert list((tmp_path / "flask_mcp_keys").iterdir())
