@@ -25,7 +25,9 @@ Run from the repository root with the dev virtualenv's Python::
 
     python -m benchmarks.bench_tasks [--tasks 50] [--clients 20]
 
-It prints a markdown table and writes ``benchmarks/results/tasks/tasks.json``.
+It prints a markdown table and writes ``benchmarks/results/tasks/<name>.json``
+(``--name``); ``python -m benchmarks.bench_tasks --plot`` draws
+``benchmarks/results/tasks/tasks.svg`` from the committed runs.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ import typing as t
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "benchmarks" / "results" / "tasks" / "tasks.json"
+RESULTS = ROOT / "benchmarks" / "results" / "tasks"
+#: The committed runs the chart shows, in order.
+RUNS = ("sustained", "saturated")
 MODERN = "2026-07-28"
 EXT = "io.modelcontextprotocol/tasks"
 
@@ -396,7 +400,7 @@ def run(options: argparse.Namespace) -> dict:
         ),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "settings": {
-            **{k: v for k, v in vars(options).items() if k != "out"},
+            **{k: v for k, v in vars(options).items() if k not in ("name", "plot")},
             "web": "gunicorn -w 2 --threads 1 (make serve)",
             "executor": f"one Celery worker, --concurrency {options.concurrency}",
             "task": f"slow_report rows={options.rows} x {options.row_seconds} s",
@@ -461,6 +465,53 @@ def table(result: dict) -> str:
     )
 
 
+def chart(results: dict[str, dict]) -> str:
+    """Bars of milliseconds: the other clients' tools/call (idle, under load)
+    and task creation, per run; each run's rate beside its name."""
+    bars: list[tuple[str, str, float]] = []
+    for name, result in results.items():
+        other = result["other_clients"]
+        done = result["completion"]["tasks_per_second"]
+        pace = result["settings"]["clients"] / result["settings"]["pace"]
+        bars.append((f"{name}: {pace:g} tasks/s offered, {done:g} done", "", 0))
+        bars.append(("", "tools/call p50, idle", other["idle"]["p50_ms"]))
+        bars.append(("", "tools/call p50, under load", other["during_load"]["p50_ms"]))
+        bars.append(("", "task creation p50", result["create"]["p50_ms"]))
+        bars.append(("", "task creation p99", result["create"]["p99_ms"]))
+    width, left, row = 720, 230, 22
+    top = max(value for _, _, value in bars) or 1.0
+    height = 40 + row * len(bars) + 20
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        ' font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        '<text x="10" y="20" font-size="14">1,000 tasks from 20 clients, one Celery'
+        " worker (make serve): milliseconds</text>",
+    ]
+    for index, (title, label, value) in enumerate(bars):
+        y = 40 + row * index
+        if title:
+            parts.append(f'<text x="10" y="{y + 14}" font-weight="bold">{title}</text>')
+            continue
+        length = (width - left - 80) * value / top
+        parts.append(
+            f'<text x="20" y="{y + 14}">{label}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="14"'
+            ' fill="#2b6cb0" opacity="0.8"/>'
+            f'<text x="{left + length + 4:.1f}" y="{y + 14}">{value:g}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def plot() -> None:
+    results = {
+        name: json.loads((RESULTS / f"{name}.json").read_text()) for name in RUNS
+    }
+    (RESULTS / "tasks.svg").write_text(chart(results))
+    print(f"wrote {RESULTS / 'tasks.svg'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -480,13 +531,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--store", choices=["file", "redis"], default="file")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--name", default="sustained", help="names the result")
+    parser.add_argument("--plot", action="store_true", help="only draw the chart")
     options = parser.parse_args(argv)
+    if options.plot:
+        plot()
+        return 0
     result = run(options)
     print(table(result))
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    options.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {options.out}")
+    out = RESULTS / f"{options.name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
     return 0
 
 
