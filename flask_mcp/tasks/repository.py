@@ -9,6 +9,8 @@ Keys, under the server's namespace:
 * ``task-lease:<id>``: renewed by the process holding the task's current
   leg; when it lapses, the process is gone;
 * ``task-cancel:<id>``: set by ``tasks/cancel`` for the leg's process;
+* ``task-note:<id>``: the running leg's progress (its status message),
+  written by the leg alone, without the task's lock;
 * ``tasks-of:<scope>``: the tasks a principal (or session) may list (2025).
 
 Records are written under the task's lock (:meth:`Store.lock`), so two
@@ -77,6 +79,13 @@ class StoreTasks:
     def outcome(self, task_id: str) -> Outcome | None:
         value = self.store.get(f"task-out:{task_id}")
         return t.cast(Outcome, value) if isinstance(value, dict) else None
+
+    def note(self, task_id: str, progress: dict[str, t.Any], ttl: float) -> None:
+        self.store.set(f"task-note:{task_id}", progress, ttl + GRACE)
+
+    def progress(self, task_id: str) -> dict[str, t.Any] | None:
+        value = self.store.get(f"task-note:{task_id}")
+        return t.cast(dict[str, t.Any], value) if isinstance(value, dict) else None
 
     # -- leases and cancellation ---------------------------------------------
 

@@ -239,6 +239,7 @@ class MemoryTasks:
         self.outcomes: dict[str, dict[str, t.Any]] = {}
         self.leases: set[str] = set()
         self.cancels: set[str] = set()
+        self.notes: dict[str, dict[str, t.Any]] = {}
 
     def create(self, record: TaskRecord) -> None:
         self.records[record.id] = record.to_json()
@@ -257,6 +258,12 @@ class MemoryTasks:
 
     def outcome(self, task_id: str) -> dict[str, t.Any] | None:
         return self.outcomes.get(task_id)
+
+    def note(self, task_id: str, progress: dict[str, t.Any], ttl: float) -> None:
+        self.notes[task_id] = progress
+
+    def progress(self, task_id: str) -> dict[str, t.Any] | None:
+        return self.notes.get(task_id)
 
     def lease_alive(self, task_id: str) -> bool:
         return task_id in self.leases
@@ -434,3 +441,21 @@ def test_a_protocol_error_fails_the_task(parts: t.Any) -> None:
     lifecycle.end("t1", 1, "a", Failed({"code": -32603, "message": "boom"}))
     assert (repo.get("t1").status, repo.get("t1").message) == ("failed", "boom")
     assert events.seen[-1] == ("failed", "boom")
+
+
+def test_progress_is_a_note_beside_the_record(parts: t.Any) -> None:
+    """Reported without the task's lock; readers see it as the message, and
+    it keeps the leg's grace fresh."""
+    lifecycle, repo, _, events, clock = parts
+    opened(lifecycle, clock)
+    lifecycle.begin("t1", 1, "a")
+    clock.now += 8
+    lifecycle.progress("t1", 1, "a", "row 3 of 9")
+    lifecycle.progress("t1", 1, "b", "not its leg")  # another owner: ignored
+    assert repo.get("t1").message is None  # the stored record is untouched
+    clock.now += 8  # 16 s after the claim, 8 s after the progress
+    found = lifecycle.find("t1")
+    assert (found.status, found.message) == ("working", "row 3 of 9")
+    assert events.seen == [("working", "row 3 of 9")]
+    lifecycle.end("t1", 1, "a", Completed({"content": []}))
+    assert lifecycle.find("t1").message is None  # a finished task has no progress

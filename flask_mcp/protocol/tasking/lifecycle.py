@@ -152,8 +152,11 @@ class Lifecycle:
     # -- reading -----------------------------------------------------------
 
     def find(self, task_id: str) -> TaskRecord | None:
-        """The record, with a lost leg found out and the task failed."""
+        """The record, with its running leg's latest progress, and with a
+        lost leg found out and the task failed."""
         record = self.repository.get(task_id)
+        if record is not None and record.phase == RUNNING:
+            self._with_progress(record)
         if record is None or not self._lost(record):
             return record
         message = (
@@ -255,15 +258,33 @@ class Lifecycle:
         return record
 
     def progress(self, task_id: str, leg: int, owner: str, message: str) -> None:
-        """The running leg's progress becomes the status message."""
+        """The running leg's progress becomes the status message.
 
-        def edit(record: TaskRecord) -> bool:
-            if not self._holds(record, leg, owner) or record.message == message:
-                return False
-            record.message = message
-            return True
+        It is kept beside the record, not in it: the leg writes it without
+        the task's lock, so a process killed while reporting progress never
+        leaves the lock held. Readers merge it (:meth:`find`).
+        """
+        record = self.repository.get(task_id)
+        if record is None or not self._holds(record, leg, owner):
+            return
+        now = self.clock()
+        note = {"leg": leg, "message": message, "at": now}
+        self.repository.note(task_id, note, max(1.0, record.remaining()))
+        record.message, record.updated = message, now
+        try:
+            self.events.changed(record, None)
+        except Exception as exc:  # a hint only: polling still works
+            log.warning("task %s: progress not announced: %s", task_id, exc)
 
-        self._change(task_id, edit)
+    def _with_progress(self, record: TaskRecord) -> None:
+        """Merge the running leg's latest progress into ``record`` (a copy
+        read for display or for the lease check; never saved)."""
+        note = self.repository.progress(record.id)
+        if note is not None and note.get("leg") == record.leg:
+            record.message = str(note.get("message") or "") or record.message
+            at = note.get("at")
+            if isinstance(at, (int, float)):
+                record.updated = max(record.updated, float(at))
 
     def end(self, task_id: str, leg: int, owner: str, ending: Ending) -> None:
         """Record how leg ``leg`` ended; nothing changes when the task moved

@@ -37,6 +37,12 @@ class TaskRepository(t.Protocol):
     def outcome(self, task_id: str) -> Outcome | None:
         """``{"result": ...}`` or ``{"error": ...}`` of a finished task."""
 
+    def note(self, task_id: str, progress: dict[str, t.Any], ttl: float) -> None:
+        """Keep the running leg's progress (written without the lock)."""
+
+    def progress(self, task_id: str) -> dict[str, t.Any] | None:
+        """The latest :meth:`note`, or ``None``."""
+
     def lease_alive(self, task_id: str) -> bool:
         """Whether the process holding the task's current leg still renews
         its lease."""
