@@ -34,15 +34,27 @@ setup(
         "apispec>=6.4",  # 6.3 keeps format: date-time on the fields it should not
         "jsonschema>=4.19.2",  # 4.19.1 words "too many items" errors otherwise
         "gunicorn>=22",
+        # The store's signals for metrics (flask_mcp.store.signals): what
+        # Flask 3.1 requires
+        "blinker>=1.9",
     ],
     extras_require={
         "redis": ["redis>=5"],
+        # The app's Flask-Caching cache for what may be lost (docs/store.rst);
+        # an extra: flask_mcp never needs it, apps that configure one have it.
+        # 2.0 requires Flask < 3.
+        "caching": ["flask-caching>=2.1"],
         # pydantic models and Field in tool signatures (2.0: TypeAdapter)
         "pydantic": ["pydantic>=2.0"],
         # Task legs on Celery workers (MCP_TASKS_CELERY). 5.3 is the first
         # with broker_connection_retry_on_startup; kombu is imported too.
         "celery": ["celery>=5.3", "kombu>=5.3"],
         "test": TEST_REQUIRES,
+        # mcp.test_client() checks results with the official SDK's wire
+        # types; 2.0 is the first release of the standalone package (both
+        # eras, methods.parse_server_result). It needs pydantic 2.12, so it
+        # is not a bound make test-min can pin beside pydantic>=2.0.
+        "testing": ["mcp-types>=2.0"],
         "dev": [
             *TEST_REQUIRES,
             "redis>=5",

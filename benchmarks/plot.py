@@ -19,6 +19,8 @@ TITLES = {
     "tools_call": "tools/call (2025-11-25) vs a bare Flask view",
     "modern": "tools/call: 2026-07-28 and 2025-11-25 vs a bare Flask view",
     "auth": "Bearer JWT verification vs the same server without auth",
+    "store_outage": "Store-free tools/call with Redis frozen vs healthy",
+    "store_outage_before": "The same before this round (pickles, no circuit)",
 }
 WIDTH, LEFT, ROW, TOP = 640, 120, 44, 48
 SCALE_MAX = 1.3  # ratios drawn from 0 to this

@@ -15,8 +15,6 @@ import inspect
 import threading
 import typing as t
 
-__all__ = ["call", "close_thread_loop", "run_sync"]
-
 T = t.TypeVar("T")
 
 _local = threading.local()

@@ -13,16 +13,20 @@ from dataclasses import dataclass
 MCP_PATH = "/mcp"
 #: Where shared state lives: ``None`` (files in the instance folder, one host),
 #: ``redis://host:6379/0``, ``rediss://...`` or ``unix:///path/redis.sock``
-#: (several hosts), ``file:///path`` (files in that folder) or ``memory://``
-#: (one process: tests only).
+#: (several hosts), ``redis+sentinel://host:26379,.../mymaster`` (a primary
+#: that Sentinel fails over), ``redis+cluster://host:6379,...`` (a Redis
+#: Cluster), ``file:///path`` (files in that folder) or ``memory://`` (one
+#: process: tests only). See :doc:`/deployment`.
 MCP_STORE_URL: str | None = None
 #: Another store: ``"mypkg.stores:make_backend"`` (or the callable itself),
 #: called as ``make_backend(app.config, app.instance_path)`` and returning a
 #: :class:`~flask_mcp.store.StoreBackend`. Wins over ``MCP_STORE_URL``.
 MCP_STORE_FACTORY: str | None = None
-#: Seconds Redis gets to accept a connection and to answer each command; past
-#: it the request fails with 503 instead of hanging a worker. Query options in
-#: ``MCP_STORE_URL`` (``?socket_timeout=5``) win.
+#: Seconds Redis gets to accept a connection and to answer each command (and
+#: a write to the file store waits for another process's); past it the
+#: request fails with 503 instead of hanging a worker, and the store fails
+#: fast until it answers again. Query options in ``MCP_STORE_URL``
+#: (``?socket_timeout=5``) win.
 MCP_STORE_TIMEOUT = 2.0
 #: Host names (``name`` for any port or ``name:port``) the endpoint answers;
 #: ``None`` allows ``localhost``, ``127.0.0.1`` and ``[::1]`` on any port;
@@ -71,6 +75,15 @@ MCP_CACHE_READ_TTL_MS = 0
 #: ``cacheScope`` of those results: ``"public"`` (shareable between users) or
 #: ``"private"``; ``None`` picks ``"private"`` when requests are authenticated.
 MCP_CACHE_SCOPE: str | None = None
+
+# -- the store's housekeeping --------------------------------------------------
+#: Seconds between two checks, by one background thread per process, of a
+#: store that cannot be reached; meanwhile requests that need it get 503 at once.
+MCP_STORE_PROBE_INTERVAL = 0.5
+#: Seconds between two sweeps of expired entries by each process's timer (the
+#: file store; Redis expires entries itself). ``0`` turns the timer off
+#: (``flask mcp purge`` still sweeps).
+MCP_STORE_SWEEP_INTERVAL = 60.0
 
 # -- tasks (tool calls that run off the web worker) -------------------------
 #: Run task legs on Celery: a Celery app, ``"package.module:attribute"``

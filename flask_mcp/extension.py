@@ -55,6 +55,10 @@ class FlaskMCP(Scaffold):
     :param path: the endpoint's URL rule; defaults to ``MCP_PATH``.
     :param store: a ready :class:`~flask_mcp.store.Store`; defaults to the
         one ``MCP_STORE_URL`` describes.
+    :param cache: a Flask-Caching ``Cache`` for what may be lost (discovery
+        documents, key sets, introspection answers); defaults to the app's
+        one if Flask-Caching has exactly one on it, else the store (see
+        :doc:`/deployment`).
     :param blueprint_name: names this server's blueprint and its entry in
         ``app.extensions["mcp"]``; give each server on one app its own.
     :param authenticate: ``fn(request)`` returning the auth session of each
@@ -85,6 +89,7 @@ class FlaskMCP(Scaffold):
         instructions: str | None = None,
         path: str | None = None,
         store: Store | None = None,
+        cache: t.Any = None,
         blueprint_name: str | None = None,
         authenticate: Authenticator | t.Sequence[Authenticator] | None = None,
         oauth: t.Mapping[str, t.Any] | OAuthSettings | None = None,
@@ -117,6 +122,8 @@ class FlaskMCP(Scaffold):
         super().__init__()
         #: The store given to the constructor, if any.
         self.store = store
+        #: The Flask-Caching ``Cache`` given to the constructor, if any.
+        self.cache = cache
         self.proxy = _as_proxy(auth)
         self.authenticate = authenticate
         self.oauth = OAuthSettings.from_config(oauth)

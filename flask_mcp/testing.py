@@ -12,6 +12,12 @@ server's sampling, elicitation and roots questions with the callables it was
 given, so tools that ask the user can be tested without a real client. Tools
 that run as tasks are called with :meth:`MCPTestClient.call_tool_as_task`
 and followed to their end with :meth:`MCPTestClient.wait_for_task`.
+
+It checks what the server sends as the official Python client does
+(:mod:`flask_mcp.wire_check`): every result, notification and question
+against the MCP schema of the revision it speaks, and a tool's
+``structuredContent`` against its ``outputSchema``. What a real client would
+reject fails the test with :class:`~flask_mcp.wire_check.WireViolation`.
 """
 
 from __future__ import annotations
@@ -24,17 +30,22 @@ import typing as t
 
 from flask import Flask
 
+from .errors import FlaskMCPError
 from .protocol.envelope import META_CAPABILITIES
 from .protocol.envelope import META_CLIENT_INFO
 from .protocol.envelope import META_VERSION
 from .protocol.envelope import NAMED_METHODS
 from .protocol.tasking.wire import EXTENSION as TASKS_EXTENSION
 from .protocol.versions import is_modern
+from .wire_check import WireChecker
+from .wire_check import can_check
+from .wire_check import check_structured
+from .wire_check import warn_unchecked
 
 if t.TYPE_CHECKING:
     from werkzeug.test import TestResponse
 
-    from .extension import FlaskMCP
+    from .state import MCPState
 
 Result = dict[str, t.Any]
 #: Answers a question: gets the request's ``params``, returns its result.
@@ -48,7 +59,13 @@ _MAX_RESUMES = 50
 _TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
-class MCPError(Exception):
+class _Server(t.Protocol):
+    """What the client needs of a :class:`~flask_mcp.FlaskMCP`: its state."""
+
+    def state(self, app: Flask | None = None) -> MCPState: ...
+
+
+class MCPError(FlaskMCPError):
     """The server answered with a JSON-RPC error (or refused over HTTP).
 
     :param status: the HTTP status of the answer.
@@ -74,11 +91,19 @@ class MCPTestClient:
     :param capabilities: declared on top of those the answers imply, such
         as ``{"elicitation": {"form": {}, "url": {}}}``; a 2026-07-28 client
         declares the tasks extension unless this says otherwise.
+    :param validate: check what the server sends as a real client does:
+        against the MCP schema of the era (with ``mcp-types``, the
+        ``testing`` extra) and, for ``tools/call``, against the tool's output
+        schema (with jsonschema, always there). ``None`` (the default): both,
+        the first only when ``mcp-types`` is installed, else with a warning
+        (:class:`~flask_mcp.wire_check.SchemaNotChecked`); ``True``: both,
+        and fail without ``mcp-types``; ``False``: neither (to test a
+        server's answer to a broken client, say).
     """
 
     def __init__(
         self,
-        mcp: FlaskMCP,
+        mcp: _Server,
         app: Flask,
         *,
         headers: t.Mapping[str, str] | None = None,
@@ -87,7 +112,24 @@ class MCPTestClient:
         elicitation: Answer | None = None,
         roots: list[Result] | None = None,
         capabilities: Result | None = None,
+        validate: bool | None = None,
     ) -> None:
+        if validate is None:
+            validate = True
+            self.schema_checks = can_check()
+            if not self.schema_checks:
+                warn_unchecked()
+        elif validate and not can_check():
+            raise RuntimeError(
+                "validate=True checks results with mcp-types:"
+                " pip install 'flask-mcp[testing]'"
+            )
+        else:
+            self.schema_checks = validate
+        #: Whether results are checked at all (output schemas at least).
+        self.validate = validate
+        #: The tools' ``outputSchema`` by name, from the last ``tools/list``.
+        self._output_schemas: dict[str, Result | None] = {}
         self.app = app
         self._extra_capabilities = dict(capabilities or {})
         self.path = mcp.state(app).settings.path
@@ -143,6 +185,7 @@ class MCPTestClient:
         }
         response = self._post(self._message("initialize", params), session=False)
         result = self._result(response)
+        self._check_result("initialize", result)
         self.session_id = response.headers.get("Mcp-Session-Id")
         self.protocol_version = result["protocolVersion"]
         self._negotiated = True
@@ -158,11 +201,28 @@ class MCPTestClient:
     # -- the methods -------------------------------------------------------
 
     def list_tools(self) -> list[Result]:
-        return self._list("tools/list", "tools")
+        tools = self._list("tools/list", "tools")
+        self._output_schemas = {
+            tool["name"]: tool.get("outputSchema") for tool in tools
+        }
+        return tools
 
     def call_tool(self, name: str, arguments: Result | None = None) -> Result:
-        """The ``CallToolResult`` (``content``, ``structuredContent``, ``isError``)."""
-        return self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        """The ``CallToolResult`` (``content``, ``structuredContent``, ``isError``).
+
+        As a real client does, a result is checked against the tool's
+        ``outputSchema``, listing the tools first if this one is not known.
+        """
+        result = self.request(
+            "tools/call", {"name": name, "arguments": arguments or {}}
+        )
+        if self.validate:
+            if name not in self._output_schemas:
+                self.list_tools()
+            schema = self._output_schemas.get(name)
+            if schema is not None:
+                check_structured(name, schema, result)
+        return result
 
     def list_resources(self) -> list[Result]:
         return self._list("resources/list", "resources")
@@ -205,6 +265,7 @@ class MCPTestClient:
         params = dict(params or {})
         for _ in range(_MAX_ROUNDS):
             result = self._result(self._post(self._message(method, params)))
+            self._check_result(method, result)
             if result.get("resultType") != "input_required":
                 return result
             params["inputResponses"] = {
@@ -289,6 +350,10 @@ class MCPTestClient:
                 raise TimeoutError(f"task {task_id} still {status} after {timeout} s")
             time.sleep(interval)
 
+    def _check_result(self, method: str, result: Result) -> None:
+        if self.schema_checks:
+            WireChecker(self.protocol_version).result(method, result)
+
     def _list(self, method: str, key: str) -> list[Result]:
         items: list[Result] = []
         cursor = None
@@ -365,6 +430,7 @@ class MCPTestClient:
     def _follow(self, response: TestResponse) -> Result:
         """The response on a stream, resuming it (``GET`` with
         ``Last-Event-ID``) when the server closes it early."""
+        checker = WireChecker(self.protocol_version) if self.schema_checks else None
         last_id = None
         for _ in range(_MAX_RESUMES):
             try:
@@ -375,8 +441,12 @@ class MCPTestClient:
                     if "method" not in message:
                         return message
                     if "id" in message:  # a live question (2025 revisions)
+                        if checker is not None:
+                            checker.question(message)
                         self._reply(message)
                     else:
+                        if checker is not None:
+                            checker.notification(message)
                         self.notifications.append(message)
             finally:
                 response.close()

@@ -1,9 +1,12 @@
 """Fetch and cache JSON metadata documents (:rfc:`8414`, OIDC discovery, JWKS).
 
-Documents live in the shared :class:`~flask_mcp.store.Store`, so every worker
-of every host reads one copy and the upstream server sees one fetch per TTL,
-not one per process. Within a process, concurrent requests for one URL share a
-single HTTP request.
+Documents live in the app's Flask-Caching cache when it has one, else in the
+shared :class:`~flask_mcp.store.Store` (see :mod:`flask_mcp.store.cache`), so
+every worker of every host reads one copy and the upstream server sees one
+fetch per TTL, not one per process. Within a process, concurrent requests for
+one URL share a single HTTP request. A cache or store that is down is only a
+miss: the copy this process read last serves until it expires, then the
+document is fetched again.
 """
 
 from __future__ import annotations
@@ -18,21 +21,23 @@ import typing as t
 import requests
 
 from flask_mcp.store import Store
+from flask_mcp.store import StoreError
 from flask_mcp.store import StoreSlot
+from flask_mcp.store.cache import SoftCache
 
-__all__ = ["DiscoveryDocumentCache", "DiscoveryError"]
+from ..errors import FlaskMCPError
 
 logger = logging.getLogger(__name__)
 
 #: Store key prefix of cached documents.
 _PREFIX = "auth:discovery:"
-#: Store key of the index ``{key: (url, expires_at)}`` behind ``size`` and ``clear()``.
+#: Store key of the index ``{key: [url, expires_at]}`` behind ``size`` and ``clear()``.
 _INDEX = f"{_PREFIX}index"
 #: Documents larger than this are refused: metadata is a few kilobytes.
 MAX_DOCUMENT_BYTES = 1 << 20
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(FlaskMCPError):
     """A document could not be fetched or was not a JSON object.
 
     :param url: the URL fetched.
@@ -70,7 +75,9 @@ class DiscoveryDocumentCache:
 
     ``size`` and ``clear()`` work through an index kept in the store (not a
     per-process list), so they describe the documents every worker shares:
-    ``clear()`` in one worker drops them for all. Failures are never cached.
+    ``clear()`` in one worker drops them for all (a cache that evicts on its
+    own, as memcached does, may hold fewer than ``size`` says). Failures are
+    never cached.
     """
 
     def __init__(
@@ -84,15 +91,21 @@ class DiscoveryDocumentCache:
             raise ValueError("ttl must be positive")
         self.ttl = ttl
         self.timeout = timeout
-        self._slot = StoreSlot(store)
+        self._slot = StoreSlot(store, owner=type(self).__name__)
         self._session = session
         self._mutex = threading.Lock()
         self._flights: dict[tuple[str, bool], _Flight] = {}
 
     @property
     def store(self) -> Store:
-        """The store in use now."""
+        """The store in use now (for the index, and :attr:`cache`'s default)."""
         return self._slot.store
+
+    @property
+    def cache(self) -> SoftCache:
+        """Where the documents are: the app's Flask-Caching cache, else
+        :attr:`store`."""
+        return self._slot.cache
 
     def bind_store(self, store: Store) -> None:
         """Share documents through the app's ``store`` (unless a store was
@@ -113,7 +126,7 @@ class DiscoveryDocumentCache:
         :raises DiscoveryError: on a non-200 answer, a body that is not a JSON
             object, a connection error or a timeout.
         """
-        document = self.store.get(_key(url))
+        document = self.cache.get(_key(url))
         if document is not None:
             return t.cast(dict[str, t.Any], document)
         return self._fetch_once(url, refresh=False)
@@ -125,7 +138,7 @@ class DiscoveryDocumentCache:
 
     def has(self, url: str) -> bool:
         """Whether a live copy of ``url`` is cached."""
-        return self.store.get(_key(url)) is not None
+        return self.cache.get(_key(url)) is not None
 
     def clear(self, url: str | None = None) -> None:
         """Forget ``url``, or every document this cache has stored."""
@@ -134,7 +147,7 @@ class DiscoveryDocumentCache:
             index = _live(store.get(_INDEX))
             keys = [_key(url)] if url is not None else list(index)
             for key in keys:
-                store.delete(key)
+                self.cache.delete(key)
                 index.pop(key, None)
             self._save_index(store, index)
 
@@ -161,7 +174,7 @@ class DiscoveryDocumentCache:
             raise DiscoveryError(error.url, error.reason, error.status_code)
         try:
             # Another thread or worker may have stored it in the meantime.
-            cached = None if refresh else self.store.get(_key(url))
+            cached = None if refresh else self.cache.get(_key(url))
             flight.document = cached if cached is not None else self._fetch(url)
         except DiscoveryError as error:
             flight.error = error
@@ -174,13 +187,16 @@ class DiscoveryDocumentCache:
 
     def _fetch(self, url: str) -> dict[str, t.Any]:
         document = self._download(url)
-        store = self.store
         key = _key(url)
-        store.set(key, document, self.ttl)
-        with store.lock(_INDEX):
-            index = _live(store.get(_INDEX))
-            index[key] = (url, time.time() + self.ttl)
-            self._save_index(store, index)
+        self.cache.set(key, document, self.ttl)
+        store = self.store
+        try:
+            with store.lock(_INDEX):
+                index = _live(store.get(_INDEX))
+                index[key] = [url, time.time() + self.ttl]
+                self._save_index(store, index)
+        except StoreError as error:  # the document is served all the same
+            logger.debug("the index of cached documents was not updated: %s", error)
         return document
 
     def _download(self, url: str) -> dict[str, t.Any]:
@@ -213,7 +229,7 @@ class DiscoveryDocumentCache:
         logger.debug("fetched %s", url)
         return document
 
-    def _save_index(self, store: Store, index: dict[str, tuple[str, float]]) -> None:
+    def _save_index(self, store: Store, index: dict[str, list[t.Any]]) -> None:
         if index:
             longest = max(expires for _, expires in index.values()) - time.time()
             store.set(_INDEX, index, max(1.0, longest))
@@ -225,8 +241,15 @@ def _key(url: str) -> str:
     return _PREFIX + hashlib.sha256(url.encode()).hexdigest()
 
 
-def _live(index: t.Any) -> dict[str, tuple[str, float]]:
+def _live(index: t.Any) -> dict[str, list[t.Any]]:
     if not isinstance(index, dict):
         return {}
     now = time.time()
-    return {k: v for k, v in index.items() if v[1] > now}
+    return {
+        key: entry
+        for key, entry in index.items()
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[1], (int, float))
+        and entry[1] > now
+    }

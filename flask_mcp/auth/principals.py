@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from .errors import Unauthorized
+
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
-__all__ = [
-    "Authenticated",
-    "HasSource",
-    "Identifies",
-    "identify",
-    "principal_of",
-    "source_of",
-]
+
+logger = logging.getLogger(__name__)
 
 #: The source of an ``authenticate`` function that names none.
 DEFAULT_SOURCE = "authenticate"
@@ -87,6 +87,43 @@ def identify(authenticate: t.Callable[[Request], t.Any], request: Request) -> t.
     if isinstance(authenticate, Identifies):
         return authenticate.identify(request)
     return authenticate(request)
+
+
+def session_of(found: t.Any, authenticate: object) -> t.Any:
+    """What ``authenticate`` returned, read as a session (``None``: none).
+
+    Answers meant as refusals are truthy, and taken for sessions they would
+    let every caller in, so they are read as meant: ``False`` is no session,
+    as ``None`` is; a response returned instead of raised (FastMCP code
+    *throws* one) is raised as :func:`flask.abort` raises it; a view's
+    ``(body, status)`` tuple refuses with 401, and the log says what to
+    write instead.
+
+    :raises HTTPException: for a returned response.
+    :raises Unauthorized: for a view's return value.
+    """
+    if found is False:
+        return None
+    if isinstance(found, Response):
+        raise HTTPException(response=found)
+    if _is_view_return(found):
+        logger.error(
+            "%r returned a view's return value, not a session; refused."
+            " Raise abort(response) or Unauthorized() to refuse a request",
+            authenticate,
+        )
+        raise Unauthorized()
+    return found
+
+
+def _is_view_return(value: t.Any) -> bool:
+    """``(response, ...)``, ``(body, status)``, ``(body, status, headers)``."""
+    if not isinstance(value, tuple) or not 2 <= len(value) <= 3:
+        return False
+    status = value[1]
+    return isinstance(value[0], Response) or (
+        isinstance(status, int) and not isinstance(status, bool)
+    )
 
 
 def principal_of(session: t.Any, source: str = DEFAULT_SOURCE) -> str | None:

@@ -30,6 +30,7 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from marshmallow.exceptions import SCHEMA
 
+from ..errors import FlaskMCPError
 from . import pydantic_hints
 from .docstrings import param_descriptions
 from .hint_schema import Convert
@@ -46,7 +47,7 @@ _EMPTY = inspect.Parameter.empty
 _NAMED_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
-class InvalidArguments(Exception):
+class InvalidArguments(FlaskMCPError):
     """Arguments failed validation; ``str(exc)`` names the bad field(s).
 
     :param errors: one message per problem, each starting with its field.

@@ -8,6 +8,7 @@ from collections import abc
 from dataclasses import dataclass
 from dataclasses import field
 
+from ..errors import FlaskMCPError
 from .arguments import ArgumentModel
 from .arguments import HintArguments
 from .arguments import JsonSchemaArguments
@@ -39,7 +40,7 @@ TaskSupport = t.Literal["forbidden", "optional", "required"]
 TASK_SUPPORT: tuple[TaskSupport, ...] = ("forbidden", "optional", "required")
 
 
-class ToolError(Exception):
+class ToolError(FlaskMCPError):
     """Raise in a tool to report a failure whose message the model may read."""
 
 
@@ -173,12 +174,22 @@ class Tool(Component):
             return _result(
                 [to_block(v) for v in value.content], value.structured, value.is_error
             )
-        structured = None if is_content(value) else dump_structured(value)
+        structured = dump_structured(value) if self._is_data(value) else None
         if structured is not None:
             return _result(
                 [{"type": "text", "text": json.dumps(structured)}], structured
             )
         return _result(to_blocks(value), None)
+
+    def _is_data(self, value: t.Any) -> bool:
+        """Whether a return value is structured output: anything but content,
+        and any mapping when the tool declares an output schema (a client then
+        requires ``structuredContent``, even for a dict shaped like a block)."""
+        if hasattr(value, "to_block"):
+            return False
+        if self.output_schema is not None and isinstance(value, abc.Mapping):
+            return True
+        return not is_content(value)
 
 
 def _task_support(value: object, where: str) -> TaskSupport:

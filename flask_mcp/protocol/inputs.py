@@ -26,6 +26,7 @@ import typing as t
 from collections import abc
 from dataclasses import dataclass
 
+from ..errors import FlaskMCPError
 from .jsonrpc import INVALID_PARAMS
 from .jsonrpc import JsonRpcError
 
@@ -148,7 +149,7 @@ class Answers(t.Protocol):
         """The run stopped at a question: what it consumed may be reused."""
 
 
-class InputRequired(Exception):
+class InputRequired(FlaskMCPError):
     """Raised inside a modern handler: these questions have no answer yet."""
 
     def __init__(self, requests: dict[str, InputRequest]) -> None:
@@ -156,7 +157,7 @@ class InputRequired(Exception):
         self.requests = requests
 
 
-class InvalidState(ValueError):
+class InvalidState(FlaskMCPError, ValueError):
     """A ``requestState`` that is forged, tampered with, expired or foreign."""
 
 

@@ -41,6 +41,7 @@ from .jsonrpc import INVALID_PARAMS
 from .jsonrpc import RESOURCE_NOT_FOUND
 from .jsonrpc import JsonRpcError
 from .jsonrpc import Request
+from .tasking.ports import ToolCrashed
 from .versions import has_legacy_tasks
 from .versions import reports_invalid_arguments_as_result
 
@@ -67,14 +68,6 @@ class CachePolicy:
 
     def hints(self, ttl_ms: int, scope: str | None = None) -> Result:
         return {"ttlMs": ttl_ms, "cacheScope": scope or self.scope}
-
-
-class ToolCrashed(Exception):
-    """A tool handler raised something unexpected (see :meth:`Methods.run_tool`)."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class Methods:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import typing as t
 
 from ..components.registry import Registry
-from ..components.tools import ToolError
 from .call import Call
-from .call import SessionState
 from .envelope import META_SERVER_INFO
 from .inputs import StateCodec
 from .jsonrpc import METHOD_NOT_FOUND
@@ -28,8 +26,6 @@ from .tasking.wire import EXTENSION as TASKS_EXTENSION
 from .versions import MODERN_VERSIONS
 from .versions import has_legacy_tasks
 from .versions import negotiate
-
-__all__ = ["Call", "McpServer", "SessionState", "ToolError"]
 
 Result = dict[str, t.Any]
 Method = t.Callable[[Request, Call], Result]

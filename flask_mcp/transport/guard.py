@@ -33,7 +33,9 @@ from ..auth.metadata import OAuthSettings
 from ..auth.principals import Authenticated
 from ..auth.principals import identify
 from ..auth.principals import principal_of
+from ..auth.principals import session_of
 from ..auth.principals import source_of
+from ..errors import FlaskMCPError
 from ..store import StoreUnavailable
 from .responses import RETRY_AFTER
 from .responses import json_response
@@ -45,7 +47,7 @@ log = logging.getLogger(__name__)
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 
-class Refusal(Exception):
+class Refusal(FlaskMCPError):
     """A request ``authenticate`` or an access check turned away.
 
     :param error: the auth error, for the status, message and challenge.
@@ -116,6 +118,8 @@ class AuthGate:
             return None
         try:
             found = run_sync(identify(self._authenticate, request))
+            if not isinstance(found, Authenticated):
+                found = session_of(found, self._authenticate)
         except (AuthError, HTTPException) as error:
             raise self.refuse(request, error) from None
         if found is None:

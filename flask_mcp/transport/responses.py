@@ -12,6 +12,7 @@ import typing as t
 
 from werkzeug.wrappers import Response
 
+from ..errors import FlaskMCPError
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import JsonRpcError
 from ..store import StoreUnavailable
@@ -20,7 +21,7 @@ JSON = "application/json"
 SSE = "text/event-stream"
 
 
-class HTTPError(Exception):
+class HTTPError(FlaskMCPError):
     """Ends a request with a JSON-RPC error body and an HTTP status.
 
     :param given: a response the user's own code built (``abort(Response)``

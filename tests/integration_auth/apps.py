@@ -129,6 +129,10 @@ REFUSALS: dict[str, t.Callable[[], t.Any]] = {
         Response("<p>no</p>", 403, {"X-Why": "user-403"}, mimetype="text/html")
     ),
     "authentication-required": _raise(AuthenticationRequired()),
+    # Mistakes: refusals returned instead of raised (test_integration_auth_odd.py).
+    "return-false": lambda: False,
+    "return-response-401": lambda: Response("sign in", 401),
+    "return-view-tuple": lambda: ({"error": "no key"}, 401),
 }
 
 

@@ -20,7 +20,13 @@ def test_chart_is_current(path) -> None:
 
 
 def test_every_result_has_a_chart() -> None:
-    assert {p.stem for p in RESULTS} == {"tools_call", "modern", "auth"}
+    assert {p.stem for p in RESULTS} == {
+        "tools_call",
+        "modern",
+        "auth",
+        "store_outage",
+        "store_outage_before",
+    }
 
 
 def test_tasks_chart_is_current() -> None:

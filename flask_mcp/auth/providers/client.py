@@ -19,8 +19,6 @@ from authlib.integrations.requests_client import OAuth2Session
 from .provider import UpstreamError
 from .upstream_responses import read_token_response
 
-__all__ = ["UpstreamClient", "calling", "check_verifier"]
-
 logger = logging.getLogger(__name__)
 
 #: A PKCE ``code_verifier`` (:rfc:`7636#section-4.1`).

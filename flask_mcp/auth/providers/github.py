@@ -23,8 +23,6 @@ from .provider import OAuthSession
 from .provider import UpstreamError
 from .provider import UpstreamTokens
 
-__all__ = ["GitHubProvider", "GitHubSession"]
-
 logger = logging.getLogger(__name__)
 
 #: Headers GitHub's REST API asks for.

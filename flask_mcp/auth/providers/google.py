@@ -17,8 +17,6 @@ from .oidc import OIDCProvider
 from .provider import OAuthSession
 from .provider import UpstreamError
 
-__all__ = ["GOOGLE_ISSUER", "GoogleProvider", "GoogleSession"]
-
 #: Google's OpenID Connect issuer.
 GOOGLE_ISSUER = "https://accounts.google.com"
 

@@ -26,13 +26,6 @@ from .provider import OAuthSession
 from .provider import UpstreamError
 from .upstream_responses import str_or_none
 
-__all__ = [
-    "MICROSOFT_AUTHORITY",
-    "AzureProvider",
-    "MicrosoftProvider",
-    "MicrosoftSession",
-]
-
 #: The global Azure cloud's authority host.
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
 #: A tenant id, as ``tid`` carries it.

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
-__all__ = ["AUTH_METHODS", "ProviderOptions"]
-
 #: Client authentication methods at the token endpoint (:rfc:`8414#section-2`).
 AUTH_METHODS = ("client_secret_post", "client_secret_basic", "none")
 

@@ -45,8 +45,6 @@ from .server_metadata import ENDPOINTS
 from .storage import ProxyStorage
 from .tokens import AccessTokenGenerator
 
-__all__ = ["ProxyAuthorizationServer", "StoredAuthorizationRequest"]
-
 
 class _IssuerParameter(IssuerParameter):
     """:rfc:`9207`: ``iss`` on every authorization response, errors included."""

@@ -51,8 +51,6 @@ from .redirects import is_loopback
 if t.TYPE_CHECKING:
     from .proxy_state import ProxyAppState
 
-__all__ = ["authorize", "consent_decision", "consent_page", "redirect_trusted"]
-
 log = logging.getLogger(__name__)
 
 #: An origin safe to put in a Content-Security-Policy: a host name and port.

@@ -26,8 +26,6 @@ from .models import GrantUser
 if t.TYPE_CHECKING:
     from .proxy_state import ProxyAppState
 
-__all__ = ["callback"]
-
 log = logging.getLogger(__name__)
 
 #: Upstream authorization errors passed on as they are; others become

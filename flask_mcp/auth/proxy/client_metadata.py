@@ -29,8 +29,6 @@ from .limits import OAuthLimits
 from .redirects import RedirectPattern
 from .redirects import check_redirect_uri
 
-__all__ = ["MAX_DEPTH", "MAX_NAME", "check_client_metadata", "parse_json_object"]
-
 #: Longest ``client_name`` kept; it is shown on the consent page.
 MAX_NAME = 100
 #: Deepest nesting of a registration body (client metadata needs about 5).

@@ -29,14 +29,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from .records import Approval
 from .redirects import redirect_uri_matches
 
-__all__ = [
-    "BrowserCookie",
-    "approval_covers",
-    "approves_redirect",
-    "error_page",
-    "render_page",
-]
-
 #: Seconds the browser cookie lives (the most browsers keep a cookie).
 COOKIE_MAX_AGE = 400 * 86400
 #: Response headers of every HTML page of the proxy.

@@ -24,20 +24,13 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from ...errors import FlaskMCPError
 from .models import AuthorizationCode
 from .models import GrantUser
 from .models import IssuedToken
 
 if t.TYPE_CHECKING:
-    from .authorization_server import ProxyAuthorizationServer
-
-__all__ = [
-    "AuthorizationCodeGrant",
-    "InvalidTargetError",
-    "RefreshTokenGrant",
-    "ResourceIndicator",
-    "S256CodeChallenge",
-]
+    from .storage import ProxyStorage
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +47,23 @@ CLIENT_AUTH_METHODS = [
 ]
 
 
-class InvalidTargetError(OAuth2Error):
+class InvalidTargetError(FlaskMCPError, OAuth2Error):
     """The requested resource is not one this server issues tokens for
     (:rfc:`8707#section-2`)."""
 
     error = "invalid_target"
     description = "The requested resource is not this server's MCP endpoint."
+
+
+class GrantServer(t.Protocol):
+    """What the grants use of their authorization server (authlib sets
+    ``grant.server``): a protocol, so the server module may import the grants
+    and not the other way round."""
+
+    storage: ProxyStorage
+    resource_indicator: ResourceIndicator
+
+    def end_grant(self, grant_id: str) -> None: ...
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -135,7 +139,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """Codes in the store, consumed with ``take``; a replay ends the grant."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
-    server: ProxyAuthorizationServer
+    server: GrantServer
 
     def generate_authorization_code(self) -> str:
         return secrets.token_urlsafe(32)
@@ -220,7 +224,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
-    server: ProxyAuthorizationServer
+    server: GrantServer
 
     def validate_token_request(self) -> None:
         super().validate_token_request()

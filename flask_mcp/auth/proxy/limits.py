@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 from flask_mcp.store import Store
 
-__all__ = ["CONFIG_PREFIX", "OAuthLimits", "RateLimiter"]
-
 #: App config keys are this prefix and the field name in capitals.
 CONFIG_PREFIX = "MCP_OAUTH_"
 

@@ -39,8 +39,6 @@ from .upstream import UpstreamLeg
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store
 
-__all__ = ["OAuthProxy"]
-
 log = logging.getLogger(__name__)
 
 

@@ -21,19 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
+from ...errors import FlaskMCPError
 from ..providers.provider import UpstreamTokens
-
-__all__ = [
-    "Approval",
-    "BrowserSession",
-    "Grant",
-    "LoginLeg",
-    "PendingAuthorization",
-    "RecordError",
-    "UpstreamGrant",
-    "dump",
-    "load",
-]
 
 R = t.TypeVar("R")
 
@@ -41,7 +30,7 @@ R = t.TypeVar("R")
 NOT_STORED = {"stored": False}
 
 
-class RecordError(ValueError):
+class RecordError(FlaskMCPError, ValueError):
     """Stored data that does not fit its record."""
 
 

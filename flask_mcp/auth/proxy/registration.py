@@ -42,8 +42,6 @@ from .sealing import digest
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator
 
-__all__ = ["ProxyClientRegistrationEndpoint", "ProxyRevocationEndpoint"]
-
 log = logging.getLogger(__name__)
 
 

@@ -25,8 +25,6 @@ from .tokens import AccessTokenValidator
 from .upstream import FATAL_ERRORS
 from .upstream import UpstreamLeg
 
-__all__ = ["ResourceGuard"]
-
 log = logging.getLogger(__name__)
 
 

@@ -15,8 +15,6 @@ from .cimd.assertion import ASSERTION_ALGORITHMS
 from .grants import CLIENT_AUTH_METHODS
 from .grants import REGISTERED_AUTH_METHODS
 
-__all__ = ["ENDPOINTS", "oauth_settings", "server_metadata"]
-
 #: Endpoint paths, relative to the issuer (the app's public root URL).
 ENDPOINTS = {
     "authorization_endpoint": "/oauth/authorize",

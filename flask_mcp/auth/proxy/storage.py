@@ -37,8 +37,6 @@ from .sealing import Sealer
 from .sealing import SealError
 from .sealing import digest
 
-__all__ = ["ProxyStorage"]
-
 log = logging.getLogger(__name__)
 
 R = t.TypeVar("R")

@@ -24,8 +24,6 @@ from joserfc.jws import extract_compact
 
 from .keys import SigningKeys
 
-__all__ = ["AccessTokenGenerator", "AccessTokenValidator"]
-
 #: ``typ`` values of :rfc:`9068#section-2.1`.
 TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 

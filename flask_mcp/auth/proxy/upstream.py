@@ -23,8 +23,6 @@ from .records import UpstreamGrant
 from .sealing import SealError
 from .storage import ProxyStorage
 
-__all__ = ["FATAL_ERRORS", "UpstreamLeg"]
-
 log = logging.getLogger(__name__)
 
 #: Upstream tokens this close to expiry (seconds) are refreshed before use.

@@ -40,8 +40,6 @@ from .callback import callback
 from .consent import error_page
 from .proxy_state import get_app_state
 
-__all__ = ["oauth_blueprint"]
-
 #: ``flask_mcp/templates``: consent and error pages, overridable by the app.
 TEMPLATES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "templates"

@@ -22,3 +22,12 @@ task's record in the shared store, so any process of any host can run it.
 Framework-free: storage, executors and notifications are reached through the
 interfaces of :mod:`.ports`; :mod:`flask_mcp.tasks` implements them.
 """
+
+from __future__ import annotations
+
+from .lifecycle import Lifecycle
+from .lifecycle import TaskPolicy
+from .record import TaskRecord
+from .task_methods import TaskMethods
+
+__all__ = ["Lifecycle", "TaskMethods", "TaskPolicy", "TaskRecord"]

@@ -24,8 +24,6 @@ from ..inputs import InputRequired
 from ..jsonrpc import INTERNAL_ERROR
 from ..jsonrpc import INVALID_PARAMS
 from ..jsonrpc import JsonRpcError
-from ..methods import Methods
-from ..methods import ToolCrashed
 from .lifecycle import Again
 from .lifecycle import Asked
 from .lifecycle import Completed
@@ -36,6 +34,8 @@ from .lifecycle import Stopped
 from .lifecycle import internal_error
 from .ports import LegObserver
 from .ports import NoObserver
+from .ports import ToolCrashed
+from .ports import ToolRunner
 from .record import TaskRecord
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class LegRunner:
 
     def __init__(
         self,
-        methods: Methods,
+        methods: ToolRunner,
         lifecycle: Lifecycle,
         *,
         open_auth: OpenAuth,

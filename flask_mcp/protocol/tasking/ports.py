@@ -10,9 +10,38 @@ from __future__ import annotations
 import contextlib
 import typing as t
 
+from ...components.registry import Registry
+from ...components.tools import Tool
+from ...errors import FlaskMCPError
 from .record import TaskRecord
 
 Outcome = dict[str, t.Any]
+
+
+class ToolCrashed(FlaskMCPError):
+    """A tool handler raised something unexpected (see :meth:`ToolRunner.run_tool`)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class ToolRunner(t.Protocol):
+    """How a leg runs a tool: the feature methods of the protocol server
+    (:class:`~flask_mcp.protocol.methods.Methods`)."""
+
+    registry: Registry
+    #: Exceptions a handler raises to end its request (auth refusals).
+    passthrough: tuple[type[Exception], ...]
+
+    def run_tool(
+        self, tool: Tool, kwargs: dict[str, t.Any], ctx: t.Any, *, crash: bool = False
+    ) -> dict[str, t.Any]:
+        """The tool's ``CallToolResult``; with ``crash``, an unexpected
+        exception is raised as :class:`ToolCrashed`."""
+
+    def crash_result(self, tool: Tool, exc: Exception) -> dict[str, t.Any]:
+        """The tool error answering an unexpected exception."""
 
 
 class TaskRepository(t.Protocol):
@@ -73,7 +102,7 @@ class Dispatcher(t.Protocol):
         """
 
 
-class DispatchError(Exception):
+class DispatchError(FlaskMCPError):
     """A leg could not be handed to its executor (a broker that is down)."""
 
 

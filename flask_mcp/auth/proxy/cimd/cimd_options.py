@@ -15,8 +15,6 @@ import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["CONFIG_PREFIX", "CIMDOptions"]
-
 #: App config keys are this prefix and the field name in capitals.
 CONFIG_PREFIX = "MCP_OAUTH_CIMD_"
 

@@ -3,7 +3,8 @@ sees them: :class:`ClientDocuments`.
 
 A URL ``client_id`` becomes a public :class:`~..models.Client` (or one
 authenticating with ``private_key_jwt``) whose metadata is the document at
-that URL, checked (:mod:`.document`). Documents are kept in the shared store
+that URL, checked (:mod:`.document`). Documents are kept in the app's cache
+(its Flask-Caching cache, else the shared store: :mod:`flask_mcp.store.cache`)
 for the lifetime their ``Cache-Control`` gives (:mod:`.fetch`), so one worker
 of the whole deployment fetches a document once per lifetime: the others
 wait for it on a store lock and then read its result. A failed fetch or a
@@ -34,7 +35,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from flask_mcp.store import Store
+from flask_mcp.store import StoreSlot
 
+from ....errors import FlaskMCPError
 from ..limits import OAuthLimits
 from ..limits import RateLimiter
 from ..models import Client
@@ -48,14 +51,12 @@ from .document import looks_like_url
 from .fetch import Fetcher
 from .fetch import FetchError
 
-__all__ = ["ClientDocuments", "FetchRateExceeded"]
-
 log = logging.getLogger(__name__)
 
 _Check = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 
 
-class FetchRateExceeded(OAuth2Error):
+class FetchRateExceeded(FlaskMCPError, OAuth2Error):
     """Too many fetches from one client address: 429
     ``temporarily_unavailable`` with ``Retry-After``."""
 
@@ -96,6 +97,8 @@ class ClientDocuments:
         limits: OAuthLimits,
     ) -> None:
         self.store = store.child("cimd:")
+        #: Checked documents, which may be lost (the app's cache, else the store).
+        self.cache = StoreSlot(self.store).cache
         self.options = options
         self.fetcher = Fetcher(options)
         self.server_metadata = dict(server_metadata)
@@ -158,7 +161,7 @@ class ClientDocuments:
         """What ``check`` makes of the JSON object at ``url``: from the
         store, else fetched (by one worker at a time) and kept."""
         key = f"{kind}:{self._rules}:{digest(url)}"
-        cached = self.store.get(key)
+        cached = self.cache.get(key)
         if isinstance(cached, dict):
             return cached
         wait = self.rate.hit(f"rate:{request.remote_addr}")
@@ -167,7 +170,7 @@ class ClientDocuments:
         with self.store.lock(
             f"fetch:{digest(url)}", timeout=self.options.timeout + LOCK_MARGIN
         ):
-            cached = self.store.get(key)  # fetched meanwhile by another worker?
+            cached = self.cache.get(key)  # fetched meanwhile by another worker?
             if isinstance(cached, dict):
                 return cached
             try:
@@ -178,7 +181,7 @@ class ClientDocuments:
                 raise InvalidClientError(
                     description=_safe(f"the {_NAMES[kind]} cannot be used: {error}")
                 ) from None
-            self.store.set(key, checked, fetched.lifetime)
+            self.cache.set(key, checked, fetched.lifetime)
             log.info("%s at %s kept %ss", _NAMES[kind], url, fetched.lifetime)
             return checked
 
