@@ -54,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "tasks"
 #: The committed runs the chart shows, in order.
-RUNS = ("sustained", "saturated")
+RUNS = ("8-per-s", "20-per-s", "40-per-s")
 MODERN = "2026-07-28"
 EXT = "io.modelcontextprotocol/tasks"
 
@@ -531,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--store", choices=["file", "redis"], default="file")
-    parser.add_argument("--name", default="sustained", help="names the result")
+    parser.add_argument("--name", default="20-per-s", help="names the result")
     parser.add_argument("--plot", action="store_true", help="only draw the chart")
     options = parser.parse_args(argv)
     if options.plot:
