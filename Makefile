@@ -1,6 +1,8 @@
 # Developer and CI entry points for flask_mcp.
 #
 #   make serve        run the example app under gunicorn on http://127.0.0.1:$(PORT)
+#   make worker       a Celery worker for the example app's tasks
+#                     (EXAMPLE_CELERY_BROKER=redis://..., as for make serve)
 #   make test         install what the tests need, then run pytest ($(PYTEST_ARGS))
 #   make test-fast    the tiers that need only `make venv` (unit, http): no sudo,
 #                     Node, Redis, gunicorn or browser (tests/support/tiers.py)
@@ -30,7 +32,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MIN_VENV := .venv-min
 MIN_STAMP := $(MIN_VENV)/.installed
 # Tiers that need more than the venv; test-fast deselects them.
-SLOW_TIERS := gunicorn or redis or node or browser or nginx or gateway or prometheus
+SLOW_TIERS := gunicorn or redis or node or browser or nginx or gateway or prometheus or celery
 # Examples per fuzz test in `make fuzz` and in `make test` under CI: about 2.5
 # minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
 CI_FUZZ_EXAMPLES := 1500
@@ -44,10 +46,10 @@ XDIST ?= -n 4 --dist loadscope
 # collection time of each worker).
 test test-fast test-min fuzz: export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help venv system node serve test test-fast test-min fuzz lint
+.PHONY: help venv system node serve worker test test-fast test-min fuzz lint
 
 help:
-	@echo "targets: venv system node serve test test-fast test-min fuzz lint  (PORT=$(PORT), PYTEST_ARGS=...)"
+	@echo "targets: venv system node serve worker test test-fast test-min fuzz lint  (PORT=$(PORT), PYTEST_ARGS=...)"
 
 venv: $(VENV_STAMP)
 
@@ -77,6 +79,10 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 serve: venv
 	$(VENV)/bin/gunicorn -w 2 --threads 1 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
 
+worker: venv
+	@[ -n "$${EXAMPLE_CELERY_BROKER:-}" ] || { echo "set EXAMPLE_CELERY_BROKER=redis://... (and the same for make serve)"; exit 2; }
+	$(VENV)/bin/flask --app "example_app:create_app()" mcp worker --loglevel INFO
+
 test: system venv node
 	$(if $(CI),FLASK_MCP_FUZZ_EXAMPLES=$(CI_FUZZ_EXAMPLES)) $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
@@ -103,7 +109,7 @@ $(MIN_STAMP): setup.py pyproject.toml .ci/min_constraints.py $(wildcard flask_mc
 	@[ -x $(MIN_VENV)/bin/python ] || $(PYTHON) -m venv $(MIN_VENV)
 	$(PYTHON) .ci/min_constraints.py setup.py > $(MIN_VENV)/constraints.txt
 	$(MIN_VENV)/bin/python -m pip install --disable-pip-version-check -q \
-	  -c $(MIN_VENV)/constraints.txt -e '.[redis,caching,test]'
+	  -c $(MIN_VENV)/constraints.txt -e '.[redis,caching,celery,test]'
 	@touch $@
 
 fuzz: venv

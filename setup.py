@@ -68,6 +68,9 @@ setup(
             "flask-limiter>=2.5.1",
             "limits>=3.2",
         ],
+        # Task legs on Celery workers (MCP_TASKS_CELERY). 5.3 is the first
+        # with broker_connection_retry_on_startup; kombu is imported too.
+        "celery": ["celery>=5.3", "kombu>=5.3"],
         "test": TEST_REQUIRES,
         # mcp.test_client() checks results with the official SDK's wire
         # types; 2.0 is the first release of the standalone package (both

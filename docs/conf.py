@@ -55,6 +55,13 @@ nitpick_ignore = [
     ("py:class", "Health"),
     # redis-py publishes no inventory.
     ("py:class", "redis.Redis"),
+    # Tasks: type aliases of signatures, and Celery (no inventory).
+    ("py:class", "Answers"),
+    ("py:class", "RunLeg"),
+    ("py:class", "Work"),
+    ("py:class", "OpenAuth"),
+    ("py:class", "Scope"),
+    ("py:class", "Celery"),
     ("py:class", "redis.cluster.RedisCluster"),
     ("py:class", "redis.sentinel.Sentinel"),
     ("py:class", "redis.lock.Lock"),

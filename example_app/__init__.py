@@ -6,6 +6,10 @@ Run it with ``make serve``, or::
 
 ``EXAMPLE_OPS=1`` turns on metrics, the audit trail, a rate limit and traces
 (see :mod:`example_app.production`).
+
+With ``EXAMPLE_CELERY_BROKER=redis://127.0.0.1:6379/1`` the legs of tasks run
+on Celery workers instead of web threads: start one with ``make worker`` (the
+same variable, and a store both share, such as ``MCP_STORE_URL=redis://...``).
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from flask_mcp import FlaskMCP
 from . import auth
 from . import everyday
 from . import fixtures
+from . import long_work
 from . import modern_fixtures
 from . import production
+from . import task_fixtures
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(
         {k: _load_env_value(v) for k, v in os.environ.items() if k.startswith("MCP_")}
     )
+    broker = os.environ.get("EXAMPLE_CELERY_BROKER")
+    if broker:  # task legs on Celery workers (make worker)
+        app.config["MCP_TASKS_CELERY"] = broker
     if config:
         app.config.update(config)
     if os.environ.get("EXAMPLE_OPS") == "1":
@@ -41,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     fixtures.register(mcp)
     modern_fixtures.register(mcp)
+    task_fixtures.register(mcp)
+    long_work.register(mcp)
     everyday.register(mcp)
     auth.register(mcp)
     mcp.init_app(app)

@@ -128,6 +128,33 @@ MCP_HEALTH_PATH: str | None = "/healthz"
 #: Readiness check (the store answers, keys are loaded); ``None`` turns it off.
 MCP_READY_PATH: str | None = "/readyz"
 
+# -- tasks (tool calls that run off the web worker) -------------------------
+#: Run task legs on Celery: a Celery app, ``"package.module:attribute"``
+#: naming one, or a broker URL (``redis://...``, ``amqp://...``) for which
+#: one is made; ``None`` runs them in threads of the web processes.
+MCP_TASKS_CELERY: t.Any = None
+#: The Celery queue legs are sent to; ``None``: Celery's default queue.
+MCP_TASKS_CELERY_QUEUE: str | None = None
+#: Another executor (RQ, a cloud queue): ``"package.module:factory"`` (or
+#: the callable), called with the app's ``TaskService``; wins over Celery.
+MCP_TASKS_EXECUTOR: t.Any = None
+#: Legs a web process runs at once with the thread executor; more wait.
+MCP_TASKS_THREADS = 4
+#: Seconds a task is kept from its creation (its ``ttlMs``).
+MCP_TASKS_TTL = 3600
+#: The longest lifetime a 2025-11-25 client may ask for, in seconds.
+MCP_TASKS_MAX_TTL = 86400
+#: Milliseconds clients are asked to wait between polls (``pollIntervalMs``).
+MCP_TASKS_POLL_INTERVAL_MS = 1000
+#: Seconds the process running a leg may go without renewing its lease
+#: before the task is failed as lost (a worker killed, a host gone).
+MCP_TASKS_LEASE = 30.0
+#: Seconds before the broker hands an unacknowledged leg to another Celery
+#: worker (Redis and SQS brokers); at least ``MCP_TASKS_LEASE``.
+MCP_TASKS_VISIBILITY_TIMEOUT = 3600.0
+#: Largest result a task keeps, in bytes of JSON; a larger one fails it.
+MCP_TASKS_MAX_RESULT = 16 * 1024 * 1024
+
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")
 }
@@ -167,14 +194,7 @@ class Settings:
         """
 
         def number(key: str, kind: type[int] | type[float], minimum: float) -> t.Any:
-            value = config.get(key, DEFAULTS[key])
-            try:
-                number = kind(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{key} must be a number, not {value!r}") from None
-            if number < minimum:
-                raise ValueError(f"{key} must be at least {minimum}, not {value!r}")
-            return number
+            return read_number(config, key, kind, minimum)
 
         def hosts(key: str) -> tuple[str, ...] | None:
             value = config.get(key, DEFAULTS[key])
@@ -210,6 +230,26 @@ class Settings:
             cache_scope=_scope(config.get("MCP_CACHE_SCOPE", MCP_CACHE_SCOPE)),
             auth_challenge=config.get("MCP_AUTH_CHALLENGE", MCP_AUTH_CHALLENGE),
         )
+
+
+def read_number(
+    config: t.Mapping[str, t.Any],
+    key: str,
+    kind: type[int] | type[float],
+    minimum: float,
+) -> t.Any:
+    """``config[key]`` (or its default) as ``kind``, at least ``minimum``.
+
+    :raises ValueError: naming the key, for a value that is not such a number.
+    """
+    value = config.get(key, DEFAULTS[key])
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be a number, not {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{key} must be at least {minimum}, not {value!r}")
+    return number
 
 
 def _scope(value: t.Any) -> str | None:

@@ -29,6 +29,7 @@ from .store import store_from_config
 from .store.app_cache import AppCache
 from .store.backends import MemoryStoreBackend
 from .store.binding import APP_STORE
+from .tasks import TaskService
 from .transport.endpoint import Endpoint
 from .transport.events import EventLog
 from .transport.guard import AuthGate
@@ -74,6 +75,8 @@ class MCPState:
     settings: Settings
     #: The discovery documents this server publishes.
     oauth: OAuthSettings
+    #: Tool calls running as tasks: records, executor, runner.
+    tasks: TaskService
 
     @property
     def gate(self) -> AuthGate:
@@ -120,6 +123,21 @@ def build_state(mcp: ServerSpec, app: Flask) -> MCPState:
                 settings.allowed_hosts, mcp.proxy.issuer
             ),
         )
+    endpoint: Endpoint | None = None
+
+    def bus() -> t.Any:
+        assert endpoint is not None
+        return endpoint.bus
+
+    tasks = TaskService.for_app(
+        app,
+        store,
+        bus,
+        name=mcp.blueprint_name,
+        registry=mcp.registry,
+        page_size=settings.page_size,
+        hold=settings.request_timeout,
+    )
     server = McpServer(
         mcp.registry,
         info=mcp.info,
@@ -127,7 +145,11 @@ def build_state(mcp: ServerSpec, app: Flask) -> MCPState:
         page_size=settings.page_size,
         request_timeout=settings.request_timeout,
         mask_errors=settings.mask_errors,
-        codec=StateCodec(_state_secret(app, store), settings.request_state_ttl),
+        codec=StateCodec(
+            _state_secret(app, store),
+            settings.request_state_ttl,
+            claims=SpentStates(store),
+        ),
         passthrough=(AuthError, StoreUnavailable),
         cache=CachePolicy(
             list_ttl_ms=settings.cache_list_ttl_ms,
@@ -136,7 +158,9 @@ def build_state(mcp: ServerSpec, app: Flask) -> MCPState:
             scope=settings.cache_scope
             or ("private" if authenticate is not None else "public"),
         ),
+        tasks=tasks.methods,
     )
+    tasks.bind(server.methods, settings.request_timeout)
     endpoint = Endpoint(
         server,
         store,
@@ -147,7 +171,7 @@ def build_state(mcp: ServerSpec, app: Flask) -> MCPState:
             authenticate, oauth, ServerUrls(settings.path), settings.auth_challenge
         ),
     )
-    return MCPState(mcp, store, endpoint, settings, oauth)
+    return MCPState(mcp, store, endpoint, settings, oauth, tasks)
 
 
 def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
@@ -173,6 +197,20 @@ def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
         return kept[0]
 
     return secret
+
+
+class SpentStates:
+    """The ``requestState`` nonces already used, in the shared store (so a
+    replay on another worker or host is refused too)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def claim(self, nonce: str, ttl: float) -> bool:
+        return self.store.add(f"mrtr-spent:{nonce}", True, ttl)
+
+    def release(self, nonce: str) -> None:
+        self.store.delete(f"mrtr-spent:{nonce}")
 
 
 def _check_store(store: Store) -> None:

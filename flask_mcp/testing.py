@@ -9,7 +9,9 @@
 It performs the handshake and keeps the session (2025-11-25 by default), or
 speaks 2026-07-28 per request when asked to; either way it answers the
 server's sampling, elicitation and roots questions with the callables it was
-given, so tools that ask the user can be tested without a real client.
+given, so tools that ask the user can be tested without a real client. Tools
+that run as tasks are called with :meth:`MCPTestClient.call_tool_as_task`
+and followed to their end with :meth:`MCPTestClient.wait_for_task`.
 
 It checks what the server sends as the official Python client does
 (:mod:`flask_mcp.wire_check`): every result, notification and question
@@ -23,6 +25,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import time
 import typing as t
 
 from flask import Flask
@@ -32,6 +35,7 @@ from .protocol.envelope import META_CAPABILITIES
 from .protocol.envelope import META_CLIENT_INFO
 from .protocol.envelope import META_VERSION
 from .protocol.envelope import NAMED_METHODS
+from .protocol.tasking.wire import EXTENSION as TASKS_EXTENSION
 from .protocol.versions import is_modern
 from .wire_check import WireChecker
 from .wire_check import can_check
@@ -50,6 +54,9 @@ Answer = t.Callable[[Result], Result]
 _ACCEPT = "application/json, text/event-stream"
 _CLIENT_INFO = {"name": "flask_mcp.testing", "version": "1"}
 _MAX_ROUNDS = 10
+#: Times a stream closed before its response is resumed (SSE polling).
+_MAX_RESUMES = 50
+_TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
 class _Server(t.Protocol):
@@ -82,7 +89,8 @@ class MCPTestClient:
     :param elicitation: answers ``elicitation/create``.
     :param roots: the client's roots, for ``roots/list``.
     :param capabilities: declared on top of those the answers imply, such
-        as ``{"elicitation": {"form": {}, "url": {}}}``.
+        as ``{"elicitation": {"form": {}, "url": {}}}``; a 2026-07-28 client
+        declares the tasks extension unless this says otherwise.
     :param validate: check what the server sends as a real client does:
         against the MCP schema of the era (with ``mcp-types``, the
         ``testing`` extra) and, for ``tools/call``, against the tool's output
@@ -129,6 +137,7 @@ class MCPTestClient:
         self.headers = dict(headers or {})
         self.protocol_version = protocol_version
         self.session_id: str | None = None
+        self._negotiated = False
         #: Notifications the server sent (logs, progress, list changes).
         self.notifications: list[Result] = []
         self._answers: dict[str, Answer] = {}
@@ -153,6 +162,8 @@ class MCPTestClient:
             "roots/list": "roots",
         }
         declared: Result = {names[method]: {} for method in self._answers}
+        if self.modern:
+            declared["extensions"] = {TASKS_EXTENSION: {}}
         return {**declared, **self._extra_capabilities}
 
     # -- lifecycle ---------------------------------------------------------
@@ -177,6 +188,7 @@ class MCPTestClient:
         self._check_result("initialize", result)
         self.session_id = response.headers.get("Mcp-Session-Id")
         self.protocol_version = result["protocolVersion"]
+        self._negotiated = True
         self._post({"jsonrpc": "2.0", "method": "notifications/initialized"})
         return result
 
@@ -268,6 +280,76 @@ class MCPTestClient:
             f"{method} still asked questions after {_MAX_ROUNDS} rounds"
         )
 
+    # -- tasks -------------------------------------------------------------
+
+    def call_tool_as_task(
+        self, name: str, arguments: Result | None = None, *, ttl: int | None = None
+    ) -> Result:
+        """Call a tool that may run as a task; the task (``taskId``,
+        ``status``...), or the tool's result if the server ran it at once.
+
+        A 2025 client asks for the task (``params.task``, with ``ttl`` in
+        milliseconds); a 2026-07-28 client declares the extension and the
+        server decides.
+        """
+        params: Result = {"name": name, "arguments": arguments or {}}
+        if not self.modern:
+            params["task"] = {} if ttl is None else {"ttl": ttl}
+        result = self.request("tools/call", params)
+        if "task" in result and not self.modern:
+            return t.cast(Result, result["task"])
+        return result
+
+    def get_task(self, task_id: str) -> Result:
+        return self.request("tasks/get", {"taskId": task_id})
+
+    def update_task(self, task_id: str, responses: Result) -> Result:
+        """``tasks/update`` (2026-07-28): answers to the task's questions."""
+        return self.request(
+            "tasks/update", {"taskId": task_id, "inputResponses": responses}
+        )
+
+    def cancel_task(self, task_id: str) -> Result:
+        return self.request("tasks/cancel", {"taskId": task_id})
+
+    def task_result(self, task_id: str) -> Result:
+        """``tasks/result`` (2025-11-25): waits for the end, answering the
+        task's questions on the way."""
+        return self.request("tasks/result", {"taskId": task_id})
+
+    def list_tasks(self) -> list[Result]:
+        return self._list("tasks/list", "tasks")
+
+    def wait_for_task(
+        self, task_id: str, timeout: float = 10.0, interval: float = 0.05
+    ) -> Result:
+        """Poll the task until it ends, answering its questions with this
+        client's answers; the final ``tasks/get`` result (2026-07-28: the
+        ``DetailedTask``, with its result or error).
+
+        :raises TimeoutError: when it does not end within ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            task = self.get_task(task_id)
+            status = task["status"]
+            if status in _TERMINAL:
+                return task
+            if status == "input_required":
+                if not self.modern:
+                    self.task_result(task_id)  # answers live, returns at the end
+                    continue
+                self.update_task(
+                    task_id,
+                    {
+                        key: self._answer(question)
+                        for key, question in task["inputRequests"].items()
+                    },
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"task {task_id} still {status} after {timeout} s")
+            time.sleep(interval)
+
     def _check_result(self, method: str, result: Result) -> None:
         if self.schema_checks:
             WireChecker(self.protocol_version).result(method, result)
@@ -315,8 +397,10 @@ class MCPTestClient:
                     headers["Mcp-Name"] = _header_value(
                         message["params"].get(field, "")
                     )
-        elif session and self.session_id is not None:
-            headers["Mcp-Session-Id"] = self.session_id
+        elif session and self._negotiated:
+            # As real clients do, also on a server without sessions.
+            if self.session_id is not None:
+                headers["Mcp-Session-Id"] = self.session_id
             headers["MCP-Protocol-Version"] = self.protocol_version
         return headers
 
@@ -344,23 +428,34 @@ class MCPTestClient:
         return t.cast(Result, message["result"])
 
     def _follow(self, response: TestResponse) -> Result:
-        try:
-            for message in _events(response.iter_encoded()):
-                if "method" not in message:
-                    return message
-                checker = (
-                    WireChecker(self.protocol_version) if self.schema_checks else None
-                )
-                if "id" in message:  # a live question (2025 revisions)
-                    if checker is not None:
-                        checker.question(message)
-                    self._reply(message)
-                else:
-                    if checker is not None:
-                        checker.notification(message)
-                    self.notifications.append(message)
-        finally:
-            response.close()
+        """The response on a stream, resuming it (``GET`` with
+        ``Last-Event-ID``) when the server closes it early."""
+        checker = WireChecker(self.protocol_version) if self.schema_checks else None
+        last_id = None
+        for _ in range(_MAX_RESUMES):
+            try:
+                for event_id, message in _events(response.iter_encoded()):
+                    last_id = event_id or last_id
+                    if message is None:
+                        continue
+                    if "method" not in message:
+                        return message
+                    if "id" in message:  # a live question (2025 revisions)
+                        if checker is not None:
+                            checker.question(message)
+                        self._reply(message)
+                    else:
+                        if checker is not None:
+                            checker.notification(message)
+                        self.notifications.append(message)
+            finally:
+                response.close()
+            if last_id is None:
+                break
+            headers = {**self._headers(), "Last-Event-ID": last_id}
+            response = self.http.get(self.path, headers=headers, buffered=False)
+            if response.mimetype != "text/event-stream":
+                break
         raise AssertionError("the stream ended without a response")
 
     def _reply(self, question: Result) -> None:
@@ -378,21 +473,20 @@ class MCPTestClient:
         return answer(question.get("params") or {})
 
 
-def _events(chunks: t.Iterable[bytes]) -> t.Iterator[Result]:
-    """The JSON messages of an SSE body, as the chunks arrive."""
+def _events(chunks: t.Iterable[bytes]) -> t.Iterator[tuple[str | None, Result | None]]:
+    """The event ids and JSON messages of an SSE body, as the chunks arrive
+    (``None`` for an event without data, such as a priming event)."""
     buffer = b""
     for chunk in chunks:
         buffer += chunk
         while b"\n\n" in buffer:
             event, buffer = buffer.split(b"\n\n", 1)
-            data = [
-                line[5:].strip()
-                for line in event.split(b"\n")
-                if line.startswith(b"data:")
-            ]
+            lines = event.split(b"\n")
+            ids = [line[3:].strip() for line in lines if line.startswith(b"id:")]
+            data = [line[5:].strip() for line in lines if line.startswith(b"data:")]
             payload = b"\n".join(data)
-            if payload:
-                yield json.loads(payload)
+            event_id = ids[-1].decode() if ids else None
+            yield event_id, json.loads(payload) if payload else None
 
 
 def _header_value(value: str) -> str:

@@ -63,12 +63,50 @@ class WireChecker:
         Methods the revision does not define (custom ones) are not checked,
         as the SDK does not check them.
         """
+        if self._task_result(method, result):
+            return
         if (method, self.version) not in self._methods.SERVER_RESULTS:
             return
         self._check(
             f"the {method} result",
             lambda: self._methods.parse_server_result(method, self.version, result),
         )
+
+    def _task_result(self, method: str, result: t.Mapping[str, t.Any]) -> bool:
+        """Check a result of tasks, which mcp-types' method tables leave out:
+        2025-11-25's with its task models, the 2026-07-28 extension's by the
+        extension's schema. ``False`` for any other result."""
+        if self.version == "2025-11-25":
+            from mcp_types import _v2025_11_25 as types
+
+            model: t.Any = {
+                "tasks/get": types.GetTaskResult,
+                "tasks/cancel": types.CancelTaskResult,
+                "tasks/list": types.ListTasksResult,
+            }.get(method)
+            if method == "tools/call" and "task" in result:
+                model = types.CreateTaskResult
+            if model is None:
+                return False
+            self._check(f"the {method} result", lambda: model.model_validate(result))
+            return True
+        if self.version != "2026-07-28":
+            return False
+        if method == "tools/call" and result.get("resultType") == "task":
+            _extension_task(method, result, "task")
+            return True
+        if method == "tasks/get":
+            _extension_task(method, result, "complete")
+            return True
+        if method in ("tasks/update", "tasks/cancel"):
+            extra = set(result) - {"resultType", "_meta"}
+            if result.get("resultType") != "complete" or extra:
+                raise WireViolation(
+                    f"the {method} result must be an empty acknowledgement with"
+                    f" resultType 'complete', not {dict(result)!r}"
+                )
+            return True
+        return False
 
     def notification(self, message: t.Mapping[str, t.Any]) -> None:
         """A notification the server sent on a stream."""
@@ -115,6 +153,48 @@ class WireChecker:
                 f"{what} does not match the MCP {self.version} schema, so a"
                 f" real client rejects it:\n{exc}"
             ) from None
+
+
+#: The fields of the tasks extension's Task and their JSON types.
+_TASK_FIELDS: dict[str, tuple[type, ...]] = {
+    "taskId": (str,),
+    "status": (str,),
+    "createdAt": (str,),
+    "lastUpdatedAt": (str,),
+    "ttlMs": (int, type(None)),
+}
+_STATUSES = ("working", "input_required", "completed", "failed", "cancelled")
+
+
+def _extension_task(method: str, result: t.Mapping[str, t.Any], kind: str) -> None:
+    """A ``CreateTaskResult`` (``kind="task"``) or ``GetTaskResult``
+    (``"complete"``) of the 2026-07-28 tasks extension."""
+    problems = [
+        f"{name} must be {' or '.join(k.__name__ for k in kinds)}"
+        for name, kinds in _TASK_FIELDS.items()
+        if not isinstance(result.get(name, ...), kinds)
+        or isinstance(result.get(name), bool)
+    ]
+    if result.get("resultType") != kind:
+        problems.append(f"resultType must be {kind!r}")
+    if result.get("status") not in _STATUSES:
+        problems.append(f"status must be one of {', '.join(_STATUSES)}")
+    needs = {
+        "input_required": "inputRequests",
+        "completed": "result",
+        "failed": "error",
+    }.get(t.cast(str, result.get("status")))
+    if kind == "complete" and needs is not None and needs not in result:
+        problems.append(f"a {result.get('status')} task carries {needs}")
+    if kind == "task" and {"result", "error", "inputRequests", "requestState"} & set(
+        result
+    ):
+        problems.append("a CreateTaskResult carries no payload nor requestState")
+    if problems:
+        raise WireViolation(
+            f"the {method} result is not the tasks extension's shape, so a real"
+            f" client rejects it: {'; '.join(problems)}"
+        )
 
 
 def check_structured(

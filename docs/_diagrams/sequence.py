@@ -56,27 +56,33 @@ STEPS: list[tuple[str, str, str, bool]] = [
 ]
 
 WIDTH = 960
-COLUMN = {
-    name: 120 + index * (WIDTH - 240) // (len(PARTICIPANTS) - 1)
-    for index, (name, _) in enumerate(PARTICIPANTS)
-}
 TOP = 20
 HEAD = 36
 ROW = 30
 SECTION = 40
 
 
-def draw() -> str:
+def draw(
+    participants: list[tuple[str, str]] = PARTICIPANTS,
+    steps: list[tuple[str, str, str, bool]] = STEPS,
+    title: str = "Sequence diagram of the OAuth proxy flow",
+) -> str:
+    """The SVG of ``steps`` between ``participants`` (this module's own by
+    default; other diagrams, such as ``tasks_flow.py``, pass theirs)."""
+    column = {
+        name: 120 + index * (WIDTH - 240) // (len(participants) - 1)
+        for index, (name, _) in enumerate(participants)
+    }
     rows: list[str] = []
     y = TOP + HEAD + 24
-    for source, target, label, dashed in STEPS:
+    for source, target, label, dashed in steps:
         if not source:
             y += 8
             rows.append(f'<text x="12" y="{y}" class="section">{escape(label)}</text>')
             y += SECTION - 8
             continue
         if source == target:
-            x = COLUMN[source]
+            x = column[source]
             rows.append(
                 f'<rect x="{x - 230}" y="{y - 15}" width="460" height="22"'
                 ' class="note"/>'
@@ -85,7 +91,7 @@ def draw() -> str:
             )
             y += ROW
             continue
-        x1, x2 = COLUMN[source], COLUMN[target]
+        x1, x2 = column[source], column[target]
         style = "answer" if dashed else "call"
         middle = (x1 + x2) // 2
         rows.append(
@@ -97,12 +103,12 @@ def draw() -> str:
         y += ROW
     height = y + 10
     heads = []
-    for name, title in PARTICIPANTS:
-        x = COLUMN[name]
+    for name, head in participants:
+        x = column[name]
         heads.append(
             f'<rect x="{x - 80}" y="{TOP}" width="160" height="{HEAD}" class="head"/>'
             f'<text x="{x}" y="{TOP + 23}" class="title" text-anchor="middle">'
-            f"{escape(title)}</text>"
+            f"{escape(head)}</text>"
             f'<line x1="{x}" y1="{TOP + HEAD}" x2="{x}" y2="{height - 6}"'
             ' class="life"/>'
         )
@@ -121,7 +127,7 @@ def draw() -> str:
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}"'
             f' height="{height}" viewBox="0 0 {WIDTH} {height}"'
-            ' role="img" aria-label="Sequence diagram of the OAuth proxy flow">',
+            f' role="img" aria-label="{escape(title)}">',
             f"<style>{style}</style>",
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5"'
             ' markerWidth="8" markerHeight="8" orient="auto-start-reverse">'

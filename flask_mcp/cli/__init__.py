@@ -7,6 +7,7 @@ from . import components as components
 from . import keys as keys
 from . import oauth_commands as oauth_commands
 from . import session_commands as session_commands
+from . import worker as worker
 from .group import mcp_cli
 
 __all__ = ["mcp_cli"]

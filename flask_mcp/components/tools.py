@@ -35,6 +35,12 @@ ANNOTATION_KEYS = {
 }
 
 
+#: How a tool may run as a task (MCP 2025-11-25 ``execution.taskSupport``;
+#: the ``io.modelcontextprotocol/tasks`` extension on 2026-07-28).
+TaskSupport = t.Literal["forbidden", "optional", "required"]
+TASK_SUPPORT: tuple[TaskSupport, ...] = ("forbidden", "optional", "required")
+
+
 class ToolError(FlaskMCPError):
     """Raise in a tool to report a failure whose message the model may read."""
 
@@ -54,6 +60,14 @@ class Tool(Component):
     #: Calls allowed per caller, in Flask-Limiter's notation (``"10/minute"``);
     #: on top of ``MCP_RATE_LIMIT``.
     rate_limit: str | None = None
+    #: Whether a call may (``"optional"``) or must (``"required"``) run as a
+    #: task, off the web worker; ``"forbidden"``: never.
+    task: TaskSupport = "forbidden"
+    #: Run the handler in the request until it calls ``ctx.start_task()``,
+    #: so the questions it asks first are answered before a task exists.
+    ask_first: bool = False
+    #: Times a task leg that raised an unexpected exception is run again.
+    retries: int = 0
 
     @classmethod
     def from_function(
@@ -76,6 +90,9 @@ class Tool(Component):
         icons: t.Iterable[Icon | abc.Mapping[str, t.Any]] | None = None,
         headers: abc.Mapping[str, str] | None = None,
         rate_limit: str | None = None,
+        task: TaskSupport | bool | None = None,
+        ask_first: bool = False,
+        retries: int = 0,
     ) -> Tool:
         """A tool from ``fn``, its arguments declared in one of three ways.
 
@@ -84,6 +101,11 @@ class Tool(Component):
         ``headers`` maps argument names to the ``Mcp-Param-*`` header names
         that modern clients mirror them into (``x-mcp-header``).
         ``rate_limit`` (``"10/minute"``) limits each caller's calls.
+
+        ``task`` lets a call run as a task (``"optional"`` or ``True``) or
+        requires it (``"required"``); ``ask_first`` runs the handler in the
+        request until ``ctx.start_task()``; ``retries`` is how often a task
+        leg that raised an unexpected exception runs again.
 
         :raises RegistrationError: for a bad name, a ``can_access`` that is
             not a check, or both ``schema`` and ``input_schema``.
@@ -116,11 +138,23 @@ class Tool(Component):
             context = fields["context_param"]
             arguments = HintArguments(fn, exclude={context} if context else set())
         where = f"tool {fields['name']!r}"
+        support = _task_support(task, where)
+        if ask_first and (support == "forbidden" or fields["context_param"] is None):
+            raise RegistrationError(
+                f"{where}: ask_first=True needs task= and a Context parameter"
+                " (the handler calls ctx.start_task() when its questions are"
+                " answered)"
+            )
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise RegistrationError(f"{where}: retries must be a whole number >= 0")
         return cls(
             **fields,
             arguments=arguments,
             output_schema=output_schema or output_schema_of(fn),
             step_up=step_up,
+            task=support,
+            ask_first=ask_first,
+            retries=retries,
             header_params=_header_params(arguments.json_schema, headers, where),
             rate_limit=check_rate_limit(rate_limit, where),
             annotations=tool_annotations(
@@ -163,6 +197,21 @@ class Tool(Component):
         if self.output_schema is not None and isinstance(value, abc.Mapping):
             return True
         return not is_content(value)
+
+
+def _task_support(value: object, where: str) -> TaskSupport:
+    """``task=``: a :data:`TaskSupport` name, ``True`` (optional) or ``False``."""
+    if value is None or value is False:
+        return "forbidden"
+    if value is True:
+        return "optional"
+    for name in TASK_SUPPORT:
+        if value == name:
+            return name
+    raise RegistrationError(
+        f"{where}: task must be one of {', '.join(TASK_SUPPORT)} (or True),"
+        f" not {value!r}"
+    )
 
 
 def _header_params(

@@ -20,7 +20,7 @@ from collections import abc
 
 from ..components.component import RequestContext
 from ..errors import FlaskMCPError
-from .inputs import AnswerBook
+from .inputs import Answers
 from .inputs import InputRequest
 from .inputs import InputRequired
 from .inputs import declares
@@ -81,13 +81,21 @@ class Cancelled(FlaskMCPError):
     """The client went away: the request was cancelled (closing the stream)."""
 
 
+class StartTask(FlaskMCPError):
+    """Raised by :meth:`Context.start_task` where the call becomes a task."""
+
+
 class Context(RequestContext):
     """Per-request helpers for handlers: logging, progress and questions.
 
     :param request_id: the JSON-RPC id of the request being handled.
     :param session_id: the MCP session id, ``None`` without sessions.
     :param auth: the auth session returned by ``authenticate``, if any.
-    :param answers: on a modern request, where the answers come from.
+    :param answers: on a modern request or in a task, where the answers
+        come from.
+    :param task_id: the task this run is a leg of, if any.
+    :param prelude: this run decides when the call becomes a task
+        (:meth:`start_task` raises ``StartTask``).
     """
 
     def __init__(
@@ -102,8 +110,10 @@ class Context(RequestContext):
         client_capabilities: t.Mapping[str, t.Any] | None = None,
         auth: t.Any = None,
         request_timeout: float = 60.0,
-        answers: AnswerBook | None = None,
+        answers: Answers | None = None,
         cancelled: threading.Event | None = None,
+        task_id: str | None = None,
+        prelude: bool = False,
     ) -> None:
         self.request_id = request_id
         self.session_id = session_id
@@ -119,6 +129,8 @@ class Context(RequestContext):
         self._cancelled = cancelled or threading.Event()
         self._numbers = itertools.count(1)
         self._state: dict[str, t.Any] = answers.state if answers else {}
+        self._task_id = task_id
+        self._prelude = prelude
 
     @property
     def session(self) -> t.Any:
@@ -142,8 +154,26 @@ class Context(RequestContext):
 
     @property
     def cancelled(self) -> bool:
-        """Whether the client closed the response: stop working when it has."""
+        """Whether the client closed the response (or cancelled the task this
+        run belongs to): stop working when it has."""
         return self._cancelled.is_set()
+
+    @property
+    def task_id(self) -> str | None:
+        """The task this run is a leg of; ``None`` for a plain call."""
+        return self._task_id
+
+    def start_task(self) -> None:
+        """Mark where the work starts, for a tool registered with
+        ``ask_first=True``: on a 2026-07-28 call that runs as a task, the
+        handler runs in the request up to here (its questions answered by
+        the client retrying the call), and the task is created here with
+        those answers; its legs run the handler again from the top, and
+        this call returns. Everywhere else (a plain call, a 2025 task, a
+        leg) it returns at once.
+        """
+        if self._prelude:
+            raise StartTask()
 
     def supports(self, capability: str | abc.Mapping[str, t.Any]) -> bool:
         """Whether the client declared ``capability`` (``"sampling"`` or a
@@ -175,8 +205,9 @@ class Context(RequestContext):
     def report_progress(
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> None:
-        """Send ``notifications/progress``; a no-op when the client asked for none."""
-        if self.progress_token is None:
+        """Send ``notifications/progress``; a no-op when the client asked for
+        none. In a task, the progress becomes the task's status message."""
+        if self.progress_token is None and self._task_id is None:
             return
         params: dict[str, t.Any] = {
             "progressToken": self.progress_token,
@@ -280,6 +311,17 @@ class Context(RequestContext):
         if self._answers is None:
             raise RuntimeError("requestState exists on modern requests only")
         return self._answers.request_state(open_questions)
+
+    def handover(self) -> tuple[dict[str, list[t.Any]], dict[str, t.Any]]:
+        """The answers found and :attr:`state`, for the task this run starts."""
+        answered = self._answers.answered if self._answers is not None else {}
+        return answered, self._state
+
+    def release_state(self) -> None:
+        """Let the ``requestState`` this run was sent be used again (the run
+        stopped at a question, before any side effect)."""
+        if self._answers is not None:
+            self._answers.release()
 
     def _ask_one(self, key: str | None, request: InputRequest) -> dict[str, t.Any]:
         chosen = key or f"{request.method.partition('/')[0]}_{next(self._numbers)}"

@@ -38,8 +38,16 @@ METHOD_HEADER = "Mcp-Method"
 NAME_HEADER = "Mcp-Name"
 PARAM_HEADER_PREFIX = "Mcp-Param-"
 
-#: Methods whose target is mirrored into ``Mcp-Name``, and where it is.
-NAMED_METHODS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+#: Methods whose target is mirrored into ``Mcp-Name``, and where it is (the
+#: tasks extension adds its methods: "Streamable HTTP: Routing Headers").
+NAMED_METHODS = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+    "tasks/get": "taskId",
+    "tasks/update": "taskId",
+    "tasks/cancel": "taskId",
+}
 
 _SENTINEL = re.compile(r"^=\?base64\?([A-Za-z0-9+/=]*)\?=$")
 #: Visible ASCII, space and tab (RFC 9110 field values).

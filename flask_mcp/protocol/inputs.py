@@ -7,7 +7,9 @@ Round-Trip Requests") a question without an answer ends the run with an
 handler runs again from the start. Answers from earlier rounds travel in
 ``requestState``, sealed by :class:`StateCodec` and bound to the principal,
 the method, the call's arguments and an expiry, so a retry cannot be
-replayed by another user, on another call, or late.
+replayed by another user, on another call, or late. Each state is spent by
+the round that uses it (:class:`StateClaims`): a round that ends the request
+runs the handler at most once, however often its state is sent again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
+import secrets
 import time
 import typing as t
 from collections import abc
@@ -30,6 +34,9 @@ from .jsonrpc import JsonRpcError
 INPUT_METHODS = frozenset({"tools/call", "prompts/get", "resources/read"})
 #: Params that carry the MRTR exchange, left out of the call's digest.
 _EXCHANGE_KEYS = frozenset({"_meta", "inputResponses", "requestState"})
+#: One part of a sealed state: unpadded URL-safe base64, the only encoding
+#: :meth:`StateCodec.seal` writes.
+_PART = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,27 @@ def declares(
     return True
 
 
+class Answers(t.Protocol):
+    """Where a run's answers come from: a retried request (:class:`AnswerBook`)
+    or a task's record (``flask_mcp.protocol.tasking``)."""
+
+    #: What the handler keeps across rounds (``ctx.state``).
+    state: dict[str, t.Any]
+
+    def lookup(self, key: str, request: InputRequest) -> dict[str, t.Any] | None:
+        """The answer to ``request`` under ``key``, or ``None``."""
+
+    @property
+    def answered(self) -> dict[str, list[t.Any]]:
+        """Answers found so far: key -> ``[question digest, answer]``."""
+
+    def request_state(self, open_questions: dict[str, InputRequest]) -> str:
+        """The sealed state of a round that ends with these questions."""
+
+    def release(self) -> None:
+        """The run stopped at a question: what it consumed may be reused."""
+
+
 class InputRequired(FlaskMCPError):
     """Raised inside a modern handler: these questions have no answer yet."""
 
@@ -133,21 +161,42 @@ class InvalidState(FlaskMCPError, ValueError):
     """A ``requestState`` that is forged, tampered with, expired or foreign."""
 
 
+class StateClaims(t.Protocol):
+    """Where spent states are remembered, shared by every worker and host."""
+
+    def claim(self, nonce: str, ttl: float) -> bool:
+        """Mark ``nonce`` spent for ``ttl`` seconds; ``False`` if it already was
+        (atomic: of racing callers, one wins)."""
+
+    def release(self, nonce: str) -> None:
+        """Forget ``nonce``: the round that spent it changed nothing."""
+
+
 class StateCodec:
     """Seals ``requestState``: JSON, HMAC-SHA256 over the server's secret.
 
     The state is signed, not encrypted: it holds the client's own answers
-    and what the handler put in ``ctx.state``, never server secrets.
+    and what the handler put in ``ctx.state``, never server secrets. Each
+    state carries a random nonce; with ``claims``, a retry spends it before
+    the handler runs again (see :class:`AnswerBook`).
 
     :param key: the secret, or a function giving it on first use (the app's
         ``SECRET_KEY``, or a key generated once in the shared store).
     :param ttl: seconds a state stays valid.
+    :param claims: where spent states are remembered; ``None`` remembers
+        nothing (a state may then be replayed until it expires).
     """
 
-    def __init__(self, key: bytes | t.Callable[[], bytes], ttl: float) -> None:
+    def __init__(
+        self,
+        key: bytes | t.Callable[[], bytes],
+        ttl: float,
+        claims: StateClaims | None = None,
+    ) -> None:
         self._source = key
         self._derived: bytes | None = None
         self.ttl = ttl
+        self.claims = claims
 
     @property
     def _key(self) -> bytes:
@@ -160,7 +209,12 @@ class StateCodec:
 
     def seal(self, payload: dict[str, t.Any]) -> str:
         body = json.dumps(
-            {**payload, "exp": int(time.time() + self.ttl)}, separators=(",", ":")
+            {
+                **payload,
+                "n": secrets.token_urlsafe(12),
+                "exp": int(time.time() + self.ttl),
+            },
+            separators=(",", ":"),
         ).encode()
         mac = hmac.new(self._key, body, hashlib.sha256).digest()
         return f"{_b64(body)}.{_b64(mac)}"
@@ -173,15 +227,25 @@ class StateCodec:
         if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1 << 22:
             raise InvalidState("requestState is not one this server issued")
         body_part, mac_part = token.split(".")
+        # One state, one spelling: padded or standard-alphabet re-encodings
+        # of the same bytes are refused, so no copy escapes its claim.
+        if not (_PART.match(body_part) and _PART.match(mac_part)):
+            raise InvalidState("requestState is not one this server issued")
         try:
             body, mac = _unb64(body_part), _unb64(mac_part)
         except (binascii.Error, ValueError):
             raise InvalidState("requestState is not one this server issued") from None
+        if _b64(body) != body_part or _b64(mac) != mac_part:
+            raise InvalidState("requestState is not one this server issued")
         expected = hmac.new(self._key, body, hashlib.sha256).digest()
         if not hmac.compare_digest(mac, expected):
             raise InvalidState("requestState failed its integrity check")
         payload = json.loads(body)
-        if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int):
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("exp"), int)
+            or not isinstance(payload.get("n"), str)
+        ):
             raise InvalidState("requestState is not one this server issued")
         if payload["exp"] < time.time():
             raise InvalidState("requestState has expired; start the request again")
@@ -207,6 +271,7 @@ class AnswerBook:
     ) -> None:
         self._codec = codec
         self._binding_of = binding
+        self._spent: str | None = None
         self._bound: dict[str, t.Any] | None = None
         responses = params.get("inputResponses")
         if responses is None:
@@ -232,6 +297,7 @@ class AnswerBook:
                     INVALID_PARAMS,
                     "Invalid params: requestState belongs to another request or user",
                 )
+            self._spend(payload)
             answered = dict(payload.get("a") or {})
             pending = dict(payload.get("q") or {})
             user_state = dict(payload.get("s") or {})
@@ -241,6 +307,30 @@ class AnswerBook:
         #: What the handler keeps across rounds (``ctx.state``).
         self.state = user_state
         self._asked: dict[str, InputRequest] = {}
+
+    def _spend(self, payload: dict[str, t.Any]) -> None:
+        """Claim the state's nonce before the handler runs: a second use of
+        the same state is refused, so a round that finishes the request
+        (and may have done its work) never runs twice."""
+        claims = self._codec.claims
+        if claims is None:
+            return
+        ttl = payload["exp"] - time.time() + 1
+        if not claims.claim(payload["n"], ttl):
+            raise JsonRpcError(
+                INVALID_PARAMS,
+                "Invalid params: requestState was already used; send the request"
+                " again without it",
+            )
+        self._spent = payload["n"]
+
+    def release(self) -> None:
+        """The round ended with more questions, before any work: its state
+        may be sent again (a client retrying a lost response)."""
+        claims, nonce = self._codec.claims, self._spent
+        if claims is not None and nonce is not None:
+            claims.release(nonce)
+            self._spent = None
 
     @property
     def _binding(self) -> dict[str, t.Any]:
@@ -266,6 +356,11 @@ class AnswerBook:
             self._answered[key] = [digest, response]
             return t.cast(dict[str, t.Any], response)
         return None
+
+    @property
+    def answered(self) -> dict[str, list[t.Any]]:
+        """Answers found so far: key -> ``[question digest, answer]``."""
+        return dict(self._answered)
 
     def request_state(self, open_questions: dict[str, InputRequest]) -> str:
         """The sealed state to send with an ``input_required`` result."""

@@ -21,6 +21,7 @@ from ..components.registry import InvalidCursor
 from ..components.registry import Registry
 from ..components.registry import paginate
 from ..components.resources import Resource
+from ..components.tools import Tool
 from ..components.tools import ToolError
 from ..components.tools import error_result
 from .call import Call
@@ -29,6 +30,7 @@ from .context import Cancelled
 from .context import ClientError
 from .context import ClientTimeout
 from .context import Context
+from .context import StartTask
 from .inputs import INPUT_METHODS
 from .inputs import AnswerBook
 from .inputs import InputRequired
@@ -39,7 +41,12 @@ from .jsonrpc import INVALID_PARAMS
 from .jsonrpc import RESOURCE_NOT_FOUND
 from .jsonrpc import JsonRpcError
 from .jsonrpc import Request
+from .tasking.ports import ToolCrashed
+from .versions import has_legacy_tasks
 from .versions import reports_invalid_arguments_as_result
+
+if t.TYPE_CHECKING:
+    from .tasking.task_methods import TaskMethods
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +73,10 @@ class CachePolicy:
 class Methods:
     """The feature methods of one server, over its registry."""
 
+    #: Tasks of tools that may run as one; ``None``: no tasks (set by the
+    #: server when it has them).
+    tasks: TaskMethods | None = None
+
     def __init__(
         self,
         registry: Registry,
@@ -87,7 +98,9 @@ class Methods:
         self.codec = codec
         self.cache = cache
 
-    def context(self, request: Request, call: Call) -> Context:
+    def context(
+        self, request: Request, call: Call, *, prelude: bool = False
+    ) -> Context:
         """The handler's context; on a modern input method, with its answers.
 
         :raises JsonRpcError: -32602 for a forged, expired or foreign
@@ -116,6 +129,7 @@ class Methods:
             request_timeout=self.request_timeout,
             answers=answers,
             cancelled=call.cancelled,
+            prelude=prelude,
         )
 
     # -- lists -------------------------------------------------------------
@@ -139,7 +153,14 @@ class Methods:
         return result
 
     def tools_list(self, request: Request, call: Call) -> Result:
-        return self._page("tools", self.registry.tools, request, call)
+        result = self._page("tools", self.registry.tools, request, call)
+        if self.tasks is not None and has_legacy_tasks(call.protocol_version):
+            # 2025-11-25 publishes task support per tool; 2026-07-28 has none.
+            for listed in result["tools"]:
+                tool = self.registry.tools.get(listed["name"])
+                if tool is not None and tool.task != "forbidden":
+                    listed["execution"] = {"taskSupport": tool.task}
+        return result
 
     def resources_list(self, request: Request, call: Call) -> Result:
         return self._page("resources", self.registry.resources, request, call)
@@ -165,16 +186,48 @@ class Methods:
             raise JsonRpcError(
                 INVALID_PARAMS, message, {"errors": exc.errors}
             ) from None
+        tasks = self.tasks
+        plan = tasks.plan(tool, request, call) if tasks is not None else None
+        if tasks is not None and plan is not None and not plan.prelude:
+            return tasks.start(tool, request, call, plan)
         # Only a handler that takes a context can ask questions or stream.
-        ctx = self.context(request, call) if tool.wants_context else None
+        ctx = (
+            self.context(request, call, prelude=plan is not None)
+            if tool.wants_context
+            else None
+        )
+        try:
+            return self.run_tool(tool, kwargs, ctx)
+        except InputRequired as exc:
+            assert ctx is not None  # only a context raises it
+            return _input_required(exc, ctx)
+        except StartTask:
+            assert ctx is not None and tasks is not None and plan is not None
+            return tasks.start(tool, request, call, plan, ctx.handover())
+
+    def run_tool(
+        self,
+        tool: Tool,
+        kwargs: Result,
+        ctx: Context | None,
+        *,
+        crash: bool = False,
+    ) -> Result:
+        """Run a tool's handler: its ``CallToolResult``, a tool error the
+        model can read for a failure, or the exceptions that end the run
+        otherwise (questions, ``start_task``, JSON-RPC errors, cancellation,
+        ``passthrough``).
+
+        :param crash: raise :class:`ToolCrashed` for an unexpected exception
+            instead of answering with :meth:`crash_result` (a task leg may
+            run again).
+        """
+        name = tool.name
         try:
             value = tool.invoke(kwargs, ctx)
         except self.passthrough:
             raise
-        except InputRequired as exc:
-            assert ctx is not None  # only a context raises it
-            return _input_required(exc, ctx)
-        except (JsonRpcError, Cancelled):
+        except (InputRequired, StartTask, JsonRpcError, Cancelled):
             raise
         except ToolError as exc:
             return error_result(str(exc))
@@ -182,9 +235,15 @@ class Methods:
             log.warning("tool %r: %s", name, exc)
             return error_result(f"Tool {name} gave up: {exc}")
         except Exception as exc:
-            log.exception("tool %r raised", name)
-            return error_result(self._describe_failure(f"Tool {name}", exc))
+            if crash:
+                raise ToolCrashed(exc) from exc
+            return self.crash_result(tool, exc)
         return tool.to_result(value)
+
+    def crash_result(self, tool: Tool, exc: Exception) -> Result:
+        """The tool error answering an unexpected exception (logged)."""
+        log.error("tool %r raised", tool.name, exc_info=exc)
+        return error_result(self._describe_failure(f"Tool {tool.name}", exc))
 
     def _describe_failure(self, what: str, exc: Exception) -> str:
         if isinstance(exc, ClientError):
@@ -408,7 +467,12 @@ def _not_found(uri: str, call: Call) -> JsonRpcError:
 
 
 def _input_required(exc: InputRequired, ctx: Context) -> Result:
-    """The ``input_required`` result of a modern run that asked questions."""
+    """The ``input_required`` result of a modern run that asked questions.
+
+    A run that stops at a question has done nothing yet (handlers ask before
+    they act), so the state it was sent may be used again.
+    """
+    ctx.release_state()
     return {
         "resultType": "input_required",
         "inputRequests": {

@@ -21,7 +21,10 @@ from .jsonrpc import JsonRpcError
 from .jsonrpc import Request
 from .methods import CachePolicy
 from .methods import Methods
+from .tasking.task_methods import TaskMethods
+from .tasking.wire import EXTENSION as TASKS_EXTENSION
 from .versions import MODERN_VERSIONS
+from .versions import has_legacy_tasks
 from .versions import negotiate
 
 Result = dict[str, t.Any]
@@ -62,6 +65,7 @@ class McpServer:
     :param codec: seals the ``requestState`` of modern multi-round calls.
     :param cache: caching hints of modern results.
     :param passthrough: exceptions handlers may raise to end the HTTP request.
+    :param tasks: runs tool calls as tasks (both eras); ``None``: no tasks.
     """
 
     capabilities: t.ClassVar[dict[str, t.Any]] = {
@@ -84,8 +88,10 @@ class McpServer:
         mask_errors: bool = True,
         cache: CachePolicy | None = None,
         passthrough: tuple[type[Exception], ...] = (),
+        tasks: TaskMethods | None = None,
     ) -> None:
         self.registry = registry
+        self.tasks = tasks
         self.info = info
         self.instructions = instructions
         self.methods = Methods(
@@ -98,6 +104,7 @@ class McpServer:
             passthrough=passthrough,
         )
         m = self.methods
+        m.tasks = tasks
         features: dict[str, Method] = {
             "tools/list": m.tools_list,
             "tools/call": m.tools_call,
@@ -119,6 +126,41 @@ class McpServer:
             **features,
             "server/discover": self._discover,
         }
+        if tasks is not None:
+            self._legacy.update(
+                {
+                    name: _legacy_tasks(method)
+                    for name, method in (
+                        ("tasks/get", tasks.get),
+                        ("tasks/result", tasks.result),
+                        ("tasks/list", tasks.list),
+                        ("tasks/cancel", tasks.cancel),
+                    )
+                }
+            )
+            self._modern.update(
+                {
+                    "tasks/get": tasks.get,
+                    "tasks/update": tasks.update,
+                    "tasks/cancel": tasks.cancel,
+                }
+            )
+
+    def capabilities_for(self, version: str) -> dict[str, t.Any]:
+        """What the server offers a client of ``version``: tasks appear as
+        ``tasks`` on 2025-11-25 and as an extension on 2026-07-28."""
+        if self.tasks is None:
+            return self.capabilities
+        if version in MODERN_VERSIONS:
+            return {**self.capabilities, "extensions": {TASKS_EXTENSION: {}}}
+        if has_legacy_tasks(version):
+            support: Result = {
+                "list": {},
+                "cancel": {},
+                "requests": {"tools": {"call": {}}},
+            }
+            return {**self.capabilities, "tasks": support}
+        return self.capabilities
 
     def knows(self, method: str, *, modern: bool = False) -> bool:
         if modern:
@@ -140,6 +182,8 @@ class McpServer:
 
     def wants_channel(self, request: Request) -> bool:
         """Whether the handler may talk to the client while it runs."""
+        if request.method == "tasks/result":
+            return True  # its questions are live requests (2025-11-25)
         name = request.params.get("name")
         if not isinstance(name, str):
             return False
@@ -158,7 +202,7 @@ class McpServer:
         version = negotiate(params.get("protocolVersion"))
         result: Result = {
             "protocolVersion": version,
-            "capabilities": self.capabilities,
+            "capabilities": self.capabilities_for(version),
             "serverInfo": self.info,
         }
         if self.instructions:
@@ -173,9 +217,20 @@ class McpServer:
         """
         result: Result = {
             "supportedVersions": list(MODERN_VERSIONS),
-            "capabilities": self.capabilities,
+            "capabilities": self.capabilities_for(call.protocol_version),
             **self.methods.cache.hints(self.methods.cache.list_ttl_ms),
         }
         if self.instructions:
             result["instructions"] = self.instructions
         return result
+
+
+def _legacy_tasks(method: Method) -> Method:
+    """A ``tasks/*`` method of 2025-11-25: unknown to older sessions."""
+
+    def serve(request: Request, call: Call) -> Result:
+        if not has_legacy_tasks(call.protocol_version):
+            raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {request.method}")
+        return method(request, call)
+
+    return serve

@@ -47,6 +47,12 @@ def reports_invalid_arguments_as_result(version: str) -> bool:
     return version >= V2025_11_25
 
 
+def has_legacy_tasks(version: str) -> bool:
+    """Experimental tasks (``params.task``, ``tasks/*``) exist in 2025-11-25;
+    2026-07-28 moved them to an extension."""
+    return version == V2025_11_25
+
+
 def supports_priming_events(version: str) -> bool:
     """SSE priming events (empty data with an id) arrived with 2025-11-25."""
     return version >= V2025_11_25

@@ -31,11 +31,14 @@ class Change:
     """One published notification.
 
     :param session: deliver to this legacy session only (``None``: anyone).
+    :param principal: deliver only to streams of this principal (``None``:
+        anyone); a task's status goes to its creator alone.
     """
 
     method: str
     params: dict[str, t.Any]
     session: str | None = None
+    principal: str | None = None
 
     @property
     def uri(self) -> str | None:
@@ -47,7 +50,10 @@ class Change:
         )
 
     def record(self) -> dict[str, t.Any]:
-        return {"m": self.method, "p": self.params, "s": self.session}
+        record = {"m": self.method, "p": self.params, "s": self.session}
+        if self.principal is not None:
+            record["t"] = self.principal
+        return record
 
     @classmethod
     def from_record(cls, record: t.Any) -> Change | None:
@@ -55,7 +61,10 @@ class Change:
             return None  # an entry this code did not write: skipped
         params = record.get("p")
         return cls(
-            record["m"], params if isinstance(params, dict) else {}, record.get("s")
+            record["m"],
+            params if isinstance(params, dict) else {},
+            record.get("s"),
+            record.get("t"),
         )
 
 

@@ -30,6 +30,7 @@ from ..protocol.versions import allows_batching
 from ..protocol.versions import supports_priming_events
 from . import operations
 from . import streaming
+from .bus import LIST_CHANGED
 from .bus import Change
 from .checks import accepts
 from .checks import header
@@ -296,7 +297,11 @@ class LegacyPath:
         def wanted(change: Change) -> bool:
             if change.session is not None:
                 return change.session == session.id
-            return change.uri is None or change.uri in session.subscriptions
+            if change.principal is not None and change.principal != session.principal:
+                return False
+            if change.uri is not None:
+                return change.uri in session.subscriptions
+            return change.method in LIST_CHANGED.values()  # not listen-only ones
 
         yield format_event(None, f"{STANDALONE}.{after}", self.settings.retry_ms)
         bus = self.endpoint.bus

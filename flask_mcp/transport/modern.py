@@ -28,6 +28,7 @@ from ..protocol.jsonrpc import JsonRpcError
 from ..protocol.jsonrpc import Notification
 from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.server import LISTEN
+from ..protocol.tasking.wire import NOTIFICATION as TASK_NOTIFICATION
 from . import streaming
 from .bus import LIST_CHANGED
 from .bus import Change
@@ -214,12 +215,30 @@ class ModernPath:
             # Only resources the caller may read; others are left out of the ack.
             visible = {u for u in uris if self.server.methods.resource_visible(u, call)}
             honoured["resourceSubscriptions"] = [u for u in uris if u in visible]
+        tasks = self._task_filter(requested.get("taskIds"), call, request_id)
+        if tasks is not None:
+            honoured["taskIds"] = tasks
 
         def wanted(change: Change) -> bool:
             if change.session is not None:
                 return False  # meant for one legacy session
+            if change.principal is not None and change.principal != call.principal:
+                return False
             if change.uri is not None:
                 return change.uri in visible
+            if change.method == TASK_NOTIFICATION:
+                return tasks is not None and change.params.get("taskId") in tasks
             return change.method in methods
 
         return wanted, honoured
+
+    def _task_filter(
+        self, requested: t.Any, call: Call, request_id: t.Any
+    ) -> list[str] | None:
+        """The ``taskIds`` of the tasks extension: the caller's own tasks."""
+        if requested is None or self.server.tasks is None:
+            return None
+        try:
+            return self.server.tasks.watchable(requested, call)
+        except JsonRpcError as exc:
+            raise HTTPError.of(exc, jsonrpc.http_status(exc.code), request_id) from None

@@ -22,6 +22,7 @@ PUBLIC: dict[str, t.Callable[[t.Any], t.Iterable[str]]] = {
     "flask_mcp.auth.providers": lambda module: module.__all__,
     "flask_mcp.auth.proxy": lambda module: module.__all__,
     "flask_mcp.store": lambda module: module.__all__,
+    "flask_mcp.tasks": lambda module: module.__all__,
     "flask_mcp.testing": lambda module: ["MCPTestClient", "MCPError", "Answer"],
     "flask_mcp.protocol.inputs": lambda module: [
         "elicitation",
@@ -42,6 +43,7 @@ EXTRA = [
     "flask_mcp.FlaskMCP.test_client",
     "flask_mcp.Context.elicit",
     "flask_mcp.Context.ask",
+    "flask_mcp.Context.start_task",
 ]
 
 _DIRECTIVE = re.compile(

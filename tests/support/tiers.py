@@ -14,6 +14,7 @@ Every test belongs to one or more tiers, registered as pytest markers in
 * ``gateway``: a throwaway Pushpin in front of gunicorn
   (``make system``).
 * ``prometheus``: a Prometheus server (Debian ``prometheus``, ``make system``).
+* ``celery``: a Celery worker process (with a Redis broker).
 
 ``unit`` and ``http`` are the fast tiers (``make test-fast``): they need only
 ``make venv``. The other tiers need what ``make system`` and ``make node``
@@ -67,6 +68,7 @@ TIERS = (
     "nginx",
     "gateway",
     "prometheus",
+    "celery",
 )
 #: The marker that states a test's tiers outright (step 0 of :func:`infer`).
 EXACT_MARK = "tiers"

@@ -28,3 +28,16 @@ def test_every_result_has_a_chart() -> None:
         "store_outage_before",
         "ops",
     }
+
+
+def test_tasks_chart_is_current() -> None:
+    from benchmarks import bench_tasks
+
+    results = {
+        name: json.loads((bench_tasks.RESULTS / f"{name}.json").read_text())
+        for name in bench_tasks.RUNS
+    }
+    committed = (bench_tasks.RESULTS / "tasks.svg").read_text()
+    assert committed == bench_tasks.chart(results), (
+        "run python -m benchmarks.bench_tasks --plot"
+    )

@@ -1,0 +1,127 @@
+"""What the task machinery needs from the outside, as named interfaces.
+
+:mod:`flask_mcp.tasks` implements them over the shared store, the
+notification bus and the executors (threads, Celery); tests may implement
+them in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import typing as t
+
+from ...components.registry import Registry
+from ...components.tools import Tool
+from ...errors import FlaskMCPError
+from .record import TaskRecord
+
+Outcome = dict[str, t.Any]
+
+
+class ToolCrashed(FlaskMCPError):
+    """A tool handler raised something unexpected (see :meth:`ToolRunner.run_tool`)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class ToolRunner(t.Protocol):
+    """How a leg runs a tool: the feature methods of the protocol server
+    (:class:`~flask_mcp.protocol.methods.Methods`)."""
+
+    registry: Registry
+    #: Exceptions a handler raises to end its request (auth refusals).
+    passthrough: tuple[type[Exception], ...]
+
+    def run_tool(
+        self, tool: Tool, kwargs: dict[str, t.Any], ctx: t.Any, *, crash: bool = False
+    ) -> dict[str, t.Any]:
+        """The tool's ``CallToolResult``; with ``crash``, an unexpected
+        exception is raised as :class:`ToolCrashed`."""
+
+    def crash_result(self, tool: Tool, exc: Exception) -> dict[str, t.Any]:
+        """The tool error answering an unexpected exception."""
+
+
+class TaskRepository(t.Protocol):
+    """Task records and their outcomes in a store every process shares."""
+
+    def create(self, record: TaskRecord) -> None:
+        """Store a new record; once this returns, every process finds it."""
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        """The record, or ``None`` if unknown, expired or unreadable."""
+
+    def change(
+        self,
+        task_id: str,
+        edit: t.Callable[[TaskRecord], bool],
+        outcome: Outcome | None = None,
+    ) -> TaskRecord | None:
+        """Apply ``edit`` under the task's lock; save if it returns ``True``
+        (with ``outcome``, written first, when given). The record as it is
+        afterwards, or ``None`` if there is none."""
+
+    def outcome(self, task_id: str) -> Outcome | None:
+        """``{"result": ...}`` or ``{"error": ...}`` of a finished task."""
+
+    def note(self, task_id: str, progress: dict[str, t.Any], ttl: float) -> None:
+        """Keep the running leg's progress (written without the lock)."""
+
+    def progress(self, task_id: str) -> dict[str, t.Any] | None:
+        """The latest :meth:`note`, or ``None``."""
+
+    def lease_alive(self, task_id: str) -> bool:
+        """Whether the process holding the task's current leg still renews
+        its lease."""
+
+    def request_cancel(self, task_id: str, ttl: float) -> None:
+        """Flag the task cancelled for whatever process runs it."""
+
+    def index(self, scope: str, task_id: str, ttl: float) -> None:
+        """Remember that ``scope`` (a principal or session) owns the task."""
+
+    def listed(self, scope: str) -> list[str]:
+        """Ids of the tasks ``scope`` owns, oldest first."""
+
+
+class Dispatcher(t.Protocol):
+    """An executor, as the protocol sees it: where legs are sent to run."""
+
+    #: Recorded on each task (``"thread"``, ``"celery"``, ...).
+    name: str
+    #: Whether a queued leg is held by a live process (threads: lost with
+    #: it) rather than by a durable queue (Celery's broker).
+    holds_leases: bool
+
+    def submit(self, task_id: str, leg: int, delay: float = 0.0) -> None:
+        """Run leg ``leg`` of the task, after ``delay`` seconds.
+
+        :raises DispatchError: when the leg cannot be queued.
+        """
+
+
+class DispatchError(FlaskMCPError):
+    """A leg could not be handed to its executor (a broker that is down)."""
+
+
+class TaskEvents(t.Protocol):
+    """Where status changes are announced (listen streams, 2025 sessions)."""
+
+    def changed(self, record: TaskRecord, outcome: Outcome | None) -> None:
+        """``record`` changed; ``outcome`` is its result or error if final."""
+
+
+class LegObserver(t.Protocol):
+    """Told where each leg starts and ends (spans, metrics)."""
+
+    def leg(self, record: TaskRecord) -> t.ContextManager[None]:
+        """Wraps the run of one leg of ``record``."""
+
+
+class NoObserver:
+    """The default :class:`LegObserver`: watches nothing."""
+
+    def leg(self, record: TaskRecord) -> t.ContextManager[None]:
+        return contextlib.nullcontext()
