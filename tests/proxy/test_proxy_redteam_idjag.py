@@ -22,6 +22,7 @@ from joserfc.jwk import ECKey
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from flask_mcp.auth.proxy import EnterpriseIdP as IdPSettings
 from support.loopback import LoopbackServer
 from support.oidc import OIDCIssuer
 
@@ -327,4 +328,32 @@ def test_the_grant_needs_the_registered_grant_type(http, idp, issued):
     refused(
         exchange(http, coded, mint(idp, coded)), "unauthorized_client", words=JWT_BEARER
     )
+    assert issued() == []
+
+
+@pytest.mark.parametrize(
+    "answer", ["drip_body", "drip_head", "huge", "huge_undeclared"], ids=str
+)
+def test_a_slow_or_huge_jwk_set_is_503_in_bounded_time(make_app, idp, issued, answer):
+    """The IdP's JWK Set dripping or answering 30 MB: the token request ends
+    within the discovery deadline (5 s), 503, nothing issued."""
+    from support import slow_upstream as slow
+
+    answers = {
+        "drip_body": slow.drip_body(b'{"keys": []}'),
+        "drip_head": slow.drip_head(),
+        "huge": slow.huge(),
+        "huge_undeclared": slow.huge(declared=False),
+    }
+    with slow.SlowUpstream(answers[answer]) as server:
+        settings = IdPSettings(idp.issuer, jwks_uri=server.url + "/jwks")
+        http = make_app(
+            enterprise_idps=[settings], registration_token=REGISTRATION_TOKEN
+        ).test_client()
+        client = register(http)
+        started = time.monotonic()
+        reply = exchange(http, client, mint(idp, client))
+        took = time.monotonic() - started
+    refused(reply, "temporarily_unavailable", 503)
+    assert took < 5 + slow.MARGIN + 1, took
     assert issued() == []
