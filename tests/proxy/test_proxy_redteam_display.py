@@ -87,3 +87,18 @@ def test_a_metadata_document_with_such_a_name_is_refused(
     assert page.status == 400, page.text
     assert UNUSABLE in html.unescape(page.text)
     assert "client_name" in caplog.text
+
+
+def test_markup_in_names_is_text(make_app, make_flow, upstream):
+    """A client's name and the operator's display name of the provider are
+    shown as text, never as markup."""
+    from .app import make_provider
+
+    provider = make_provider("http://localhost", upstream.url)
+    object.__setattr__(provider, "display_name", '<b id="op">Corp</b>')
+    flow = make_flow(make_app(provider=provider))
+    client = flow.register(client_name='<img src=x onerror="alert(1)">')
+    page = flow.get(flow.authorize(client, challenge=pkce()[1]).location)
+    assert page.status == 200
+    assert "<img" not in page.text and '<b id="op">' not in page.text
+    assert "&lt;img src=x" in page.text and "&lt;b id=" in page.text
