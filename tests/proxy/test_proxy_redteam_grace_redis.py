@@ -89,9 +89,7 @@ def test_racing_refreshes_on_redis_get_one_pair(served, flow):
     assert len({r.headers["X-Worker-Pid"] for r in replies}) == 2
 
 
-def test_another_client_racing_the_owner_gets_nothing_and_ends_the_family(
-    served, flow
-):
+def test_another_client_racing_the_owner_gets_nothing_and_ends_the_family(served, flow):
     tokens = flow.tokens()
     owner = tokens["client"]
     thief = flow.register(client_name="thief")
