@@ -357,3 +357,37 @@ def test_a_slow_or_huge_jwk_set_is_503_in_bounded_time(make_app, idp, issued, an
     refused(reply, "temporarily_unavailable", 503)
     assert took < 5 + slow.MARGIN + 1, took
     assert issued() == []
+
+
+def test_an_idp_whose_keys_cannot_be_had_is_not_asked_again_at_once(
+    make_app, idp, issued, later
+):
+    """While the IdP's JWK Set hangs, each token request would hold a worker
+    for the whole deadline: a few concurrent requests (any client may
+    register for the grant) would pin every sync worker. A failed fetch is
+    remembered as long as ``Retry-After`` says: meanwhile refusals are
+    immediate, then the keys are fetched again."""
+    from support import slow_upstream as slow
+
+    with slow.SlowUpstream(slow.drip_body(b'{"keys": []}')) as server:
+        settings = IdPSettings(idp.issuer, jwks_uri=server.url + "/jwks")
+        http = make_app(
+            enterprise_idps=[settings], registration_token=REGISTRATION_TOKEN
+        ).test_client()
+        client = register(http)
+        first = exchange(http, client, mint(idp, client))
+        refused(first, "temporarily_unavailable", 503)
+        retry_after = int(first.headers["Retry-After"])
+        started = time.monotonic()
+        for _ in range(3):
+            again = exchange(http, client, mint(idp, client))
+            refused(again, "temporarily_unavailable", 503)
+            assert int(again.headers["Retry-After"]) <= retry_after
+        assert time.monotonic() - started < 1
+        assert server.requests == 1
+        later(retry_after + 1)
+        refused(
+            exchange(http, client, mint(idp, client)), "temporarily_unavailable", 503
+        )
+        assert server.requests == 2
+    assert issued() == []
