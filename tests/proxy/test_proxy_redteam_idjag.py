@@ -391,3 +391,59 @@ def test_an_idp_whose_keys_cannot_be_had_is_not_asked_again_at_once(
         )
         assert server.requests == 2
     assert issued() == []
+
+
+def test_a_store_outage_spends_nothing_and_issues_nothing(
+    make_app, idp, documents, doc_path, issued
+):
+    """Redis stops after a first exchange; the client's document and the
+    IdP's keys are still in the app's own cache (Flask-Caching in memory),
+    so the request gets as far as the single-use checks: 503, nothing
+    issued (fails closed). Once Redis is back, the same ID-JAG is good for
+    exactly one token (the refused request spent nothing)."""
+    from flask_caching import Cache
+
+    from flask_mcp.auth.proxy import CIMDOptions
+    from support import RedisServer
+
+    from .test_proxy_cimd_private_key_jwt import assertion
+    from .test_proxy_cimd_private_key_jwt import public
+
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    with RedisServer() as redis:
+        app = make_app(
+            store_url=redis.url + "?socket_timeout=1",
+            enterprise_idps=[idp.issuer],
+            cimd=CIMDOptions(allow_hosts=("localhost",)),
+        )
+        Cache(app, config={"CACHE_TYPE": "SimpleCache"})
+        http = app.test_client()
+        url = documents.document(
+            doc_path,
+            grant_types=[JWT_BEARER],
+            redirect_uris=None,
+            token_endpoint_auth_method="private_key_jwt",
+            jwks=public(key),
+        )
+        client = {"client_id": url}
+
+        def exchange_as_document_client(id_jag: str):
+            data = {"grant_type": JWT_BEARER, "assertion": id_jag}
+            return http.post("/oauth/token", data={**data, **assertion(key, url)})
+
+        assert exchange_as_document_client(mint(idp, client)).status_code == 200
+        id_jag = mint(idp, client)
+        redis.stop()
+        reply = exchange_as_document_client(id_jag)
+        refused(reply, "temporarily_unavailable", 503)
+        redis.start()
+        for _ in range(50):  # the store's probe finds it back
+            reply = exchange_as_document_client(id_jag)
+            if reply.status_code != 503:
+                break
+            time.sleep(0.1)
+        assert reply.status_code == 200, reply.text
+        refused(
+            exchange_as_document_client(id_jag), "invalid_grant", words="already used"
+        )
+    assert issued() == [JWT_BEARER, JWT_BEARER]
