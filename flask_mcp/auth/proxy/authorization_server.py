@@ -232,6 +232,10 @@ class ProxyAuthorizationServer(AuthorizationServer):
             self.storage.update_grant(
                 user.grant_id, lifetime=float(token.get("expires_in") or 0)
             )
+            # A machine client never logs in: its use renews the
+            # registration, as a login renews a browser client's.
+            if request.client.document_host is None:
+                self.storage.save_client(request.client)
             return
         # A rotated refresh token keeps the scope of the original grant
         # even when this refresh asked for less (RFC 6749 section 6).

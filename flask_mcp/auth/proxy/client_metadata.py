@@ -16,6 +16,7 @@ registration request (:rfc:`7591`) or in a Client ID Metadata Document.
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -33,6 +34,15 @@ from .redirects import check_redirect_uri
 MAX_NAME = 100
 #: Deepest nesting of a registration body (client metadata needs about 5).
 MAX_DEPTH = 16
+#: What a ``client_name`` must not hold: control characters and line breaks
+#: (a newline forges a log line), and the bidirectional formatting
+#: characters, which would reorder the consent page's own words around the
+#: name ("chosen by the application itself, not verified"). Letters of
+#: every script, right-to-left ones included, and the joiners of emoji and
+#: Persian stay allowed.
+_UNSHOWN = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def parse_json_object(body: bytes) -> dict[str, t.Any] | None:
@@ -88,6 +98,11 @@ class _ClientMetadataClaims(ClientMetadataClaims):
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
             raise InvalidClientMetadataError(
                 f"'client_name' must be a string of at most {MAX_NAME} characters"
+            )
+        if name is not None and _UNSHOWN.search(name):
+            raise InvalidClientMetadataError(
+                "'client_name' must not hold control or bidirectional formatting"
+                " characters"
             )
 
     def validate_grant_types(self) -> None:

@@ -74,6 +74,10 @@ ID_JAG_TYPES = ("oauth-id-jag+jwt", "application/oauth-id-jag+jwt")
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "client_id", "jti", "exp", "iat", "resource")
 #: Longest ``jti`` remembered.
 MAX_JTI = 256
+#: Seconds an IdP whose keys could not be fetched is not asked again: its
+#: token requests are refused at once meanwhile (``Retry-After``), instead
+#: of each holding a worker for the whole fetch deadline.
+KEYS_RETRY = 5
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,7 @@ class AssertionVerifier:
         self.audience = audience
         self.discovery = discovery
         self.store = store.child("idjag-jti:")
+        self.failures = store.child("idjag-keys-failed:")
         self._keys = JWKSet(discovery)
         self._jwks_uris: dict[str, str] = {}
         self._mutex = threading.Lock()
@@ -253,11 +258,16 @@ class AssertionVerifier:
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise _refused("the assertion is malformed", "kid is not a string")
+        failed = digest(idp.issuer)
+        until = self.failures.get(failed)
+        if isinstance(until, (int, float)):
+            raise TemporarilyUnavailable(until - time.time())
         try:
             keys = self._keys.find(self._jwks_uri(idp), alg, kid)
         except DiscoveryError as error:
             log.warning("cannot get the signing keys of %s: %s", idp.issuer, error)
-            raise TemporarilyUnavailable(5) from None
+            self.failures.set(failed, time.time() + KEYS_RETRY, KEYS_RETRY)
+            raise TemporarilyUnavailable(KEYS_RETRY) from None
         if not keys:
             raise _refused(
                 "no key of the identity provider matches the assertion",
