@@ -72,6 +72,16 @@ MCP_CACHE_READ_TTL_MS = 0
 #: ``"private"``; ``None`` picks ``"private"`` when requests are authenticated.
 MCP_CACHE_SCOPE: str | None = None
 
+# -- held streams and streamed calls (flask_mcp.transport) -------------------
+#: Seconds between keep-alive comments on a quiet stream: what keeps a
+#: proxy's idle timeout from cutting it, and how a server notices a client
+#: that left without closing.
+MCP_KEEPALIVE_INTERVAL = 15.0
+#: Seconds between renewals of what a worker proves in the store while it
+#: works (a running 2025 request, a held stream); a lease missing three
+#: renewals counts as its worker's death.
+MCP_LEASE_INTERVAL = 2.0
+
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")
 }
@@ -100,6 +110,8 @@ class Settings:
     cache_read_ttl_ms: int
     cache_scope: str | None
     auth_challenge: str | None
+    keepalive_interval: float
+    lease_interval: float
 
     @classmethod
     def from_config(
@@ -153,6 +165,8 @@ class Settings:
             cache_read_ttl_ms=number("MCP_CACHE_READ_TTL_MS", int, 0),
             cache_scope=_scope(config.get("MCP_CACHE_SCOPE", MCP_CACHE_SCOPE)),
             auth_challenge=config.get("MCP_AUTH_CHALLENGE", MCP_AUTH_CHALLENGE),
+            keepalive_interval=number("MCP_KEEPALIVE_INTERVAL", float, 0.01),
+            lease_interval=number("MCP_LEASE_INTERVAL", float, 0.01),
         )
 
 

@@ -13,6 +13,7 @@ import re
 import time
 import typing as t
 
+from ..protocol.jsonrpc import is_response
 from ..store import Store
 
 #: The stream of messages not tied to a request (the GET stream).
@@ -50,10 +51,6 @@ def parse_event_id(event_id: str) -> tuple[str, int] | None:
     if found is None:
         return None
     return found.group(1), int(found.group(2))
-
-
-def is_response(message: dict[str, t.Any]) -> bool:
-    return "method" not in message and ("result" in message or "error" in message)
 
 
 class EventLog:

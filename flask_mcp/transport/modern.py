@@ -16,6 +16,7 @@ import typing as t
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from ..config import Settings
 from ..protocol import jsonrpc
 from ..protocol.call import Call
 from ..protocol.context import LOG_LEVELS
@@ -28,19 +29,18 @@ from ..protocol.jsonrpc import JsonRpcError
 from ..protocol.jsonrpc import Notification
 from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.server import LISTEN
+from ..store import Store
 from . import streaming
 from .bus import LIST_CHANGED
 from .bus import Change
+from .bus import NotificationBus
 from .checks import header
 from .events import format_event
-from .events import is_response
+from .exchange import Exchange
 from .responses import HTTPError
 from .responses import empty_response
 from .responses import json_response
 from .responses import sse_response
-
-if t.TYPE_CHECKING:
-    from .endpoint import Endpoint
 
 #: Filter keys of ``subscriptions/listen`` for the list-changed notifications.
 _LIST_FILTERS = {
@@ -51,12 +51,24 @@ _LIST_FILTERS = {
 
 
 class ModernPath:
-    """POST of the 2026-07-28 revision, for one endpoint."""
+    """POST of the 2026-07-28 revision.
 
-    def __init__(self, endpoint: Endpoint) -> None:
-        self.endpoint = endpoint
-        self.server = endpoint.server
-        self.settings = endpoint.settings
+    :param exchange: authenticates callers and runs their requests.
+    :param bus: the change notifications that listen streams deliver.
+    """
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        settings: Settings,
+        store: Store,
+        bus: NotificationBus,
+    ) -> None:
+        self.exchange = exchange
+        self.server = exchange.server
+        self.settings = settings
+        self.store = store
+        self.bus = bus
 
     def post(self, request: Request, payload: dict[str, t.Any]) -> Response:
         request_id = jsonrpc.readable_id(payload)
@@ -69,7 +81,8 @@ class ModernPath:
             # notification is accepted and dropped, as the spec asks.
             return empty_response(202)
         assert isinstance(message, RpcRequest)  # a response carries no _meta
-        auth = self.endpoint.authenticate(request, message.id)
+        exchange = self.exchange
+        auth = exchange.authenticate(request, message.id)
         try:
             envelope = read_envelope(
                 message.method,
@@ -84,12 +97,12 @@ class ModernPath:
             self._check_param_headers(request, message, auth)
         except JsonRpcError as exc:
             raise HTTPError.of(exc, jsonrpc.http_status(exc.code), message.id) from None
-        self.endpoint.check_step_up(request, message, auth)
+        exchange.check_step_up(request, message, auth)
         call = Call(
             protocol_version=envelope.version,
             channel=streaming.NullChannel(),
             auth=auth,
-            principal=self.endpoint.principal(auth),
+            principal=exchange.principal(auth),
             envelope=envelope,
         )
         if message.method == LISTEN:
@@ -97,25 +110,23 @@ class ModernPath:
                 message, call, streaming.disconnect_probe(request.environ)
             )
         if not self.server.wants_channel(message):
-            return self._answer(self.endpoint.run(request, message, call))
-        channel = streaming.StreamChannel(self.endpoint.store, None, None, message.id)
+            return self._answer(exchange.run(request, message, call))
+        channel = streaming.StreamChannel(self.store, None, None, message.id)
         call.channel = channel
-        streaming.start(lambda: self.endpoint.run(request, message, call), channel)
-        first = streaming.first(channel)
-        if isinstance(first, streaming.Refused):
-            raise first.error
-        if first is not streaming.CLOSE and is_response(first[1]):
-            return self._answer(first[1])
-        body = streaming.sse_body(
+        return streaming.answer(
+            lambda: exchange.run(request, message, call),
             channel,
-            first,
-            priming=False,
-            retry_ms=self.settings.retry_ms,
-            cancelled=call.cancelled,
-            keepalive=streaming.KEEPALIVE,
-            gone=streaming.disconnect_probe(request.environ),
+            as_json=self._answer,
+            body=lambda first: streaming.sse_body(
+                channel,
+                first,
+                priming=False,
+                retry_ms=self.settings.retry_ms,
+                cancelled=call.cancelled,
+                keepalive=self.settings.keepalive_interval,
+                gone=streaming.disconnect_probe(request.environ),
+            ),
         )
-        return sse_response(body)
 
     def _answer(self, message: dict[str, t.Any]) -> Response:
         """A final response as JSON, with the status its error code implies."""
@@ -156,7 +167,7 @@ class ModernPath:
         )
         subscription = message.id
         meta = {META_SUBSCRIPTION: subscription}
-        bus = self.endpoint.bus
+        bus = self.bus
         start = bus.position()
 
         def stream() -> t.Iterator[bytes]:
