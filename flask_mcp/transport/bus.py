@@ -3,12 +3,27 @@
 One append per change, however many clients there are: list changes and
 resource updates go into one log in the store, and every stream that
 delivers them (a legacy session's GET stream, a modern
-``subscriptions/listen`` stream, on any worker of any host) reads that log
-from its own position and keeps what its filter wants.
+``subscriptions/listen`` stream, on any worker of any host, or a gateway)
+follows that log from its own position.
+
+Each change is published on **channels** (:meth:`Change.channels`), and
+each held stream follows a set of them (see :mod:`.holds`): a stream gets a
+change when they share a channel. Channel names are plain ASCII, at most 72
+characters (a stream gateway such as Pushpin uses them as they are):
+
+=============================  =============================================
+``list:tools``, ``list:...``   ``notifications/<kind>/list_changed``
+``resource:<digest>``          ``notifications/resources/updated`` of a URI
+``session:<session id>``       anything sent to one 2025 session
+``principal:<digest>``         anything sent to one principal (a user)
+``broadcast``                  any other notification for everyone; only
+                               2025 GET streams follow it
+=============================  =============================================
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import typing as t
 from dataclasses import dataclass
@@ -24,18 +39,52 @@ LIST_CHANGED = {
     "prompts": "notifications/prompts/list_changed",
 }
 RESOURCE_UPDATED = "notifications/resources/updated"
+#: The channel of notifications meant for everyone that no filter names.
+BROADCAST = "broadcast"
+
+
+def list_channel(kind: str) -> str:
+    """The channel of ``notifications/<kind>/list_changed``."""
+    return f"list:{kind}"
+
+
+def resource_channel(uri: str) -> str:
+    """The channel of ``notifications/resources/updated`` for ``uri`` (any
+    length, any characters: named by a digest)."""
+    return "resource:" + _digest(uri)
+
+
+def session_channel(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def principal_channel(principal: str) -> str:
+    """The channel of what is sent to one principal (its tasks...)."""
+    return "principal:" + _digest(principal)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+_LIST_KINDS = {method: kind for kind, method in LIST_CHANGED.items()}
 
 
 @dataclass(frozen=True)
 class Change:
     """One published notification.
 
-    :param session: deliver to this legacy session only (``None``: anyone).
+    :param session: deliver to this 2025 session only.
+    :param principal: deliver to the streams of this principal only (those
+        that follow its channel).
+
+    With neither, it goes to every stream that follows its kind.
     """
 
     method: str
     params: dict[str, t.Any]
     session: str | None = None
+    principal: str | None = None
 
     @property
     def uri(self) -> str | None:
@@ -46,16 +95,35 @@ class Change:
             else None
         )
 
+    def channels(self) -> tuple[str, ...]:
+        """Where this change is published (see the module docstring)."""
+        if self.session is not None:
+            return (session_channel(self.session),)
+        if self.principal is not None:
+            return (principal_channel(self.principal),)
+        uri = self.uri
+        if uri is not None:
+            return (resource_channel(uri),)
+        kind = _LIST_KINDS.get(self.method)
+        return (list_channel(kind),) if kind else (BROADCAST,)
+
     def record(self) -> dict[str, t.Any]:
-        return {"m": self.method, "p": self.params, "s": self.session}
+        record = {"m": self.method, "p": self.params, "s": self.session}
+        if self.principal is not None:
+            record["u"] = self.principal
+        return record
 
     @classmethod
     def from_record(cls, record: t.Any) -> Change | None:
         if not isinstance(record, dict) or not isinstance(record.get("m"), str):
             return None  # an entry this code did not write: skipped
         params = record.get("p")
+        session, principal = record.get("s"), record.get("u")
         return cls(
-            record["m"], params if isinstance(params, dict) else {}, record.get("s")
+            record["m"],
+            params if isinstance(params, dict) else {},
+            session if isinstance(session, str) else None,
+            principal if isinstance(principal, str) else None,
         )
 
 
