@@ -66,7 +66,7 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 	@touch $@
 
 serve: venv
-	$(VENV)/bin/gunicorn -w 2 --threads 1 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
+	$(VENV)/bin/gunicorn -c python:flask_mcp.gunicorn -w 2 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
 
 test: system venv node
 	$(if $(CI),FLASK_MCP_FUZZ_EXAMPLES=$(CI_FUZZ_EXAMPLES)) $(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -326,10 +326,13 @@ class LegacyPath:
         self, request: Request, session: Session, after: int | None
     ) -> Response:
         """The session's stream of change notifications, held by the holder."""
+        newest = self.bus.position()
+        session = self.sessions.load(session.id) or session  # see session_stream
         stream = session_stream(
             session,
             self.bus,
             after,
+            newest=newest,
             retry_ms=self.settings.retry_ms,
             client=client_key(request.remote_addr),
         )
