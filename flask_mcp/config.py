@@ -93,6 +93,12 @@ MCP_HOLDS_PER_PRINCIPAL = 16
 #: not. Clients behind one NAT share it: raise it for them, or let
 #: ``ProxyFix`` tell the clients apart.
 MCP_HOLDS_PER_ADDRESS = 32
+#: Messages one JSON-RPC batch (2025-03-26 sessions only) may hold; a
+#: larger batch is refused with 400.
+MCP_BATCH_MAX_ITEMS = 50
+#: Seconds a batch may run: requests not started by then are answered with
+#: an error (send them again) instead of holding the worker on.
+MCP_BATCH_TIMEOUT = 10.0
 
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")
@@ -127,6 +133,8 @@ class Settings:
     hold_max: float
     holds_per_principal: int
     holds_per_address: int
+    batch_max_items: int
+    batch_timeout: float
 
     @classmethod
     def from_config(
@@ -185,6 +193,8 @@ class Settings:
             hold_max=number("MCP_HOLD_MAX", float, 0),
             holds_per_principal=number("MCP_HOLDS_PER_PRINCIPAL", int, 0),
             holds_per_address=number("MCP_HOLDS_PER_ADDRESS", int, 0),
+            batch_max_items=number("MCP_BATCH_MAX_ITEMS", int, 1),
+            batch_timeout=number("MCP_BATCH_TIMEOUT", float, 0),
         )
 
 

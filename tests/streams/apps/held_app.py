@@ -12,6 +12,7 @@ import time
 
 from flask import Flask
 
+from flask_mcp import Context
 from flask_mcp import FlaskMCP
 from flask_mcp.auth import api_key_auth
 
@@ -38,6 +39,13 @@ def create_app() -> Flask:
         """Keep a thread busy for ``seconds``."""
         time.sleep(seconds)
         return "slept"
+
+    @mcp.tool
+    def steps(count: int, ctx: Context) -> str:
+        """Report ``count`` steps of progress (a streamed call)."""
+        for step in range(count):
+            ctx.report_progress(step + 1, count)
+        return f"{count} steps"
 
     @mcp.tool
     def change_tools() -> str:
