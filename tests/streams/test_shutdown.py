@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import errno
-import http.client
 import os
 import signal
 import time

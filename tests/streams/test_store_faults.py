@@ -11,9 +11,9 @@ import typing as t
 from pathlib import Path
 
 import pytest
-
 from store.conftest import Remountable
 from store.conftest import remountable  # noqa: F401 - a fixture
+
 from support import GunicornServer
 from support import RedisServer
 
