@@ -95,6 +95,13 @@ class ThreadWorker(gthread.ThreadWorker):
         super().handle_exit(sig, frame)
         _stop_holds(self)
 
+    def run(self) -> None:
+        super().run()
+        # Tool calls whose stream yielded run on in threads of their own;
+        # their results go to the event log, where the client resumes.
+        if not WORKER.wait_handlers(self.cfg.graceful_timeout):
+            self.log.warning("worker exiting with tool calls still running")
+
     def set_accept_enabled(self, enabled: bool) -> None:
         if not enabled and not self.alive:
             # The drain begins. gunicorn would stop accepting here, and the

@@ -21,6 +21,7 @@ yielded, and last ``MCP_STREAM_HOLD`` / ``MCP_LISTEN_HOLD`` seconds.
 from __future__ import annotations
 
 import collections
+import random
 import threading
 import typing as t
 
@@ -51,6 +52,10 @@ class Capacity:
         self._holds: collections.OrderedDict[int, Yieldable] = collections.OrderedDict()
         self._stopping = False
         self._lock = threading.Lock()
+        #: Handlers running in threads of their own (streamed calls), which
+        #: go on after their stream yields: a stopping worker waits for them.
+        self._handlers = 0
+        self._idle = threading.Condition(self._lock)
 
     # -- reported by the pool -----------------------------------------------
 
@@ -109,6 +114,15 @@ class Capacity:
             self._holds[id(hold)] = hold
             return "short" if self.threads is None else "long"
 
+    def enlist(self, hold: Yieldable) -> bool:
+        """Register a stream that may be yielded but is never refused (a
+        resumable request stream); ``False`` when the worker stops."""
+        with self._lock:
+            if self._stopping:
+                return False
+            self._holds[id(hold)] = hold
+            return True
+
     def release(self, hold: Yieldable) -> None:
         with self._lock:
             self._holds.pop(id(hold), None)
@@ -133,6 +147,22 @@ class Capacity:
     def stopping(self) -> bool:
         return self._stopping
 
+    def handler_started(self) -> None:
+        with self._lock:
+            self._handlers += 1
+
+    def handler_finished(self) -> None:
+        with self._lock:
+            self._handlers -= 1
+            if self._handlers <= 0:
+                self._idle.notify_all()
+
+    def wait_handlers(self, timeout: float) -> bool:
+        """Wait until no handler runs (a stopping worker, before it exits);
+        ``False`` if some still ran after ``timeout`` seconds."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._handlers <= 0, timeout)
+
     def snapshot(self) -> dict[str, int | None]:
         """Counters, for logs and tests."""
         with self._lock:
@@ -141,7 +171,15 @@ class Capacity:
                 "busy": self._busy,
                 "waiting": self._waiting,
                 "holds": len(self._holds),
+                "handlers": self._handlers,
             }
+
+
+def backoff(retry_ms: int) -> int:
+    """A reconnection delay for a stream ended for want of threads: longer
+    than usual and spread, so returning clients do not arrive together."""
+    base = max(retry_ms, 1000)
+    return base + random.randrange(base)
 
 
 #: This process's capacity (a gunicorn worker is one process).

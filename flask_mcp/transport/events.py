@@ -108,12 +108,14 @@ class EventLog:
         hold: float,
         interval: float = 0.05,
         alive: t.Callable[[], bool] = lambda: True,
+        stop: t.Callable[[], bool] = lambda: False,
     ) -> t.Iterator[Event]:
         """Replay, then poll until a response ends the stream, ``hold`` passes,
-        or ``alive`` says nobody will write to the stream any more."""
+        ``alive`` says nobody will write to the stream any more, or ``stop``
+        says to end now."""
         deadline = time.monotonic() + hold
         last_look = False
-        while True:
+        while not stop():
             for event_id, message in self.read(session_id, stream, after):
                 after = int(event_id.rpartition(".")[2])
                 yield event_id, message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import typing as t
 
@@ -35,6 +36,7 @@ from ..protocol.versions import supports_priming_events
 from . import leases
 from . import streaming
 from .bus import NotificationBus
+from .capacity import backoff
 from .checks import accepts
 from .checks import header
 from .descriptions import session_stream
@@ -303,7 +305,11 @@ class LegacyPath:
             channel,
             as_json=json_response,
             body=lambda first: streaming.sse_body(
-                channel, first, priming=priming, retry_ms=self.settings.retry_ms
+                channel,
+                first,
+                priming=priming,
+                retry_ms=self.settings.retry_ms,
+                capacity=self.holder.capacity,
             ),
             lease=lease,
         )
@@ -366,33 +372,45 @@ class LegacyPath:
         The worker running a request renews a lease in the store; once the
         lease lapses without a final response, nobody will ever send one, so
         the request gets an error (logged, so every resume agrees) and the
-        client stops reconnecting.
+        client stops reconnecting. Like the stream it resumes, it gives its
+        thread back when a request needs it (the client resumes again).
         """
         events, store = self.events, self.store
         interval = self.settings.lease_interval
         key = leases.lease_key(session_id, stream)
-        yield format_event(None, f"{stream}.{after}", self.settings.retry_ms)
-        answered = False
-        for event_id, message in events.follow(
-            session_id,
-            stream,
-            after,
-            self.settings.request_timeout,
-            alive=lambda: leases.live(store.get(key), interval),
-        ):
-            answered = is_response(message)
-            yield format_event(message, event_id)
-        orphan = None if answered else leases.orphan(store.get(key), interval)
-        if orphan is not None:
-            log.warning(
-                "MCP request %r lost its worker; answered with an error", orphan
-            )
-            error = JsonRpcError(
-                jsonrpc.INTERNAL_ERROR,
-                "The server process handling this request stopped; send it again",
-            )
-            message = jsonrpc.error_message(orphan, error)
-            yield format_event(message, events.append(session_id, stream, message))
+        wanted = _Wanted()
+        capacity = self.holder.capacity
+        enlisted = capacity.enlist(wanted)
+        try:
+            yield format_event(None, f"{stream}.{after}", self.settings.retry_ms)
+            answered = False
+            for event_id, message in events.follow(
+                session_id,
+                stream,
+                after,
+                self.settings.request_timeout,
+                alive=lambda: leases.live(store.get(key), interval),
+                stop=wanted.is_set,
+            ):
+                answered = is_response(message)
+                yield format_event(message, event_id)
+            if wanted.is_set() and not answered:
+                yield f"retry: {backoff(self.settings.retry_ms)}\n\n".encode()
+                return
+            orphan = None if answered else leases.orphan(store.get(key), interval)
+            if orphan is not None:
+                log.warning(
+                    "MCP request %r lost its worker; answered with an error", orphan
+                )
+                error = JsonRpcError(
+                    jsonrpc.INTERNAL_ERROR,
+                    "The server process handling this request stopped; send it again",
+                )
+                message = jsonrpc.error_message(orphan, error)
+                yield format_event(message, events.append(session_id, stream, message))
+        finally:
+            if enlisted:
+                capacity.release(wanted)
 
     # -- DELETE ------------------------------------------------------------
 
@@ -402,3 +420,13 @@ class LegacyPath:
         assert session is not None
         self.sessions.end(session)
         return empty_response(204)
+
+
+class _Wanted(threading.Event):
+    """Set when the worker wants a resumed stream's thread back."""
+
+    def yield_thread(self) -> None:
+        self.set()
+
+    def stop(self) -> None:
+        self.set()

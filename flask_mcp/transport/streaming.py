@@ -40,6 +40,9 @@ from ..protocol.jsonrpc import is_response
 from ..protocol.jsonrpc import notification_message
 from ..protocol.jsonrpc import request_message
 from ..store import Store
+from .capacity import WORKER
+from .capacity import Capacity
+from .capacity import backoff
 from .events import EventLog
 from .events import format_event
 from .leases import Lease
@@ -51,6 +54,10 @@ log = logging.getLogger(__name__)
 
 #: Queue marker: the handler asked to end the HTTP response early.
 CLOSE = object()
+#: Queue marker: the worker wants the thread back (the client resumes).
+YIELD = object()
+#: Seconds between looks for the reply to a question the server asked.
+REPLY_POLL = 0.05
 #: Seconds between looks at the client's socket while a stream is quiet.
 DISCONNECT_POLL = 0.25
 
@@ -128,15 +135,40 @@ class StreamChannel:
         # The one reply the client may post (see LegacyPath._accept).
         self.store.set(asked_key(self.session_id, request_id), True, timeout + 5)
         self.emit(request_message(request_id, method, params))
-        reply = self.store.wait_take(reply_key(self.session_id, request_id), timeout)
+        reply = self._reply(reply_key(self.session_id, request_id), timeout)
         if reply is None:
             raise ClientTimeout(method, timeout)
         if "error" in reply:
             raise ClientError(reply["error"])
         return t.cast(dict[str, t.Any], reply.get("result", {}))
 
+    def _reply(self, key: str, timeout: float) -> t.Any:
+        """The client's reply, or ``None`` after ``timeout`` seconds.
+
+        :raises JsonRpcError: the worker is stopping: nobody would be left to
+            finish the call, so it ends now (the client sends it again).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.store.take(key)
+            if reply is not None or time.monotonic() >= deadline:
+                return reply
+            if WORKER.stopping:
+                raise JsonRpcError(
+                    INTERNAL_ERROR,
+                    "The server is restarting and cannot wait for the answer;"
+                    " send the request again",
+                )
+            time.sleep(min(REPLY_POLL, max(0.0, deadline - time.monotonic())))
+
     def close_stream(self) -> None:
         self.queue.put(CLOSE)
+
+    def yield_thread(self) -> None:
+        self.queue.put(YIELD)
+
+    def stop(self) -> None:
+        self.queue.put(YIELD)
 
 
 class NullChannel:
@@ -166,6 +198,7 @@ def start(
     """
 
     def target() -> None:
+        WORKER.handler_started()
         try:
             try:
                 message = run()
@@ -182,6 +215,7 @@ def start(
             if lease is not None:  # after the final message is in the log
                 lease.stop()
             close_thread_loop()  # an async handler's loop ends with its thread
+            WORKER.handler_finished()
 
     if lease is not None:
         lease.start()
@@ -252,6 +286,7 @@ def sse_body(
     cancelled: threading.Event | None = None,
     keepalive: float | None = None,
     gone: t.Callable[[], bool] | None = None,
+    capacity: Capacity | None = None,
 ) -> t.Iterator[bytes]:
     """The SSE stream: priming event, then messages until the response or a close.
 
@@ -262,8 +297,14 @@ def sse_body(
     :func:`disconnect_probe`) notices it sooner. ``cancelled`` is set when
     the stream ends (modern requests: closing the stream is the
     cancellation); a legacy client may resume instead, so it passes none.
+
+    A resumable stream is enlisted with ``capacity``: when a request needs
+    its thread, or the worker stops, it ends with a retry hint and the
+    client resumes it with ``GET`` and ``Last-Event-ID`` (SEP-1699), while
+    the handler goes on in its own thread.
     """
     resumable = priming and channel.session_id is not None
+    enlisted = resumable and capacity is not None and capacity.enlist(channel)
     wait = (
         keepalive
         if gone is None
@@ -277,6 +318,10 @@ def sse_body(
         while True:
             if item is CLOSE:
                 if resumable:
+                    return
+            elif item is YIELD:
+                if resumable:
+                    yield f"retry: {backoff(retry_ms)}\n\n".encode()
                     return
             elif isinstance(item, Refused):
                 refused = item.error
@@ -301,6 +346,9 @@ def sse_body(
                     quiet_since = time.monotonic()
                     yield b": keep-alive\n\n"
     finally:
+        if enlisted:
+            assert capacity is not None
+            capacity.release(channel)
         # The response is over: finished, or the client closed it (then the
         # server's write failed and closed this generator). Either way the
         # handler has nobody to talk to any more.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import random
 import socket
 import threading
 import time
@@ -27,6 +26,7 @@ from .bus import NotificationBus
 from .capacity import WORKER
 from .capacity import Admission
 from .capacity import Capacity
+from .capacity import backoff
 from .fairshare import FairShare
 from .follower import Follower
 from .holds import HeldStream
@@ -248,11 +248,7 @@ class WorkerHolder:
         return self.settings.stream_hold
 
     def _backoff(self) -> int:
-        """A reconnection delay for a stream ended for want of threads:
-        longer than usual and spread, so returning clients do not arrive
-        together."""
-        base = max(self.settings.retry_ms, 1000)
-        return base + random.randrange(base)
+        return backoff(self.settings.retry_ms)
 
 
 class _Body:

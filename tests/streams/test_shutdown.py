@@ -11,6 +11,7 @@ import signal
 import time
 from pathlib import Path
 
+from .processes import running
 from .sse import Session
 from .sse import call
 from .sse import listen
@@ -38,15 +39,6 @@ def arrivals(port: int, until: float) -> dict[str, int]:
     return outcomes
 
 
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting to be reaped is not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(") ", 1)[1][0] != "Z"
-
-
 def test_sigterm_ends_held_streams_at_once(tmp_path: Path) -> None:
     server = held_server(tmp_path, threads=32, workers=2)
     server.stop_timeout = 30
@@ -62,7 +54,7 @@ def test_sigterm_ends_held_streams_at_once(tmp_path: Path) -> None:
             stream.wait_for(lambda s: len(s.events) >= 1)
         workers = server.pids()
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            running = pool.submit(call, server.port, "sleep", {"seconds": TOOL_SECONDS})
+            tool = pool.submit(call, server.port, "sleep", {"seconds": TOOL_SECONDS})
             time.sleep(0.3)  # the call is running
             assert server.proc is not None
             signalled = time.monotonic()
@@ -71,7 +63,7 @@ def test_sigterm_ends_held_streams_at_once(tmp_path: Path) -> None:
             for stream in [*listens, *gets]:
                 assert stream.wait_end(timeout=3) < 2
             ended = time.monotonic() - signalled
-            answer = running.result(timeout=30)
+            answer = tool.result(timeout=30)
             server.proc.wait(timeout=30)
             gone = time.monotonic() - signalled
             outcomes = late.result()
@@ -82,7 +74,7 @@ def test_sigterm_ends_held_streams_at_once(tmp_path: Path) -> None:
     for stream in gets:
         assert stream.events[-1].data is None and stream.events[-1].id
     assert answer.status == 200 and answer.json()["result"]["content"][0]["text"]
-    assert not any(alive(pid) for pid in workers), server.log()
+    assert not any(running(pid) for pid in workers), server.log()
     assert gone < TOOL_SECONDS - 0.3 + 2, gone
     # Served while the workers drained, refused once they were gone.
     assert outcomes.get("200", 0) >= 1, outcomes

@@ -48,6 +48,15 @@ def create_app() -> Flask:
         return f"{count} steps"
 
     @mcp.tool
+    def ask(ctx: Context) -> str:
+        """Ask the user for a name, then greet it."""
+        answer = ctx.elicit(
+            "Name?", {"type": "object", "properties": {"name": {"type": "string"}}}
+        )
+        content = answer.get("content") or {}
+        return f"hello {content.get('name', 'nobody')}"
+
+    @mcp.tool
     def change_tools() -> str:
         """Tell every listener that the tool list changed."""
         mcp.notify_list_changed("tools")
