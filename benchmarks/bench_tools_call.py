@@ -67,6 +67,10 @@ class Variant:
     #: Headers every request carries besides ``HEADERS`` (e.g. Authorization);
     #: the wrk ``script`` must send them too.
     extra_headers: dict[str, str] = field(default_factory=dict)
+    #: gunicorn options before the app (the worker model; sync by default).
+    gunicorn: tuple[str, ...] = ()
+    #: The app serves the ``echo`` tool: :func:`check` it with ``BODY``.
+    echo: bool = True
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     session_id: str | None = None
@@ -174,6 +178,7 @@ def start(variant: Variant, workers: int, tmp: Path) -> None:
             "--no-control-socket",
             "--log-level",
             "warning",
+            *variant.gunicorn,
             "-b",
             f"127.0.0.1:{variant.port}",
             f"benchmarks.apps:{variant.factory}()",
@@ -343,7 +348,8 @@ def measure(
             wait_ready(v, workers)
             if v.stateful:
                 open_session(v)
-            check(v)
+            if v.echo:
+                check(v)
             if ready is not None:
                 ready(v)
         print(
@@ -369,7 +375,8 @@ def measure(
             pids = children(v.proc.pid)
             v.rss_mb = [rss_mb(pid) for pid in pids]
             v.pss_mb = [pss_mb(pid) for pid in pids]
-            check(v)
+            if v.echo:
+                check(v)
     finally:
         for v in variants:
             stop(v)

@@ -9,13 +9,20 @@ single HTTP request.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import threading
 import time
 import typing as t
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
 
-import requests
+# requests (about 5 MB in a worker) is imported only for a session given to
+# the cache: the standard library fetches otherwise.
+if t.TYPE_CHECKING:
+    import requests
 
 from flask_mcp.store import Store
 from flask_mcp.store import StoreSlot
@@ -66,7 +73,9 @@ class DiscoveryDocumentCache:
         that binds this cache (see :meth:`bind_store`), and until then a
         private in-process one.
     :param session: a :class:`requests.Session` to fetch with (proxies,
-        custom CA bundle); a new one by default.
+        custom CA bundle); without one, documents are fetched with the
+        standard library (proxies from the environment, the system's CA
+        certificates).
 
     ``size`` and ``clear()`` work through an index kept in the store (not a
     per-process list), so they describe the documents every worker shares:
@@ -104,6 +113,8 @@ class DiscoveryDocumentCache:
         """The HTTP session, made on first use."""
         with self._mutex:
             if self._session is None:
+                import requests
+
                 self._session = requests.Session()
             return self._session
 
@@ -184,6 +195,48 @@ class DiscoveryDocumentCache:
         return document
 
     def _download(self, url: str) -> dict[str, t.Any]:
+        body = self._get(url) if self._session is None else self._get_with_session(url)
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise DiscoveryError(url, "body is not valid JSON", 200) from None
+        if not isinstance(document, dict):
+            raise DiscoveryError(url, "body is not a JSON object", 200)
+        logger.debug("fetched %s", url)
+        return document
+
+    def _get(self, url: str) -> bytes:
+        """The body at ``url``, with the standard library: a worker that
+        verifies tokens need not hold ``requests`` (about 5 MB) for the one
+        fetch in an hour. http and https only, redirects included."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise DiscoveryError(url, "request failed (not an http or https URL)")
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        try:
+            with _OPENER.open(request, timeout=self.timeout) as response:
+                if response.status != 200:
+                    raise DiscoveryError(url, "unexpected status", response.status)
+                body: bytes = response.read(MAX_DOCUMENT_BYTES + 1)
+        except urllib.error.HTTPError as error:
+            error.close()
+            raise DiscoveryError(url, "unexpected status", error.code) from None
+        except TimeoutError:
+            raise DiscoveryError(url, f"timed out after {self.timeout} s") from None
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            reason = getattr(error, "reason", None)
+            if isinstance(reason, TimeoutError):
+                raise DiscoveryError(url, f"timed out after {self.timeout} s") from None
+            raise DiscoveryError(
+                url, f"request failed ({type(error).__name__})"
+            ) from None
+        if len(body) > MAX_DOCUMENT_BYTES:
+            raise DiscoveryError(url, "document larger than 1 MiB", 200)
+        return body
+
+    def _get_with_session(self, url: str) -> bytes:
+        """The body at ``url``, through the ``requests`` session given."""
+        import requests
+
         body = bytearray()
         try:
             with self.session.get(
@@ -204,14 +257,7 @@ class DiscoveryDocumentCache:
             raise DiscoveryError(
                 url, f"request failed ({type(error).__name__})"
             ) from None
-        try:
-            document = json.loads(body)
-        except ValueError:
-            raise DiscoveryError(url, "body is not valid JSON", 200) from None
-        if not isinstance(document, dict):
-            raise DiscoveryError(url, "body is not a JSON object", 200)
-        logger.debug("fetched %s", url)
-        return document
+        return bytes(body)
 
     def _save_index(self, store: Store, index: dict[str, tuple[str, float]]) -> None:
         if index:
@@ -230,3 +276,22 @@ def _live(index: t.Any) -> dict[str, tuple[str, float]]:
         return {}
     now = time.time()
     return {k: v for k, v in index.items() if v[1] > now}
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """An opener for http and https only (no file:, ftp: or data: URLs, also
+    not through a redirect); proxies from the environment, as requests."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+_OPENER = _opener()
