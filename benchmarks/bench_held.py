@@ -11,8 +11,9 @@ loopback address, see :mod:`benchmarks.held_clients`):
     ``list_changed`` takes to reach every listener and idle client.
 ``caps``
     the crowd, plus ``--abusers`` listens from one address (or, with
-    ``--principal-key``, one API key from many addresses): how many are
-    refused with 429, and the caller's latency meanwhile.
+    ``--one principal``, one API key from many addresses, every other client
+    with a key of its own): how many are refused with 429, and the caller's
+    latency meanwhile.
 ``shutdown``
     the crowd while a ``sleep`` tool runs ``--tool-seconds``; then SIGTERM
     to gunicorn: seconds until every worker is gone, beyond the tool, and
@@ -93,6 +94,7 @@ class Server:
             "gunicorn",
             *SERVERS[kind],
             "--no-control-socket",
+            *(["--log-level", "debug"] if os.environ.get("BENCH_KEEP_LOG") else []),
             "-b",
             f"127.0.0.1:{self.port}",
             "benchmarks.held_app:create_app()",
@@ -135,6 +137,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        keep = os.environ.get("BENCH_KEEP_LOG")  # a path to copy the log to
+        if keep:
+            Path(keep).write_bytes(self.log.read_bytes())
         self.tmp.cleanup()
 
 
@@ -154,15 +159,22 @@ def _answers(port: int) -> bool:
 # -- the crowd ---------------------------------------------------------------
 
 
-class Crowd:
-    """Idle 2025 clients and listeners, connected for the whole run."""
+Headers = t.Callable[[str], dict[str, str]]
 
-    def __init__(self, url: str, idle: int, listeners: int, headers: dict[str, str]):
+
+class Crowd:
+    """Idle 2025 clients and listeners, connected for the whole run.
+
+    :param headers: the headers of the client named ``idle-3``, ``listen-7``...
+    """
+
+    def __init__(self, url: str, idle: int, listeners: int, headers: Headers):
         self.idle = [
-            IdleClient(url, source_address(i, IDLE_BLOCK), headers) for i in range(idle)
+            IdleClient(url, source_address(i, IDLE_BLOCK), headers(f"idle-{i}"))
+            for i in range(idle)
         ]
         self.listeners = [
-            Listener(url, source_address(i, LISTEN_BLOCK), headers)
+            Listener(url, source_address(i, LISTEN_BLOCK), headers(f"listen-{i}"))
             for i in range(listeners)
         ]
         self.tasks: list[asyncio.Task[None]] = []
@@ -251,16 +263,17 @@ async def wait_for(
 
 async def crowd(args: argparse.Namespace, url: str, server: Server | None) -> dict:
     clock = Clock(args.seconds)
-    crowd = Crowd(url, args.idle, args.listeners, _headers(args))
+    headers = _headers(args)
+    crowd = Crowd(url, args.idle, args.listeners, headers)
     crowd.start(clock)
     settle = await crowd.connected(args.connect_timeout)
     await asyncio.sleep(args.settle)
-    caller = Caller(url, source_address(0, CALLER_BLOCK), _headers(args))
+    caller = Caller(url, source_address(0, CALLER_BLOCK), headers("caller"))
     await caller.run(clock, args.calls, args.pause)
     trigger = Caller(
         url,
         source_address(1, CALLER_BLOCK),
-        _headers(args),
+        headers("trigger"),
         "test_trigger_tool_change",
         {},
     )
@@ -288,23 +301,19 @@ async def caps(args: argparse.Namespace, url: str, server: Server | None) -> dic
     crowd = Crowd(url, args.idle, args.listeners, headers)
     crowd.start(clock)
     await crowd.connected(args.connect_timeout)
-    if args.principal_key:
-        # One principal from many addresses.
+    if args.one == "principal":  # one API key, every listen from its own address
         abusers = [
-            Listener(
-                url, source_address(i, ABUSE_BLOCK), {"X-API-Key": args.principal_key}
-            )
+            Listener(url, source_address(i, ABUSE_BLOCK), headers("abuser"))
             for i in range(args.abusers)
         ]
-    else:
-        # One address.
+    else:  # one address, every listen with its own key (when keys are on)
         abusers = [
-            Listener(url, source_address(0, ABUSE_BLOCK), headers)
-            for _ in range(args.abusers)
+            Listener(url, source_address(0, ABUSE_BLOCK), headers(f"abuser-{i}"))
+            for i in range(args.abusers)
         ]
     tasks = [asyncio.ensure_future(a.listen_once(clock)) for a in abusers]
     await asyncio.sleep(args.settle)
-    caller = Caller(url, source_address(0, CALLER_BLOCK), headers)
+    caller = Caller(url, source_address(0, CALLER_BLOCK), headers("caller"))
     await caller.run(clock, args.calls, args.pause)
     clock.stop()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -315,7 +324,7 @@ async def caps(args: argparse.Namespace, url: str, server: Server | None) -> dic
             refused[str(status)] = refused.get(str(status), 0) + count
     return {
         "abusers": args.abusers,
-        "one": "principal" if args.principal_key else "address",
+        "one": args.one,
         "abuser_streams_opened": sum(a.stats.opened for a in abusers),
         "abuser_refused": refused,
         "caller": latency(caller),
@@ -334,7 +343,7 @@ async def shutdown(args: argparse.Namespace, url: str, server: Server | None) ->
     sleeper = Caller(
         url,
         source_address(2, CALLER_BLOCK),
-        headers,
+        headers("sleeper"),
         "sleep",
         {"seconds": args.tool_seconds},
     )
@@ -343,7 +352,7 @@ async def shutdown(args: argparse.Namespace, url: str, server: Server | None) ->
     workers = server.workers()
     signalled = time.monotonic()
     server.proc.send_signal(signal.SIGTERM)
-    late = Caller(url, source_address(3, CALLER_BLOCK), headers)
+    late = Caller(url, source_address(3, CALLER_BLOCK), headers("late"))
     arrivals = asyncio.ensure_future(late.run(clock, 1000, 0.05))
     while any(_alive(pid) for pid in workers) and time.monotonic() - signalled < 60:
         await asyncio.sleep(0.02)
@@ -374,8 +383,21 @@ def _rss(server: Server | None) -> list[float]:
     return [round(rss_mb(pid), 1) for pid in server.workers()] if server else []
 
 
-def _headers(args: argparse.Namespace) -> dict[str, str]:
-    return {"X-API-Key": args.api_key} if args.api_key else {}
+def _headers(args: argparse.Namespace) -> Headers:
+    """Each client's headers: with ``--keys``, its own API key (so its own
+    principal), from the server's ``EXAMPLE_API_KEYS``."""
+    if not args.keys:
+        return lambda name: {}
+    return lambda name: {"X-API-Key": f"key-{name}"}
+
+
+def _api_keys(args: argparse.Namespace) -> str:
+    """``EXAMPLE_API_KEYS`` for every client a scenario may run."""
+    names = [f"idle-{i}" for i in range(args.idle)]
+    names += [f"listen-{i}" for i in range(args.listeners)]
+    names += [f"abuser-{i}" for i in range(args.abusers)]
+    names += ["abuser", "caller", "trigger", "sleeper", "late"]
+    return ",".join(f"key-{name}={name}:user" for name in names)
 
 
 SCENARIOS = {"crowd": crowd, "caps": caps, "shutdown": shutdown}
@@ -406,9 +428,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deliver-timeout", type=float, default=10.0)
     parser.add_argument("--tool-seconds", type=float, default=3.0)
     parser.add_argument(
-        "--api-key", help="X-API-Key of every client (EXAMPLE_API_KEYS)"
+        "--keys",
+        action="store_true",
+        help="API keys on (EXAMPLE_API_KEYS): each client its own principal",
     )
-    parser.add_argument("--principal-key", help="caps: the one principal's API key")
+    parser.add_argument(
+        "--one",
+        choices=("address", "principal"),
+        default="address",
+        help="caps: the abusers share one address or one principal (implies --keys)",
+    )
     parser.add_argument(
         "--env", action="append", default=[], help="NAME=VALUE for the server"
     )
@@ -417,9 +446,13 @@ def main(argv: list[str] | None = None) -> int:
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.one == "principal":
+        args.keys = True
     server = None
     if args.url is None:
         env = dict(item.split("=", 1) for item in args.env)
+        if args.keys:
+            env["EXAMPLE_API_KEYS"] = _api_keys(args)
         server = Server(args.server, args.code, env)
         server.start()
     url = args.url or server.url  # type: ignore[union-attr]
@@ -435,7 +468,9 @@ def main(argv: list[str] | None = None) -> int:
         "when": started.isoformat(timespec="seconds"),
         "server": args.url or " ".join(server.argv[2:]) if server else args.url,
         "code": str(args.code) if args.code else "this checkout",
-        "options": {k: v for k, v in vars(args).items() if k not in ("out", "code")},
+        "options": {
+            k: v for k, v in vars(args).items() if k not in ("out", "code", "env")
+        },
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),

@@ -20,6 +20,7 @@ behind the defaults below.
 
 from __future__ import annotations
 
+import threading
 import time
 import typing as t
 from concurrent import futures
@@ -58,7 +59,10 @@ keepalive = 5
 #: Seconds a stopping worker keeps idle keep-alive connections (gunicorn's
 #: own default is 2; a client's next request on one is answered with
 #: ``Connection: close``).
-STOP_KEEPALIVE_LINGER = 1.0
+STOP_KEEPALIVE_LINGER = 0.5
+#: Seconds between looks, in a draining worker, at whether the work that
+#: was running when it began is done.
+DRAIN_POLL = 0.05
 
 
 class _ReportingPool(futures.ThreadPoolExecutor):
@@ -68,6 +72,8 @@ class _ReportingPool(futures.ThreadPoolExecutor):
         super().__init__(max_workers=max_workers, thread_name_prefix="gthread")
         self._capacity = capacity
         capacity.attach(max_workers)
+        #: Jobs queued or running (a stopping worker waits for some of them).
+        self.outstanding: set[futures.Future[t.Any]] = set()
 
     def submit(
         self, fn: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
@@ -82,7 +88,10 @@ class _ReportingPool(futures.ThreadPoolExecutor):
                 capacity.finished()
 
         capacity.queued()  # may ask held streams to give their threads back
-        return super().submit(job)
+        future = super().submit(job)
+        self.outstanding.add(future)
+        future.add_done_callback(self.outstanding.discard)
+        return future
 
 
 class ThreadWorker(gthread.ThreadWorker):
@@ -103,13 +112,38 @@ class ThreadWorker(gthread.ThreadWorker):
             self.log.warning("worker exiting with tool calls still running")
 
     def set_accept_enabled(self, enabled: bool) -> None:
-        if not enabled and not self.alive:
-            # The drain begins. gunicorn would stop accepting here, and the
+        if not enabled and not self.alive and not self._arrivals_refused:
+            # The drain begins. gunicorn would stop accepting now, and the
             # connections that arrive while running calls finish would be
-            # reset when the listener closes; they are served instead (with
-            # ``Connection: close``; a held stream ends at once).
+            # reset when the listener closes. They are served (with
+            # ``Connection: close``; a held stream ends at once) until the
+            # work that was running when the drain began is done: arrivals
+            # cannot keep the worker alive.
+            if not self._watching_drain:
+                self._watching_drain = True
+                threading.Thread(
+                    target=self._refuse_arrivals_when_done,
+                    args=(set(self.tpool.outstanding),),
+                    name="flask_mcp drain",
+                    daemon=True,
+                ).start()
             return
         super().set_accept_enabled(enabled)
+
+    _watching_drain = False
+    _arrivals_refused = False
+
+    def _refuse_arrivals_when_done(self, running: set[futures.Future[t.Any]]) -> None:
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        while time.monotonic() < deadline:
+            if all(job.done() for job in running) and WORKER.wait_handlers(0):
+                break
+            time.sleep(DRAIN_POLL)
+        self.method_queue.defer(self._stop_accepting)
+
+    def _stop_accepting(self) -> None:
+        self._arrivals_refused = True
+        super().set_accept_enabled(False)
 
     def _cap_keepalive(self, deadline: float) -> None:
         # The start of gunicorn's drain, whatever stopped the worker (a

@@ -116,8 +116,8 @@ class WorkerHolder:
             stream ended, whatever ended it.
         :raises HTTPError: 429 past the principal's or the address's cap;
             503 with ``Retry-After`` for a listen that finds no thread to
-            spare (ended at once, the client would listen again at once; a
-            GET stream gets a retry hint instead).
+            spare or a stopping worker (ended at once, the client would
+            listen again at once; a GET stream gets a retry hint instead).
         """
         ticket = self.fair.admit(stream.principal, stream.client, stream.request_id)
 
@@ -133,12 +133,12 @@ class WorkerHolder:
     ) -> Response:
         hold = _Hold(stream)
         admission = self.capacity.admit(hold)
-        if (
-            admission == "none"
-            and stream.era == "listen"
-            and not self.capacity.stopping
-        ):
+        if admission == "none" and stream.era == "listen":
+            # A listen ended at once would be opened again at once: the
+            # client is told when to come back instead.
             on_end(stream.after, "refused")
+            if self.capacity.stopping:
+                raise busy(1, "the server is restarting", stream.request_id)
             retry = self._backoff() / 1000
             raise busy(
                 retry, "no thread to spare for a listen stream", stream.request_id
