@@ -36,9 +36,10 @@ from .test_holding import held_server
 HERE = Path(__file__).parent
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[GunicornServer]:
-    with held_server(tmp_path_factory.mktemp("clients"), threads=6) as srv:
+@pytest.fixture
+def server(tmp_path: Path) -> t.Iterator[GunicornServer]:
+    """One per test: which stream yields depends on every thread in use."""
+    with held_server(tmp_path, threads=6) as srv:
         yield srv
 
 
