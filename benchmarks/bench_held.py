@@ -441,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--env", action="append", default=[], help="NAME=VALUE for the server"
     )
+    parser.add_argument(
+        "--before", type=Path, help="a result file of the same scenario to draw beside"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
@@ -469,13 +472,17 @@ def main(argv: list[str] | None = None) -> int:
         "server": args.url or " ".join(server.argv[2:]) if server else args.url,
         "code": str(args.code) if args.code else "this checkout",
         "options": {
-            k: v for k, v in vars(args).items() if k not in ("out", "code", "env")
+            k: v
+            for k, v in vars(args).items()
+            if k not in ("out", "code", "env", "before")
         },
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "result": result,
     }
+    if args.before:
+        record["before"] = json.loads(args.before.read_text())
     text = json.dumps(record, indent=2, default=str)
     print(text)
     out = args.out or RESULTS / f"held_{args.scenario}.json"

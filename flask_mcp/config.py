@@ -82,7 +82,7 @@ MCP_KEEPALIVE_INTERVAL = 15.0
 #: renewals counts as its worker's death.
 MCP_LEASE_INTERVAL = 2.0
 #: Longest time in seconds a worker that can yield its threads (the gthread
-#: worker of :mod:`flask_mcp.gunicorn`) holds a listen or GET stream before
+#: worker of ``flask_mcp.gunicorn``) holds a listen or GET stream before
 #: ending it gracefully; it yields it sooner when a request needs the
 #: thread. Elsewhere ``MCP_STREAM_HOLD`` and ``MCP_LISTEN_HOLD`` apply.
 MCP_HOLD_MAX = 300.0
