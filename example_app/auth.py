@@ -5,6 +5,8 @@
   ``X-API-Key``;
 * ``EXAMPLE_JWT_ISSUER`` and ``EXAMPLE_JWT_AUDIENCE``: bearer JWTs from that
   issuer, keys found through its discovery document;
+* ``EXAMPLE_MANAGED_KEYS=1``: managed keys (``flask mcp keys create``) in
+  ``X-API-Key``, next to the static ones when both are set;
 * ``EXAMPLE_OIDC_ISSUER``, ``EXAMPLE_OIDC_CLIENT_ID``,
   ``EXAMPLE_OIDC_CLIENT_SECRET`` and ``EXAMPLE_BASE_URL``: the OAuth proxy in
   front of that OIDC issuer; ``GOOGLE_CLIENT_ID``/``GOOGLE_CLIENT_SECRET``: in
@@ -13,6 +15,9 @@
   ``EXAMPLE_CIMD_ALLOW_HOSTS="localhost,127.0.0.1"`` (comma-separated host
   names or addresses) lets the proxy fetch documents from those non-public
   hosts (the other ``MCP_OAUTH_CIMD_*`` settings then keep their defaults).
+
+API keys (static or managed) combine with the OAuth proxy or the bearer JWTs
+on the one ``/mcp`` endpoint: OAuth clients sign in, scripts send a key.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ from flask_mcp.auth import JWTVerifier
 from flask_mcp.auth import api_key_auth
 from flask_mcp.auth import bearer_auth
 from flask_mcp.auth import get_auth_session
+from flask_mcp.auth import managed_key_auth
 from flask_mcp.auth import require_auth
 from flask_mcp.auth import require_role
 from flask_mcp.auth import require_scopes
+from flask_mcp.auth import roles_of
 from flask_mcp.auth import scopes_of
 from flask_mcp.auth.providers import GoogleProvider
 from flask_mcp.auth.providers import OIDCProvider
@@ -44,17 +51,17 @@ SCOPES = ["data:read", "data:write"]
 
 def settings_from_env() -> dict[str, t.Any]:
     """``authenticate=`` and ``oauth=`` for :class:`~flask_mcp.FlaskMCP`."""
-    keys = os.environ.get("EXAMPLE_API_KEYS")
+    keys = _key_ways()
     issuer = os.environ.get("EXAMPLE_JWT_ISSUER")
     provider = _upstream_provider()
     if provider is not None:
-        return {"auth": OAuthProxy(provider, scopes=SCOPES, cimd=_cimd_options())}
-    if keys:
-        return {"authenticate": api_key_auth(parse_api_keys(keys))}
+        proxy = OAuthProxy(provider, scopes=SCOPES, cimd=_cimd_options())
+        return {"auth": proxy, **({"authenticate": keys} if keys else {})}
     if issuer:
         audience = os.environ["EXAMPLE_JWT_AUDIENCE"]
+        verifier = JWTVerifier(issuer=issuer, audience=audience)
         return {
-            "authenticate": bearer_auth(JWTVerifier(issuer=issuer, audience=audience)),
+            "authenticate": [bearer_auth(verifier), *keys],
             "oauth": {
                 "enabled": True,
                 "protected_resource": {
@@ -63,7 +70,20 @@ def settings_from_env() -> dict[str, t.Any]:
                 },
             },
         }
+    if keys:
+        return {"authenticate": keys}
     return {}
+
+
+def _key_ways() -> list[t.Any]:
+    """Static keys of ``EXAMPLE_API_KEYS``, managed keys if
+    ``EXAMPLE_MANAGED_KEYS=1``; both read ``X-API-Key``."""
+    ways: list[t.Any] = []
+    if os.environ.get("EXAMPLE_API_KEYS"):
+        ways.append(api_key_auth(parse_api_keys(os.environ["EXAMPLE_API_KEYS"])))
+    if os.environ.get("EXAMPLE_MANAGED_KEYS") == "1":
+        ways.append(managed_key_auth())
+    return ways
 
 
 def _upstream_provider() -> Provider | None:
@@ -163,8 +183,8 @@ def register(mcp: FlaskMCP) -> None:
         if not isinstance(session, dict):
             session = {
                 "subject": session.subject,
-                "scopes": sorted(session.scopes),
-                "roles": sorted(session.roles),
-                "email": session.email,
+                "scopes": sorted(scopes_of(session)),
+                "roles": sorted(roles_of(session)),
+                "email": _field(session, "email"),
             }
         return jsonify(session)

@@ -29,23 +29,32 @@ if t.TYPE_CHECKING:
     from .auth import JWTVerifier as JWTVerifier
     from .auth import TokenSession as TokenSession
     from .auth import Unauthorized as Unauthorized
+    from .auth import any_of as any_of
     from .auth import api_key_auth as api_key_auth
     from .auth import bearer_auth as bearer_auth
     from .auth import get_auth_session as get_auth_session
+    from .auth import managed_key_auth as managed_key_auth
     from .auth import require_all as require_all
     from .auth import require_any as require_any
     from .auth import require_auth as require_auth
     from .auth import require_role as require_role
     from .auth import require_scopes as require_scopes
+    from .auth.providers import Auth0Provider as Auth0Provider
+    from .auth.providers import AzureProvider as AzureProvider
+    from .auth.providers import CognitoProvider as CognitoProvider
     from .auth.providers import GitHubProvider as GitHubProvider
     from .auth.providers import GitHubSession as GitHubSession
+    from .auth.providers import GitLabProvider as GitLabProvider
+    from .auth.providers import GitLabSession as GitLabSession
     from .auth.providers import GoogleProvider as GoogleProvider
     from .auth.providers import GoogleSession as GoogleSession
+    from .auth.providers import KeycloakProvider as KeycloakProvider
     from .auth.providers import MicrosoftProvider as MicrosoftProvider
     from .auth.providers import MicrosoftSession as MicrosoftSession
     from .auth.providers import OAuthProvider as OAuthProvider
     from .auth.providers import OAuthSession as OAuthSession
     from .auth.providers import OIDCProvider as OIDCProvider
+    from .auth.providers import OktaProvider as OktaProvider
     from .auth.proxy import OAuthProxy as OAuthProxy
 
 _LAZY = {
@@ -57,9 +66,11 @@ _LAZY = {
             "JWTVerifier",
             "TokenSession",
             "Unauthorized",
+            "any_of",
             "api_key_auth",
             "bearer_auth",
             "get_auth_session",
+            "managed_key_auth",
             "require_all",
             "require_any",
             "require_auth",
@@ -70,15 +81,22 @@ _LAZY = {
     ),
     **dict.fromkeys(
         [
+            "Auth0Provider",
+            "AzureProvider",
+            "CognitoProvider",
             "GitHubProvider",
             "GitHubSession",
+            "GitLabProvider",
+            "GitLabSession",
             "GoogleProvider",
             "GoogleSession",
+            "KeycloakProvider",
             "MicrosoftProvider",
             "MicrosoftSession",
             "OAuthProvider",
             "OAuthSession",
             "OIDCProvider",
+            "OktaProvider",
         ],
         ".auth.providers",
     ),

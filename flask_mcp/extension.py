@@ -19,6 +19,7 @@ from flask import has_app_context
 from flask import request
 from werkzeug.exceptions import BadHost
 
+from .auth.authenticators import Authenticator
 from .auth.metadata import OAuthSettings
 from .components.component import check_access
 from .components.component import icon_tuple
@@ -30,12 +31,12 @@ from .scaffold import Scaffold
 from .state import MCPState
 from .state import build_state
 from .store import Store
-from .transport.guard import Authenticate
 from .transport.guard import guarded
 from .transport.responses import json_response
 from .transport.well_known import well_known_blueprint
 
 if t.TYPE_CHECKING:
+    from .auth.downstream import DownstreamTokens
     from .auth.providers.provider import Provider
     from .auth.proxy import OAuthProxy
     from .testing import MCPTestClient
@@ -57,7 +58,10 @@ class FlaskMCP(Scaffold):
     :param blueprint_name: names this server's blueprint and its entry in
         ``app.extensions["mcp"]``; give each server on one app its own.
     :param authenticate: ``fn(request)`` returning the auth session of each
-        HTTP request (``None`` refuses it with 401); may be ``async def``.
+        HTTP request (``None`` refuses it with 401); may be ``async def``. A
+        list of them lets requests in several ways
+        (:func:`~flask_mcp.auth.any_of`); next to ``auth=``, they are tried
+        after the proxy's own tokens.
     :param oauth: discovery documents to publish (``enabled``,
         ``authorization_server``, ``protected_resource``; snake or camel case).
     :param auth: an upstream provider (``GoogleProvider(...)``, ...) or an
@@ -67,6 +71,9 @@ class FlaskMCP(Scaffold):
     :param description: what the server offers, for people choosing one.
     :param website_url: the server's home page.
     :param icons: icons clients may show for the server.
+    :param downstream: the :class:`~flask_mcp.auth.DownstreamTokens` tools
+        use to call other APIs on the user's behalf; ``init_app`` gives it
+        the store and the encryption key.
     """
 
     def __init__(
@@ -79,20 +86,21 @@ class FlaskMCP(Scaffold):
         path: str | None = None,
         store: Store | None = None,
         blueprint_name: str | None = None,
-        authenticate: Authenticate | None = None,
+        authenticate: Authenticator | t.Sequence[Authenticator] | None = None,
         oauth: t.Mapping[str, t.Any] | OAuthSettings | None = None,
         auth: Provider | OAuthProxy | None = None,
         title: str | None = None,
         description: str | None = None,
         website_url: str | None = None,
         icons: IconsArg = None,
+        downstream: DownstreamTokens | None = None,
     ) -> None:
-        if auth is not None and (authenticate is not None or oauth is not None):
-            raise TypeError("give either auth= or authenticate=/oauth=, not both")
-        if authenticate is not None and not callable(authenticate):
+        if auth is not None and oauth is not None:
             raise TypeError(
-                f"authenticate must be a function of the request, not {authenticate!r}"
+                "give either auth= (which publishes its own discovery documents)"
+                " or oauth=, not both"
             )
+        authenticate = _one_authenticate(authenticate)
         self.name = name
         self.version = version
         self.instructions = instructions
@@ -112,6 +120,7 @@ class FlaskMCP(Scaffold):
         self.proxy = _as_proxy(auth)
         self.authenticate = authenticate
         self.oauth = OAuthSettings.from_config(oauth)
+        self.downstream = downstream
         self._routes: list[tuple[str, t.Callable[..., t.Any], dict[str, t.Any]]] = []
         # Apps set up so far, so that @mcp.route after init_app reaches them;
         # weak, so the extension never keeps an app alive.
@@ -292,6 +301,22 @@ def _bad_host(error: BadHost) -> t.Any:
         "error": {"code": -32600, "message": "Bad Request: invalid Host header"},
     }
     return json_response(body, 400)
+
+
+def _one_authenticate(
+    value: Authenticator | abc.Sequence[Authenticator] | None,
+) -> Authenticator | None:
+    """``authenticate=`` as one function; a list becomes ``any_of(...)``."""
+    if value is None or (callable(value) and not isinstance(value, abc.Sequence)):
+        return value
+    if isinstance(value, abc.Sequence) and not isinstance(value, (str, bytes)):
+        from .auth.combined import any_of
+
+        try:
+            return any_of(*value)
+        except ValueError as error:
+            raise TypeError(f"authenticate: {error}") from None
+    raise TypeError(f"authenticate must be a function of the request, not {value!r}")
 
 
 def _as_proxy(auth: Provider | OAuthProxy | None) -> OAuthProxy | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from .auth.combined import any_of
 from .auth.errors import AuthError
 from .auth.metadata import OAuthSettings
 from .config import Settings
@@ -69,11 +70,19 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
     _check_store(store)
     authenticate, oauth = mcp.authenticate, mcp.oauth
     bind_store(authenticate, store)
+    if mcp.downstream is not None:
+        mcp.downstream.init_app(app, store, mcp.blueprint_name)
     if mcp.proxy is not None:
         proxy = mcp.proxy.init_app(
             app, store=store, mcp_path=settings.path, name=mcp.blueprint_name
         )
-        authenticate, oauth = proxy.authenticate, proxy.oauth_settings
+        oauth = proxy.oauth_settings
+        # The proxy's tokens first, then the other ways in (API keys...).
+        authenticate = (
+            proxy.authenticate
+            if authenticate is None
+            else any_of(("oauth", proxy.authenticate), authenticate)
+        )
     server = McpServer(
         mcp.registry,
         info=mcp.info,

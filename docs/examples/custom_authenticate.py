@@ -16,6 +16,8 @@ def authenticate(request):
 
 
 app = Flask(__name__)
+# Not Bearer: OAuth clients would start a sign-in this server cannot finish.
+app.config["MCP_AUTH_CHALLENGE"] = 'ApiKey header="X-API-Key"'
 mcp = FlaskMCP(app, name="My Server", version="1.0.0", authenticate=authenticate)
 
 

@@ -5,6 +5,11 @@ carry :attr:`AccessCheck.required_scopes`, so a caller that refuses a request
 can answer 403 ``insufficient_scope`` with the scopes to ask for
 (:rfc:`6750#section-3.1`). Sessions may be mappings or plain objects: scopes
 and roles are read from a key or attribute of that name.
+
+Every ``can_access`` runs under one policy, :func:`run_check`'s: a check
+that raises or answers no yes or no denies, and the log says what it guards.
+A combination (:func:`require_all`, :func:`require_any`) with a broken part
+is one broken check.
 """
 
 from __future__ import annotations
@@ -13,12 +18,20 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+from .._check_policy import Check
+from .._check_policy import CheckFactory
+from .._check_policy import ScopedCheck
+from .._check_policy import mark_factory
+from .._check_policy import required_scopes
+from .._check_policy import run_check
 from .._sync import run_sync
 from .errors import AuthenticationRequired
 
 __all__ = [
     "AccessCheck",
     "Check",
+    "CheckFactory",
+    "ScopedCheck",
     "get_auth_session",
     "require_all",
     "require_any",
@@ -26,21 +39,22 @@ __all__ = [
     "require_role",
     "require_scopes",
     "roles_of",
+    "run_check",
     "scopes_of",
 ]
 
-#: Any callable taking the session (or ``None``) and answering ``True`` to allow.
-Check = t.Callable[[t.Any], bool]
-
 S = t.TypeVar("S")
-F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
 class AccessCheck:
-    """A named check with the scopes it needs.
+    """A named check with the scopes it needs (a :class:`ScopedCheck`).
 
     :param func: the predicate; it gets ``None`` for an anonymous request.
-    :param name: shown by ``repr``.
+        Whatever it raises propagates, and an answer that is no yes or no
+        raises :class:`TypeError`: :func:`run_check`, which runs every
+        ``can_access``, turns both into a denial logged with what the check
+        guards.
+    :param name: shown by ``repr`` and in the log.
     :param required_scopes: scopes that would satisfy the check, for an
         ``insufficient_scope`` challenge.
     """
@@ -49,7 +63,7 @@ class AccessCheck:
 
     def __init__(
         self,
-        func: t.Callable[[t.Any], bool],
+        func: t.Callable[[t.Any], t.Any],
         name: str,
         required_scopes: Iterable[str] = (),
     ) -> None:
@@ -63,15 +77,6 @@ class AccessCheck:
 
     def __repr__(self) -> str:
         return self._name
-
-
-def _answer(value: t.Any) -> bool:
-    """A check's yes or no; an ``async def`` check is awaited first, and an
-    answer that is a function (a factory passed uncalled) is an error."""
-    value = run_sync(value)
-    if callable(value):
-        raise TypeError(f"an access check returned {value!r}, not a bool")
-    return bool(value)
 
 
 def _field(session: t.Any, name: str) -> t.Any:
@@ -120,14 +125,7 @@ def roles_of(session: t.Any) -> frozenset[str]:
 require_auth = AccessCheck(lambda session: session is not None, "require_auth")
 
 
-def _factory(fn: F) -> F:
-    """Mark a check factory, so passing it uncalled as ``can_access`` is
-    caught when the component is registered."""
-    fn.__mcp_check_factory__ = True  # type: ignore[attr-defined]
-    return fn
-
-
-@_factory
+@mark_factory
 def require_scopes(*scopes: str) -> AccessCheck:
     """Allow sessions holding *all* of ``scopes``."""
     if not scopes or not all(isinstance(s, str) and s for s in scopes):
@@ -140,7 +138,7 @@ def require_scopes(*scopes: str) -> AccessCheck:
     )
 
 
-@_factory
+@mark_factory
 def require_role(*roles: str) -> AccessCheck:
     """Allow sessions holding *any* of ``roles``."""
     if not roles or not all(isinstance(r, str) and r for r in roles):
@@ -152,25 +150,36 @@ def require_role(*roles: str) -> AccessCheck:
     )
 
 
-def _scopes_of_check(check: Check) -> tuple[str, ...]:
-    return tuple(getattr(check, "required_scopes", ()))
+def _answer(value: t.Any) -> bool:
+    """A check's yes or no; an ``async def`` check is awaited first, and an
+    answer that is a function (a factory passed uncalled) is an error."""
+    value = run_sync(value)
+    if callable(value):
+        raise TypeError(f"an access check returned {value!r}, not a bool")
+    return bool(value)
 
 
-@_factory
+def _each(checks: tuple[Check, ...], session: t.Any) -> t.Iterator[bool]:
+    """The answers of ``checks``, a broken one raising (see :class:`AccessCheck`)."""
+    for check in checks:
+        yield _answer(check(session))
+
+
+@mark_factory
 def require_all(*checks: Check) -> AccessCheck:
     """Allow when every check allows (AND). Its ``required_scopes`` is the
     union of the checks' scopes."""
     if not checks:
         raise ValueError("require_all() needs at least one check")
-    scopes = [s for check in checks for s in _scopes_of_check(check)]
+    scopes = [s for check in checks for s in required_scopes(check)]
     return AccessCheck(
-        lambda session: all(_answer(check(session)) for check in checks),
+        lambda session: all(_each(checks, session)),
         f"require_all({', '.join(map(repr, checks))})",
         scopes,
     )
 
 
-@_factory
+@mark_factory
 def require_any(*checks: Check) -> AccessCheck:
     """Allow when at least one check allows (OR).
 
@@ -179,9 +188,9 @@ def require_any(*checks: Check) -> AccessCheck:
     """
     if not checks:
         raise ValueError("require_any() needs at least one check")
-    scopes = _scopes_of_check(checks[0]) if len(checks) == 1 else ()
+    scopes = required_scopes(checks[0]) if len(checks) == 1 else ()
     return AccessCheck(
-        lambda session: any(_answer(check(session)) for check in checks),
+        lambda session: any(_each(checks, session)),
         f"require_any({', '.join(map(repr, checks))})",
         scopes,
     )

@@ -1,9 +1,13 @@
-"""Ready-made ``authenticate(request)`` callables.
+"""Ready-made ``authenticate(request)`` callables, and their contracts.
 
 Each takes a werkzeug/Flask request (only ``.headers`` and ``.args`` are read)
 and returns a session, ``None`` when the request carries no credential of its
 kind (the caller answers 401 without an error code), or raises
 :class:`~flask_mcp.auth.Unauthorized` for a credential that is refused.
+
+Besides being called, an ``authenticate`` function may declare the
+challenge of its refusals (:class:`DeclaresChallenge`) and the name of its
+way in (:class:`~flask_mcp.auth.principals.HasSource`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ import hmac
 import re
 import typing as t
 from collections.abc import Mapping
+from collections.abc import Sequence
 
 from flask_mcp.store import bind_store
+from flask_mcp.store.binding import StoreSlot
 
 from .errors import Unauthorized
+from .keyring import KeyRing
+from .keyring import ManagedKeySession
 
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Request
@@ -24,15 +32,43 @@ if t.TYPE_CHECKING:
     from flask_mcp.store import Store
 
 __all__ = [
+    "APIKeyAuth",
     "Authenticator",
     "BearerAuth",
+    "DeclaresChallenge",
+    "ManagedKeyAuth",
     "TokenVerifier",
     "api_key_auth",
     "bearer_auth",
+    "challenges_of",
+    "managed_key_auth",
 ]
 
-#: ``authenticate(request) -> session | None``.
+#: ``authenticate(request) -> session | None``; may be ``async def``.
 Authenticator = t.Callable[["Request"], t.Any]
+
+
+@t.runtime_checkable
+class DeclaresChallenge(t.Protocol):
+    """An ``authenticate`` function that declares the challenge of its 401s.
+
+    MCP clients that support OAuth take a ``Bearer`` challenge as an
+    invitation to an OAuth flow; an API-key server names its own scheme
+    and the header the key goes in instead (``'ApiKey header="X-API-Key"'``).
+    A function that declares none gets ``Bearer``.
+    """
+
+    #: The ``WWW-Authenticate`` challenge, or several.
+    www_authenticate: str | Sequence[str]
+
+
+def challenges_of(authenticate: object) -> tuple[str, ...]:
+    """The challenges ``authenticate`` declares (:class:`DeclaresChallenge`)."""
+    if not isinstance(authenticate, DeclaresChallenge):
+        return ()
+    value = authenticate.www_authenticate
+    values = (value,) if isinstance(value, str) else tuple(value)
+    return tuple(dict.fromkeys(v for v in values if isinstance(v, str) and v))
 
 
 @t.runtime_checkable
@@ -63,6 +99,12 @@ class BearerAuth:
     one (:class:`~flask_mcp.store.StoreBindable`), so a verifier made at
     import time caches keys and answers where every worker shares them.
     """
+
+    #: Its way in (:class:`~flask_mcp.auth.principals.HasSource`).
+    source = "bearer"
+    #: Its challenge (:class:`DeclaresChallenge`): next to other ways in, a
+    #: 401 still offers Bearer tokens.
+    www_authenticate = "Bearer"
 
     def __init__(self, verifier: TokenVerifier | t.Callable[[str], t.Any]) -> None:
         self.verifier = verifier
@@ -105,10 +147,7 @@ def bearer_auth(verifier: TokenVerifier | t.Callable[[str], t.Any]) -> BearerAut
     return BearerAuth(verifier)
 
 
-def api_key_auth(
-    keys: Mapping[str, t.Any],
-    header: str = "X-API-Key",
-) -> Authenticator:
+class APIKeyAuth:
     """Authenticate with a static API key sent in ``header``.
 
     The presented key is compared with *every* configured key by
@@ -119,30 +158,97 @@ def api_key_auth(
         returning the session (for sessions built per request).
     :param header: the request header holding the key.
     """
-    if not keys:
-        raise ValueError("api_key_auth() needs at least one key")
-    if not all(isinstance(key, str) and key for key in keys):
-        raise ValueError("API keys must be non-empty strings")
-    table = [(_digest(key), value) for key, value in keys.items()]
 
-    def authenticate(request: Request) -> t.Any:
-        presented = request.headers.get(header)
+    def __init__(self, keys: Mapping[str, t.Any], header: str = "X-API-Key") -> None:
+        if not keys:
+            raise ValueError("api_key_auth() needs at least one key")
+        if not all(isinstance(key, str) and key for key in keys):
+            raise ValueError("API keys must be non-empty strings")
+        self.header = header
+        self._table = [(_digest(key), value) for key, value in keys.items()]
+        #: Clients seeing a Bearer challenge start an OAuth flow that cannot
+        #: work here: the challenge names the header the key goes in instead.
+        self.www_authenticate = f'ApiKey header="{header}"'
+        #: Its way in: keys read from another header are another source.
+        self.source = f"api-key:{header}"
+
+    def __call__(self, request: Request) -> t.Any:
+        presented = request.headers.get(self.header)
         if presented is None:
             return None
         digest = _digest(presented)
         found: t.Any = None
         matched = False
-        for key_digest, value in table:
+        for key_digest, value in self._table:
             if hmac.compare_digest(digest, key_digest):
                 found, matched = value, True
         if not matched:
-            raise Unauthorized("invalid API key", error="invalid_token")
+            raise Unauthorized(
+                "invalid API key", error="invalid_token", scheme=self.www_authenticate
+            )
         return found(request) if callable(found) else found
 
-    # Clients seeing a Bearer challenge start an OAuth flow that cannot work
-    # here: the challenge names the header the key goes in instead.
-    authenticate.www_authenticate = f'ApiKey header="{header}"'  # type: ignore[attr-defined]
-    return authenticate
+    def __repr__(self) -> str:
+        return f"api_key_auth(header={self.header!r})"
+
+
+def api_key_auth(keys: Mapping[str, t.Any], header: str = "X-API-Key") -> APIKeyAuth:
+    """``authenticate`` reading static API keys from ``header``: see
+    :class:`APIKeyAuth`."""
+    return APIKeyAuth(keys, header)
+
+
+class ManagedKeyAuth:
+    """Authenticate with a managed key (:class:`~flask_mcp.auth.KeyRing`) sent
+    in ``header``: keys an operator creates and revokes with ``flask mcp
+    keys``, each with its own roles, scopes and expiry.
+
+    The session is a :class:`~flask_mcp.auth.ManagedKeySession`.
+    Every request reads the key's record in the store, so a revoked key is
+    refused on the next request, on every worker and host.
+
+    :param header: the request header holding the key.
+    :param store: where the keys are; ``None``: the store of the server it
+        authenticates for (:meth:`bind_store`, called by ``init_app``).
+    """
+
+    def __init__(self, header: str = "X-API-Key", store: Store | None = None) -> None:
+        self.header = header
+        self._slot = StoreSlot(store)
+        self.www_authenticate = f'ApiKey header="{header}"'
+        self.source = "managed-key"
+
+    @property
+    def keyring(self) -> KeyRing:
+        return KeyRing(self._slot.store)
+
+    def bind_store(self, store: Store) -> None:
+        """Read the keys of the app's store (unless one was given)."""
+        self._slot.bind(store)
+
+    def __call__(self, request: Request) -> ManagedKeySession | None:
+        presented = request.headers.get(self.header)
+        if presented is None:
+            return None
+        session = self.keyring.check(presented.strip())
+        if session is None:
+            raise Unauthorized(
+                "invalid, expired or revoked API key",
+                error="invalid_token",
+                scheme=self.www_authenticate,
+            )
+        return session
+
+    def __repr__(self) -> str:
+        return f"managed_key_auth(header={self.header!r})"
+
+
+def managed_key_auth(
+    header: str = "X-API-Key", store: Store | None = None
+) -> ManagedKeyAuth:
+    """``authenticate`` reading managed keys from ``header``: see
+    :class:`ManagedKeyAuth`."""
+    return ManagedKeyAuth(header, store)
 
 
 def _digest(key: str) -> bytes:

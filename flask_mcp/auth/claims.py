@@ -16,7 +16,13 @@ import time
 import typing as t
 from collections.abc import Mapping
 
-__all__ = ["ClaimNames", "TokenSession", "invalid_dates", "numeric_date"]
+__all__ = [
+    "ClaimNames",
+    "TokenSession",
+    "claim_strings",
+    "invalid_dates",
+    "numeric_date",
+]
 
 #: The latest NumericDate accepted (9999-12-31T23:59:59Z): later values are no
 #: real dates, and converting them can overflow.
@@ -74,6 +80,18 @@ class ClaimNames:
             if value is not None:
                 return value
         return None
+
+
+def claim_strings(
+    claims: Mapping[str, t.Any], names: str | t.Iterable[str]
+) -> frozenset[str]:
+    """Every string of the claims ``names`` together (a list of strings, or a
+    space-separated string each), looked up as :class:`ClaimNames` does:
+    ``claim_strings(claims, ("realm_access.roles", "groups"))``."""
+    found: set[str] = set()
+    for name in (names,) if isinstance(names, str) else names:
+        found |= _names(_lookup(claims, name))
+    return frozenset(found)
 
 
 def _lookup(claims: Mapping[str, t.Any], name: str) -> t.Any:

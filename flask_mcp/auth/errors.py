@@ -27,6 +27,10 @@ class AuthError(Exception):
         ``insufficient_scope``) or ``None``.
     :param scopes: the scopes the request would need (for ``insufficient_scope``).
     :param status_code: the HTTP status, when not the class default.
+    :param scheme: the ``WWW-Authenticate`` challenge this error belongs to
+        when it is not ``Bearer`` (``'ApiKey header="X-API-Key"'``): on a
+        server with several ways in, the error's parameters go on the
+        challenge of the way that refused.
     """
 
     #: HTTP status of the response.
@@ -39,8 +43,11 @@ class AuthError(Exception):
         error: str | None = None,
         scopes: t.Iterable[str] = (),
         status_code: int | None = None,
+        scheme: str | None = None,
     ) -> None:
         super().__init__(description or error or self.__class__.__name__)
+        #: The non-Bearer challenge this error belongs to, or ``None``.
+        self.scheme = scheme
         #: OAuth error code of :rfc:`6750#section-3.1`, or ``None``.
         self.error = error
         #: Human-readable explanation, or ``None``.
@@ -114,12 +121,17 @@ class Forbidden(AuthError):
         error: str | None = None,
         scopes: t.Iterable[str] = (),
         status_code: int | None = None,
+        scheme: str | None = None,
     ) -> None:
         scopes = tuple(scopes)
         if error is None and scopes:
             error = "insufficient_scope"
         super().__init__(
-            description, error=error, scopes=scopes, status_code=status_code
+            description,
+            error=error,
+            scopes=scopes,
+            status_code=status_code,
+            scheme=scheme,
         )
 
 

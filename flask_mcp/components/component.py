@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import logging
 import re
 import typing as t
 from collections import abc
 from dataclasses import dataclass
 
+from .._check_policy import Check
+from .._check_policy import is_check_factory
+from .._check_policy import run_check
 from .._sync import run_sync
 from .content import Icon
-
-log = logging.getLogger(__name__)
-
-#: ``can_access`` callables take the auth session (or ``None``) and answer
-#: whether it may use the component; ``async def`` checks are awaited.
-AccessCheck = t.Callable[[t.Any], t.Any]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -83,7 +79,7 @@ def check_function(fn: object, kind: str) -> t.Callable[..., t.Any]:
     return fn
 
 
-def check_access(check: object, where: str) -> AccessCheck | None:
+def check_access(check: object, where: str) -> Check | None:
     """Refuse a ``can_access`` value that could never answer correctly.
 
     Catches the usual slips: a value that is not callable, and a check
@@ -97,12 +93,12 @@ def check_access(check: object, where: str) -> AccessCheck | None:
             f"can_access of {where} must be a callable taking the auth session,"
             f" not {check!r}"
         )
-    if getattr(check, "__mcp_check_factory__", False):
+    if is_check_factory(check):
         raise RegistrationError(
             f"can_access of {where} is the factory {_qualname(check)};"
             f" call it: can_access={_qualname(check)}(...)"
         )
-    return t.cast(AccessCheck, check)
+    return t.cast(Check, check)
 
 
 def check_meta(meta: object, where: str) -> dict[str, t.Any] | None:
@@ -130,7 +126,7 @@ class Component:
     fn: t.Callable[..., t.Any]
     description: str = ""
     title: str | None = None
-    can_access: AccessCheck | None = None
+    can_access: Check | None = None
     meta: dict[str, t.Any] | None = None
     icons: tuple[Icon, ...] = ()
     #: The parameter that receives the request context, if any.
@@ -141,31 +137,12 @@ class Component:
         return self.context_param is not None
 
     def allows(self, auth: t.Any) -> bool:
-        """Whether ``can_access`` lets ``auth`` use this component.
-
-        A check that raises or answers something that is not a yes or no
-        (a coroutine, a check object) denies, and the log says why: one
-        broken check must hide its component, not break every list.
-        """
-        check = self.can_access
-        if check is None:
+        """Whether ``can_access`` lets ``auth`` use this component, by the one
+        policy of :func:`~flask_mcp._check_policy.run_check`: a broken check
+        hides its component, it does not break every list."""
+        if self.can_access is None:
             return True
-        try:
-            answer = run_sync(check(auth))
-        except Exception:
-            log.exception(
-                "can_access of %s %r raised; access denied", self.kind, self.name
-            )
-            return False
-        if callable(answer) or inspect.isawaitable(answer):
-            log.error(
-                "can_access of %s %r returned %r, not a bool; access denied",
-                self.kind,
-                self.name,
-                answer,
-            )
-            return False
-        return bool(answer)
+        return run_check(self.can_access, auth, guarding=f"{self.kind} {self.name!r}")
 
     @property
     def kind(self) -> str:

@@ -16,6 +16,7 @@ import typing as t
 from flask import g
 from werkzeug.wrappers import Request
 
+from .._check_policy import required_scopes
 from ..auth.errors import AuthError
 from ..auth.errors import Forbidden
 from ..protocol import jsonrpc
@@ -27,7 +28,6 @@ from ..protocol.server import McpServer
 from ..store import StoreUnavailable
 from .guard import AuthGate
 from .guard import Refusal
-from .guard import principal_of
 from .responses import HTTPError
 from .responses import unavailable
 
@@ -75,7 +75,8 @@ class Exchange:
         try:
             self.step_up(message, auth)
         except AuthError as exc:
-            raise self.refusal(Refusal(exc), request, message.id) from None
+            refusal = self.gate.refuse(request, exc)
+            raise self.refusal(refusal, request, message.id) from None
 
     def step_up(self, message: RpcRequest, auth: t.Any) -> None:
         """:raises Forbidden: a ``tools/call`` of a step-up tool the caller's
@@ -85,7 +86,7 @@ class Exchange:
         name = message.params.get("name")
         tool = self.server.registry.tools.get(name) if isinstance(name, str) else None
         if tool is not None and tool.step_up and not tool.allows(auth):
-            scopes = getattr(tool.can_access, "required_scopes", ())
+            scopes = required_scopes(tool.can_access)
             raise Forbidden(f"tool {tool.name} needs more scopes", scopes=scopes)
 
     def run(
@@ -100,7 +101,8 @@ class Exchange:
         try:
             return jsonrpc.result_message(message.id, self.server.handle(message, call))
         except AuthError as exc:
-            raise self.refusal(Refusal(exc), request, message.id) from None
+            refusal = self.gate.refuse(request, exc)
+            raise self.refusal(refusal, request, message.id) from None
         except StoreUnavailable:
             raise unavailable(message.id) from None
         except JsonRpcError as exc:
@@ -118,4 +120,4 @@ class Exchange:
             return jsonrpc.error_message(message.id, error)
 
     def principal(self, auth: t.Any) -> str | None:
-        return principal_of(auth)
+        return self.gate.principal(auth)

@@ -42,7 +42,13 @@ def test_custom_authenticate_port(load_example):
         assert client.call_tool("sayHello")["content"][0]["text"] == "Hello, 1!"
     refused = post_initialize(example.app, {"X-API-Key": "456"})
     assert refused.status_code == 401
-    assert refused.headers["WWW-Authenticate"] == "Bearer"
+    # Issue 15, item 8: no Bearer challenge sending OAuth clients into a
+    # sign-in that cannot work; the header the key goes in instead.
+    assert refused.headers["WWW-Authenticate"] == 'ApiKey header="X-API-Key"'
+    assert "Bearer" not in refused.headers["WWW-Authenticate"]
+    assert post_initialize(example.app).headers["WWW-Authenticate"] == (
+        'ApiKey header="X-API-Key"'
+    )
 
 
 @pytest.mark.parametrize(

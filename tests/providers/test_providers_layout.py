@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 
 import flask_mcp.auth.providers as providers
+from flask_mcp.auth.providers import Auth0Provider
+from flask_mcp.auth.providers import CognitoProvider
 from flask_mcp.auth.providers import GitHubProvider
+from flask_mcp.auth.providers import GitLabProvider
 from flask_mcp.auth.providers import GoogleProvider
+from flask_mcp.auth.providers import KeycloakProvider
 from flask_mcp.auth.providers import MicrosoftProvider
 from flask_mcp.auth.providers import OAuthProvider
 from flask_mcp.auth.providers import OAuthSession
 from flask_mcp.auth.providers import OIDCProvider
+from flask_mcp.auth.providers import OktaProvider
 from flask_mcp.auth.providers import Provider
 
 PACKAGE = Path(providers.__file__).parent
@@ -26,6 +31,11 @@ PROVIDERS = [
     GoogleProvider,
     GitHubProvider,
     MicrosoftProvider,
+    KeycloakProvider,
+    OktaProvider,
+    Auth0Provider,
+    CognitoProvider,
+    GitLabProvider,
 ]
 
 COMMON = {
@@ -39,6 +49,12 @@ ARGUMENTS: dict[type, dict[str, str]] = {
     GoogleProvider: COMMON,
     GitHubProvider: COMMON,
     MicrosoftProvider: COMMON,
+    KeycloakProvider: COMMON | {"server_url": "https://kc", "realm": "acme"},
+    OktaProvider: COMMON | {"domain": "dev-1.okta.com"},
+    Auth0Provider: COMMON | {"domain": "acme.us.auth0.com"},
+    CognitoProvider: COMMON
+    | {"user_pool_id": "us-east-1_Abc", "domain": "acme.auth.amazoncognito.com"},
+    GitLabProvider: COMMON,
 }
 
 
@@ -59,6 +75,13 @@ def test_all_is_complete():
             "GoogleSession",
             "GitHubSession",
             "MicrosoftSession",
+            "AzureProvider",
+            "KeycloakProvider",
+            "OktaProvider",
+            "Auth0Provider",
+            "CognitoProvider",
+            "GitLabProvider",
+            "GitLabSession",
             "UpstreamTokens",
             "UpstreamError",
             "Provider",

@@ -22,7 +22,11 @@ Import from here (``tests/`` is on ``sys.path`` through ``tests/conftest.py``)::
   and ``NodeProcess.tool(name, *args, ...)``: ``.match``, ``.log()``.
 * ``support.loopback.LoopbackServer(wsgi_app)``: a stand-in for a remote
   service, served from a thread of the test (``.url``); ``support.issuer``:
-  a real JWT issuer (oauth2-mock-server) with ``mint()``.
+  a real JWT issuer (oauth2-mock-server) with ``mint()``; ``support.oidc``:
+  a configurable OpenID Connect issuer in Python on loopback (authorize,
+  PKCE, refresh, RFC 8693 token exchange and ID-JAGs, Entra on-behalf-of,
+  rotating JWKS), set up as Keycloak, Okta, Auth0, Cognito, GitLab or Entra
+  ID by ``support.oidc.flavours``.
 * ``support.tiers``: the test tiers (pytest markers) and how a test gets them;
   a class that starts something declares it with ``@needs("gunicorn")``.
 

@@ -112,6 +112,29 @@ class IDTokenVerifier:
             raise _invalid("azp is not this client")
         return claims
 
+    def access_token_claims(
+        self,
+        token: str,
+        jwks_uri: str | None,
+        issuers: Issuers,
+        names: Collection[str],
+    ) -> dict[str, t.Any]:
+        """The claims ``names`` of an access token that is a JWT the provider
+        signed (its signature and issuer checked, nothing else): for claims
+        the provider puts only there (Keycloak's roles), never for deciding
+        who the user is. ``{}`` for an opaque token or one that does not
+        verify (logged)."""
+        if not jwks_uri or not names or token.count(".") != 2:
+            return {}
+        try:
+            claims = self._decode(token, jwks_uri)
+        except UpstreamError as error:
+            logger.warning("the access token's claims are unreadable: %s", error.error)
+            return {}
+        if claims.get("iss") not in issuers(claims):
+            return {}
+        return {name: value for name, value in claims.items() if name in names}
+
     def _decode(self, id_token: str, jwks_uri: str) -> dict[str, t.Any]:
         if not isinstance(id_token, str) or id_token.count(".") != 2:
             raise _invalid("not a compact JWS")

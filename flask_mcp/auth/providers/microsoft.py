@@ -26,7 +26,12 @@ from .provider import OAuthSession
 from .provider import UpstreamError
 from .upstream_responses import str_or_none
 
-__all__ = ["MICROSOFT_AUTHORITY", "MicrosoftProvider", "MicrosoftSession"]
+__all__ = [
+    "MICROSOFT_AUTHORITY",
+    "AzureProvider",
+    "MicrosoftProvider",
+    "MicrosoftSession",
+]
 
 #: The global Azure cloud's authority host.
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
@@ -41,8 +46,6 @@ class MicrosoftSession(OAuthSession):
     #: ``upn`` when the token has it, else ``preferred_username`` (a sign-in
     #: name for display, not a stable key).
     upn: str | None = None
-    #: App roles assigned to the user (``roles`` claim).
-    roles: frozenset[str] = frozenset()
     #: The tenant that signed the user in (``tid``).
     tenant_id: str | None = None
     #: The user's object id in that tenant, stable across apps (``oid``).
@@ -64,6 +67,12 @@ class MicrosoftProvider(OIDCProvider):
         these tenant ids.
     :param authority: the cloud's login host; another URL only for national
         clouds and tests.
+
+    App roles assigned to the user (the ID token's ``roles``) are the
+    session's :attr:`~flask_mcp.auth.providers.OAuthSession.roles`. Entra has
+    no :rfc:`8693` token exchange; its on-behalf-of flow gives downstream
+    tokens instead.
+    Also importable as ``AzureProvider``, FastMCP's name for it.
     """
 
     tenant: str = "common"
@@ -126,13 +135,13 @@ class MicrosoftProvider(OIDCProvider):
         return identity
 
     def session_fields(self, identity: Mapping[str, t.Any]) -> dict[str, t.Any]:
-        roles = identity.get("roles")
         return {
             "upn": str_or_none(identity.get("upn"))
             or str_or_none(identity.get("preferred_username")),
-            "roles": frozenset(r for r in roles if isinstance(r, str) and r)
-            if isinstance(roles, list)
-            else frozenset(),
             "tenant_id": str_or_none(identity.get("tid")),
             "oid": str_or_none(identity.get("oid")),
         }
+
+
+#: The name FastMCP gives this provider (Azure AD, now Entra ID): the same class.
+AzureProvider = MicrosoftProvider

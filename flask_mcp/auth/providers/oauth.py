@@ -191,6 +191,7 @@ class OAuthProvider(ProviderOptions):
             name=str_or_none(identity.get("name")),
             client_id=client_id,
             claims=dict(identity),
+            roles=self.roles(identity),
             **self.session_fields(identity),
         )
 
@@ -201,6 +202,10 @@ class OAuthProvider(ProviderOptions):
     def session_fields(self, identity: Mapping[str, t.Any]) -> dict[str, t.Any]:
         """Keyword arguments of :attr:`session_class` beyond :class:`OAuthSession`."""
         return {}
+
+    def roles(self, identity: Mapping[str, t.Any]) -> frozenset[str]:
+        """The user's roles (:attr:`OAuthSession.roles`); none by default."""
+        return frozenset()
 
     def parse_scopes(self, value: t.Any) -> tuple[str, ...]:
         """The scopes of a token response's ``scope`` member."""

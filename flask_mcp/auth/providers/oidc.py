@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ...store.binding import bind_store
+from ..claims import claim_strings
 from ..discovery import DiscoveryDocumentCache
 from ..discovery import DiscoveryError
 from ..metadata import openid_configuration_url
@@ -71,6 +72,13 @@ class OIDCProvider(OAuthProvider):
     :param use_nonce: send a ``nonce`` and require it in the code exchange's ID
         token. It is derived from the PKCE verifier, which the proxy keeps
         anyway, so nothing more needs storing.
+    :param roles_claim: the claim(s) holding the user's roles (for
+        :attr:`~flask_mcp.auth.providers.OAuthSession.roles`, which
+        ``require_role`` reads): a name, a dotted path into nested claims
+        (``"realm_access.roles"``), or several; ``None`` for no roles.
+    :param roles_from_access_token: also look for the roles claim in the
+        access token, when it is a JWT the issuer signed (the signature is
+        checked; IdPs such as Keycloak keep roles out of ID tokens).
 
     Where the issuer supports the ``claims`` request parameter (OpenID Connect
     Core 1.0, section 5.5), the identity claims of the scopes (e-mail, name)
@@ -90,6 +98,8 @@ class OIDCProvider(OAuthProvider):
     leeway: int = 60
     fetch_userinfo: bool = False
     use_nonce: bool = True
+    roles_claim: str | Sequence[str] | None = "roles"
+    roles_from_access_token: bool = False
     name: str = "oidc"
 
     discovers_endpoints = True
@@ -248,7 +258,25 @@ class OIDCProvider(OAuthProvider):
         if claims is not None and userinfo and userinfo["sub"] != claims["sub"]:
             # OpenID Connect Core 1.0, section 5.3.4.
             raise UpstreamError("invalid_token", "userinfo describes another subject")
-        return self.check_identity(with_subject({**userinfo, **(claims or {})}, "sub"))
+        identity = with_subject({**userinfo, **(claims or {})}, "sub")
+        if self.roles_from_access_token:  # below the ID token's claims
+            jwks_uri, roots = self.endpoint("jwks_uri"), self.role_claim_roots()
+            found = self.id_tokens.access_token_claims(
+                tokens.access_token, jwks_uri, self.accepted_issuers, roots
+            )
+            identity = {**found, **identity}
+        return self.check_identity(identity)
+
+    def roles(self, identity: Mapping[str, t.Any]) -> frozenset[str]:
+        """The roles of the ``roles_claim`` claims of the identity."""
+        return claim_strings(identity, self.roles_claim or ())
+
+    def role_claim_roots(self) -> set[str]:
+        """The top-level claims the roles are in (``realm_access`` for
+        ``realm_access.roles``)."""
+        claim = self.roles_claim
+        names = (claim,) if isinstance(claim, str) else tuple(claim or ())
+        return {name.split(".", 1)[0] for name in names}
 
     def _userinfo(
         self, url: str, tokens: UpstreamTokens, *, has_id_token: bool

@@ -47,6 +47,9 @@ class OAuthSession:
     name: str | None = None
     client_id: str | None = None
     claims: t.Mapping[str, t.Any] = field(default_factory=dict)
+    #: The user's roles at the provider, from the claims the provider puts
+    #: them in (``require_role`` reads them), as of the sign-in.
+    roles: frozenset[str] = frozenset()
 
 
 class Provider(t.Protocol):

@@ -1,0 +1,268 @@
+"""Managed API keys: created, listed and revoked by an operator, kept in the
+shared store as hashes.
+
+A key is ``mcpk_`` + a 16-hex-digit id + ``_`` + 43 characters of secret
+(256 bits). The id finds the key's record; the SHA-256 digest of the whole
+key, compared in constant time, proves it. The key itself is shown once, at
+creation, and never stored. Every check reads the store, so a revocation is
+effective on the next request on every worker and host.
+
+Layout in the server's store: ``managed-keys`` (name -> id, for listing and
+unique names), ``managed-key:<id>`` (the record), ``managed-key-used:<id>``
+(when it was last used, written at most once a minute).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+import typing as t
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+
+if t.TYPE_CHECKING:
+    from flask_mcp.store import Store
+
+__all__ = ["KeyRing", "KeyringError", "ManagedKey", "ManagedKeySession"]
+
+#: What every managed key starts with: secret scanners can look for it.
+PREFIX = "mcpk_"
+_KEY = re.compile(r"mcpk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}")  # scope-token of RFC 6749
+_INDEX = "managed-keys"
+#: How long the record of an expired key stays listable.
+_EXPIRED_GRACE = 30 * 86400
+#: How long a key without expiry is kept.
+_FOREVER = 100 * 365 * 86400
+#: Least seconds between two writes of a key's "last used" time.
+_TOUCH_INTERVAL = 60.0
+#: The digest compared with when a key id is unknown (no key has it).
+_NOTHING = "0" * 64
+
+
+class KeyringError(Exception):
+    """A key operation that cannot be done as asked (bad name, name taken,
+    unknown key); its message says why."""
+
+
+@dataclass(frozen=True)
+class ManagedKey:
+    """What the store keeps of a key: everything but the key."""
+
+    name: str
+    key_id: str
+    #: SHA-256 hex digest of the key.
+    digest: str = field(repr=False)
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    created_at: float = 0.0
+    #: Unix time the key stops working, ``None`` for never.
+    expires_at: float | None = None
+    #: Unix time it was last used (to the minute), ``None`` for never.
+    last_used_at: float | None = None
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def to_record(self) -> dict[str, t.Any]:
+        return {
+            "name": self.name,
+            "id": self.key_id,
+            "digest": self.digest,
+            "roles": list(self.roles),
+            "scopes": list(self.scopes),
+            "created": self.created_at,
+            "expires": self.expires_at,
+        }
+
+    @classmethod
+    def from_record(cls, record: t.Any, last_used: t.Any = None) -> ManagedKey | None:
+        """The key of a stored record; ``None`` for anything else."""
+        try:
+            return cls(
+                name=str(record["name"]),
+                key_id=str(record["id"]),
+                digest=str(record["digest"]),
+                roles=tuple(str(r) for r in record["roles"]),
+                scopes=tuple(str(s) for s in record["scopes"]),
+                created_at=float(record["created"]),
+                expires_at=None
+                if record["expires"] is None
+                else float(record["expires"]),
+                last_used_at=float(last_used) if last_used is not None else None,
+            )
+        except (TypeError, KeyError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class ManagedKeySession:
+    """The auth session of a request made with a managed key.
+
+    It has ``roles`` and ``scopes``, so :func:`~flask_mcp.auth.require_role`
+    and :func:`~flask_mcp.auth.require_scopes` work on it as on any other.
+    """
+
+    #: The key's name.
+    name: str
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    expires_at: float | None = None
+    key_id: str = field(default="", repr=False)
+
+    @property
+    def subject(self) -> str:
+        """``key:<name>``: who tools see calling."""
+        return f"key:{self.name}"
+
+    @property
+    def principal(self) -> str:
+        """The key's id: a key made later under the same name is another
+        principal, which never inherits the old key's MCP sessions."""
+        return f"managed-key:{self.key_id}"
+
+
+class KeyRing:
+    """The managed keys of one server, in its store.
+
+    :param store: the server's store (``current_mcp.state().store``).
+    :param clock: the current Unix time; a seam for tests.
+    """
+
+    def __init__(self, store: Store, clock: t.Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+
+    def create(
+        self,
+        name: str,
+        *,
+        roles: Iterable[str] = (),
+        scopes: Iterable[str] = (),
+        expires_in: float | None = None,
+    ) -> tuple[str, ManagedKey]:
+        """Make a key; the key (to show once) and its record.
+
+        :param expires_in: seconds it works; ``None`` for no expiry.
+        :raises ~flask_mcp.auth.keyring.KeyringError: for a bad name, role or
+            scope, or a name in use.
+        """
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise KeyringError(
+                f"a key name is 1 to 64 letters, digits or _.@- (not {name!r})"
+            )
+        roles, scopes = _tokens(roles, "role"), _tokens(scopes, "scope")
+        if expires_in is not None and not expires_in > 0:
+            raise KeyringError("a key must expire in the future")
+        key_id = secrets.token_hex(8)
+        key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+        now = self.clock()
+        managed = ManagedKey(
+            name=name,
+            key_id=key_id,
+            digest=_digest(key),
+            roles=roles,
+            scopes=scopes,
+            created_at=now,
+            expires_at=None if expires_in is None else now + expires_in,
+        )
+        with self.store.lock(_INDEX):
+            index = self._index()
+            if name in index:
+                raise KeyringError(f"a key named {name!r} exists; revoke it first")
+            self.store.set(
+                f"managed-key:{key_id}", managed.to_record(), _ttl(managed, now)
+            )
+            self.store.set(_INDEX, {**index, name: key_id}, _FOREVER)
+        return key, managed
+
+    def keys(self) -> list[ManagedKey]:
+        """Every key, by name (expired ones until a month after expiry)."""
+        found = []
+        for name, key_id in sorted(self._index().items()):
+            managed = self._load(key_id)
+            if managed is not None and managed.name == name:
+                found.append(managed)
+        return found
+
+    def revoke(self, name: str) -> ManagedKey:
+        """Delete the key ``name``: the next request with it is refused.
+
+        :raises ~flask_mcp.auth.keyring.KeyringError: when there is no such key.
+        """
+        with self.store.lock(_INDEX):
+            index = self._index()
+            key_id = index.pop(name, None)
+            if key_id is None:
+                raise KeyringError(f"no key named {name!r}")
+            managed = self._load(key_id)
+            self.store.delete(f"managed-key:{key_id}")
+            self.store.delete(f"managed-key-used:{key_id}")
+            self.store.set(_INDEX, index, _FOREVER)
+        return managed or ManagedKey(name=name, key_id=key_id, digest="")
+
+    def check(self, presented: str) -> ManagedKeySession | None:
+        """The session of a live key, ``None`` for anything else (unknown,
+        revoked, expired, forged); a use is recorded."""
+        match = _KEY.fullmatch(presented)
+        if match is None:
+            return None
+        key_id = match.group(1)
+        record = self.store.get(f"managed-key:{key_id}")
+        managed = ManagedKey.from_record(record) if record is not None else None
+        # Compared even for an unknown id, so timing does not tell ids apart.
+        expected = managed.digest if managed is not None else _NOTHING
+        matches = hmac.compare_digest(_digest(presented), expected)
+        now = self.clock()
+        if managed is None or not matches or managed.expired(now):
+            return None
+        if self.store.add(f"managed-key-touch:{key_id}", 1, _TOUCH_INTERVAL):
+            self.store.set(f"managed-key-used:{key_id}", now, _ttl(managed, now))
+        return ManagedKeySession(
+            name=managed.name,
+            roles=frozenset(managed.roles),
+            scopes=frozenset(managed.scopes),
+            expires_at=managed.expires_at,
+            key_id=key_id,
+        )
+
+    def _index(self) -> dict[str, str]:
+        index = self.store.get(_INDEX)
+        if not isinstance(index, dict):
+            return {}
+        return {str(k): str(v) for k, v in index.items()}
+
+    def _load(self, key_id: str) -> ManagedKey | None:
+        record = self.store.get(f"managed-key:{key_id}")
+        if record is None:
+            return None
+        return ManagedKey.from_record(
+            record, self.store.get(f"managed-key-used:{key_id}")
+        )
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _tokens(values: Iterable[str], kind: str) -> tuple[str, ...]:
+    if isinstance(values, str):
+        raise KeyringError(f"{kind}s must be a list of strings, not a string")
+    found = tuple(dict.fromkeys(values))
+    bad = [v for v in found if not isinstance(v, str) or not _TOKEN.fullmatch(v)]
+    if bad:
+        raise KeyringError(
+            f"invalid {kind} {bad[0]!r}: no spaces, quotes or backslashes"
+        )
+    return found
+
+
+def _ttl(managed: ManagedKey, now: float) -> float:
+    if managed.expires_at is None:
+        return _FOREVER
+    return max(managed.expires_at - now, 0) + _EXPIRED_GRACE
