@@ -15,9 +15,9 @@ characters (a stream gateway such as Pushpin uses them as they are):
 ``list:tools``, ``list:...``   ``notifications/<kind>/list_changed``
 ``resource:<digest>``          ``notifications/resources/updated`` of a URI
 ``session:<session id>``       anything sent to one 2025 session
-``principal:<digest>``         anything sent to one principal (a user)
-``broadcast``                  any other notification for everyone; only
-                               2025 GET streams follow it
+``principal:<digest>``         anything sent to one principal (a user):
+                               the listens of that principal that ask for it
+``broadcast``                  any other notification; no stream follows it
 =============================  =============================================
 """
 
@@ -38,7 +38,7 @@ LIST_CHANGED = {
     "prompts": "notifications/prompts/list_changed",
 }
 RESOURCE_UPDATED = "notifications/resources/updated"
-#: The channel of notifications meant for everyone that no filter names.
+#: The channel of notifications no filter names: nobody follows it.
 BROADCAST = "broadcast"
 #: Not a notification but a control change: the streams following its
 #: channel end gracefully at once, and their clients reconnect to streams
@@ -113,7 +113,7 @@ class Change:
     def record(self) -> dict[str, t.Any]:
         record = {"m": self.method, "p": self.params, "s": self.session}
         if self.principal is not None:
-            record["u"] = self.principal
+            record["t"] = self.principal
         return record
 
     @classmethod
@@ -121,7 +121,7 @@ class Change:
         if not isinstance(record, dict) or not isinstance(record.get("m"), str):
             return None  # an entry this code did not write: skipped
         params = record.get("p")
-        session, principal = record.get("s"), record.get("u")
+        session, principal = record.get("s"), record.get("t")
         return cls(
             record["m"],
             params if isinstance(params, dict) else {},

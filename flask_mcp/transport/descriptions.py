@@ -1,9 +1,10 @@
 """The held streams of both eras, described for a holder (see :mod:`.holds`).
 
 A 2025 session's GET stream follows every list kind, the resources the
-session subscribed to, the session itself, its principal and broadcasts;
-it resumes from ``Last-Event-ID`` (a bus position). A 2026-07-28 listen
-follows exactly what its filter asked for and the server granted.
+session subscribed to and the session itself; it resumes from
+``Last-Event-ID`` (a bus position). A 2026-07-28 listen follows exactly
+what its filter asked for and the server granted (what is sent to one
+principal only where a filter key asks for it: the tasks extension's).
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import typing as t
 
 from ..protocol import jsonrpc
 from ..protocol.envelope import META_SUBSCRIPTION
-from .bus import BROADCAST
 from .bus import LIST_CHANGED
 from .bus import NotificationBus
 from .bus import list_channel
-from .bus import principal_channel
 from .bus import resource_channel
 from .bus import session_channel
 from .events import STANDALONE
@@ -52,10 +51,8 @@ def session_stream(
     :raises StoreUnavailable: the bus cannot be read.
     """
     channels = {list_channel(kind) for kind in LIST_CHANGED}
-    channels |= {BROADCAST, session_channel(session.id)}
+    channels.add(session_channel(session.id))
     channels |= {resource_channel(uri) for uri in session.subscriptions}
-    if session.principal is not None:
-        channels.add(principal_channel(session.principal))
     start = newest if after is None else min(after, newest)
     stream = HeldStream(
         era="session",

@@ -114,3 +114,17 @@ def test_without_a_reporting_pool_a_listen_is_held_for_the_fixed_time(
         "resultType": "complete",
         "_meta": {"io.modelcontextprotocol/subscriptionId": 1},
     }
+
+
+def test_what_is_sent_to_a_principal_reaches_only_streams_that_follow_it() -> None:
+    """A 2025 GET never gets it (the tasks extension's notifications are for
+    listens that ask for them); a stream following the principal does."""
+    change = Change("notifications/tasks/status", {"taskId": "t1"}, principal="alice")
+    get = HeldStream("session", b"", 0, frozenset({list_channel("tools")}))
+    follower = HeldStream("listen", b"", 0, frozenset({principal_channel("alice")}))
+    other = HeldStream("listen", b"", 0, frozenset({principal_channel("bob")}))
+    assert not get.wants(change)
+    assert follower.wants(change) and not other.wants(change)
+    # Kept in the log under the key the tasks branch reads.
+    assert Change.from_record(change.record()) == change
+    assert change.record()["t"] == "alice"
