@@ -68,6 +68,7 @@ RESULTS = HERE / "results"
 SERVERS = {
     # What `make serve` runs (the Makefile's serve target).
     "serve": ["-c", "python:flask_mcp.gunicorn", "-w", "2"],
+    "probe": ["-c", "/tmp/streams/gconf.py", "-w", "2"],
     # gunicorn's sync workers, as `make serve` ran them before this round.
     "sync": ["-w", "2", "--threads", "1"],
 }

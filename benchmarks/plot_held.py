@@ -15,9 +15,9 @@ from xml.sax.saxutils import escape
 WIDTH, LEFT, ROW, TOP = 680, 200, 46, 58
 LOW, HIGH = 1.0, 200_000.0  # milliseconds, the ends of the log scale
 TITLES = {
-    "held_crowd": "{idle} idle 2025 clients + {listeners} listeners; a client calls",
-    "held_caps": "{abusers} listens from one {one}; {idle} + {listeners} others",
-    "held_shutdown": "SIGTERM: {idle} + {listeners} held streams, a {tool} s tool",
+    "crowd": "{idle} idle 2025 clients + {listeners} listeners; a client calls",
+    "caps": "{abusers} listens from one {one}; {idle} + {listeners} others",
+    "shutdown": "SIGTERM: {idle} + {listeners} held streams, a {tool} s tool",
 }
 
 Row = tuple[
@@ -25,7 +25,7 @@ Row = tuple[
 ]  # label, after, before, target
 
 
-def rows(name: str, result: dict[str, t.Any]) -> list[Row]:
+def rows(scenario: str, result: dict[str, t.Any]) -> list[Row]:
     """What a scenario's chart shows, in milliseconds."""
     after, before = result["result"], (result.get("before") or {}).get("result", {})
 
@@ -35,7 +35,7 @@ def rows(name: str, result: dict[str, t.Any]) -> list[Row]:
             value = value.get(key) if isinstance(value, dict) else None
         return None if value is None else float(value) * scale
 
-    if name == "held_crowd":
+    if scenario == "crowd":
         return [
             (
                 "tools/call p50",
@@ -62,7 +62,7 @@ def rows(name: str, result: dict[str, t.Any]) -> list[Row]:
                 2000,
             ),
         ]
-    if name == "held_caps":
+    if scenario == "caps":
         return [
             ("tools/call p50", get(after, "caller", "p50_ms"), None, 20),
             ("tools/call p99", get(after, "caller", "p99_ms"), None, 250),
@@ -97,12 +97,13 @@ def _reached(run: dict[str, t.Any], key: str) -> float | None:
 def x(ms: float) -> float:
     span = math.log10(HIGH) - math.log10(LOW)
     share = (math.log10(min(max(ms, LOW), HIGH)) - math.log10(LOW)) / span
-    return LEFT + (WIDTH - LEFT - 20) * share
+    return LEFT + (WIDTH - LEFT - 70) * share  # room for the last label
 
 
 def chart(name: str, result: dict[str, t.Any]) -> str:
     options = result["options"]
-    title = TITLES[name].format(
+    scenario = result["scenario"]
+    title = TITLES[scenario].format(
         idle=options["idle"],
         listeners=options["listeners"],
         abusers=options.get("abusers"),
@@ -112,7 +113,7 @@ def chart(name: str, result: dict[str, t.Any]) -> str:
     loads = [f"after: load {_load(result)}"]
     if result.get("before"):
         loads.insert(0, f"before (grey): load {_load(result['before'])}")
-    drawn = rows(name, result)
+    drawn = rows(scenario, result)
     height = TOP + ROW * len(drawn) + 40
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}"'

@@ -144,6 +144,9 @@ class ThreadWorker(gthread.ThreadWorker):
     def _stop_accepting(self) -> None:
         self._arrivals_refused = True
         super().set_accept_enabled(False)
+        # The calls that were running are done; their kept-alive connections
+        # (idle now) need not keep the worker for gunicorn's 2 s linger.
+        super()._cap_keepalive(time.monotonic() + STOP_KEEPALIVE_LINGER)
 
     def _cap_keepalive(self, deadline: float) -> None:
         # The start of gunicorn's drain, whatever stopped the worker (a

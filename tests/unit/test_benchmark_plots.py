@@ -20,4 +20,15 @@ def test_chart_is_current(path) -> None:
 
 
 def test_every_result_has_a_chart() -> None:
-    assert {p.stem for p in RESULTS} == {"tools_call", "modern", "auth"}
+    assert {p.stem for p in RESULTS} == {
+        "tools_call",
+        "modern",
+        "auth",
+        # held connections and the per-call cost on make serve's worker
+        "per_call",
+        "workers",
+        "held_crowd",
+        "held_caps",
+        "held_caps_principal",
+        "held_shutdown",
+    }
