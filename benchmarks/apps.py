@@ -50,6 +50,25 @@ def _error(request_id: t.Any, code: int, message: str, status: int = 200) -> Res
     )
 
 
+def _tool_call(tool: str) -> tuple[t.Any, dict[str, t.Any]] | Response:
+    """The request's id and the arguments of a ``tools/call`` of ``tool``,
+    or the JSON-RPC error to answer."""
+    try:
+        message = json.loads(request.get_data())
+    except ValueError:
+        return _error(None, -32700, "Parse error", 400)
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return _error(None, -32600, "Invalid Request", 400)
+    request_id = message.get("id")
+    params = message.get("params")
+    if message.get("method") != "tools/call" or not isinstance(params, dict):
+        return _error(request_id, -32601, "Method not found")
+    arguments = params.get("arguments")
+    if params.get("name") != tool or not isinstance(arguments, dict):
+        return _error(request_id, -32602, "Unknown tool")
+    return request_id, arguments
+
+
 def bare_app() -> Flask:
     """``tools/call`` of :func:`echo` as a plain Flask view: the same work minus MCP.
 
@@ -60,19 +79,10 @@ def bare_app() -> Flask:
 
     @app.post(PATH)
     def tools_call() -> Response:
-        try:
-            message = json.loads(request.get_data())
-        except ValueError:
-            return _error(None, -32700, "Parse error", 400)
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-            return _error(None, -32600, "Invalid Request", 400)
-        request_id = message.get("id")
-        params = message.get("params")
-        if message.get("method") != "tools/call" or not isinstance(params, dict):
-            return _error(request_id, -32601, "Method not found")
-        arguments = params.get("arguments")
-        if params.get("name") != "echo" or not isinstance(arguments, dict):
-            return _error(request_id, -32602, "Unknown tool")
+        call = _tool_call("echo")
+        if isinstance(call, Response):
+            return call
+        request_id, arguments = call
         text = arguments.get("text")
         if not isinstance(text, str) or len(arguments) != 1:
             return _error(request_id, -32602, "Invalid arguments")
@@ -179,19 +189,10 @@ def bare_add_app() -> Flask:
 
     @app.post(PATH)
     def tools_call() -> Response:
-        try:
-            message = json.loads(request.get_data())
-        except ValueError:
-            return _error(None, -32700, "Parse error", 400)
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-            return _error(None, -32600, "Invalid Request", 400)
-        request_id = message.get("id")
-        params = message.get("params")
-        if message.get("method") != "tools/call" or not isinstance(params, dict):
-            return _error(request_id, -32601, "Method not found")
-        arguments = params.get("arguments")
-        if params.get("name") != "add" or not isinstance(arguments, dict):
-            return _error(request_id, -32602, "Unknown tool")
+        call = _tool_call("add")
+        if isinstance(call, Response):
+            return call
+        request_id, arguments = call
         a, b = arguments.get("a"), arguments.get("b")
         if not (_integer(a) and _integer(b)) or len(arguments) != 2:
             return _error(request_id, -32602, "Invalid arguments")

@@ -26,7 +26,6 @@ Results: ``benchmarks/results/per_call.json`` (``workers.json`` with
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -37,11 +36,11 @@ from pathlib import Path
 import requests
 
 from benchmarks.bench_auth import Issuer
-from benchmarks.bench_tools_call import LUA
 from benchmarks.bench_tools_call import Variant
 from benchmarks.bench_tools_call import add_run_arguments
 from benchmarks.bench_tools_call import measure
 from benchmarks.bench_tools_call import record
+from benchmarks.bench_tools_call import request_script
 from benchmarks.bench_tools_call import summarize
 from benchmarks.bench_tools_call import table
 from benchmarks.bench_tools_call import write_result
@@ -98,25 +97,7 @@ class Request(t.NamedTuple):
 
 
 def write_script(folder: Path, name: str, request: Request) -> Path:
-    """``tools_call.lua`` with this request and answer."""
-    lines = [f"dofile({json.dumps(str(LUA))})"]
-    lines.append(f"wrk.body = {json.dumps(request.body.decode())}")
-    for key, value in request.headers.items():
-        lines.append(f"wrk.headers[{json.dumps(key)}] = {json.dumps(value)}")
-    lines += [
-        f"local expected_answer = {json.dumps(request.expected.decode())}",
-        "function response(status, headers, body)",
-        "  if status ~= 200 or body ~= expected_answer then",
-        "    if bad == 0 then",
-        '      first_bad = status .. " " .. string.sub(body or "", 1, 200)',
-        "    end",
-        "    bad = bad + 1",
-        "  end",
-        "end",
-    ]
-    path = folder / f"{name}.lua"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return request_script(folder, name, request.body, request.headers, request.expected)
 
 
 def check(variant: Variant, request: Request) -> None:

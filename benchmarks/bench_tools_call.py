@@ -529,6 +529,31 @@ def record(
     }
 
 
+def request_script(
+    folder: Path, name: str, body: bytes, headers: dict[str, str], expected: bytes
+) -> Path:
+    """A wrk script: ``tools_call.lua`` sending ``body`` with ``headers`` and
+    checking every answer against ``expected``."""
+    lines = [f"dofile({json.dumps(str(LUA))})"]
+    lines.append(f"wrk.body = {json.dumps(body.decode())}")
+    for key, value in headers.items():
+        lines.append(f"wrk.headers[{json.dumps(key)}] = {json.dumps(value)}")
+    lines += [
+        f"local expected_answer = {json.dumps(expected.decode())}",
+        "function response(status, headers, body)",
+        "  if status ~= 200 or body ~= expected_answer then",
+        "    if bad == 0 then",
+        '      first_bad = status .. " " .. string.sub(body or "", 1, 200)',
+        "    end",
+        "    bad = bad + 1",
+        "  end",
+        "end",
+    ]
+    path = folder / f"{name}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def write_result(path: Path, result: dict[str, t.Any]) -> None:
     """Save a run's JSON next to the committed results."""
     path.parent.mkdir(parents=True, exist_ok=True)

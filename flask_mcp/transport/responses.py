@@ -79,13 +79,13 @@ def unavailable(request_id: t.Any = None) -> HTTPError:
 def busy(retry_after: float, message: str, request_id: t.Any = None) -> HTTPError:
     """503: the server has no capacity for this request now (not a limit
     on the client: that is :func:`too_many_requests`)."""
-    seconds = max(1, math.ceil(retry_after))
-    return HTTPError(
+    return _later(
         503,
         jsonrpc.INTERNAL_ERROR,
-        f"Service unavailable: {message}; try again in {seconds} s",
+        "Service unavailable",
+        message,
+        retry_after,
         request_id,
-        {"Retry-After": str(seconds)},
     )
 
 
@@ -94,14 +94,36 @@ def too_many_requests(
 ) -> HTTPError:
     """429: a limit (fair share of held streams, a rate limit) refused the
     request; the client may try again after ``retry_after`` seconds."""
-    seconds = max(1, math.ceil(retry_after))
-    return HTTPError(
+    return _later(
         429,
         jsonrpc.RATE_LIMITED,
-        f"Too Many Requests: {message}; try again in {seconds} s",
+        "Too Many Requests",
+        message,
+        retry_after,
+        request_id,
+        with_data=True,
+    )
+
+
+def _later(
+    status: int,
+    code: int,
+    reason: str,
+    message: str,
+    retry_after: float,
+    request_id: t.Any,
+    *,
+    with_data: bool = False,
+) -> HTTPError:
+    """An error that says when to try again (``Retry-After``, whole seconds)."""
+    seconds = max(1, math.ceil(retry_after))
+    return HTTPError(
+        status,
+        code,
+        f"{reason}: {message}; try again in {seconds} s",
         request_id,
         {"Retry-After": str(seconds)},
-        data={"retryAfter": seconds},
+        data={"retryAfter": seconds} if with_data else None,
     )
 
 

@@ -164,7 +164,13 @@ def call(port: int, tool: str, arguments: dict[str, t.Any], **headers: str) -> S
 class Session:
     """A 2025-11-25 session opened with ``initialize``."""
 
-    def __init__(self, port: int, source: str = "127.0.0.1", **headers: str) -> None:
+    def __init__(
+        self,
+        port: int,
+        source: str = "127.0.0.1",
+        capabilities: dict[str, t.Any] | None = None,
+        **headers: str,
+    ) -> None:
         self.port = port
         self.source = source
         self.extra = headers
@@ -175,7 +181,7 @@ class Session:
                 "method": "initialize",
                 "params": {
                     "protocolVersion": LEGACY,
-                    "capabilities": {},
+                    "capabilities": capabilities or {},
                     "clientInfo": {"name": "t", "version": "1"},
                 },
             },

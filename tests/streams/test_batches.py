@@ -12,11 +12,7 @@ from flask import Flask
 
 from flask_mcp import FlaskMCP
 
-HEADERS = {
-    "Accept": "application/json, text/event-stream",
-    "Content-Type": "application/json",
-    "MCP-Protocol-Version": "2025-03-26",
-}
+from .inprocess import open_session
 
 
 @pytest.fixture
@@ -35,14 +31,7 @@ def app(tmp_path: t.Any) -> Flask:
 
 
 def session(client: t.Any) -> dict[str, str]:
-    body = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-03-26", "capabilities": {}},
-    }
-    response = client.post("/mcp", data=json.dumps(body), headers=HEADERS)
-    return {**HEADERS, "Mcp-Session-Id": response.headers["Mcp-Session-Id"]}
+    return open_session(client, "2025-03-26")
 
 
 def naps(count: int) -> list[dict[str, t.Any]]:

@@ -16,11 +16,7 @@ from flask import Flask
 from flask_mcp import Context
 from flask_mcp import FlaskMCP
 
-HEADERS = {
-    "Accept": "application/json, text/event-stream",
-    "Content-Type": "application/json",
-    "MCP-Protocol-Version": "2025-11-25",
-}
+from .inprocess import open_session
 
 
 @pytest.fixture
@@ -38,18 +34,7 @@ def app(tmp_path: t.Any) -> Flask:
 
 
 def session(client: t.Any) -> dict[str, str]:
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {"sampling": {}},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    response = client.post("/mcp", data=json.dumps(body), headers=HEADERS)
-    return {**HEADERS, "Mcp-Session-Id": response.headers["Mcp-Session-Id"]}
+    return open_session(client, capabilities={"sampling": {}})
 
 
 def events(response: t.Any) -> t.Iterator[dict[str, t.Any]]:
@@ -116,16 +101,7 @@ def test_a_question_of_another_session_cannot_be_answered(app: Flask) -> None:
 
 def test_an_unawaited_reply_in_a_batch_gets_an_error_item(app: Flask) -> None:
     client = app.test_client()
-    headers = {**session(client), "MCP-Protocol-Version": "2025-03-26"}
-    # A 2025-03-26 session, where batches exist.
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-03-26", "capabilities": {}},
-    }
-    opened = client.post("/mcp", data=json.dumps(body), headers=headers)
-    headers["Mcp-Session-Id"] = opened.headers["Mcp-Session-Id"]
+    headers = open_session(client, "2025-03-26")  # batches exist there
     batch = [
         json.loads(reply("srv-nobody-asked", "x")),
         {"jsonrpc": "2.0", "id": 5, "method": "ping"},
