@@ -21,6 +21,8 @@ setup(
         # proxy bounds chunked bodies that way)
         "flask>=3.1",
         "werkzeug>=3.1",  # what Flask 3.1 requires
+        # the consent cookie's Signer (what Flask 3.1 requires)
+        "itsdangerous>=2.2",
         "click>=8.1.3",
         # 1.7 refuses the proxy's http://localhost token endpoint (insecure
         # transport), 1.6 builds TokenEndpoint differently
@@ -30,16 +32,48 @@ setup(
         "cryptography>=45.0.1",  # what joserfc 1.6.1 requires
         "requests>=2.30",  # the first that allows urllib3 2
         "urllib3>=2.0",  # NameResolutionError (client metadata document fetches)
+        # both forms of an international host name on the consent page, as
+        # requests encodes it (what requests 2.30 requires)
+        "idna>=2.5",
         "marshmallow>=3.20",  # 3.19 names a nested schema Address1 at times
         "apispec>=6.4",  # 6.3 keeps format: date-time on the fields it should not
         "jsonschema>=4.19.2",  # 4.19.1 words "too many items" errors otherwise
         "gunicorn>=22",
+        # flask_mcp.signals (what Flask 3.1 requires; positional-only sender)
+        "blinker>=1.9",
     ],
     extras_require={
         "redis": ["redis>=5"],
+        # The app's Flask-Caching cache for what may be lost (docs/store.rst);
+        # an extra: flask_mcp never needs it, apps that configure one have it.
+        # 2.0 requires Flask < 3.
+        "caching": ["flask-caching>=2.1"],
         # pydantic models and Field in tool signatures (2.0: TypeAdapter)
         "pydantic": ["pydantic>=2.0"],
+        # Issue 18, running in production: each feature is an extra, and an
+        # app that does not turn it on never imports it ("ops": all three).
+        # prometheus_client 0.14 lacks the live gauge modes (livemin).
+        "metrics": ["prometheus-client>=0.15"],
+        # The OpenTelemetry API only: the app picks and configures an SDK.
+        # 1.1 is the oldest the tracing tests pass with.
+        "otel": ["opentelemetry-api>=1.1"],
+        # An extra, not a requirement: limits are opt-in, and Flask-Limiter
+        # brings limits, ordered-set and (3.x) rich. Before 2.5.1 it uses
+        # flask._request_ctx_stack (gone in Flask 3); limits before 3.2
+        # gives no WindowStats (the Retry-After).
+        "limits": ["flask-limiter>=2.5.1", "limits>=3.2"],
+        "ops": [
+            "prometheus-client>=0.15",
+            "opentelemetry-api>=1.1",
+            "flask-limiter>=2.5.1",
+            "limits>=3.2",
+        ],
         "test": TEST_REQUIRES,
+        # mcp.test_client() checks results with the official SDK's wire
+        # types; 2.0 is the first release of the standalone package (both
+        # eras, methods.parse_server_result). It needs pydantic 2.12, so it
+        # is not a bound make test-min can pin beside pydantic>=2.0.
+        "testing": ["mcp-types>=2.0"],
         "dev": [
             *TEST_REQUIRES,
             "redis>=5",

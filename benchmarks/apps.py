@@ -225,3 +225,12 @@ def add_app() -> Flask:
 def add_jwt_app() -> Flask:
     """:func:`add_app` behind ``bearer_auth(JWTVerifier(...))``."""
     return _add_app("bench_add_jwt", authenticate=_jwt_auth())
+
+
+def ops_app() -> Flask:
+    """:func:`stateless_app` with traces, metrics and the audit trail on
+    (:mod:`benchmarks.bench_ops`; the telemetry is set up in
+    :mod:`benchmarks.ops_apps`)."""
+    from benchmarks.ops_apps import ops_app as build
+
+    return build()

@@ -203,8 +203,8 @@ def wait_ready(variant: Variant, workers: int, timeout: float = 60.0) -> None:
             requests.post(variant.url, data=b"{}", headers=HEADERS, timeout=2)
             if len(children(variant.proc.pid)) == workers:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still booting on a busy machine
         time.sleep(0.2)
     raise RuntimeError(f"{variant.name}: not ready after {timeout} s")
 

@@ -48,12 +48,18 @@ nitpick_ignore = [
     # Type aliases of signatures, described in the parameters' text.
     ("py:class", "IconsArg"),
     ("py:class", "RequestId"),
+    ("py:class", "Resolver"),
     ("py:class", "AnswerBook"),
     ("py:class", "Result"),
     # The store's outage logger, in the signatures of backends.
     ("py:class", "Health"),
     # redis-py publishes no inventory.
     ("py:class", "redis.Redis"),
+    ("py:class", "redis.cluster.RedisCluster"),
+    ("py:class", "redis.sentinel.Sentinel"),
+    ("py:class", "redis.lock.Lock"),
+    # Neither does blinker.
+    ("py:mod", "blinker"),
 ]
 nitpick_ignore_regex = [
     # Type variables of generic signatures (F, S, ...).
@@ -85,7 +91,7 @@ intersphinx_mapping = {
 # HTML -----------------------------------------------------------------
 
 html_theme = "flask"
-html_theme_options = {"index_sidebar_logo": False}
+html_theme_options = {"index_sidebar_logo": False, "globaltoc_maxdepth": 1}
 html_context = {
     "project_links": [
         ProjectLink("Changes", "changes.html"),
@@ -93,9 +99,12 @@ html_context = {
 }
 html_sidebars = {
     "index": ["project.html", "localtoc.html", "searchbox.html"],
-    "**": ["localtoc.html", "relations.html", "searchbox.html"],
+    # Every page links to every other (globaltoc), not only to its neighbours.
+    "**": ["globaltoc.html", "localtoc.html", "relations.html", "searchbox.html"],
 }
 singlehtml_sidebars = {"index": ["project.html", "localtoc.html"]}
 html_static_path = ["_static"]
+# Wide tables and code scroll in their box on a phone (tests/docs/test_docs_html.py).
+html_css_files = ["flask_mcp.css"]
 html_title = f"flask_mcp Documentation ({version})"
 html_show_sourcelink = False

@@ -3,6 +3,9 @@
 Run it with ``make serve``, or::
 
     gunicorn -w 2 -b 127.0.0.1:8000 "example_app:create_app()"
+
+``EXAMPLE_OPS=1`` turns on metrics, the audit trail, a rate limit and traces
+(see :mod:`example_app.production`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from . import auth
 from . import everyday
 from . import fixtures
 from . import modern_fixtures
+from . import production
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -27,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    if os.environ.get("EXAMPLE_OPS") == "1":
+        production.enable(app)
     mcp = FlaskMCP(
         name="flask-mcp-example",
         version="0.1.0",

@@ -15,6 +15,11 @@
   ``EXAMPLE_CIMD_ALLOW_HOSTS="localhost,127.0.0.1"`` (comma-separated host
   names or addresses) lets the proxy fetch documents from those non-public
   hosts (the other ``MCP_OAUTH_CIMD_*`` settings then keep their defaults).
+  With ``EXAMPLE_IDJAG_ISSUER`` (an enterprise IdP's issuer URL, its keys
+  found through its discovery document) the proxy also trades that IdP's
+  ID-JAGs for tokens (enterprise-managed authorization, the JWT bearer
+  grant); confidential clients register for it (``grant_types`` naming
+  ``urn:ietf:params:oauth:grant-type:jwt-bearer``).
 
 API keys (static or managed) combine with the OAuth proxy or the bearer JWTs
 on the one ``/mcp`` endpoint: OAuth clients sign in, scripts send a key.
@@ -55,7 +60,12 @@ def settings_from_env() -> dict[str, t.Any]:
     issuer = os.environ.get("EXAMPLE_JWT_ISSUER")
     provider = _upstream_provider()
     if provider is not None:
-        proxy = OAuthProxy(provider, scopes=SCOPES, cimd=_cimd_options())
+        proxy = OAuthProxy(
+            provider,
+            scopes=SCOPES,
+            cimd=_cimd_options(),
+            enterprise_idps=_enterprise_idps(),
+        )
         return {"auth": proxy, **({"authenticate": keys} if keys else {})}
     if issuer:
         audience = os.environ["EXAMPLE_JWT_AUDIENCE"]
@@ -111,6 +121,12 @@ def _cimd_options() -> CIMDOptions | None:
     ``MCP_OAUTH_CIMD_*`` keys."""
     hosts = os.environ.get("EXAMPLE_CIMD_ALLOW_HOSTS", "").strip()
     return CIMDOptions(allow_hosts=tuple(hosts.split(","))) if hosts else None
+
+
+def _enterprise_idps() -> list[str] | None:
+    """``EXAMPLE_IDJAG_ISSUER``, else ``None``: ``MCP_OAUTH_ENTERPRISE_IDPS``."""
+    issuer = os.environ.get("EXAMPLE_IDJAG_ISSUER", "").strip()
+    return [issuer] if issuer else None
 
 
 def parse_api_keys(spec: str) -> dict[str, dict[str, str]]:

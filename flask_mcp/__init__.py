@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ._exports import lazy_getattr
+from . import _exports
 from .components.content import Audio
 from .components.content import EmbeddedResource
 from .components.content import Image
@@ -17,6 +17,7 @@ from .components.content import ResourceLink
 from .components.content import ToolResult
 from .components.prompts import Message
 from .components.tools import ToolError
+from .errors import FlaskMCPError
 from .extension import FlaskMCP
 from .protocol.context import Context
 from .store import Store
@@ -104,7 +105,7 @@ _LAZY = {
 }
 
 
-__getattr__ = lazy_getattr(__name__, _LAZY, globals())
+__getattr__ = _exports.lazy_getattr(__name__, _LAZY, globals())
 
 
 __all__ = [
@@ -112,6 +113,7 @@ __all__ = [
     "Context",
     "EmbeddedResource",
     "FlaskMCP",
+    "FlaskMCPError",
     "Image",
     "Message",
     "ResourceLink",

@@ -9,10 +9,10 @@ Tools, resources, prompts and protected routes all run theirs through
   awaited first;
 * a check that **raises**, or answers something that is no yes or no (a
   function: a check factory's result passed where its call belonged; an
-  awaitable still pending), **denies**, and the log names the check and what
-  it guards, with the traceback. A broken check fails closed and never
-  becomes a 500: the component it guards is hidden (a step-up tool's call
-  is refused with 403), the route it guards answers 403.
+  awaitable still pending; a generator), **denies**, and the log names the
+  check and what it guards, with the traceback. A broken check fails closed
+  and never becomes a 500: the component it guards is hidden (a step-up
+  tool's call is refused with 403), the route it guards answers 403.
 
 This module sits below components, auth and transport, which all import it:
 components must not know about auth, yet run the same checks.
@@ -25,16 +25,6 @@ import logging
 import typing as t
 
 from ._sync import run_sync
-
-__all__ = [
-    "Check",
-    "CheckFactory",
-    "ScopedCheck",
-    "is_check_factory",
-    "mark_factory",
-    "required_scopes",
-    "run_check",
-]
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +89,29 @@ def run_check(check: Check, session: t.Any, *, guarding: str) -> bool:
     """
     try:
         answer = run_sync(check(session))
+        if is_answer(answer):
+            return bool(answer)  # may raise too: an array of several values
     except Exception:
         log.exception("can_access of %s raised; access denied", guarding)
         return False
-    if callable(answer) or inspect.isawaitable(answer):
-        if inspect.iscoroutine(answer):
-            answer.close()
-        log.error(
-            "can_access of %s returned %r, not a bool; access denied",
-            guarding,
-            answer,
-        )
-        return False
-    return bool(answer)
+    if inspect.iscoroutine(answer):
+        answer.close()
+    log.error(
+        "can_access of %s returned %r, not a bool; access denied",
+        guarding,
+        answer,
+    )
+    return False
+
+
+def is_answer(value: object) -> bool:
+    """Whether ``value`` may be read as a yes or no: not a function, an
+    awaitable, a generator (a check written with ``yield``) or
+    ``NotImplemented``, all of which are true and would allow."""
+    return not (
+        callable(value)
+        or inspect.isawaitable(value)
+        or inspect.isgenerator(value)
+        or inspect.isasyncgen(value)
+        or value is NotImplemented
+    )

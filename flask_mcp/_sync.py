@@ -19,8 +19,6 @@ import typing as t
 if t.TYPE_CHECKING:
     import asyncio
 
-__all__ = ["call", "close_thread_loop", "run_sync"]
-
 T = t.TypeVar("T")
 
 _local = threading.local()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 
-__all__ = ["client_key"]
-
 
 def client_key(address: str | None) -> str:
     """The key per-address limits count ``address`` under.

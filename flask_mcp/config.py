@@ -13,16 +13,20 @@ from dataclasses import dataclass
 MCP_PATH = "/mcp"
 #: Where shared state lives: ``None`` (files in the instance folder, one host),
 #: ``redis://host:6379/0``, ``rediss://...`` or ``unix:///path/redis.sock``
-#: (several hosts), ``file:///path`` (files in that folder) or ``memory://``
-#: (one process: tests only).
+#: (several hosts), ``redis+sentinel://host:26379,.../mymaster`` (a primary
+#: that Sentinel fails over), ``redis+cluster://host:6379,...`` (a Redis
+#: Cluster), ``file:///path`` (files in that folder) or ``memory://`` (one
+#: process: tests only). See :doc:`/deployment`.
 MCP_STORE_URL: str | None = None
 #: Another store: ``"mypkg.stores:make_backend"`` (or the callable itself),
 #: called as ``make_backend(app.config, app.instance_path)`` and returning a
 #: :class:`~flask_mcp.store.StoreBackend`. Wins over ``MCP_STORE_URL``.
 MCP_STORE_FACTORY: str | None = None
-#: Seconds Redis gets to accept a connection and to answer each command; past
-#: it the request fails with 503 instead of hanging a worker. Query options in
-#: ``MCP_STORE_URL`` (``?socket_timeout=5``) win.
+#: Seconds Redis gets to accept a connection and to answer each command (and
+#: a write to the file store waits for another process's); past it the
+#: request fails with 503 instead of hanging a worker, and the store fails
+#: fast until it answers again. Query options in ``MCP_STORE_URL``
+#: (``?socket_timeout=5``) win.
 MCP_STORE_TIMEOUT = 2.0
 #: Host names (``name`` for any port or ``name:port``) the endpoint answers;
 #: ``None`` allows ``localhost``, ``127.0.0.1`` and ``[::1]`` on any port;
@@ -99,6 +103,58 @@ MCP_BATCH_MAX_ITEMS = 50
 #: Seconds a batch may run: requests not started by then are answered with
 #: an error (send them again) instead of holding the worker on.
 MCP_BATCH_TIMEOUT = 10.0
+
+# -- the store's housekeeping --------------------------------------------------
+#: Seconds between two checks, by one background thread per process, of a
+#: store that cannot be reached; meanwhile requests that need it get 503 at once.
+MCP_STORE_PROBE_INTERVAL = 0.5
+#: Seconds between two sweeps of expired entries by each process's timer (the
+#: file store; Redis expires entries itself). ``0`` turns the timer off
+#: (``flask mcp purge`` still sweeps).
+MCP_STORE_SWEEP_INTERVAL = 60.0
+
+# -- operations (issue 18): flask_mcp.ops reads these ------------------------
+#: Serve Prometheus metrics at ``MCP_METRICS_PATH`` (off by default). Every
+#: gunicorn worker writes its numbers to ``MCP_METRICS_DIR``; a scrape of any
+#: worker reads them all.
+MCP_METRICS = False
+#: URL path of the metrics.
+MCP_METRICS_PATH = "/metrics"
+#: Folder the workers of one host share for their numbers
+#: (``prometheus_client``'s multiprocess mode); ``None``:
+#: ``$PROMETHEUS_MULTIPROC_DIR``, else ``metrics`` in the instance folder.
+#: Empty it when the server starts (see the operations guide).
+MCP_METRICS_DIR: str | None = None
+#: A bearer token the scraper sends (``Authorization: Bearer ...``);
+#: when set, it alone opens the metrics.
+MCP_METRICS_TOKEN: str | None = None
+#: ``True`` opens the metrics to anyone. Otherwise they are a protected
+#: route of the server (its ``authenticate``), unless ``MCP_METRICS_TOKEN``
+#: is set.
+MCP_METRICS_PUBLIC = False
+#: One JSON line per tool call, resource read, prompt, sign-in, token event
+#: and refusal on the logger ``flask_mcp.audit`` (see the operations guide).
+MCP_AUDIT = False
+#: Put the argument values in audit lines, not only their digest.
+MCP_AUDIT_ARGUMENTS = False
+#: OpenTelemetry spans per request and per upstream call (needs
+#: ``opentelemetry-api``; an SDK configured by the app exports them).
+MCP_TRACING = False
+#: Rate limit of every request message, per caller (its principal, else its
+#: address), such as ``"20/second"`` or ``"20/second;500/hour"``; ``None``:
+#: none. Tools add their own with ``@mcp.tool(rate_limit=...)``.
+MCP_RATE_LIMIT: str | None = None
+#: Where limit counters live, as a Flask-Limiter storage URI
+#: (``redis://...``, ``memory://``); ``None``: the store's Redis when
+#: ``MCP_STORE_URL`` is Redis, else memory (each worker counts alone).
+MCP_RATE_LIMIT_STORAGE_URI: str | None = None
+#: Flask-Limiter strategy: ``fixed-window``, ``moving-window`` or
+#: ``sliding-window-counter``.
+MCP_RATE_LIMIT_STRATEGY = "fixed-window"
+#: Liveness check (the process answers); ``None`` turns it off.
+MCP_HEALTH_PATH: str | None = "/healthz"
+#: Readiness check (the store answers, keys are loaded); ``None`` turns it off.
+MCP_READY_PATH: str | None = "/readyz"
 
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")

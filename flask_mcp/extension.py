@@ -21,11 +21,14 @@ from werkzeug.exceptions import BadHost
 
 from .auth.authenticators import Authenticator
 from .auth.metadata import OAuthSettings
+from .components.component import Component
 from .components.component import check_access
 from .components.component import icon_tuple
 from .components.content import Icon
 from .components.registry import Kind
 from .config import DEFAULTS
+from .ops import init_ops
+from .ops import limit_tools
 from .protocol.server import implementation
 from .scaffold import Scaffold
 from .state import MCPState
@@ -55,6 +58,10 @@ class FlaskMCP(Scaffold):
     :param path: the endpoint's URL rule; defaults to ``MCP_PATH``.
     :param store: a ready :class:`~flask_mcp.store.Store`; defaults to the
         one ``MCP_STORE_URL`` describes.
+    :param cache: a Flask-Caching ``Cache`` for what may be lost (discovery
+        documents, key sets, introspection answers); defaults to the app's
+        one if Flask-Caching has exactly one on it, else the store (see
+        :doc:`/deployment`).
     :param blueprint_name: names this server's blueprint and its entry in
         ``app.extensions["mcp"]``; give each server on one app its own.
     :param authenticate: ``fn(request)`` returning the auth session of each
@@ -85,6 +92,7 @@ class FlaskMCP(Scaffold):
         instructions: str | None = None,
         path: str | None = None,
         store: Store | None = None,
+        cache: t.Any = None,
         blueprint_name: str | None = None,
         authenticate: Authenticator | t.Sequence[Authenticator] | None = None,
         oauth: t.Mapping[str, t.Any] | OAuthSettings | None = None,
@@ -117,6 +125,8 @@ class FlaskMCP(Scaffold):
         super().__init__()
         #: The store given to the constructor, if any.
         self.store = store
+        #: The Flask-Caching ``Cache`` given to the constructor, if any.
+        self.cache = cache
         self.proxy = _as_proxy(auth)
         self.authenticate = authenticate
         self.oauth = OAuthSettings.from_config(oauth)
@@ -156,6 +166,7 @@ class FlaskMCP(Scaffold):
             )
         if BadHost not in app.error_handler_spec[None].get(400, {}):
             app.register_error_handler(BadHost, _bad_host)
+        init_ops(app, state)
         from .cli import mcp_cli
 
         if "mcp" not in app.cli.commands:
@@ -192,6 +203,13 @@ class FlaskMCP(Scaffold):
                 f"FlaskMCP {self.blueprint_name!r} is not set up on app"
                 f" {target.name!r}; call init_app(app) first"
             ) from None
+
+    def add(self, component: Component, *, replace: bool = False) -> None:
+        super().add(component, replace=replace)
+        # A rate-limited tool added after init_app: its app needs the limits.
+        if getattr(component, "rate_limit", None):
+            for app in self._apps:
+                limit_tools(app, self.state(app))
 
     # -- protected custom routes -----------------------------------------
 

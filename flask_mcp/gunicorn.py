@@ -25,6 +25,7 @@ import time
 import typing as t
 from concurrent import futures
 
+import gunicorn
 from gunicorn.workers import gthread
 from gunicorn.workers import sync
 
@@ -40,6 +41,13 @@ __all__ = [
     "timeout",
     "worker_class",
 ]
+
+# The worker extends gthread's event loop of gunicorn 27 (its method queue,
+# thread pool factory and drain); older releases lay it out otherwise.
+if int(gunicorn.__version__.split(".")[0]) < 27:  # pragma: no cover
+    raise ImportError(
+        f"flask_mcp.gunicorn needs gunicorn 27 or later, not {gunicorn.__version__}"
+    )
 
 #: The worker below: threads that held streams give back when needed.
 worker_class = "flask_mcp.gunicorn.ThreadWorker"

@@ -61,7 +61,8 @@ class Scaffold:
         <flask_mcp.components.tools.Tool.from_function>` (``description``,
         ``title``, ``schema``, ``input_schema``, ``output_schema``,
         ``can_access``, ``step_up``, ``read_only``, ``destructive``,
-        ``idempotent``, ``open_world``, ``meta``, ``icons``).
+        ``idempotent``, ``open_world``, ``meta``, ``icons``, ``headers``,
+        ``rate_limit``).
 
         :param replace: replace a tool of the same name instead of failing.
         """

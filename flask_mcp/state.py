@@ -7,6 +7,7 @@ the endpoint with its guard. The extension only registers what it returns.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import typing as t
 import warnings
@@ -25,24 +26,49 @@ from .store import Store
 from .store import StoreUnavailable
 from .store import bind_store
 from .store import store_from_config
+from .store.app_cache import AppCache
 from .store.backends import MemoryStoreBackend
+from .store.binding import APP_STORE
 from .transport.endpoint import Endpoint
 from .transport.events import EventLog
 from .transport.guard import AuthGate
 from .transport.sessions import SessionManager
 from .transport.urls import ServerUrls
+from .transport.urls import allowing_public_host
 
 if t.TYPE_CHECKING:
-    from .extension import FlaskMCP
+    from .auth.authenticators import Authenticator
+    from .auth.downstream import DownstreamTokens
+    from .auth.proxy import OAuthProxy
+    from .components.registry import Registry
 
 _TEN_YEARS = 10 * 365 * 86400
 
 
+class ServerSpec(t.Protocol):
+    """What ``build_state`` reads of a :class:`~flask_mcp.FlaskMCP`: its
+    app-independent settings. (A protocol, so this module sits below the
+    extension and imports nothing of it.)"""
+
+    path: str | None
+    store: Store | None
+    blueprint_name: str
+    authenticate: Authenticator | None
+    oauth: OAuthSettings
+    proxy: OAuthProxy | None
+    downstream: DownstreamTokens | None
+    cache: t.Any
+    registry: Registry
+    info: dict[str, t.Any]
+    instructions: str | None
+
+
 @dataclass
 class MCPState:
-    """What one :class:`FlaskMCP` keeps per app, in ``app.extensions["mcp"]``."""
+    """What one :class:`~flask_mcp.FlaskMCP` keeps per app (extensions["mcp"])."""
 
-    mcp: FlaskMCP
+    #: The :class:`~flask_mcp.FlaskMCP` this is the state of.
+    mcp: ServerSpec
     store: Store
     endpoint: Endpoint
     settings: Settings
@@ -58,7 +84,7 @@ class MCPState:
         return self.gate.urls
 
 
-def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
+def build_state(mcp: ServerSpec, app: Flask) -> MCPState:
     """Assemble ``mcp``'s parts for ``app`` (see the module docstring).
 
     :raises ValueError: for an ``MCP_*`` setting that cannot be used.
@@ -68,6 +94,10 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
         app.config, app.instance_path, f"mcp:{mcp.blueprint_name}:"
     )
     _check_store(store)
+    # Entries that may be lost go to the app's Flask-Caching cache, if any;
+    # caches FlaskMCP cannot reach bind themselves to this store on first use.
+    store.cache = AppCache(store, mcp.cache)
+    app.extensions.setdefault(APP_STORE, store)
     authenticate, oauth = mcp.authenticate, mcp.oauth
     bind_store(authenticate, store)
     if mcp.downstream is not None:
@@ -82,6 +112,13 @@ def build_state(mcp: FlaskMCP, app: Flask) -> MCPState:
             proxy.authenticate
             if authenticate is None
             else any_of(("oauth", proxy.authenticate), authenticate)
+        )
+        # The proxy's base_url is this app's public URL: its host is allowed.
+        settings = dataclasses.replace(
+            settings,
+            allowed_hosts=allowing_public_host(
+                settings.allowed_hosts, mcp.proxy.issuer
+            ),
         )
     server = McpServer(
         mcp.registry,
@@ -117,6 +154,8 @@ def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
     """The secret sealing ``requestState``: ``SECRET_KEY``, else one key made
     once and kept in the shared store (so every worker and host agrees)."""
 
+    kept: list[bytes] = []  # read from the store once per process
+
     def secret() -> bytes:
         configured = app.config.get("SECRET_KEY")
         if configured:
@@ -125,8 +164,13 @@ def _state_secret(app: Flask, store: Store) -> t.Callable[[], bytes]:
                 if isinstance(configured, str)
                 else bytes(configured)
             )
-        store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
-        return str(store.get("request-state-key")).encode()
+        if not kept:
+            store.add("request-state-key", secrets.token_hex(32), _TEN_YEARS)
+            value = store.get("request-state-key")
+            if not isinstance(value, str):  # gone again at once: ask next time
+                raise StoreUnavailable("the requestState key could not be kept")
+            kept.append(value.encode())
+        return kept[0]
 
     return secret
 

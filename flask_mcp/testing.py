@@ -10,6 +10,12 @@ It performs the handshake and keeps the session (2025-11-25 by default), or
 speaks 2026-07-28 per request when asked to; either way it answers the
 server's sampling, elicitation and roots questions with the callables it was
 given, so tools that ask the user can be tested without a real client.
+
+It checks what the server sends as the official Python client does
+(:mod:`flask_mcp.wire_check`): every result, notification and question
+against the MCP schema of the revision it speaks, and a tool's
+``structuredContent`` against its ``outputSchema``. What a real client would
+reject fails the test with :class:`~flask_mcp.wire_check.WireViolation`.
 """
 
 from __future__ import annotations
@@ -21,16 +27,21 @@ import typing as t
 
 from flask import Flask
 
+from .errors import FlaskMCPError
 from .protocol.envelope import META_CAPABILITIES
 from .protocol.envelope import META_CLIENT_INFO
 from .protocol.envelope import META_VERSION
 from .protocol.envelope import NAMED_METHODS
 from .protocol.versions import is_modern
+from .wire_check import WireChecker
+from .wire_check import can_check
+from .wire_check import check_structured
+from .wire_check import warn_unchecked
 
 if t.TYPE_CHECKING:
     from werkzeug.test import TestResponse
 
-    from .extension import FlaskMCP
+    from .state import MCPState
 
 Result = dict[str, t.Any]
 #: Answers a question: gets the request's ``params``, returns its result.
@@ -41,7 +52,13 @@ _CLIENT_INFO = {"name": "flask_mcp.testing", "version": "1"}
 _MAX_ROUNDS = 10
 
 
-class MCPError(Exception):
+class _Server(t.Protocol):
+    """What the client needs of a :class:`~flask_mcp.FlaskMCP`: its state."""
+
+    def state(self, app: Flask | None = None) -> MCPState: ...
+
+
+class MCPError(FlaskMCPError):
     """The server answered with a JSON-RPC error (or refused over HTTP).
 
     :param status: the HTTP status of the answer.
@@ -66,11 +83,19 @@ class MCPTestClient:
     :param roots: the client's roots, for ``roots/list``.
     :param capabilities: declared on top of those the answers imply, such
         as ``{"elicitation": {"form": {}, "url": {}}}``.
+    :param validate: check what the server sends as a real client does:
+        against the MCP schema of the era (with ``mcp-types``, the
+        ``testing`` extra) and, for ``tools/call``, against the tool's output
+        schema (with jsonschema, always there). ``None`` (the default): both,
+        the first only when ``mcp-types`` is installed, else with a warning
+        (:class:`~flask_mcp.wire_check.SchemaNotChecked`); ``True``: both,
+        and fail without ``mcp-types``; ``False``: neither (to test a
+        server's answer to a broken client, say).
     """
 
     def __init__(
         self,
-        mcp: FlaskMCP,
+        mcp: _Server,
         app: Flask,
         *,
         headers: t.Mapping[str, str] | None = None,
@@ -79,7 +104,24 @@ class MCPTestClient:
         elicitation: Answer | None = None,
         roots: list[Result] | None = None,
         capabilities: Result | None = None,
+        validate: bool | None = None,
     ) -> None:
+        if validate is None:
+            validate = True
+            self.schema_checks = can_check()
+            if not self.schema_checks:
+                warn_unchecked()
+        elif validate and not can_check():
+            raise RuntimeError(
+                "validate=True checks results with mcp-types:"
+                " pip install 'flask-mcp[testing]'"
+            )
+        else:
+            self.schema_checks = validate
+        #: Whether results are checked at all (output schemas at least).
+        self.validate = validate
+        #: The tools' ``outputSchema`` by name, from the last ``tools/list``.
+        self._output_schemas: dict[str, Result | None] = {}
         self.app = app
         self._extra_capabilities = dict(capabilities or {})
         self.path = mcp.state(app).settings.path
@@ -132,6 +174,7 @@ class MCPTestClient:
         }
         response = self._post(self._message("initialize", params), session=False)
         result = self._result(response)
+        self._check_result("initialize", result)
         self.session_id = response.headers.get("Mcp-Session-Id")
         self.protocol_version = result["protocolVersion"]
         self._post({"jsonrpc": "2.0", "method": "notifications/initialized"})
@@ -146,11 +189,28 @@ class MCPTestClient:
     # -- the methods -------------------------------------------------------
 
     def list_tools(self) -> list[Result]:
-        return self._list("tools/list", "tools")
+        tools = self._list("tools/list", "tools")
+        self._output_schemas = {
+            tool["name"]: tool.get("outputSchema") for tool in tools
+        }
+        return tools
 
     def call_tool(self, name: str, arguments: Result | None = None) -> Result:
-        """The ``CallToolResult`` (``content``, ``structuredContent``, ``isError``)."""
-        return self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        """The ``CallToolResult`` (``content``, ``structuredContent``, ``isError``).
+
+        As a real client does, a result is checked against the tool's
+        ``outputSchema``, listing the tools first if this one is not known.
+        """
+        result = self.request(
+            "tools/call", {"name": name, "arguments": arguments or {}}
+        )
+        if self.validate:
+            if name not in self._output_schemas:
+                self.list_tools()
+            schema = self._output_schemas.get(name)
+            if schema is not None:
+                check_structured(name, schema, result)
+        return result
 
     def list_resources(self) -> list[Result]:
         return self._list("resources/list", "resources")
@@ -193,6 +253,7 @@ class MCPTestClient:
         params = dict(params or {})
         for _ in range(_MAX_ROUNDS):
             result = self._result(self._post(self._message(method, params)))
+            self._check_result(method, result)
             if result.get("resultType") != "input_required":
                 return result
             params["inputResponses"] = {
@@ -206,6 +267,10 @@ class MCPTestClient:
         raise AssertionError(
             f"{method} still asked questions after {_MAX_ROUNDS} rounds"
         )
+
+    def _check_result(self, method: str, result: Result) -> None:
+        if self.schema_checks:
+            WireChecker(self.protocol_version).result(method, result)
 
     def _list(self, method: str, key: str) -> list[Result]:
         items: list[Result] = []
@@ -283,9 +348,16 @@ class MCPTestClient:
             for message in _events(response.iter_encoded()):
                 if "method" not in message:
                     return message
+                checker = (
+                    WireChecker(self.protocol_version) if self.schema_checks else None
+                )
                 if "id" in message:  # a live question (2025 revisions)
+                    if checker is not None:
+                        checker.question(message)
                     self._reply(message)
                 else:
+                    if checker is not None:
+                        checker.notification(message)
                     self.notifications.append(message)
         finally:
             response.close()

@@ -13,7 +13,14 @@ Flask-style fixtures (as in Flask's own ``tests/conftest.py``):
 * ``app``: a Flask app (``TESTING``, instance folder in ``tmp_path``) with
   ``mcp`` initialised on it;
 * ``client`` and ``runner``: its test client and CLI runner;
-* ``redis_server``: one throwaway redis-server for the session.
+* ``redis_server``: one throwaway redis-server for the session (per xdist
+  worker);
+* ``clock``: ``time.time``, ``time.monotonic`` and ``time.sleep`` replaced by
+  a clock the test moves (``clock.advance(seconds)``), for TTLs and intervals
+  without real waits.
+
+The rules that keep the suite parallel (pytest-xdist) and fast are in
+``tests/README.md``.
 
 Helpers that run real servers live in ``tests/support`` (``from support
 import GunicornServer, RedisServer, ...``); see its docstring.
@@ -25,6 +32,7 @@ markers set on every test from the code it uses: see ``support/tiers.py``.
 
 from __future__ import annotations
 
+import time
 import typing as t
 from collections import Counter
 from pathlib import Path
@@ -37,6 +45,7 @@ from flask.testing import FlaskCliRunner
 from flask_mcp import FlaskMCP
 from support import RedisServer
 from support import tiers
+from support.clock import Clock
 
 # ---------------------------------------------------------------------------
 # tiers
@@ -58,6 +67,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         marked = {mark.name for mark in item.iter_markers()}
         for tier in sorted(found - marked):
             item.add_marker(tier)
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist is a dev requirement only
+def pytest_xdist_make_scheduler(config: pytest.Config, log: t.Any) -> t.Any:
+    """Under ``--dist loadscope`` (``make test``): a module per worker, the
+    fuzz tests one by one (``support/scheduling.py``)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from support.scheduling import ModuleScheduling
+
+    return ModuleScheduling(config, log)
 
 
 def pytest_report_collectionfinish(items: list[pytest.Item]) -> str:
@@ -120,3 +140,18 @@ def redis_server() -> t.Iterator[RedisServer]:
     """
     with RedisServer() as server:
         yield server
+
+
+# ---------------------------------------------------------------------------
+# time as a seam (tests/README.md, "Time")
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """A clock the test moves: ``time.time``, ``time.monotonic`` and
+    ``time.sleep`` read and move it until the test ends."""
+    fake = Clock(time.time(), time.monotonic())
+    monkeypatch.setattr(time, "time", fake.time)
+    monkeypatch.setattr(time, "monotonic", fake.monotonic)
+    monkeypatch.setattr(time, "sleep", fake.sleep)
+    return fake

@@ -11,7 +11,6 @@ from flask_mcp.auth.providers import GitHubProvider
 from flask_mcp.auth.providers import GitHubSession
 
 app = Flask(__name__)
-app.config["MCP_ALLOWED_HOSTS"] = ["mcp.example.com"]
 
 mcp = FlaskMCP(
     app,

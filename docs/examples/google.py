@@ -12,7 +12,6 @@ from flask_mcp.auth.providers import GoogleProvider
 from flask_mcp.auth.providers import GoogleSession
 
 app = Flask(__name__)
-app.config["MCP_ALLOWED_HOSTS"] = ["your-server.com"]
 
 mcp = FlaskMCP(
     app,

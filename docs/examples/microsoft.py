@@ -11,7 +11,6 @@ from flask_mcp.auth.providers import MicrosoftProvider
 from flask_mcp.auth.providers import MicrosoftSession
 
 app = Flask(__name__)
-app.config["MCP_ALLOWED_HOSTS"] = ["mcp.example.com"]
 
 mcp = FlaskMCP(
     app,

@@ -8,7 +8,6 @@ from flask_mcp.auth.providers import OAuthProvider
 GITLAB = "https://gitlab.example.com"
 
 app = Flask(__name__)
-app.config["MCP_ALLOWED_HOSTS"] = ["mcp.example.com"]
 
 mcp = FlaskMCP(
     app,

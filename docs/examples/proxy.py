@@ -8,7 +8,6 @@ from flask_mcp.auth.proxy import OAuthProxy
 
 app = Flask(__name__)
 app.config.update(
-    MCP_ALLOWED_HOSTS=["mcp.example.com"],
     MCP_STORE_URL=os.environ.get("REDIS_URL"),  # None: files in the instance folder
     # The same keys on every host (see "Keys" below).
     MCP_OAUTH_SIGNING_KEYS=[os.environ["MCP_SIGNING_KEY_PEM"]],

@@ -66,3 +66,9 @@ def test_anonymous_is_refused(app):
         with mcp.test_client(app):
             pass
     assert error.value.status == 401
+
+
+def test_without_the_protocol_checks(app):
+    # -- validate=False
+    with mcp.test_client(app, headers=EDITOR, validate=False) as client:
+        assert client.call_tool("list_todos")["structuredContent"] == {"todos": []}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typing as t
 
-from .._exports import lazy_getattr
+from .. import _exports
 
 if t.TYPE_CHECKING:
     from .access import AccessCheck as AccessCheck
@@ -129,7 +129,7 @@ _EXPORTS = {
 }
 
 
-__getattr__ = lazy_getattr(
+__getattr__ = _exports.lazy_getattr(
     __name__, {k: f".{v}" for k, v in _EXPORTS.items()}, globals()
 )
 

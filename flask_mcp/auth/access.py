@@ -18,30 +18,15 @@ import typing as t
 from collections.abc import Iterable
 from collections.abc import Mapping
 
-from .._check_policy import Check
-from .._check_policy import CheckFactory
-from .._check_policy import ScopedCheck
+from .._check_policy import Check as Check
+from .._check_policy import CheckFactory as CheckFactory
+from .._check_policy import ScopedCheck as ScopedCheck
+from .._check_policy import is_answer
 from .._check_policy import mark_factory
 from .._check_policy import required_scopes
-from .._check_policy import run_check
+from .._check_policy import run_check as run_check
 from .._sync import run_sync
 from .errors import AuthenticationRequired
-
-__all__ = [
-    "AccessCheck",
-    "Check",
-    "CheckFactory",
-    "ScopedCheck",
-    "get_auth_session",
-    "require_all",
-    "require_any",
-    "require_auth",
-    "require_role",
-    "require_scopes",
-    "roles_of",
-    "run_check",
-    "scopes_of",
-]
 
 S = t.TypeVar("S")
 
@@ -152,9 +137,10 @@ def require_role(*roles: str) -> AccessCheck:
 
 def _answer(value: t.Any) -> bool:
     """A check's yes or no; an ``async def`` check is awaited first, and an
-    answer that is a function (a factory passed uncalled) is an error."""
+    answer that is no yes or no (:func:`~flask_mcp._check_policy.is_answer`:
+    a factory passed uncalled, a generator) is an error."""
     value = run_sync(value)
-    if callable(value):
+    if not is_answer(value):
         raise TypeError(f"an access check returned {value!r}, not a bool")
     return bool(value)
 

@@ -31,19 +31,6 @@ if t.TYPE_CHECKING:
 
     from flask_mcp.store import Store
 
-__all__ = [
-    "APIKeyAuth",
-    "Authenticator",
-    "BearerAuth",
-    "DeclaresChallenge",
-    "ManagedKeyAuth",
-    "TokenVerifier",
-    "api_key_auth",
-    "bearer_auth",
-    "challenges_of",
-    "managed_key_auth",
-]
-
 #: ``authenticate(request) -> session | None``; may be ``async def``.
 Authenticator = t.Callable[["Request"], t.Any]
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 import typing as t
 
-__all__ = ["bearer_challenge"]
-
 #: NQSCHAR of RFC 6750 section 3: printable ASCII and space, minus ``"`` and ``\``.
 _NQSCHAR = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 #: scope-token of RFC 6750 section 3 (and RFC 6749 section 3.3): NQCHAR, no space.

@@ -16,14 +16,6 @@ import time
 import typing as t
 from collections.abc import Mapping
 
-__all__ = [
-    "ClaimNames",
-    "TokenSession",
-    "claim_strings",
-    "invalid_dates",
-    "numeric_date",
-]
-
 #: The latest NumericDate accepted (9999-12-31T23:59:59Z): later values are no
 #: real dates, and converting them can overflow.
 MAX_NUMERIC_DATE = 253402300799

@@ -20,14 +20,13 @@ from .authenticators import challenges_of
 from .errors import AuthError
 from .principals import Authenticated
 from .principals import identify
+from .principals import session_of
 from .principals import source_of
 
 if t.TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
     from flask_mcp.store import Store
-
-__all__ = ["AnyOf", "any_of"]
 
 
 class AnyOf:
@@ -67,6 +66,8 @@ class AnyOf:
         for source, member in self.members:
             try:
                 found = run_sync(identify(member, request))
+                if not isinstance(found, Authenticated):
+                    found = session_of(found, member)
             except (AuthError, HTTPException) as error:
                 if _status(error) != 401:
                     raise
@@ -130,13 +131,18 @@ def any_of(*members: Authenticator | tuple[str, Authenticator]) -> AnyOf:
 def _unique(
     members: list[tuple[str, Authenticator]],
 ) -> list[tuple[str, Authenticator]]:
-    seen: dict[str, int] = {}
+    """Each way in with a name of its own: a taken name gets ``#2``, ``#3``...,
+    also when the name taken was given by hand (``("bearer#2", ...)``), since
+    ways that share a name share their principals."""
+    taken: set[str] = set()
     named = []
     for source, function in members:
-        seen[source] = seen.get(source, 0) + 1
-        named.append(
-            (source if seen[source] == 1 else f"{source}#{seen[source]}", function)
-        )
+        name, count = source, 1
+        while name in taken:
+            count += 1
+            name = f"{source}#{count}"
+        taken.add(name)
+        named.append((name, function))
     return named
 
 

@@ -1,45 +1,47 @@
 """Fetch and cache JSON metadata documents (:rfc:`8414`, OIDC discovery, JWKS).
 
-Documents live in the shared :class:`~flask_mcp.store.Store`, so every worker
-of every host reads one copy and the upstream server sees one fetch per TTL,
-not one per process. Within a process, concurrent requests for one URL share a
-single HTTP request.
+Documents live in the app's Flask-Caching cache when it has one, else in the
+shared :class:`~flask_mcp.store.Store` (see :mod:`flask_mcp.store.cache`), so
+every worker of every host reads one copy and the upstream server sees one
+fetch per TTL, not one per process. Within a process, concurrent requests for
+one URL share a single HTTP request. A cache or store that is down is only a
+miss: the copy this process read last serves until it expires, then the
+document is fetched again.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import logging
 import threading
 import time
 import typing as t
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
 
 # requests (about 5 MB in a worker) is imported only for a session given to
-# the cache: the standard library fetches otherwise.
+# the cache: the standard library fetches otherwise (see .documents).
 if t.TYPE_CHECKING:
     import requests
 
 from flask_mcp.store import Store
+from flask_mcp.store import StoreError
 from flask_mcp.store import StoreSlot
+from flask_mcp.store.cache import SoftCache
 
-__all__ = ["DiscoveryDocumentCache", "DiscoveryError"]
+from ..errors import FlaskMCPError
+from . import documents
 
 logger = logging.getLogger(__name__)
 
 #: Store key prefix of cached documents.
 _PREFIX = "auth:discovery:"
-#: Store key of the index ``{key: (url, expires_at)}`` behind ``size`` and ``clear()``.
+#: Store key of the index ``{key: [url, expires_at]}`` behind ``size`` and ``clear()``.
 _INDEX = f"{_PREFIX}index"
-#: Documents larger than this are refused: metadata is a few kilobytes.
-MAX_DOCUMENT_BYTES = 1 << 20
+#: Documents larger than this are refused (see :mod:`.documents`).
+MAX_DOCUMENT_BYTES = documents.MAX_DOCUMENT_BYTES
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(FlaskMCPError):
     """A document could not be fetched or was not a JSON object.
 
     :param url: the URL fetched.
@@ -79,7 +81,9 @@ class DiscoveryDocumentCache:
 
     ``size`` and ``clear()`` work through an index kept in the store (not a
     per-process list), so they describe the documents every worker shares:
-    ``clear()`` in one worker drops them for all. Failures are never cached.
+    ``clear()`` in one worker drops them for all (a cache that evicts on its
+    own, as memcached does, may hold fewer than ``size`` says). Failures are
+    never cached.
     """
 
     def __init__(
@@ -93,15 +97,21 @@ class DiscoveryDocumentCache:
             raise ValueError("ttl must be positive")
         self.ttl = ttl
         self.timeout = timeout
-        self._slot = StoreSlot(store)
+        self._slot = StoreSlot(store, owner=type(self).__name__)
         self._session = session
         self._mutex = threading.Lock()
         self._flights: dict[tuple[str, bool], _Flight] = {}
 
     @property
     def store(self) -> Store:
-        """The store in use now."""
+        """The store in use now (for the index, and :attr:`cache`'s default)."""
         return self._slot.store
+
+    @property
+    def cache(self) -> SoftCache:
+        """Where the documents are: the app's Flask-Caching cache, else
+        :attr:`store`."""
+        return self._slot.cache
 
     def bind_store(self, store: Store) -> None:
         """Share documents through the app's ``store`` (unless a store was
@@ -124,7 +134,7 @@ class DiscoveryDocumentCache:
         :raises DiscoveryError: on a non-200 answer, a body that is not a JSON
             object, a connection error or a timeout.
         """
-        document = self.store.get(_key(url))
+        document = self.cache.get(_key(url))
         if document is not None:
             return t.cast(dict[str, t.Any], document)
         return self._fetch_once(url, refresh=False)
@@ -136,7 +146,7 @@ class DiscoveryDocumentCache:
 
     def has(self, url: str) -> bool:
         """Whether a live copy of ``url`` is cached."""
-        return self.store.get(_key(url)) is not None
+        return self.cache.get(_key(url)) is not None
 
     def clear(self, url: str | None = None) -> None:
         """Forget ``url``, or every document this cache has stored."""
@@ -145,7 +155,7 @@ class DiscoveryDocumentCache:
             index = _live(store.get(_INDEX))
             keys = [_key(url)] if url is not None else list(index)
             for key in keys:
-                store.delete(key)
+                self.cache.delete(key)
                 index.pop(key, None)
             self._save_index(store, index)
 
@@ -172,7 +182,7 @@ class DiscoveryDocumentCache:
             raise DiscoveryError(error.url, error.reason, error.status_code)
         try:
             # Another thread or worker may have stored it in the meantime.
-            cached = None if refresh else self.store.get(_key(url))
+            cached = None if refresh else self.cache.get(_key(url))
             flight.document = cached if cached is not None else self._fetch(url)
         except DiscoveryError as error:
             flight.error = error
@@ -185,17 +195,23 @@ class DiscoveryDocumentCache:
 
     def _fetch(self, url: str) -> dict[str, t.Any]:
         document = self._download(url)
-        store = self.store
         key = _key(url)
-        store.set(key, document, self.ttl)
-        with store.lock(_INDEX):
-            index = _live(store.get(_INDEX))
-            index[key] = (url, time.time() + self.ttl)
-            self._save_index(store, index)
+        self.cache.set(key, document, self.ttl)
+        store = self.store
+        try:
+            with store.lock(_INDEX):
+                index = _live(store.get(_INDEX))
+                index[key] = [url, time.time() + self.ttl]
+                self._save_index(store, index)
+        except StoreError as error:  # the document is served all the same
+            logger.debug("the index of cached documents was not updated: %s", error)
         return document
 
     def _download(self, url: str) -> dict[str, t.Any]:
-        body = self._get(url) if self._session is None else self._get_with_session(url)
+        try:
+            body = documents.read(url, self.timeout, self._session)
+        except documents.FetchError as error:
+            raise DiscoveryError(url, error.reason, error.status_code) from None
         try:
             document = json.loads(body)
         except ValueError:
@@ -205,61 +221,7 @@ class DiscoveryDocumentCache:
         logger.debug("fetched %s", url)
         return document
 
-    def _get(self, url: str) -> bytes:
-        """The body at ``url``, with the standard library: a worker that
-        verifies tokens need not hold ``requests`` (about 5 MB) for the one
-        fetch in an hour. http and https only, redirects included."""
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise DiscoveryError(url, "request failed (not an http or https URL)")
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})
-        try:
-            with _OPENER.open(request, timeout=self.timeout) as response:
-                if response.status != 200:
-                    raise DiscoveryError(url, "unexpected status", response.status)
-                body: bytes = response.read(MAX_DOCUMENT_BYTES + 1)
-        except urllib.error.HTTPError as error:
-            error.close()
-            raise DiscoveryError(url, "unexpected status", error.code) from None
-        except TimeoutError:
-            raise DiscoveryError(url, f"timed out after {self.timeout} s") from None
-        except (OSError, http.client.HTTPException, ValueError) as error:
-            reason = getattr(error, "reason", None)
-            if isinstance(reason, TimeoutError):
-                raise DiscoveryError(url, f"timed out after {self.timeout} s") from None
-            raise DiscoveryError(
-                url, f"request failed ({type(error).__name__})"
-            ) from None
-        if len(body) > MAX_DOCUMENT_BYTES:
-            raise DiscoveryError(url, "document larger than 1 MiB", 200)
-        return body
-
-    def _get_with_session(self, url: str) -> bytes:
-        """The body at ``url``, through the ``requests`` session given."""
-        import requests
-
-        body = bytearray()
-        try:
-            with self.session.get(
-                url,
-                timeout=self.timeout,
-                headers={"Accept": "application/json"},
-                stream=True,
-            ) as response:
-                if response.status_code != 200:
-                    raise DiscoveryError(url, "unexpected status", response.status_code)
-                for chunk in response.iter_content(65536):
-                    body += chunk
-                    if len(body) > MAX_DOCUMENT_BYTES:
-                        raise DiscoveryError(url, "document larger than 1 MiB", 200)
-        except requests.Timeout:
-            raise DiscoveryError(url, f"timed out after {self.timeout} s") from None
-        except requests.RequestException as error:
-            raise DiscoveryError(
-                url, f"request failed ({type(error).__name__})"
-            ) from None
-        return bytes(body)
-
-    def _save_index(self, store: Store, index: dict[str, tuple[str, float]]) -> None:
+    def _save_index(self, store: Store, index: dict[str, list[t.Any]]) -> None:
         if index:
             longest = max(expires for _, expires in index.values()) - time.time()
             store.set(_INDEX, index, max(1.0, longest))
@@ -271,27 +233,15 @@ def _key(url: str) -> str:
     return _PREFIX + hashlib.sha256(url.encode()).hexdigest()
 
 
-def _live(index: t.Any) -> dict[str, tuple[str, float]]:
+def _live(index: t.Any) -> dict[str, list[t.Any]]:
     if not isinstance(index, dict):
         return {}
     now = time.time()
-    return {k: v for k, v in index.items() if v[1] > now}
-
-
-def _opener() -> urllib.request.OpenerDirector:
-    """An opener for http and https only (no file:, ftp: or data: URLs, also
-    not through a redirect); proxies from the environment, as requests."""
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.ProxyHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
-        urllib.request.HTTPRedirectHandler(),
-        urllib.request.HTTPDefaultErrorHandler(),
-        urllib.request.HTTPErrorProcessor(),
-    ):
-        opener.add_handler(handler)
-    return opener
-
-
-_OPENER = _opener()
+    return {
+        key: entry
+        for key, entry in index.items()
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[1], (int, float))
+        and entry[1] > now
+    }

@@ -29,6 +29,9 @@ import typing as t
 from collections.abc import Mapping
 from collections.abc import Sequence
 
+from flask import g
+from flask import has_request_context
+
 from .exchange import DownstreamError
 from .exchange import Exchanged
 from .exchange import Exchanger
@@ -41,10 +44,12 @@ if t.TYPE_CHECKING:
 
     from .proxy.sealing import Sealer
 
-__all__ = ["DownstreamTokens"]
 
 #: An audience or a scope: printable ASCII without spaces, bounded.
 _NAME = re.compile(r"[\x21-\x7e]{1,512}")
+#: The longest a token is cached, whatever expiry the upstream claims: no
+#: store keeps ``1e300`` seconds, and a revoked token is not served for years.
+_LONGEST = 86400.0
 
 
 class DownstreamTokens:
@@ -112,7 +117,7 @@ class DownstreamTokens:
             return cached
         found = self.exchanger.exchange(subject_token, audience, scopes)
         if found.expires_at is not None:
-            ttl = found.expires_at - time.time() - self.skew
+            ttl = min(found.expires_at - time.time() - self.skew, _LONGEST)
             if ttl > 0:
                 sealed = self._sealer.seal(
                     [
@@ -133,7 +138,7 @@ class DownstreamTokens:
             self._store.delete(self._key(session, audience, scopes))
 
     def _key(self, session: t.Any, audience: str, scopes: tuple[str, ...]) -> str:
-        principal = principal_of(session, "downstream") or ""
+        principal = principal_of(session, _source()) or ""
         parts = "\0".join([self.exchanger.name, principal, audience, *sorted(scopes)])
         return "downstream:" + hashlib.sha256(parts.encode()).hexdigest()
 
@@ -165,6 +170,15 @@ def _checked(audience: str, scopes: Sequence[str]) -> tuple[str, ...]:
     ):
         raise ValueError(f"scopes must be at most 50 names without spaces: {scopes!r}")
     return found
+
+
+def _source() -> str:
+    """The way in of the request being served (``flask.g.mcp_auth_source``):
+    one subject signed in two ways is two principals, whose tokens are
+    cached apart as their MCP sessions are kept apart."""
+    if has_request_context():
+        return str(g.get("mcp_auth_source", "downstream"))
+    return "downstream"
 
 
 def _subject_token(session: t.Any) -> str:

@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import typing as t
 
-__all__ = [
-    "AuthError",
-    "AuthenticationRequired",
-    "Forbidden",
-    "Unauthorized",
-]
+from ..errors import FlaskMCPError
 
 
-class AuthError(Exception):
+class AuthError(FlaskMCPError):
     """A request that failed authentication or authorization.
 
     :param description: human-readable text, sent as ``error_description``;

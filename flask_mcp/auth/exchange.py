@@ -21,19 +21,11 @@ from .providers.client import calling
 from .providers.provider import UpstreamError
 from .providers.upstream_responses import read_token_response
 from .providers.upstream_responses import split_scopes
-from .providers.upstream_responses import str_or_none
+from .providers.upstream_responses import to_tokens
 
 if t.TYPE_CHECKING:
     from .providers.oauth import OAuthProvider
 
-__all__ = [
-    "ACCESS_TOKEN_TYPE",
-    "DownstreamError",
-    "Exchanged",
-    "Exchanger",
-    "OnBehalfOf",
-    "TokenExchange",
-]
 
 #: :rfc:`8693#section-3` token type of OAuth access tokens.
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
@@ -155,16 +147,13 @@ class _TokenClient:
                 payload = read_token_response(response, what)
         except UpstreamError as error:
             raise DownstreamError(error.error, error.description, call=what) from None
-        expires_in = payload.get("expires_in")
-        try:
-            seconds = float(expires_in) if expires_in is not None else None
-        except (TypeError, ValueError):
-            seconds = None
+        # The proxy's reading: an expiry that is no finite number is none.
+        tokens = to_tokens(payload, received, (), split_scopes)
         return Exchanged(
-            access_token=payload["access_token"],
-            token_type=str_or_none(payload.get("token_type")) or "Bearer",
-            expires_at=received + seconds if seconds and seconds > 0 else None,
-            scopes=split_scopes(payload.get("scope")),
+            access_token=tokens.access_token,
+            token_type=tokens.token_type,
+            expires_at=tokens.expires_at,
+            scopes=tokens.scopes,
         )
 
 

@@ -1,8 +1,10 @@
 """Verify opaque access tokens with OAuth 2.0 Token Introspection (:rfc:`7662`).
 
-Answers for active tokens are cached in the shared store under a SHA-256 of
-the token (never the token itself), so every worker asks the authorization
-server about one token at most once per ``cache_ttl``.
+Answers for active tokens are cached (in the app's Flask-Caching cache when
+it has one, else in the shared store; see :mod:`flask_mcp.store.cache`) under
+a SHA-256 of the token (never the token itself), so every worker asks the
+authorization server about one token at most once per ``cache_ttl``, and no
+answer is trusted past its ``cache_ttl`` or its ``exp``.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ from .claims import invalid_dates
 from .claims import numeric_date
 from .errors import Forbidden
 from .errors import Unauthorized
-
-__all__ = ["IntrospectionVerifier"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class IntrospectionVerifier:
         self.timeout = timeout
         self.claim_names = claims or ClaimNames()
         self.required_scopes: tuple[str, ...] = tuple(required_scopes)
-        self._slot = StoreSlot(store)
+        self._slot = StoreSlot(store, owner=type(self).__name__)
         self._session = session or requests.Session()
         credentials = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
         self._authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
@@ -118,7 +118,7 @@ class IntrospectionVerifier:
         if not isinstance(token, str) or not token:
             raise Unauthorized("the access token is empty", error="invalid_token")
         key = self.cache_key(token)
-        answer = self.store.get(key) if self.cache_ttl > 0 else None
+        answer = self._slot.cache.get(key) if self.cache_ttl > 0 else None
         if answer is None:
             answer = self._introspect(token)
             self._check_active(answer)  # before caching: inactive answers are not
@@ -198,7 +198,7 @@ class IntrospectionVerifier:
         if exp is not None:
             ttl = min(ttl, exp - time.time())
         if ttl > 0:
-            self.store.set(key, answer, ttl)
+            self._slot.cache.set(key, answer, ttl)
 
 
 def _unavailable() -> Unauthorized:

@@ -26,14 +26,6 @@ from .discovery import DiscoveryError
 from .metadata import authorization_server_metadata_url
 from .metadata import openid_configuration_url
 
-__all__ = [
-    "KEY_TYPES",
-    "AllowListRegistry",
-    "JWKSet",
-    "discover_jwks_uri",
-    "forbidden_alg",
-]
-
 logger = logging.getLogger(__name__)
 
 #: The key type each accepted signature algorithm needs.
@@ -144,7 +136,7 @@ class JWKSet:
 
     def _may_refetch(self, uri: str) -> bool:
         marker = "auth:jwks-refetch:" + hashlib.sha256(uri.encode()).hexdigest()
-        return self.discovery.store.add(marker, time.time(), self.refetch_interval)
+        return self.discovery.cache.add(marker, time.time(), self.refetch_interval)
 
 
 def _matching(keys: list[Key], alg: str, kid: str | None) -> list[Key]:

@@ -39,8 +39,6 @@ from .jwks import forbidden_alg
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store
 
-__all__ = ["DEFAULT_ALGORITHMS", "JWTVerifier"]
-
 logger = logging.getLogger(__name__)
 
 #: Asymmetric algorithms accepted unless told otherwise.

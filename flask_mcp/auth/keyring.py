@@ -24,28 +24,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
+from flask_mcp.errors import FlaskMCPError
+
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store
 
-__all__ = ["KeyRing", "KeyringError", "ManagedKey", "ManagedKeySession"]
 
 #: What every managed key starts with: secret scanners can look for it.
 PREFIX = "mcpk_"
 _KEY = re.compile(r"mcpk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 _TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}")  # scope-token of RFC 6749
 _INDEX = "managed-keys"
 #: How long the record of an expired key stays listable.
 _EXPIRED_GRACE = 30 * 86400
-#: How long a key without expiry is kept.
+#: How long a key without expiry is kept; the longest expiry a key may have.
 _FOREVER = 100 * 365 * 86400
+#: Past any time a record holds (year 5138; ``datetime`` ends with 9999).
+_LATEST = 1e11
 #: Least seconds between two writes of a key's "last used" time.
 _TOUCH_INTERVAL = 60.0
 #: The digest compared with when a key id is unknown (no key has it).
 _NOTHING = "0" * 64
 
 
-class KeyringError(Exception):
+class KeyringError(FlaskMCPError, ValueError):
     """A key operation that cannot be done as asked (bad name, name taken,
     unknown key); its message says why."""
 
@@ -82,22 +86,35 @@ class ManagedKey:
 
     @classmethod
     def from_record(cls, record: t.Any, last_used: t.Any = None) -> ManagedKey | None:
-        """The key of a stored record; ``None`` for anything else."""
-        try:
-            return cls(
-                name=str(record["name"]),
-                key_id=str(record["id"]),
-                digest=str(record["digest"]),
-                roles=tuple(str(r) for r in record["roles"]),
-                scopes=tuple(str(s) for s in record["scopes"]),
-                created_at=float(record["created"]),
-                expires_at=None
-                if record["expires"] is None
-                else float(record["expires"]),
-                last_used_at=float(last_used) if last_used is not None else None,
-            )
-        except (TypeError, KeyError, ValueError):
+        """The key of a stored record; ``None`` for anything else: a record not
+        as :meth:`KeyRing.create` writes it (another version, a hand edit, a
+        store others can write) could widen a key (a NaN expiry never
+        passing), answer 500, or reach the terminal through ``keys list``."""
+        if not isinstance(record, dict):
             return None
+        fields = ("name", "id", "digest", "roles", "scopes", "created", "expires")
+        values: list[t.Any] = [record.get(f) for f in fields]
+        name, key_id, digest, roles, scopes, created, expires = values
+        if not (
+            _matches(_NAME, name)
+            and isinstance(key_id, str)  # the id it is stored under: _load
+            and _matches(_HEX_DIGEST, digest)
+            and _is_tokens(roles)
+            and _is_tokens(scopes)
+            and _time(created) is not None
+            and (expires is None or _time(expires) is not None)
+        ):
+            return None
+        return cls(
+            name=name,
+            key_id=key_id,
+            digest=digest,
+            roles=tuple(roles),
+            scopes=tuple(scopes),
+            created_at=float(created),
+            expires_at=None if expires is None else float(expires),
+            last_used_at=_time(last_used),
+        )
 
 
 @dataclass(frozen=True)
@@ -157,8 +174,8 @@ class KeyRing:
                 f"a key name is 1 to 64 letters, digits or _.@- (not {name!r})"
             )
         roles, scopes = _tokens(roles, "role"), _tokens(scopes, "scope")
-        if expires_in is not None and not expires_in > 0:
-            raise KeyringError("a key must expire in the future")
+        if expires_in is not None and not 0 < expires_in <= _FOREVER:
+            raise KeyringError("a key must expire in the future, within 100 years")
         key_id = secrets.token_hex(8)
         key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         now = self.clock()
@@ -213,8 +230,7 @@ class KeyRing:
         if match is None:
             return None
         key_id = match.group(1)
-        record = self.store.get(f"managed-key:{key_id}")
-        managed = ManagedKey.from_record(record) if record is not None else None
+        managed = self._load(key_id, last_used=False)
         # Compared even for an unknown id, so timing does not tell ids apart.
         expected = managed.digest if managed is not None else _NOTHING
         matches = hmac.compare_digest(_digest(presented), expected)
@@ -237,13 +253,13 @@ class KeyRing:
             return {}
         return {str(k): str(v) for k, v in index.items()}
 
-    def _load(self, key_id: str) -> ManagedKey | None:
+    def _load(self, key_id: str, *, last_used: bool = True) -> ManagedKey | None:
         record = self.store.get(f"managed-key:{key_id}")
         if record is None:
             return None
-        return ManagedKey.from_record(
-            record, self.store.get(f"managed-key-used:{key_id}")
-        )
+        used = self.store.get(f"managed-key-used:{key_id}") if last_used else None
+        managed = ManagedKey.from_record(record, used)
+        return managed if managed is not None and managed.key_id == key_id else None
 
 
 def _digest(key: str) -> str:
@@ -260,6 +276,20 @@ def _tokens(values: Iterable[str], kind: str) -> tuple[str, ...]:
             f"invalid {kind} {bad[0]!r}: no spaces, quotes or backslashes"
         )
     return found
+
+
+def _matches(pattern: re.Pattern[str], value: t.Any) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+def _is_tokens(values: t.Any) -> bool:
+    return isinstance(values, list) and all(_matches(_TOKEN, v) for v in values)
+
+
+def _time(value: t.Any) -> float | None:
+    """A Unix time of a record (not NaN, not past :data:`_LATEST`), else ``None``."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if number and 0 <= value < _LATEST else None
 
 
 def _ttl(managed: ManagedKey, now: float) -> float:

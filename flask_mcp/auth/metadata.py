@@ -17,15 +17,6 @@ from urllib.parse import urlunsplit
 from authlib.common.security import is_secure_transport
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata as _RFC8414Metadata
 
-__all__ = [
-    "AuthorizationServerMetadata",
-    "OAuthSettings",
-    "ProtectedResourceMetadata",
-    "authorization_server_metadata_url",
-    "openid_configuration_url",
-    "protected_resource_metadata_url",
-]
-
 
 def _insert_well_known(url: str, suffix: str) -> str:
     parts = urlsplit(url)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from . import components as components
 from . import keys as keys
+from . import oauth_commands as oauth_commands
+from . import session_commands as session_commands
 from .group import mcp_cli
 
 __all__ = ["mcp_cli"]

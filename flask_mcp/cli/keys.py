@@ -44,9 +44,9 @@ def _server_option(f: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
 )
 @click.option(
     "--expires",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=36500),
     metavar="DAYS",
-    help="Days the key works; without it, until revoked.",
+    help="Days the key works (at most 36500); without it, until revoked.",
 )
 @_server_option
 def create(

@@ -23,6 +23,7 @@ import types
 import typing as t
 from collections import abc
 
+from ..errors import FlaskMCPError
 from . import pydantic_hints
 from .docstrings import param_descriptions
 from .hint_schema import Convert
@@ -45,7 +46,7 @@ _EMPTY = inspect.Parameter.empty
 _NAMED_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
-class InvalidArguments(Exception):
+class InvalidArguments(FlaskMCPError):
     """Arguments failed validation; ``str(exc)`` names the bad field(s).
 
     :param errors: one message per problem, each starting with its field.

@@ -21,6 +21,7 @@ from .._check_policy import Check
 from .._check_policy import is_check_factory
 from .._check_policy import run_check
 from .._sync import run_sync
+from ..errors import FlaskMCPError
 from .content import Icon
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -34,7 +35,7 @@ class RequestContext:
     """
 
 
-class RegistrationError(ValueError):
+class RegistrationError(FlaskMCPError, ValueError):
     """A component cannot be registered as declared."""
 
 

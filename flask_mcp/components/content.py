@@ -164,24 +164,86 @@ def _bytes_block(data: bytes) -> Block:
     ).to_block()
 
 
+#: Keys every content block may carry (MCP 2025-11-25 and 2026-07-28).
+_COMMON: dict[str, type] = {"annotations": dict, "_meta": dict}
+#: The content blocks of the schema: ``type`` -> (required keys, optional
+#: keys), each key with the JSON type of its value.
+_BLOCKS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
+    "text": ({"text": str}, _COMMON),
+    "image": ({"data": str, "mimeType": str}, _COMMON),
+    "audio": ({"data": str, "mimeType": str}, _COMMON),
+    "resource_link": (
+        {"uri": str, "name": str},
+        {
+            **_COMMON,
+            "title": str,
+            "description": str,
+            "mimeType": str,
+            "size": int,
+            "icons": list,
+        },
+    ),
+    "resource": ({"resource": dict}, _COMMON),
+}
+_RESOURCE_CONTENTS: dict[str, type] = {"uri": str, "mimeType": str, "_meta": dict}
+
+
+def _fields_match(
+    value: t.Mapping[str, t.Any],
+    required: t.Mapping[str, type],
+    optional: t.Mapping[str, type],
+) -> bool:
+    """Every required key present, no other key than the optional ones, each
+    value of its JSON type (``True`` is not a number)."""
+    known = {**optional, **required}
+    return required.keys() <= value.keys() <= known.keys() and all(
+        isinstance(item, known[key])
+        and not (isinstance(item, bool) and known[key] is not bool)
+        for key, item in value.items()
+    )
+
+
+def is_block(value: t.Any) -> bool:
+    """Whether ``value`` is exactly an MCP content block, as a client's schema
+    validates it: a known ``type``, its required keys, no key it does not
+    define. ``{"type": "invoice", "total": 3}`` is not one: it is data."""
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        return False
+    shape = _BLOCKS.get(value["type"])
+    if shape is None:
+        return False
+    required, optional = shape
+    fields = {k: v for k, v in value.items() if k != "type"}
+    if not _fields_match(fields, required, optional):
+        return False
+    if value["type"] == "resource":
+        contents = value["resource"]
+        body = "text" if "text" in contents else "blob"
+        return _fields_match(contents, {"uri": str, body: str}, _RESOURCE_CONTENTS)
+    return True
+
+
 def to_block(value: t.Any) -> Block:
-    """One value to one content block."""
+    """One value to one content block: the library's content types and exact
+    blocks as they are, text as text, bytes sniffed, anything else as JSON."""
     if hasattr(value, "to_block"):
         return t.cast(Block, value.to_block())
     if isinstance(value, str):
         return {"type": "text", "text": value}
     if isinstance(value, (bytes, bytearray)):
         return _bytes_block(bytes(value))
-    if isinstance(value, dict) and isinstance(value.get("type"), str):
-        return value  # already a content block
+    if is_block(value):
+        return t.cast(Block, value)
     return {"type": "text", "text": json.dumps(value, default=str)}
 
 
 def is_content(value: t.Any) -> bool:
+    """Whether a handler's return value is content rather than data: one of
+    the content types above, text, bytes, or an exact content block."""
     return (
         hasattr(value, "to_block")
         or isinstance(value, (str, bytes, bytearray))
-        or (isinstance(value, dict) and isinstance(value.get("type"), str))
+        or is_block(value)
     )
 
 

@@ -6,6 +6,7 @@ import typing as t
 from collections import abc
 from dataclasses import dataclass
 
+from ..errors import FlaskMCPError
 from .component import Component
 from .component import common_fields
 from .content import Icon
@@ -26,7 +27,7 @@ class Message:
         return {"role": self.role, "content": to_block(self.content)}
 
 
-class InvalidPromptArguments(ValueError):
+class InvalidPromptArguments(FlaskMCPError, ValueError):
     """Arguments a prompt cannot be rendered with; the message lists why."""
 
 

@@ -7,6 +7,7 @@ import binascii
 import json
 import typing as t
 
+from ..errors import FlaskMCPError
 from .component import Component
 from .component import RegistrationError
 from .prompts import Prompt
@@ -23,7 +24,7 @@ Completer = t.Callable[[str, dict[str, str]], t.Any]
 Kind = t.Literal["tools", "resources", "prompts"]
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(FlaskMCPError, ValueError):
     """A cursor this server did not hand out for this list."""
 
 

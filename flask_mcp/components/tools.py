@@ -8,6 +8,7 @@ from collections import abc
 from dataclasses import dataclass
 from dataclasses import field
 
+from ..errors import FlaskMCPError
 from .arguments import ArgumentModel
 from .arguments import HintArguments
 from .arguments import JsonSchemaArguments
@@ -23,6 +24,7 @@ from .content import is_content
 from .content import to_block
 from .content import to_blocks
 from .headers import header_parameters
+from .limit_strings import check_rate_limit
 
 ANNOTATION_KEYS = {
     "title": "title",
@@ -33,7 +35,7 @@ ANNOTATION_KEYS = {
 }
 
 
-class ToolError(Exception):
+class ToolError(FlaskMCPError):
     """Raise in a tool to report a failure whose message the model may read."""
 
 
@@ -49,6 +51,9 @@ class Tool(Component):
     step_up: bool = False
     #: Arguments mirrored into ``Mcp-Param-*`` headers: property path -> name.
     header_params: dict[tuple[str, ...], str] = field(default_factory=dict)
+    #: Calls allowed per caller, in Flask-Limiter's notation (``"10/minute"``);
+    #: on top of ``MCP_RATE_LIMIT``.
+    rate_limit: str | None = None
 
     @classmethod
     def from_function(
@@ -70,6 +75,7 @@ class Tool(Component):
         meta: abc.Mapping[str, t.Any] | None = None,
         icons: t.Iterable[Icon | abc.Mapping[str, t.Any]] | None = None,
         headers: abc.Mapping[str, str] | None = None,
+        rate_limit: str | None = None,
     ) -> Tool:
         """A tool from ``fn``, its arguments declared in one of three ways.
 
@@ -77,6 +83,7 @@ class Tool(Component):
         or from a JSON Schema ``input_schema`` published exactly as given.
         ``headers`` maps argument names to the ``Mcp-Param-*`` header names
         that modern clients mirror them into (``x-mcp-header``).
+        ``rate_limit`` (``"10/minute"``) limits each caller's calls.
 
         :raises RegistrationError: for a bad name, a ``can_access`` that is
             not a check, or both ``schema`` and ``input_schema``.
@@ -115,6 +122,7 @@ class Tool(Component):
             output_schema=output_schema or output_schema_of(fn),
             step_up=step_up,
             header_params=_header_params(arguments.json_schema, headers, where),
+            rate_limit=check_rate_limit(rate_limit, where),
             annotations=tool_annotations(
                 title=title,
                 read_only=read_only,
@@ -139,12 +147,22 @@ class Tool(Component):
             return _result(
                 [to_block(v) for v in value.content], value.structured, value.is_error
             )
-        structured = None if is_content(value) else dump_structured(value)
+        structured = dump_structured(value) if self._is_data(value) else None
         if structured is not None:
             return _result(
                 [{"type": "text", "text": json.dumps(structured)}], structured
             )
         return _result(to_blocks(value), None)
+
+    def _is_data(self, value: t.Any) -> bool:
+        """Whether a return value is structured output: anything but content,
+        and any mapping when the tool declares an output schema (a client then
+        requires ``structuredContent``, even for a dict shaped like a block)."""
+        if hasattr(value, "to_block"):
+            return False
+        if self.output_schema is not None and isinstance(value, abc.Mapping):
+            return True
+        return not is_content(value)
 
 
 def _header_params(

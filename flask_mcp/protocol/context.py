@@ -19,6 +19,7 @@ import typing as t
 from collections import abc
 
 from ..components.component import RequestContext
+from ..errors import FlaskMCPError
 from .inputs import AnswerBook
 from .inputs import InputRequest
 from .inputs import InputRequired
@@ -60,7 +61,7 @@ class Channel(t.Protocol):
         """End the HTTP response early; later messages wait for a reconnect."""
 
 
-class ClientError(Exception):
+class ClientError(FlaskMCPError):
     """The client answered a server-to-client request with an error."""
 
     def __init__(self, error: dict[str, t.Any]) -> None:
@@ -68,7 +69,7 @@ class ClientError(Exception):
         self.error = error
 
 
-class ClientTimeout(Exception):
+class ClientTimeout(FlaskMCPError):
     """The client did not answer a server-to-client request in time."""
 
     def __init__(self, method: str, timeout: float) -> None:
@@ -76,7 +77,7 @@ class ClientTimeout(Exception):
         self.method = method
 
 
-class Cancelled(Exception):
+class Cancelled(FlaskMCPError):
     """The client went away: the request was cancelled (closing the stream)."""
 
 

@@ -22,6 +22,7 @@ import typing as t
 from collections import abc
 from dataclasses import dataclass
 
+from ..errors import FlaskMCPError
 from .jsonrpc import INVALID_PARAMS
 from .jsonrpc import JsonRpcError
 
@@ -120,7 +121,7 @@ def declares(
     return True
 
 
-class InputRequired(Exception):
+class InputRequired(FlaskMCPError):
     """Raised inside a modern handler: these questions have no answer yet."""
 
     def __init__(self, requests: dict[str, InputRequest]) -> None:
@@ -128,7 +129,7 @@ class InputRequired(Exception):
         self.requests = requests
 
 
-class InvalidState(ValueError):
+class InvalidState(FlaskMCPError, ValueError):
     """A ``requestState`` that is forged, tampered with, expired or foreign."""
 
 

@@ -10,6 +10,8 @@ import re
 import typing as t
 from dataclasses import dataclass
 
+from ..errors import FlaskMCPError
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
@@ -55,7 +57,7 @@ def http_status(code: int) -> int:
 RequestId = str | int
 
 
-class JsonRpcError(Exception):
+class JsonRpcError(FlaskMCPError):
     """An error that becomes a JSON-RPC error object."""
 
     def __init__(self, code: int, message: str, data: t.Any = None) -> None:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import typing as t
 
 from ..components.registry import Registry
-from ..components.tools import ToolError
 from .call import Call
-from .call import SessionState
 from .envelope import META_SERVER_INFO
 from .inputs import StateCodec
 from .jsonrpc import METHOD_NOT_FOUND
@@ -25,8 +23,6 @@ from .methods import CachePolicy
 from .methods import Methods
 from .versions import MODERN_VERSIONS
 from .versions import negotiate
-
-__all__ = ["Call", "McpServer", "SessionState", "ToolError"]
 
 Result = dict[str, t.Any]
 Method = t.Callable[[Request, Call], Result]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from .binding import StoreBindable
 from .binding import StoreSlot
 from .binding import bind_store
+from .cache import CacheBackend
+from .cache import SoftCache
 from .core import Store
 from .core import StoreBackend
 from .errors import LockTimeout
@@ -17,7 +19,9 @@ from .factory import store_from_config
 
 __all__ = [
     "BackendFactory",
+    "CacheBackend",
     "LockTimeout",
+    "SoftCache",
     "Store",
     "StoreBackend",
     "StoreBindable",

@@ -8,10 +8,10 @@ needed for that.
 
 from __future__ import annotations
 
-__all__ = ["LockTimeout", "StoreError", "StoreUnavailable"]
+from ..errors import FlaskMCPError
 
 
-class StoreError(Exception):
+class StoreError(FlaskMCPError):
     """Base class of the store's errors."""
 
 
@@ -21,7 +21,17 @@ class StoreUnavailable(StoreError):
 
     Backends raise it for every such failure; :class:`~flask_mcp.store.Store`
     also turns an :class:`OSError` escaping a backend into it.
+
+    :param unreachable: the backend cannot be reached at all (refused, reset,
+        no answer within the timeout), so every kind of operation would fail,
+        and slowly. The store then fails fast until a background probe finds
+        it back (see :mod:`flask_mcp.store.health`). ``False`` for a failure
+        of one kind of operation (a full disk refuses writes, reads work).
     """
+
+    def __init__(self, message: str = "", *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class LockTimeout(StoreUnavailable):

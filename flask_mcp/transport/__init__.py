@@ -1,1 +1,3 @@
 """Streamable HTTP on Flask: the endpoint, sessions and event streams."""
+
+__all__: list[str] = []

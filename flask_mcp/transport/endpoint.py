@@ -38,6 +38,7 @@ from .checks import read_body
 from .checks import refused_host
 from .events import EventLog
 from .exchange import Exchange
+from .exchange import MessageLimiter
 from .fairshare import FairShare
 from .guard import AuthGate
 from .legacy import LegacyPath
@@ -87,6 +88,16 @@ class Endpoint:
             self.exchange, settings, sessions, events, self.bus, self.holder
         )
         self.modern = ModernPath(self.exchange, settings, store, self.bus, self.holder)
+
+    @property
+    def limiter(self) -> MessageLimiter | None:
+        """Checks each request message against rate limits before it runs
+        (:class:`flask_mcp.ops.rate_limits.RateLimits`); ``None``: none."""
+        return self.exchange.limiter
+
+    @limiter.setter
+    def limiter(self, limiter: MessageLimiter | None) -> None:
+        self.exchange.limiter = limiter
 
     # -- entry point -------------------------------------------------------
 

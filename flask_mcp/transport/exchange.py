@@ -4,8 +4,9 @@ Both protocol paths (:mod:`.legacy`, :mod:`.modern`) are handed one
 :class:`Exchange`, their only way to authenticate a caller and to execute a
 request, as the python-sdk's 2026-07-28 handler is entered through one
 function handed what it needs. :meth:`Exchange.run` is the single place
-where a request message is executed: hooks that must see every execution
-(metrics, traces, audit) go there.
+where a request message is executed: it announces every execution to
+:mod:`flask_mcp.signals` (metrics, traces, audit) and checks it against the
+rate limits.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from ..protocol.jsonrpc import JsonRpcError
 from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.server import McpServer
 from ..store import StoreUnavailable
+from . import operations
 from .guard import AuthGate
 from .guard import Refusal
+from .operations import CANCELLED
 from .responses import HTTPError
 from .responses import unavailable
 
@@ -38,12 +41,22 @@ log = logging.getLogger(__name__)
 AUTH_ERROR = -32000
 
 
+class MessageLimiter(t.Protocol):
+    """Rate limits of request messages, applied by :meth:`Exchange.run`."""
+
+    def check(self, request: Request, message: RpcRequest, call: Call) -> None:
+        """Let the message run, or raise :class:`HTTPError` (429)."""
+
+
 class Exchange:
     """Authenticates callers and executes their request messages."""
 
     def __init__(self, server: McpServer, gate: AuthGate) -> None:
         self.server = server
         self.gate = gate
+        #: Checks each request message against rate limits before it runs
+        #: (:class:`flask_mcp.ops.rate_limits.RateLimits`); ``None``: none.
+        self.limiter: MessageLimiter | None = None
 
     def authenticate(self, request: Request, request_id: t.Any = None) -> t.Any:
         """Run ``authenticate``; a refusal becomes 401/403 with a challenge."""
@@ -58,6 +71,7 @@ class Exchange:
         self, refusal: Refusal, request: Request, request_id: t.Any
     ) -> HTTPError:
         error = refusal.error
+        operations.auth_refused(error, request, None, request_id)
         message = error.description or (
             "Unauthorized" if error.status_code == 401 else "Forbidden"
         )
@@ -94,10 +108,28 @@ class Exchange:
     ) -> dict[str, t.Any]:
         """The response message of one request; errors become error messages.
 
+        The single point where a request message is executed: it is
+        announced to :mod:`flask_mcp.signals` and checked against the rate
+        limits here.
+
         :raises HTTPError: when a handler refused the caller
-            (``get_auth_session(None)``): a 401 or 403 with a challenge; 503
-            when the store failed.
+            (``get_auth_session(None)``): a 401 or 403 with a challenge; 429
+            over a rate limit; 503 when the store failed.
         """
+        operation = operations.started(request, message, call, self.server.registry)
+        try:
+            if self.limiter is not None:
+                self.limiter.check(request, message, call)
+            answer = self._execute(request, message, call)
+        except BaseException as exc:
+            operations.raised(operation, exc)
+            raise
+        operations.answered(operation, answer)
+        return answer
+
+    def _execute(
+        self, request: Request, message: RpcRequest, call: Call
+    ) -> dict[str, t.Any]:
         try:
             return jsonrpc.result_message(message.id, self.server.handle(message, call))
         except AuthError as exc:
@@ -112,7 +144,7 @@ class Exchange:
             # The client closed the response: nobody reads this answer, and
             # nothing went wrong on the server.
             log.info("MCP %s %r cancelled by the client", message.method, message.id)
-            error = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Request cancelled")
+            error = JsonRpcError(jsonrpc.INTERNAL_ERROR, CANCELLED)
             return jsonrpc.error_message(message.id, error)
         except Exception:
             log.exception("MCP method %s failed", message.method)

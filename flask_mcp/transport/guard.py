@@ -33,8 +33,12 @@ from ..auth.metadata import OAuthSettings
 from ..auth.principals import Authenticated
 from ..auth.principals import identify
 from ..auth.principals import principal_of
+from ..auth.principals import session_of
 from ..auth.principals import source_of
+from ..auth.principals import sources_of
+from ..errors import FlaskMCPError
 from ..store import StoreUnavailable
+from . import operations
 from .responses import RETRY_AFTER
 from .responses import json_response
 from .urls import ServerUrls
@@ -45,7 +49,7 @@ log = logging.getLogger(__name__)
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 
-class Refusal(Exception):
+class Refusal(FlaskMCPError):
     """A request ``authenticate`` or an access check turned away.
 
     :param error: the auth error, for the status, message and challenge.
@@ -101,6 +105,8 @@ class AuthGate:
         )
         #: The way in of an ``authenticate`` that reports none itself.
         self.source = source_of(authenticate)
+        #: Every way in (several with :func:`~flask_mcp.auth.any_of`).
+        self.sources = sources_of(authenticate)
 
     @property
     def enabled(self) -> bool:
@@ -116,6 +122,8 @@ class AuthGate:
             return None
         try:
             found = run_sync(identify(self._authenticate, request))
+            if not isinstance(found, Authenticated):
+                found = session_of(found, self._authenticate)
         except (AuthError, HTTPException) as error:
             raise self.refuse(request, error) from None
         if found is None:
@@ -251,6 +259,7 @@ def guarded(
             }
             return json_response(body, 503, {"Retry-After": str(RETRY_AFTER)})
         except Refusal as refusal:
+            operations.auth_refused(refusal.error, request, None, None)
             given = gate.user_response(refusal, request)
             if given is not None:
                 return given

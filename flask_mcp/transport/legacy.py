@@ -34,6 +34,7 @@ from ..protocol.versions import LEGACY_VERSIONS
 from ..protocol.versions import allows_batching
 from ..protocol.versions import supports_priming_events
 from . import leases
+from . import operations
 from . import streaming
 from .bus import NotificationBus
 from .capacity import backoff
@@ -110,7 +111,7 @@ class LegacyPath:
             return json_response(jsonrpc.error_message(message.id, error))
         header_version = self._header_version(request, request_id)
         if isinstance(message, RpcRequest) and message.method == "initialize":
-            return self._initialize(message, auth)
+            return self._initialize(request, message, auth)
         session = self._session(request, auth, request_id)
         version = session.protocol_version if session else header_version
 
@@ -169,18 +170,26 @@ class LegacyPath:
             raise HTTPError(404, SESSION_NOT_FOUND, "Session not found", request_id)
         return session
 
-    def _initialize(self, message: RpcRequest, auth: t.Any) -> Response:
+    def _initialize(
+        self, request: Request, message: RpcRequest, auth: t.Any
+    ) -> Response:
         version, result = self.server.initialize(message.params)
+        call = self._call(None, version, streaming.NullChannel(), auth)
+        operation = operations.started(request, message, call, self.server.registry)
         headers = {}
-        if not self.settings.stateless:
-            session = self.sessions.create(
-                version, message.params, self.exchange.principal(auth)
-            )
-            self.store.sweep(every=self.sessions.ttl)
-            headers[SESSION_HEADER] = session.id
-        return json_response(
-            jsonrpc.result_message(message.id, result), headers=headers
-        )
+        try:
+            if not self.settings.stateless:
+                session = self.sessions.create(
+                    version, message.params, self.exchange.principal(auth)
+                )
+                self.store.sweep(every=self.sessions.ttl)
+                headers[SESSION_HEADER] = session.id
+        except BaseException as exc:
+            operations.raised(operation, exc)
+            raise
+        answer = jsonrpc.result_message(message.id, result)
+        operations.answered(operation, answer)
+        return json_response(answer, headers=headers)
 
     def _accept(self, message: jsonrpc.Message, session: Session | None) -> None:
         """Notifications need no answer; a response wakes the handler waiting
@@ -348,7 +357,7 @@ class LegacyPath:
         stream, after = parsed
         if stream == STANDALONE:
             return self._notifications(request, session, after)
-        return sse_response(self._resume(session.id, stream, after))
+        return sse_response(self._resume(session.id, stream, after), "resume")
 
     def _notifications(
         self, request: Request, session: Session, after: int | None

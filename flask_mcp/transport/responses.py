@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import typing as t
 
+from flask import current_app
 from werkzeug.wrappers import Response
 
+from .. import signals
+from ..errors import FlaskMCPError
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import JsonRpcError
 from ..store import StoreUnavailable
@@ -20,7 +24,7 @@ JSON = "application/json"
 SSE = "text/event-stream"
 
 
-class HTTPError(Exception):
+class HTTPError(FlaskMCPError):
     """Ends a request with a JSON-RPC error body and an HTTP status.
 
     :param given: a response the user's own code built (``abort(Response)``
@@ -143,13 +147,18 @@ def empty_response(status: int) -> Response:
     return response
 
 
-def sse_response(body: t.Iterable[bytes]) -> Response:
-    """An SSE stream that ends quietly if the store fails mid-stream."""
-    return stream_response(_until_the_store_fails(body))
+def sse_response(body: t.Iterable[bytes], kind: str = "request") -> Response:
+    """An SSE stream that ends quietly if the store fails mid-stream; ``kind``
+    names the stream for :data:`~flask_mcp.signals.stream_opened`."""
+    return stream_response(_until_the_store_fails(body), kind)
 
 
-def stream_response(body: t.Iterable[bytes]) -> Response:
+def stream_response(body: t.Iterable[bytes], kind: str = "request") -> Response:
     """An SSE stream, written as ``body`` yields it (unbuffered by proxies)."""
+    if signals.stream_opened.receivers:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if signals.stream_opened.has_receivers_for(app):
+            body = _Announced(body, kind, app)
     return Response(
         body,
         mimetype=SSE,
@@ -166,6 +175,41 @@ def _until_the_store_fails(body: t.Iterable[bytes]) -> t.Iterator[bytes]:
         yield from body
     except StoreUnavailable:
         return
+
+
+class _Announced:
+    """``body``, announced as a held stream from its first byte to its end.
+
+    A class, not a generator: the server closes what it never iterated
+    (a request refused before the first byte), and ``body`` must hear of it.
+    """
+
+    def __init__(self, body: t.Iterable[bytes], kind: str, app: t.Any) -> None:
+        self._body = body
+        self._kind = kind
+        self._app = app
+        self._iterator: t.Generator[bytes, None, None] | None = None
+
+    def __iter__(self) -> t.Iterator[bytes]:
+        if self._iterator is None:
+            self._iterator = self._announce()
+        return self._iterator
+
+    def _announce(self) -> t.Generator[bytes, None, None]:
+        stream = signals.Stream(self._kind)
+        signals.stream_opened.send(self._app, stream=stream)
+        try:
+            yield from self._body
+        finally:
+            stream.duration = time.perf_counter() - stream.started
+            signals.stream_closed.send(self._app, stream=stream)
+
+    def close(self) -> None:
+        if self._iterator is not None:
+            self._iterator.close()
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
 
 
 #: What a browser-based client's preflight may ask for on the endpoint.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from ..store import Store
+from ..store.key_index import KeyIndex
 
 
 @dataclass
@@ -69,6 +70,8 @@ class SessionManager:
     def __init__(self, store: Store, ttl: float) -> None:
         self.store = store
         self.ttl = ttl
+        #: The ids of live sessions, for ``flask mcp sessions``.
+        self.index = KeyIndex(store, "session", ttl)
         #: Called when a session's subscriptions change (its GET stream,
         #: held somewhere, must follow other resources from now on).
         self.on_subscriptions: t.Callable[[Session], None] | None = None
@@ -93,10 +96,12 @@ class SessionManager:
             principal=principal,
             manager=self,
         )
-        self.save(session)
+        self.save(session, new=True)
         return session
 
-    def load(self, session_id: str) -> Session | None:
+    def load(self, session_id: str, *, touch: bool = True) -> Session | None:
+        """The session, its expiry slid forward unless ``touch`` is false
+        (an operator looking at it is not the client using it)."""
         record = self.store.get(f"session:{session_id}")
         if record is None:
             return None
@@ -114,13 +119,14 @@ class SessionManager:
             )
         except (KeyError, TypeError, ValueError):
             return None  # an entry this code did not write: as good as missing
-        if time.time() - session.touched > self.ttl / 4:
+        if touch and time.time() - session.touched > self.ttl / 4:
             self.save(session)  # slide the expiry without a write per request
         return session
 
-    def save(self, session: Session) -> None:
+    def save(self, session: Session, *, new: bool = False) -> None:
         session.touched = time.time()
         self.store.set(f"session:{session.id}", session.record(), self.ttl)
+        self.index.add(session.id, new=new)
 
     def end(self, session: Session) -> None:
         self.store.delete(f"session:{session.id}")

@@ -10,8 +10,11 @@ URLs that the app itself serves.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request
+
+from .checks import LOCAL_HOSTS
 
 PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource"
 
@@ -40,3 +43,21 @@ class ServerUrls:
         follow ``resource_metadata`` as given.
         """
         return self.base(request) + PROTECTED_RESOURCE + self.path.rstrip("/")
+
+
+def allowing_public_host(
+    allowed: tuple[str, ...] | None, public_url: str
+) -> tuple[str, ...] | None:
+    """``MCP_ALLOWED_HOSTS`` (``allowed``) with the host of the app's public
+    URL added: an OAuth proxy's ``base_url`` names the host clients reach,
+    so a deployment need not name it twice.
+
+    ``None`` (the default, loopback only) becomes loopback and that host;
+    ``["*"]`` stays as it is. The host is allowed on any port.
+    """
+    host = urlsplit(public_url).hostname
+    if not host or allowed is not None and "*" in allowed:
+        return allowed
+    name = f"[{host}]" if ":" in host else host
+    hosts = tuple(sorted(LOCAL_HOSTS)) if allowed is None else allowed
+    return hosts if name in hosts else (*hosts, name)

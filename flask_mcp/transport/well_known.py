@@ -7,6 +7,7 @@ and live where the RFCs' path-insertion rules say clients will look.
 from __future__ import annotations
 
 import functools
+import logging
 import typing as t
 from urllib.parse import urlsplit
 
@@ -20,6 +21,8 @@ from ..config import Settings
 from .checks import refused_host
 from .responses import json_response
 from .urls import ServerUrls
+
+log = logging.getLogger(__name__)
 
 #: Seconds clients and proxies may cache a discovery document.
 MAX_AGE = 3600
@@ -74,52 +77,79 @@ def _authorization_server_routes(bp: Blueprint, server: t.Mapping[str, t.Any]) -
     Clients derive the URLs from the issuer: ``/.well-known/
     oauth-authorization-server{path}`` (RFC 8414), and for OpenID providers
     ``/.well-known/openid-configuration{path}`` and ``{path}/.well-known/
-    openid-configuration``. Under a mount prefix only the last form reaches
-    this app, so it is always served for an issuer this app hosts; the
-    routes match any path, and each request is checked against the issuer
-    with the request's own script root.
+    openid-configuration``. A document is found where the request, with the
+    prefix the app is mounted under (its script root), names the issuer's
+    path: behind a front proxy that maps ``/.well-known/
+    oauth-authorization-server/prefix`` to this app's
+    ``/.well-known/oauth-authorization-server`` (with ``X-Forwarded-Prefix``)
+    the RFC 8414 URL works under a prefix too.
+
+    The OpenID forms are served only for a complete OpenID Provider
+    configuration (:data:`OIDC_REQUIRED`): a client that reads one
+    validates it as such, and refuses an authorization server's document
+    there (the OAuth proxy's is not an OpenID Provider's).
     """
     issuer_path = urlsplit(str(server.get("issuer", ""))).path.rstrip("/")
-    openid = (
-        "openid" in server.get("scopes_supported", ()) or "userinfo_endpoint" in server
-    )
+    openid = all(field in server for field in OIDC_REQUIRED)
 
-    def serve(document: str, inserted: bool, rest: str = "") -> Response:
-        tail = "/" + rest if rest else ""
-        if (
-            inserted
-        ):  # the insertion starts at the host: only an app at the root sees it
-            found = request.script_root == "" and tail == issuer_path
-        else:
-            found = request.script_root + tail == issuer_path
-        if document == "openid-configuration" and not (
-            openid or not inserted and _hosted(server)
-        ):
+    def serve(document: str, rest: str = "") -> Response:
+        found = request.script_root + ("/" + rest if rest else "") == issuer_path
+        if found and document == "openid-configuration" and not openid:
+            if request.script_root:
+                _hint_prefix(request.script_root)
             found = False
         if not found:
             abort(404)
         return _public(server)
 
     rules = [
-        ("/.well-known/oauth-authorization-server", "oauth-authorization-server", True),
+        ("/.well-known/oauth-authorization-server", "oauth-authorization-server"),
         (
             "/.well-known/oauth-authorization-server/<path:rest>",
             "oauth-authorization-server",
-            True,
         ),
-        ("/.well-known/openid-configuration/<path:rest>", "openid-configuration", True),
-        ("/.well-known/openid-configuration", "openid-configuration", False),
-        (
-            "/<path:rest>/.well-known/openid-configuration",
-            "openid-configuration",
-            False,
-        ),
+        ("/.well-known/openid-configuration/<path:rest>", "openid-configuration"),
+        ("/.well-known/openid-configuration", "openid-configuration"),
+        ("/<path:rest>/.well-known/openid-configuration", "openid-configuration"),
     ]
-    for index, (rule, document, inserted) in enumerate(rules):
-        view = functools.partial(serve, document, inserted)
+    for index, (rule, document) in enumerate(rules):
+        view = functools.partial(serve, document)
         bp.add_url_rule(
             rule, f"authorization_server_{index}", view, methods=["GET", "OPTIONS"]
         )
+
+
+#: What an OpenID Provider configuration must hold (OpenID Connect
+#: Discovery 1.0, section 3; ``token_endpoint`` as every MCP flow needs it).
+OIDC_REQUIRED = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "response_types_supported",
+    "subject_types_supported",
+    "id_token_signing_alg_values_supported",
+)
+
+_hinted: set[str] = set()
+
+
+def _hint_prefix(prefix: str) -> None:
+    """Once per prefix and process: a client looked for the authorization
+    server's document under the prefix, where only an OpenID Provider's
+    would be; it is at the RFC 8414 URL, which lies outside the prefix."""
+    if prefix in _hinted or len(_hinted) > 16:
+        return
+    _hinted.add(prefix)
+    log.warning(
+        "A client looked for the OAuth metadata at %s/.well-known/"
+        "openid-configuration. Under a path prefix the authorization server's"
+        " metadata is at /.well-known/oauth-authorization-server%s, outside the"
+        " prefix: route that path to this app (see 'Behind a path prefix' in"
+        " the discovery guide).",
+        prefix,
+        prefix,
+    )
 
 
 def _routes(
@@ -135,11 +165,6 @@ def _routes(
     paths = {f"{before}/.well-known/{document}", f"/.well-known/{document}{after}"}
     for index, path in enumerate(sorted(paths)):
         bp.add_url_rule(path, f"{endpoint}_{index}", view, methods=["GET", "OPTIONS"])
-
-
-def _hosted(server: t.Mapping[str, t.Any]) -> bool:
-    """Whether the issuer is this app (the OAuth proxy): same host as the request."""
-    return urlsplit(str(server.get("issuer", ""))).netloc == request.host
 
 
 def _public(document: t.Mapping[str, t.Any]) -> Response:

@@ -145,7 +145,8 @@ class WorkerHolder:
             )
         sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
         watched = sock if type(sock) is socket.socket else None  # not TLS
-        return stream_response(_Body(self, hold, admission, watched, on_end))
+        kind = "listen" if stream.era == "listen" else "session"
+        return stream_response(_Body(self, hold, admission, watched, on_end), kind)
 
     def body(
         self,

@@ -32,13 +32,13 @@ def test_get_fetches_once_then_serves_from_store(http_server, cache):
     assert cache.size == 1
 
 
-def test_ttl_expiry(http_server, store):
+def test_ttl_expiry(http_server, store, clock):
     cache = DiscoveryDocumentCache(ttl=1, store=store)
     url = http_server.json("/doc", DOC)
     cache.get(url)
     cache.get(url)
     assert http_server.hits["/doc"] == 1
-    time.sleep(1.2)
+    clock.advance(1.2)
     assert not cache.has(url)
     assert cache.size == 0
     cache.get(url)

@@ -126,7 +126,7 @@ def test_answers_are_cached_by_hash(endpoint):
     assert endpoint.hits == 1
     key = verifier.cache_key("good")
     assert key.endswith(hashlib.sha256(b"good").hexdigest())
-    assert store.get(key)["sub"] == "user-1"
+    assert store.get(key)["v"]["sub"] == "user-1"  # with its expiry, "e"
     assert store.backend.written == ["t:" + key]
 
 
@@ -160,14 +160,14 @@ def test_audience_sequence(endpoint, store):
     assert verifier.verify("other-aud").subject == "u"
 
 
-def test_cache_never_outlives_exp(endpoint, store):
+def test_cache_never_outlives_exp(endpoint, store, clock):
     verifier = IntrospectionVerifier(
         endpoint.url, CLIENT_ID, CLIENT_SECRET, cache_ttl=60, store=store
     )
     assert verifier.verify("short").subject == "u"
     assert verifier.verify("short").subject == "u"
     assert endpoint.hits == 1
-    time.sleep(2.2)
+    clock.advance(2.2)
     rejected(verifier, "short", "expired")
     # Cached for min(cache_ttl, exp - now), so the expired entry was gone.
     assert endpoint.seen == ["short", "short"]

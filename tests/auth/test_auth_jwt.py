@@ -230,7 +230,7 @@ def test_key_rotation_is_picked_up_after_one_refetch(mock_issuer, verifier):
     assert mock_issuer.hits("jwks") == before + 1
 
 
-def test_unknown_kid_refetch_is_rate_limited(mock_issuer, store):
+def test_unknown_kid_refetch_is_rate_limited(mock_issuer, store, clock):
     verifier = JWTVerifier(
         mock_issuer.issuer, AUDIENCE, store=store, jwks_refetch_interval=1
     )
@@ -240,7 +240,7 @@ def test_unknown_kid_refetch_is_rate_limited(mock_issuer, store):
         token = mock_issuer.mint(USER, header={"kid": uuid.uuid4().hex})
         rejected(verifier, token, "no key")
     assert mock_issuer.hits("jwks") == before + 1
-    time.sleep(1.1)  # the interval has passed: one more refetch is allowed
+    clock.advance(1.1)  # the interval has passed: one more refetch is allowed
     rejected(verifier, mock_issuer.mint(USER, header={"kid": "random"}))
     rejected(verifier, mock_issuer.mint(USER, header={"kid": "random-2"}))
     assert mock_issuer.hits("jwks") == before + 2
@@ -389,12 +389,12 @@ def test_token_types(mock_issuer, store):
     assert verifier.verify(token).subject == "user-1"
 
 
-def test_a_remembered_token_still_expires_on_time(mock_issuer, store):
+def test_a_remembered_token_still_expires_on_time(mock_issuer, store, clock):
     verifier = JWTVerifier(mock_issuer.issuer, AUDIENCE, store=store, leeway=0)
     token = mock_issuer.mint(USER, expires_in=2)
     first = verifier.verify(token)
     assert verifier.verify(token) is first  # remembered: no second signature check
-    time.sleep(2.2)
+    clock.advance(2.2)
     rejected(verifier, token, "expired")
 
 

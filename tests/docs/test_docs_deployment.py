@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 
+import requests
 from docs_helpers import EXAMPLES
 from docs_helpers import post_initialize
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_mcp import FlaskMCP
 from flask_mcp.config import MCP_REQUEST_TIMEOUT
+from support.loopback import LoopbackServer
+from support.nginx import NginxServer
 
 FORWARDED = {
     "X-Forwarded-For": "203.0.113.7",
@@ -91,7 +95,7 @@ def test_configuration(load_example):
 
 def test_store_factory(load_example, redis_server, tmp_path):
     factory = load_example("store_factory")
-    assert callable(factory.sentinel_backend)
+    assert callable(factory.tls_backend)
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(
         REDIS_URL=redis_server.url, MCP_STORE_FACTORY=factory.plain_backend
@@ -104,3 +108,56 @@ def test_store_factory(load_example, redis_server, tmp_path):
         assert type(store.backend).__name__ == "RedisStoreBackend"
     finally:
         store.backend.client.close()  # this test's own connection
+
+
+def test_the_nginx_snippet_keeps_the_port(tmp_path):
+    """The guide's nginx ``location``, run by nginx: advertised URLs keep the
+    port the client used (``$http_host``; ``$host`` drops it)."""
+    page = (EXAMPLES.parent / "deployment.rst").read_text()
+    block = page.split(".. code-block:: nginx\n", 1)[1].split("\n\n", 1)[0]
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config["MCP_ALLOWED_HOSTS"] = ["127.0.0.1"]
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+    FlaskMCP(
+        app,
+        authenticate=lambda request: None,
+        oauth={
+            "enabled": True,
+            "protected_resource": {"authorization_servers": ["https://as.example"]},
+        },
+    )
+    with LoopbackServer(app) as upstream:
+        location = block.replace("http://127.0.0.1:8000/", upstream.url + "/")
+        server = f"server {{ listen 127.0.0.1:{{port}}; {location} }}"
+        with NginxServer(server, tmp_path / "nginx") as nginx:
+            refused = requests.post(
+                nginx.url + "/assistant/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                headers={"Accept": "application/json, text/event-stream"},
+                timeout=30,
+            )
+    assert refused.status_code == 401, refused.text
+    metadata = f"{nginx.url}/assistant/.well-known/oauth-protected-resource/mcp"
+    assert refused.headers["WWW-Authenticate"] == (
+        f'Bearer resource_metadata="{metadata}"'
+    )
+
+
+def test_settings_come_from_the_environment_only_through_the_config(
+    load_example, tmp_path
+):
+    """The config page's recipe: FLASK_MCP_* variables become MCP_* keys; a
+    bare MCP_* variable is not read by the library."""
+    example = load_example(
+        "config_env",
+        env={
+            "FLASK_MCP_ALLOWED_HOSTS": '["tools.example.com"]',
+            "FLASK_MCP_PAGE_SIZE": "7",
+            "FLASK_MCP_STORE_URL": f"file://{tmp_path / 'store'}",
+            "MCP_PATH": "/not-read",
+        },
+    )
+    settings = example.mcp.state(example.create_app()).settings
+    assert settings.allowed_hosts == ("tools.example.com",)
+    assert settings.page_size == 7
+    assert settings.path == "/mcp"

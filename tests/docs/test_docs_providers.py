@@ -88,8 +88,10 @@ def test_google_port(load_example, monkeypatch):
 def test_google_refuses_other_hosts(load_example):
     example = load_example("google", env=SECRETS)
     http = example.app.test_client()
-    response = http.get("/.well-known/oauth-protected-resource/mcp")  # localhost
-    assert response.status_code == 403
+    path = "/.well-known/oauth-protected-resource/mcp"
+    assert http.get(path, base_url="https://evil.example").status_code == 403
+    # The host of base_url is allowed without MCP_ALLOWED_HOSTS.
+    assert http.get(path, base_url="https://your-server.com").status_code == 200
 
 
 def test_github(load_example, monkeypatch):

@@ -112,7 +112,9 @@ def test_sequence_diagram_is_current():
     assert committed == sequence.draw(), "run python docs/_diagrams/sequence.py"
 
 
-@pytest.mark.parametrize("name", ["consent.png", "consent-cimd.png"])
+@pytest.mark.parametrize(
+    "name", ["consent.png", "consent-cimd.png", "consent-lookalike.png"]
+)
 def test_consent_screenshots_are_shipped(name):
     png = DOCS / "_static" / name
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

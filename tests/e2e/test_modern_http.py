@@ -1,12 +1,14 @@
 """Raw HTTP on the 2026-07-28 path: every validation rule, error code and
 result field, multi-round requests, cancellation and listen streams.
 
-Two servers for the module, each the example app on 2 sync workers:
-
-* ``server``: no authentication, file store, plus a tool that works until
-  its client goes away, and ``MCP_LISTEN_HOLD`` of 2 s;
-* ``keyed_server``: the example app's API-key mode (two keys, two users),
-  on Redis, with requestStates valid for 3 s.
+The app: the example app, no authentication, file store, plus a tool that
+works until its client goes away, and ``MCP_LISTEN_HOLD`` of 2 s. Requests
+whose answer is complete when the response is (validation, errors, results,
+multi-round requests) go to it in the test's process through Flask's test
+client (``url``); what needs a real connection (closing a stream to cancel,
+listen streams held by one worker while another serves) goes to the same app
+on gunicorn with 2 sync workers (``served_url``). ``keyed_server``: the example
+app's API-key mode (two keys, two users), on Redis, on gunicorn.
 
 Step-up authorization needs a tool the example app does not have: those
 tests run a small app through the Flask test client.
@@ -37,7 +39,11 @@ from flask_mcp import Context
 from flask_mcp import FlaskMCP
 from flask_mcp.auth import api_key_auth
 from flask_mcp.auth import require_scopes
+from flask_mcp.config import MCP_REQUEST_STATE_TTL
 from support import GunicornServer
+from support.app_http import AppHTTP
+from support.app_http import Reply
+from support.clock import Clock
 
 E2E_DIR = Path(__file__).resolve().parent
 TESTS_DIR = E2E_DIR.parent
@@ -45,7 +51,6 @@ MODERN = "2026-07-28"
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream"
 LISTEN_HOLD = 2.0
-STATE_TTL = 3
 ALICE, BOB = "key-alice", "key-bob"
 ALL_CAPABILITIES = {"sampling": {}, "elicitation": {}, "roots": {}}
 SERVER_INFO = {"name": "flask-mcp-example", "version": "0.1.0"}
@@ -134,14 +139,27 @@ def keyed_server(request: pytest.FixtureRequest):
     env = {
         "EXAMPLE_API_KEYS": f"{ALICE}=alice:admin,{BOB}=bob:user",
         "MCP_STORE_URL": redis_server.url.rsplit("/", 1)[0] + "/2",
-        "MCP_REQUEST_STATE_TTL": str(STATE_TTL),
     }
     with GunicornServer(app="example_app:create_app()", env=env, workers=2) as srv:
         yield srv
 
 
+@pytest.fixture(scope="module")
+def app_http(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[AppHTTP]:
+    """The app of ``server``, in this process."""
+    with pytest.MonkeyPatch.context() as env:
+        instance = tmp_path_factory.mktemp("instance-in-process")
+        env.setenv("EXAMPLE_INSTANCE_PATH", str(instance))
+        yield AppHTTP(create_app_with_work_tool())
+
+
 @pytest.fixture
-def url(server: GunicornServer) -> str:
+def url(app_http: AppHTTP) -> AppHTTP:
+    return app_http
+
+
+@pytest.fixture
+def served_url(server: GunicornServer) -> str:
     return server.url + "/mcp"
 
 
@@ -214,15 +232,19 @@ def standard_headers(body: dict) -> dict[str, str]:
     return headers
 
 
+Target = str | AppHTTP
+Answer = requests.Response | Reply
+
+
 def send(
-    url: str,
+    url: Target,
     body: t.Any,
     *,
     headers: dict[str, str] | None = None,
     drop: t.Iterable[str] = (),
     key: str | None = None,
     stream: bool = False,
-) -> requests.Response:
+) -> t.Any:
     """POST ``body`` with the standard headers, ``headers`` set over them and
     ``drop`` removed (names compared without case)."""
     all_headers = standard_headers(body) if isinstance(body, dict) else {}
@@ -236,6 +258,9 @@ def send(
     if key is not None:
         all_headers["X-API-Key"] = key
     data = json.dumps(body) if not isinstance(body, (str, bytes)) else body
+    if isinstance(url, AppHTTP):
+        assert not stream, "a stream read as it comes needs served_url"
+        return url.post(data, all_headers)
     return requests.post(url, data=data, headers=all_headers, timeout=30, stream=stream)
 
 
@@ -251,7 +276,7 @@ def sse_messages(text: str) -> list[dict]:
     return messages
 
 
-def final_message(response: requests.Response) -> dict:
+def final_message(response: Answer) -> dict:
     """The response message, whether answered as JSON or as a stream."""
     assert "Mcp-Session-Id" not in response.headers
     kind = response.headers.get("Content-Type", "")
@@ -263,7 +288,7 @@ def final_message(response: requests.Response) -> dict:
     return t.cast(dict, response.json())
 
 
-def result_of(response: requests.Response, request_id: t.Any = 1) -> dict:
+def result_of(response: Answer, request_id: t.Any = 1) -> dict:
     message = final_message(response)
     assert response.status_code == 200, (response.status_code, message)
     assert message.get("id") == request_id, message
@@ -274,7 +299,7 @@ def result_of(response: requests.Response, request_id: t.Any = 1) -> dict:
 
 
 def assert_error(
-    response: requests.Response,
+    response: Answer,
     status: int,
     code: int,
     request_id: t.Any = 1,
@@ -341,7 +366,7 @@ ROOTS = {"roots": [{"uri": "file:///work", "name": "work"}]}
         ),
     ],
 )
-def test_malformed_meta_is_invalid_params(url: str, broken: dict, why: str) -> None:
+def test_malformed_meta_is_invalid_params(url: Target, broken: dict, why: str) -> None:
     body = {
         "jsonrpc": "2.0",
         "id": 7,
@@ -362,20 +387,20 @@ def test_malformed_meta_is_invalid_params(url: str, broken: dict, why: str) -> N
     ],
 )
 def test_modern_header_without_the_meta_claim_is_invalid_params(
-    url: str, params: dict
+    url: Target, params: dict
 ) -> None:
     body = {"jsonrpc": "2.0", "id": "x", "method": "tools/list", "params": params}
     response = send(url, body, headers={"MCP-Protocol-Version": MODERN})
     assert_error(response, 400, -32602, "x", "_meta")
 
 
-def test_client_info_is_optional(url: str) -> None:
+def test_client_info_is_optional(url: Target) -> None:
     body = rpc("tools/list")
     del body["params"]["_meta"]["io.modelcontextprotocol/clientInfo"]
     assert result_of(send(url, body))["tools"]
 
 
-def test_a_modern_request_is_never_part_of_a_batch(url: str) -> None:
+def test_a_modern_request_is_never_part_of_a_batch(url: Target) -> None:
     response = send(
         url, [rpc("tools/list")], headers=standard_headers(rpc("tools/list"))
     )
@@ -394,7 +419,7 @@ def test_a_modern_request_is_never_part_of_a_batch(url: str) -> None:
 )
 @pytest.mark.parametrize("header", ["MCP-Protocol-Version", "Mcp-Method"])
 def test_missing_standard_header_is_header_mismatch(
-    url: str, body: dict, header: str
+    url: Target, body: dict, header: str
 ) -> None:
     assert_error(send(url, body, drop=[header]), 400, -32020, text=header)
 
@@ -410,7 +435,7 @@ def test_missing_standard_header_is_header_mismatch(
     ],
 )
 def test_mismatched_standard_header_is_header_mismatch(
-    url: str, header: str, value: str
+    url: Target, header: str, value: str
 ) -> None:
     response = send(url, call("test_simple_text"), headers={header: value})
     assert_error(response, 400, -32020, text=header)
@@ -425,18 +450,20 @@ def test_mismatched_standard_header_is_header_mismatch(
     ],
     ids=["tools/call", "prompts/get", "resources/read"],
 )
-def test_missing_name_header_is_header_mismatch(url: str, body: dict) -> None:
+def test_missing_name_header_is_header_mismatch(url: Target, body: dict) -> None:
     assert_error(send(url, body, drop=["Mcp-Name"]), 400, -32020, text="Mcp-Name")
 
 
-def test_header_names_ignore_case(url: str) -> None:
+def test_header_names_ignore_case(served_url: str) -> None:
     body = call("test_simple_text")
     headers = {k.lower(): v for k, v in standard_headers(body).items()}
-    response = requests.post(url, data=json.dumps(body), headers=headers, timeout=30)
+    response = requests.post(
+        served_url, data=json.dumps(body), headers=headers, timeout=30
+    )
     assert text_of(result_of(response)) == "This is a simple text response for testing."
 
 
-def test_base64_name_header_is_decoded(url: str) -> None:
+def test_base64_name_header_is_decoded(url: Target) -> None:
     """A URI that is not header-safe travels base64-encoded, and is compared
     decoded; the same URI in plain text would be refused."""
     uri = "test://template/Zürich 1/data"
@@ -463,7 +490,7 @@ def test_base64_name_header_is_decoded(url: str) -> None:
     ],
 )
 def test_bad_name_header_values_are_header_mismatch(
-    url: str, value: str, why: str
+    url: Target, value: str, why: str
 ) -> None:
     response = send(url, call("test_simple_text"), headers={"Mcp-Name": value})
     assert_error(response, 400, -32020, text=why)
@@ -473,7 +500,7 @@ def test_bad_name_header_values_are_header_mismatch(
 # Mcp-Param-* headers of x-mcp-header arguments
 
 
-def test_param_headers_that_match_are_accepted(url: str) -> None:
+def test_param_headers_that_match_are_accepted(url: Target) -> None:
     body = call(HEADER_TOOL, {"region": "Zürich", "shard": 7, "dry_run": True})
     headers = standard_headers(body)
     assert headers["Mcp-Param-Region"].startswith("=?base64?")
@@ -485,7 +512,7 @@ def test_param_headers_that_match_are_accepted(url: str) -> None:
 
 
 @pytest.mark.parametrize("value", ["7", "7.0", "07", "7e0"])
-def test_integer_param_headers_compare_numerically(url: str, value: str) -> None:
+def test_integer_param_headers_compare_numerically(url: Target, value: str) -> None:
     body = call(HEADER_TOOL, {"region": "eu", "shard": 7})
     response = send(url, body, headers={"mcp-param-shard": value})
     assert text_of(result_of(response)) == "region=eu shard=7 dry_run=false"
@@ -516,13 +543,13 @@ def test_integer_param_headers_compare_numerically(url: str, value: str) -> None
     ],
 )
 def test_param_header_mismatch_is_refused(
-    url: str, arguments: dict, headers: dict, drop: list
+    url: Target, arguments: dict, headers: dict, drop: list
 ) -> None:
     response = send(url, call(HEADER_TOOL, arguments), headers=headers, drop=drop)
     assert_error(response, 400, -32020, text="Mcp-Param-")
 
 
-def test_unknown_param_headers_are_ignored(url: str) -> None:
+def test_unknown_param_headers_are_ignored(url: Target) -> None:
     """Only the tool's own ``x-mcp-header`` names are checked (Mcp-Param-*
     headers of other tools pass through proxies and are ignored)."""
     body = call(HEADER_TOOL, {"region": "eu"})
@@ -535,7 +562,9 @@ def test_unknown_param_headers_are_ignored(url: str) -> None:
 
 
 @pytest.mark.parametrize("version", ["2099-01-01", "2025-11-25", "latest"])
-def test_unsupported_version_lists_the_supported_ones(url: str, version: str) -> None:
+def test_unsupported_version_lists_the_supported_ones(
+    url: Target, version: str
+) -> None:
     discovered = result_of(send(url, rpc("server/discover")))["supportedVersions"]
     body = rpc("tools/list", id=9)
     body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = version
@@ -556,12 +585,12 @@ def test_unsupported_version_lists_the_supported_ones(url: str, version: str) ->
         "unknown/method",
     ],
 )
-def test_removed_and_unknown_methods_are_not_found(url: str, method: str) -> None:
+def test_removed_and_unknown_methods_are_not_found(url: Target, method: str) -> None:
     params = {"uri": "test://watched-resource", "level": "info", "taskId": "t"}
     assert_error(send(url, rpc(method, params, id="m")), 404, -32601, "m", method)
 
 
-def test_missing_client_capability_is_refused(url: str) -> None:
+def test_missing_client_capability_is_refused(url: Target) -> None:
     """A tool that samples, asked by a client that declared no sampling."""
     for capabilities in ({}, {"elicitation": {}, "roots": {}}):
         body = call("test_missing_capability")
@@ -573,14 +602,14 @@ def test_missing_client_capability_is_refused(url: str) -> None:
 @pytest.mark.parametrize(
     "method", ["notifications/initialized", "notifications/cancelled", "unknown/note"]
 )
-def test_notifications_are_accepted_and_dropped(url: str, method: str) -> None:
+def test_notifications_are_accepted_and_dropped(url: Target, method: str) -> None:
     body = {"jsonrpc": "2.0", "method": method, "params": {"_meta": meta()}}
     response = send(url, body)
     assert (response.status_code, response.content) == (202, b"")
     assert "Mcp-Session-Id" not in response.headers
 
 
-def test_a_session_id_is_ignored_and_none_is_issued(url: str) -> None:
+def test_a_session_id_is_ignored_and_none_is_issued(url: Target) -> None:
     response = send(url, rpc("tools/list"), headers={"Mcp-Session-Id": "not-a-session"})
     assert result_of(response)["tools"]
 
@@ -589,7 +618,7 @@ def test_a_session_id_is_ignored_and_none_is_issued(url: str) -> None:
 # results
 
 
-def test_discover_describes_the_server(url: str) -> None:
+def test_discover_describes_the_server(url: Target) -> None:
     result = result_of(send(url, rpc("server/discover")))
     assert result["resultType"] == "complete"
     assert result["supportedVersions"] == [MODERN]
@@ -611,7 +640,7 @@ def test_discover_describes_the_server(url: str) -> None:
     ],
 )
 def test_lists_carry_caching_hints_in_a_stable_order(
-    url: str, method: str, key: str
+    url: Target, method: str, key: str
 ) -> None:
     first = result_of(send(url, rpc(method)))
     assert first["resultType"] == "complete"
@@ -623,7 +652,7 @@ def test_lists_carry_caching_hints_in_a_stable_order(
         assert [i.get("name") or i.get("uri") for i in again[key]] == names
 
 
-def test_other_results_have_a_result_type_and_no_caching_hints(url: str) -> None:
+def test_other_results_have_a_result_type_and_no_caching_hints(url: Target) -> None:
     ref = {"type": "ref/prompt", "name": "test_prompt_with_arguments"}
     for body in (
         call("test_simple_text"),
@@ -638,7 +667,7 @@ def test_other_results_have_a_result_type_and_no_caching_hints(url: str) -> None
         assert "ttlMs" not in result and "cacheScope" not in result
 
 
-def test_read_carries_caching_hints(url: str) -> None:
+def test_read_carries_caching_hints(url: Target) -> None:
     result = result_of(send(url, rpc("resources/read", {"uri": "test://static-text"})))
     assert (result["resultType"], result["ttlMs"], result["cacheScope"]) == (
         "complete",
@@ -647,13 +676,13 @@ def test_read_carries_caching_hints(url: str) -> None:
     )
 
 
-def test_resource_not_found_is_invalid_params(url: str) -> None:
+def test_resource_not_found_is_invalid_params(url: Target) -> None:
     body = rpc("resources/read", {"uri": "test://nowhere"})
     error = assert_error(send(url, body), 400, -32602, text="not found")
     assert error["data"] == {"uri": "test://nowhere"}
 
 
-def test_errors_carry_no_result_type(url: str) -> None:
+def test_errors_carry_no_result_type(url: Target) -> None:
     message = final_message(send(url, call("no_such_tool")))
     assert set(message) == {"jsonrpc", "id", "error"}
 
@@ -662,7 +691,7 @@ def test_errors_carry_no_result_type(url: str) -> None:
 # input-required results (MRTR)
 
 
-def first_round(url: str, body: dict, **kwargs: t.Any) -> dict:
+def first_round(url: Target, body: dict, **kwargs: t.Any) -> dict:
     result = result_of(send(url, body, **kwargs), body["id"])
     assert result["resultType"] == "input_required", result
     assert isinstance(result["requestState"], str) and result["requestState"]
@@ -679,7 +708,7 @@ def retry(body: dict, responses: dict, state: t.Any = None, id: t.Any = 2) -> di
     return again
 
 
-def test_input_required_round_trip(url: str) -> None:
+def test_input_required_round_trip(url: Target) -> None:
     body = call(ELICIT)
     asked = first_round(url, body)
     assert asked["inputRequests"] == {
@@ -702,7 +731,7 @@ def test_input_required_round_trip(url: str) -> None:
     assert text_of(result_of(send(url, answer), 2)) == "Hello, Ada!"
 
 
-def test_missing_answers_are_asked_again(url: str) -> None:
+def test_missing_answers_are_asked_again(url: Target) -> None:
     """Answers given are kept; only the open questions come back."""
     body = call(MULTIPLE)
     asked = first_round(url, body)
@@ -725,7 +754,7 @@ def test_missing_answers_are_asked_again(url: str) -> None:
     )
 
 
-def test_answers_for_questions_never_asked_are_ignored(url: str) -> None:
+def test_answers_for_questions_never_asked_are_ignored(url: Target) -> None:
     body = call(ELICIT)
     asked = first_round(url, body)
     wrong = retry(body, {"other": accepted({"name": "Eve"})}, asked["requestState"])
@@ -734,7 +763,7 @@ def test_answers_for_questions_never_asked_are_ignored(url: str) -> None:
     assert set(again["inputRequests"]) == {"user_name"}
 
 
-def test_only_declared_capabilities_are_asked(url: str) -> None:
+def test_only_declared_capabilities_are_asked(url: Target) -> None:
     body = call("test_input_required_result_capabilities")
     body["params"]["_meta"] = meta({"sampling": {}})
     asked = first_round(url, body)
@@ -760,7 +789,7 @@ def tampered(state: str) -> list[str]:
 
 
 @pytest.mark.parametrize("case", range(4))
-def test_tampered_state_is_refused(url: str, case: int) -> None:
+def test_tampered_state_is_refused(url: Target, case: int) -> None:
     body = call("test_input_required_result_tampered_state")
     state = first_round(url, body)["requestState"]
     forged = retry(body, {"confirm": accepted({"ok": True})}, tampered(state)[case])
@@ -768,18 +797,18 @@ def test_tampered_state_is_refused(url: str, case: int) -> None:
 
 
 @pytest.mark.parametrize("state", [42, "", "no-dot", {"a": 1}, "x.y.z"])
-def test_malformed_state_is_refused(url: str, state: t.Any) -> None:
+def test_malformed_state_is_refused(url: Target, state: t.Any) -> None:
     body = retry(call(ELICIT), {"user_name": accepted({"name": "x"})}, state)
     assert_error(send(url, body), 400, -32602, 2, "requestState")
 
 
-def test_malformed_input_responses_are_refused(url: str) -> None:
+def test_malformed_input_responses_are_refused(url: Target) -> None:
     for responses in ({"user_name": 12345}, ["user_name"], "yes"):
         body = retry(call(ELICIT), responses)
         assert_error(send(url, body), 400, -32602, 2, "inputResponses")
 
 
-def test_state_replayed_on_another_call_is_refused(url: str) -> None:
+def test_state_replayed_on_another_call_is_refused(url: Target) -> None:
     """A state is bound to the method, the target and the arguments."""
     asked = first_round(url, call("test_elicitation", {"message": "Who are you?"}))
     state = asked["requestState"]
@@ -812,19 +841,19 @@ def test_state_of_one_user_is_refused_for_another(keyed_url: str) -> None:
     )
 
 
-def test_expired_state_is_refused(keyed_url: str) -> None:
+def test_expired_state_is_refused(url: Target, clock: Clock) -> None:
     body = call(ELICIT)
-    state = first_round(keyed_url, body, key=ALICE)["requestState"]
-    time.sleep(STATE_TTL + 1.1)
+    state = first_round(url, body)["requestState"]
+    clock.advance(MCP_REQUEST_STATE_TTL + 1)
     answer = retry(body, {"user_name": accepted({"name": "Late"})}, state)
-    assert_error(send(keyed_url, answer, key=ALICE), 400, -32602, 2, "expired")
+    assert_error(send(url, answer), 400, -32602, 2, "expired")
 
 
 # ---------------------------------------------------------------------------
 # streams: logging, cancellation
 
 
-def test_logs_only_on_request_with_a_level(url: str) -> None:
+def test_logs_only_on_request_with_a_level(url: Target) -> None:
     quiet = send(url, call("test_logging_tool"))
     assert quiet.headers["Content-Type"].startswith(JSON_TYPE)
     assert text_of(result_of(quiet)) == "Logging evaluated"
@@ -849,7 +878,7 @@ def test_logs_only_on_request_with_a_level(url: str) -> None:
     assert "Mcp-Session-Id" not in chatty.headers
 
 
-def test_streamed_answer_has_no_event_ids_and_no_requests(url: str) -> None:
+def test_streamed_answer_has_no_event_ids_and_no_requests(url: Target) -> None:
     body = call("test_streaming_elicitation")
     body["params"]["_meta"]["progressToken"] = "p1"
     response = send(url, body)
@@ -863,7 +892,7 @@ def test_streamed_answer_has_no_event_ids_and_no_requests(url: str) -> None:
 
 @pytest.mark.parametrize("tool", ["work_until_cancelled", "work_without_looking"])
 def test_closing_the_stream_cancels_the_tool(
-    url: str, tool: str, tmp_path: Path
+    served_url: str, tool: str, tmp_path: Path
 ) -> None:
     """Closing a 2026-07-28 response is the cancellation: the tool sees
     ``ctx.cancelled`` (or its next report raises) and stops, quietly: the
@@ -871,7 +900,7 @@ def test_closing_the_stream_cancels_the_tool(
     marker = tmp_path / "work"
     body = call(tool, {"marker": str(marker)})
     body["params"]["_meta"]["progressToken"] = "w"
-    response = send(url, body, stream=True)
+    response = send(served_url, body, stream=True)
     assert response.headers["Content-Type"].startswith(SSE_TYPE)
     lines = response.iter_lines()
     seen = 0
@@ -898,10 +927,12 @@ def test_closing_the_stream_cancels_the_tool(
 class Listener:
     """A subscriptions/listen stream read in a thread."""
 
-    def __init__(self, url: str, body: dict, key: str | None = None) -> None:
+    def __init__(self, url: Target, body: dict, key: str | None = None) -> None:
+        # Before the request: the server's hold starts before its headers
+        # reach us, so a later start would make the hold look short.
+        self.opened = time.monotonic()
         self.response = send(url, body, stream=True, key=key)
         self.messages: list[dict] = []
-        self.opened = time.monotonic()
         self.closed_after: float | None = None
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -941,8 +972,8 @@ def listen(notifications: dict, id: t.Any = "sub-1") -> dict:
     return rpc("subscriptions/listen", {"notifications": notifications}, id=id)
 
 
-def test_listen_acknowledges_tags_and_filters(url: str) -> None:
-    listener = Listener(url, listen({"toolsListChanged": True, "bogus": True}))
+def test_listen_acknowledges_tags_and_filters(served_url: str) -> None:
+    listener = Listener(served_url, listen({"toolsListChanged": True, "bogus": True}))
     try:
         assert listener.response.status_code == 200
         assert listener.response.headers["Content-Type"].startswith(SSE_TYPE)
@@ -958,8 +989,8 @@ def test_listen_acknowledges_tags_and_filters(url: str) -> None:
         }
         # The listen stream holds one of the two workers: these are served
         # by the other, and reach the stream through the store.
-        result_of(send(url, call("test_trigger_prompt_change")))  # not asked for
-        result_of(send(url, call("test_trigger_tool_change")))
+        result_of(send(served_url, call("test_trigger_prompt_change")))  # not asked for
+        result_of(send(served_url, call("test_trigger_tool_change")))
         _, change = listener.wait_for(2)
     finally:
         listener.close()
@@ -971,8 +1002,8 @@ def test_listen_acknowledges_tags_and_filters(url: str) -> None:
     assert len(listener.messages) == 2
 
 
-def test_listen_ends_gracefully_after_the_hold(url: str) -> None:
-    listener = Listener(url, listen({"promptsListChanged": True}, id=77))
+def test_listen_ends_gracefully_after_the_hold(served_url: str) -> None:
+    listener = Listener(served_url, listen({"promptsListChanged": True}, id=77))
     try:
         ack, done = listener.wait_for(2, timeout=LISTEN_HOLD + 10)
         listener.wait_closed(5)
@@ -991,7 +1022,7 @@ def test_listen_ends_gracefully_after_the_hold(url: str) -> None:
     assert LISTEN_HOLD <= listener.closed_after < LISTEN_HOLD + 5
 
 
-def open_raw_listen(url: str, request_id: int) -> socket.socket:
+def open_raw_listen(url: Target, request_id: int) -> socket.socket:
     """A listen stream on a bare socket, read up to its acknowledgment."""
     parts = urlsplit(url)
     body = json.dumps(listen({"toolsListChanged": True}, id=request_id)).encode()
@@ -1009,16 +1040,16 @@ def open_raw_listen(url: str, request_id: int) -> socket.socket:
     return sock
 
 
-def test_closing_a_listen_stream_frees_its_worker(url: str) -> None:
+def test_closing_a_listen_stream_frees_its_worker(served_url: str) -> None:
     """Two abandoned listen streams must not keep both workers busy until
     their hold ends: a closed connection is noticed while nothing is sent."""
     # The second stream goes to the other worker: the first one holds its own.
-    sockets = [open_raw_listen(url, i) for i in range(2)]
+    sockets = [open_raw_listen(served_url, i) for i in range(2)]
     started = time.monotonic()
     for sock in sockets:
         sock.close()
     for _ in range(4):
-        result_of(send(url, rpc("tools/list")))
+        result_of(send(served_url, rpc("tools/list")))
     elapsed = time.monotonic() - started
     assert elapsed < LISTEN_HOLD / 2, elapsed
 
@@ -1059,7 +1090,7 @@ def test_listen_filter_names_only_visible_resources(keyed_url: str) -> None:
     assert len(listener.messages) == 2
 
 
-def test_listen_with_a_bad_filter_is_invalid_params(url: str) -> None:
+def test_listen_with_a_bad_filter_is_invalid_params(url: Target) -> None:
     for notifications in ([], {"resourceSubscriptions": "test://x"}):
         response = send(url, listen(notifications))
         assert_error(response, 400, -32602, "sub-1")

@@ -105,6 +105,9 @@ def proxy_app(
         "EXAMPLE_OIDC_CLIENT_ID": "fuzz-client",
         "EXAMPLE_OIDC_CLIENT_SECRET": "fuzz-secret",
         "EXAMPLE_BASE_URL": "http://localhost",
+        # The upstream stands in for an enterprise IdP too (the JWT bearer
+        # grant is served, and every assertion checked against its keys).
+        "EXAMPLE_IDJAG_ISSUER": upstream.url,
     }
     # Every fuzzed request must reach the code, so registrations are not
     # rate-limited here (the limit has its own tests).

@@ -9,6 +9,7 @@ page. Never a 5xx, never a logged traceback.
 from __future__ import annotations
 
 import base64
+import json
 import typing as t
 from urllib.parse import quote_from_bytes
 
@@ -130,6 +131,30 @@ def test_authorization_requests_with_any_query_bytes(
     authorize(proxy_app, query)
 
 
+def id_jag(app: Flask) -> str:
+    """A well-formed ID-JAG of the fuzz app's enterprise IdP, whose key set is
+    empty: no assertion is accepted, every one is checked that far."""
+    (issuer,) = app.extensions["mcp_oauth"].server.assertions.idps
+    parts = (
+        {"typ": "oauth-id-jag+jwt", "alg": "ES256", "kid": "k"},
+        {
+            "iss": issuer,
+            "sub": "s",
+            "aud": "http://localhost",
+            "client_id": "c",
+            "jti": "j",
+            "iat": 1,
+            "exp": 9999999999,
+            "resource": MCP_URL,
+        },
+    )
+    encoded = [
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+        for part in parts
+    ]
+    return ".".join([*encoded, "c2lnbmF0dXJl"])
+
+
 def basic(user: str, password: str) -> str:
     raw = f"{user}:{password}".encode("utf-8", "surrogatepass")
     return "Basic " + base64.b64encode(raw).decode()
@@ -142,8 +167,14 @@ def test_token_requests_with_any_form(proxy_app: Flask, data: st.DataObject) -> 
     form = present(
         {
             "grant_type": data.draw(
-                values("authorization_code", "refresh_token", "client_credentials")
+                values(
+                    "authorization_code",
+                    "refresh_token",
+                    "client_credentials",
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                )
             ),
+            "assertion": data.draw(values(id_jag(proxy_app))),
             "code": data.draw(values("x" * 43)),
             "redirect_uri": data.draw(values(REDIRECT_URI)),
             "code_verifier": data.draw(values("v" * 43)),

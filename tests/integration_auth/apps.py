@@ -129,6 +129,10 @@ REFUSALS: dict[str, t.Callable[[], t.Any]] = {
         Response("<p>no</p>", 403, {"X-Why": "user-403"}, mimetype="text/html")
     ),
     "authentication-required": _raise(AuthenticationRequired()),
+    # Mistakes: refusals returned instead of raised (test_integration_auth_odd.py).
+    "return-false": lambda: False,
+    "return-response-401": lambda: Response("sign in", 401),
+    "return-view-tuple": lambda: ({"error": "no key"}, 401),
 }
 
 
@@ -182,6 +186,9 @@ def oauth_setting(style: str, issuer: str) -> dict[str, t.Any] | None:
                 "grant_types_supported": ["authorization_code", "refresh_token"],
                 "code_challenge_methods_supported": ["S256"],
                 "scopes_supported": ["openid", *SCOPES],
+                # An OpenID Provider's: served as openid-configuration too.
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
             },
             "protected_resource": {
                 "scopes_supported": SCOPES,
@@ -200,6 +207,8 @@ def oauth_setting(style: str, issuer: str) -> dict[str, t.Any] | None:
                 "grantTypesSupported": ["authorization_code", "refresh_token"],
                 "codeChallengeMethodsSupported": ["S256"],
                 "scopesSupported": ["openid", *SCOPES],
+                "subjectTypesSupported": ["public"],
+                "idTokenSigningAlgValuesSupported": ["RS256"],
             },
             "protectedResource": {
                 "scopesSupported": SCOPES,

@@ -81,6 +81,8 @@ def test_authorization_server_metadata_with_path_insertion(served: Served) -> No
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "x:read", "x:write"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
     }
     OAuthMetadata.model_validate(document)
 
@@ -200,6 +202,45 @@ def test_openid_configuration_of_an_issuer_with_a_path(auth_server: Served) -> N
         for url in oidc
     }
     assert 200 in found.values(), found
+
+
+def test_an_incomplete_openid_configuration_is_not_served(tmp_path: t.Any) -> None:
+    """``openid`` in ``scopes_supported`` without the fields an OpenID
+    Provider's configuration needs: clients that read an
+    ``openid-configuration`` would refuse it, so it is only served as the
+    RFC 8414 document (issue 15: every document a client may try is
+    complete for its kind, or absent)."""
+    from flask import Flask
+
+    from flask_mcp import FlaskMCP
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    issuer = "http://localhost/tenant-1"
+    FlaskMCP(
+        app,
+        authenticate=lambda request: None,
+        oauth={
+            "enabled": True,
+            "authorization_server": {
+                "issuer": issuer,
+                "authorization_endpoint": f"{issuer}/authorize",
+                "token_endpoint": f"{issuer}/token",
+                "response_types_supported": ["code"],
+                "code_challenge_methods_supported": ["S256"],
+                "scopes_supported": ["openid"],
+            },
+        },
+    )
+    http = app.test_client()
+    assert (
+        http.get("/.well-known/oauth-authorization-server/tenant-1").status_code == 200
+    )
+    for path in (
+        "/.well-known/openid-configuration/tenant-1",
+        "/tenant-1/.well-known/openid-configuration",
+        "/.well-known/openid-configuration",
+    ):
+        assert http.get(path).status_code == 404, path
 
 
 def test_without_oauth_no_documents_are_published(tmp_path: t.Any) -> None:

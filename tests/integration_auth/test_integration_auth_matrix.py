@@ -30,7 +30,12 @@ from .helpers import normalized
 CHECK_NAMES = sorted(apps.CHECKS)
 #: ``gunicorn-async`` serves the same app with ``async def`` checks and
 #: ``authenticate``: a coroutine must never pass for a session or a yes.
-SURFACES = ["gunicorn", "gunicorn-async", "flask"]
+SURFACES = [
+    "gunicorn",
+    "gunicorn-async",
+    # In-process: its tiers are exactly http (support/tiers.py, ``tiers``).
+    pytest.param("flask", marks=pytest.mark.tiers("http")),
+]
 
 
 @pytest.fixture(scope="module")
@@ -65,41 +70,51 @@ def async_servers(
 
 
 @pytest.fixture(scope="module")
+def flask_https(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Http]:
+    """The app through Flask's test client: anonymous -> its ``Http``."""
+    keyed = apps.create_app(instance_path=str(tmp_path_factory.mktemp("keyed")))
+    anonymous = apps.create_app(
+        instance_path=str(tmp_path_factory.mktemp("anon")), anonymous=True
+    )
+    return {False: Http(app=keyed), True: Http(app=anonymous)}
+
+
+@pytest.fixture
+def surface_https(surface: str, request: pytest.FixtureRequest) -> dict[bool, Http]:
+    """The surface under test (anonymous -> its ``Http``): a variant starts
+    only the servers it talks to, so the ``flask`` one starts none."""
+    if surface == "flask":
+        return t.cast(dict[bool, Http], request.getfixturevalue("flask_https"))
+    if surface == "gunicorn":
+        keyed = request.getfixturevalue("auth_server")
+        anonymous = request.getfixturevalue("anonymous_server")
+    else:
+        keyed, anonymous = request.getfixturevalue("async_servers")
+    return {False: keyed.http, True: anonymous.http}
+
+
+@pytest.fixture(scope="module")
+def made_clients() -> dict[tuple[str, str], McpClient]:
+    """Initialized clients of the module, one per (surface, principal)."""
+    return {}
+
+
+@pytest.fixture
 def clients(
-    auth_server: Served,
-    anonymous_server: Served,
-    async_servers: tuple[Served, Served],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> t.Iterator[t.Callable[[str, str], McpClient]]:
+    surface_https: dict[bool, Http], made_clients: dict[tuple[str, str], McpClient]
+) -> t.Callable[[str, str], McpClient]:
     """``clients(surface, principal)``: an initialized client, one per pair."""
-    flask_keyed = Http(
-        app=apps.create_app(instance_path=str(tmp_path_factory.mktemp("keyed")))
-    )
-    flask_anonymous = Http(
-        app=apps.create_app(
-            instance_path=str(tmp_path_factory.mktemp("anon")), anonymous=True
-        )
-    )
-    surfaces = {
-        ("gunicorn", False): auth_server.http,
-        ("gunicorn", True): anonymous_server.http,
-        ("flask", False): flask_keyed,
-        ("flask", True): flask_anonymous,
-        ("gunicorn-async", False): async_servers[0].http,
-        ("gunicorn-async", True): async_servers[1].http,
-    }
-    made: dict[tuple[str, str], McpClient] = {}
 
     def get(surface: str, principal: str) -> McpClient:
-        if (surface, principal) not in made:
+        if (surface, principal) not in made_clients:
             anonymous = principal == "anonymous"
             headers = {} if anonymous else {"X-API-Key": apps.KEYS[principal]}
-            client = McpClient(surfaces[surface, anonymous], headers)
+            client = McpClient(surface_https[anonymous], headers)
             assert client.initialize().status == 200
-            made[surface, principal] = client
-        return made[surface, principal]
+            made_clients[surface, principal] = client
+        return made_clients[surface, principal]
 
-    yield get
+    return get
 
 
 def visible(principal: str) -> list[str]:

@@ -195,6 +195,9 @@ def proxy(
         "EXAMPLE_INSTANCE_PATH": str(instance),
         # Tests register many clients from one address.
         "MCP_OAUTH_REGISTRATIONS": "1000",
+        # These flows replay a rotated refresh token at once and expect the
+        # family to end; the grace window is tested in tests/proxy.
+        "MCP_OAUTH_REFRESH_GRACE": "0",
         # Client metadata documents come from the test server on loopback.
         "REQUESTS_CA_BUNDLE": str(test_ca.ca_file),
         "EXAMPLE_CIMD_ALLOW_HOSTS": "localhost",

@@ -5,7 +5,7 @@
 
 * ``PROXY_TEST_INSTANCE``: the instance folder (file store, generated keys);
 * ``PROXY_TEST_BASE_URL``: the app's public URL (the issuer);
-* ``PROXY_TEST_UPSTREAM``: the upstream issuer (tests/proxy/upstream_issuer.mjs);
+* ``PROXY_TEST_UPSTREAM``: the upstream issuer (``support.oidc.OIDCIssuer``);
 * ``MCP_OAUTH_*``: the proxy's limits (JSON values), as in the app config.
 
 ``GET /whoami`` is protected by the proxy and returns the session as JSON,

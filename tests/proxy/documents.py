@@ -33,8 +33,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 #: Host names the server certificate names besides ``localhost``; tests make
-#: them resolve to loopback through a resolver hook.
-TEST_NAMES = ("cimd.test", "metadata.internal.test")
+#: them resolve to loopback through a resolver hook. ``xn--pple-43d.test`` is
+#: ``аpple.test`` with a Cyrillic ``а``.
+TEST_NAMES = ("cimd.test", "metadata.internal.test", "xn--pple-43d.test")
 
 
 def _name(common_name: str) -> x509.Name:

@@ -14,6 +14,7 @@ from .app import make_provider
 from .conftest import BASE_URL
 from .flow import FlaskHttp
 from .flow import Flow
+from .flow import hidden
 from .flow import pkce
 from .test_proxy_authenticate import INIT
 from .test_proxy_authenticate import claims_of
@@ -86,6 +87,74 @@ def test_a_grant_is_for_one_endpoint(tmp_path, upstream):
     tokens = flow.tokens(client)
     reply = flow.refresh(client, tokens["refresh_token"], resource=both[1])
     assert reply.json()["error"] == "invalid_target"
+
+
+def test_a_grant_without_resource_is_for_the_first_endpoint_only(tmp_path, upstream):
+    """Red team: a code issued without ``resource`` and redeemed with
+    ``resource=/b/mcp`` was answered with a token for ``/a/mcp``."""
+    app = two_servers(tmp_path, upstream)
+    flow = Flow(FlaskHttp(app.test_client()), f"{BASE_URL}/a/mcp")
+    client = flow.register()
+    login = flow.login(client, resource=None)
+    reply = flow.token(login, resource=f"{BASE_URL}/b/mcp")
+    assert reply.status == 400
+    assert reply.json()["error"] == "invalid_target"
+    assert "access_token" not in reply.json()
+    # The code is spent: redeeming it rightly now fails too.
+    assert flow.token(login).json()["error"] == "invalid_grant"
+    # Redeemed for the first endpoint (or without resource), it works.
+    for resource in (f"{BASE_URL}/a/mcp", None):
+        tokens = flow.token(flow.login(client, resource=None), resource=resource)
+        assert tokens.status == 200, tokens.text
+        claims = claims_of(tokens.json()["access_token"])
+        assert claims["aud"] == f"{BASE_URL}/a/mcp"
+        refused = flow.refresh(
+            client, tokens.json()["refresh_token"], resource=f"{BASE_URL}/b/mcp"
+        )
+        assert refused.json()["error"] == "invalid_target"
+
+
+def test_consent_is_remembered_per_client_and_endpoint(tmp_path, upstream):
+    """Red team: a consent remembered for ``/a/mcp`` silently authorized the
+    same client for ``/b/mcp``, and the page never named the endpoint."""
+    app = two_servers(tmp_path, upstream)
+    a, b = f"{BASE_URL}/a/mcp", f"{BASE_URL}/b/mcp"
+    flow = Flow(FlaskHttp(app.test_client()), a)
+    client = flow.register()
+    first = flow.authorize(client, challenge=pkce()[1])
+    page = flow.get(first.location)
+    assert f"the MCP server at <code>{a}</code>" in page.text
+    flow.login(client, remember=True)
+    # Remembered for /a/mcp: straight to the upstream.
+    again = flow.authorize(client, challenge=pkce()[1])
+    assert again.location.startswith(upstream.url)
+    # For /b/mcp the user is asked, and the page names /b/mcp.
+    other = flow.authorize(client, challenge=pkce()[1], resource=b)
+    assert "/oauth/consent?txn=" in other.location
+    page = flow.get(other.location)
+    assert f"the MCP server at <code>{b}</code>" in page.text
+    assert a not in page.text
+    # Without resource the request is for the first endpoint: remembered.
+    bare = flow.authorize(client, challenge=pkce()[1], resource=None)
+    assert bare.location.startswith(upstream.url)
+    # Both approvals listed, each with its endpoint; forgetting one keeps
+    # the other.
+    Flow(FlaskHttp(flow.http.client), b).login(client, remember=True)
+    approvals = flow.get("/oauth/consent")
+    assert approvals.text.count("Forget this approval") == 2
+    assert (
+        f"<code>{a}</code>" in approvals.text and f"<code>{b}</code>" in approvals.text
+    )
+    form = {
+        "action": "forget",
+        "client_id": client["client_id"],
+        "resource": b,
+        "csrf_token": hidden(approvals.text, "csrf_token"),
+    }
+    assert flow.post("/oauth/consent", data=form).status == 303
+    assert flow.authorize(client, challenge=pkce()[1]).location.startswith(upstream.url)
+    asked = flow.authorize(client, challenge=pkce()[1], resource=b)
+    assert "/oauth/consent?txn=" in asked.location
 
 
 @pytest.mark.parametrize("issuer", [BASE_URL, "https://elsewhere.example"])

@@ -11,6 +11,7 @@ takes effect at its next fetch.
 from __future__ import annotations
 
 import html
+import socket
 import time
 
 import pytest
@@ -35,7 +36,7 @@ def cimd_flow(make_app, make_flow) -> Flow:
     return make_flow(make_app(cimd=ALLOW_LOCALHOST))
 
 
-def test_sign_in_refresh_reuse_and_revocation(cimd_flow, documents, doc_path):
+def test_sign_in_refresh_reuse_and_revocation(cimd_flow, documents, doc_path, later):
     url = documents.document(doc_path, client_name="Doc Client")
     client = client_of(url)
     tokens = cimd_flow.tokens(client)
@@ -51,7 +52,8 @@ def test_sign_in_refresh_reuse_and_revocation(cimd_flow, documents, doc_path):
     fresh = rotated.json()
     assert fresh["refresh_token"] != tokens["refresh_token"]
     assert cimd_flow.whoami(fresh["access_token"]).status == 200
-    # The used refresh token again: the whole family ends.
+    # The used refresh token again, after the grace: the whole family ends.
+    later(6)
     reused = cimd_flow.refresh(client, tokens["refresh_token"])
     assert reused.status == 400 and reused.json()["error"] == "invalid_grant"
     assert cimd_flow.whoami(fresh["access_token"]).status == 401
@@ -99,6 +101,61 @@ def test_consent_page_shows_the_verified_host(cimd_flow, documents, doc_path):
     assert "frame-ancestors 'none'" in policy
     # Its redirect URI is on loopback: anyone on this computer could listen.
     assert "an address\n     on this computer" in page.text
+
+
+@pytest.fixture
+def lookalike(make_app, make_flow, documents, doc_path, monkeypatch):
+    """A client whose document is at ``https://аpple.test:PORT/...`` (a
+    Cyrillic ``а``, served as ``xn--pple-43d.test``, resolved to loopback):
+    ``(flow, authorization reply, consent page, shown host)``."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "xn--pple-43d.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    options = CIMDOptions(allow_hosts=("xn--pple-43d.test",), timeout=2)
+    flow = make_flow(make_app(cimd=options))
+    url = documents.document(doc_path, host="аpple.test", client_name="Apple Notes")
+    reply = flow.authorize(client_of(url), challenge=pkce()[1])
+    assert reply.status == 302 and "/oauth/consent?txn=" in reply.location
+    assert documents.hosts(doc_path) == [f"xn--pple-43d.test:{documents.port}"]
+    return flow, reply, flow.get(reply.location), f"аpple.test:{documents.port}"
+
+
+def test_a_look_alike_verified_host_is_shown_in_both_forms(lookalike, documents):
+    """Red team: a document at ``https://аpple.test/…`` (a Cyrillic ``а``,
+    fetched from ``xn--pple-43d.test``) was shown as "Verified" apple."""
+    flow, reply, page, host = lookalike
+    assert f'Published at <strong class="host">{host}</strong>' in page.text
+    assert f"(<code>xn--pple-43d.test:{documents.port}</code>)" in page.text
+    assert f'class="warning">The name <strong>{host}</strong>' in page.text
+    # Remembered, it is listed in both forms too.
+    flow.consent(reply, remember=True)
+    approvals = flow.get("/oauth/consent")
+    assert f"(<code>xn--pple-43d.test:{documents.port}</code>)" in approvals.text
+
+
+def test_the_look_alike_warning_in_a_browser(lookalike, documents):
+    """The warning as a person sees it, in Debian's chromium; kept as
+    ``tests/artifacts/consent/consent-lookalike.png`` (the docs show it)."""
+    from oauth_e2e.browser import ChromiumBrowser
+    from oauth_e2e.browser import save_screenshot
+
+    from support import ARTIFACTS_DIR
+
+    _, _, page, host = lookalike
+    with ChromiumBrowser() as chromium:
+        tab = chromium.browser.new_page(viewport={"width": 900, "height": 860})
+        tab.set_content(page.text)
+        text = tab.inner_text("body")
+        assert f"xn--pple-43d.test:{documents.port}" in text
+        words = " ".join(text.split())
+        assert "Such names can imitate the name of a site you know" in words
+        shot = save_screenshot(tab, ARTIFACTS_DIR / "consent" / "consent-lookalike.png")
+    assert shot.stat().st_size > 10_000
 
 
 def test_a_logo_that_is_not_https_is_not_shown(cimd_flow, documents, doc_path):

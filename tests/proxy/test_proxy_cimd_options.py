@@ -11,12 +11,13 @@ from .flow import pkce
 from .test_proxy_cimd_flow import client_of
 
 
-def test_config_keys_reach_the_fetch(make_app, make_flow, documents, doc_path):
+def test_config_keys_reach_the_fetch(make_app, make_flow, documents, doc_path, caplog):
     config = {"MCP_OAUTH_CIMD_ALLOW_HOSTS": "localhost", "MCP_OAUTH_CIMD_MAX_SIZE": 100}
     flow = make_flow(make_app(config=config))
     url = documents.document(doc_path)
     page = flow.authorize(client_of(url), challenge=pkce()[1])
-    assert page.status == 400 and "larger than 100 bytes" in page.text
+    assert page.status == 400 and "cannot be used" in page.text
+    assert "larger than 100 bytes" in caplog.text
 
 
 def test_an_explicit_argument_wins_over_the_config(

@@ -126,7 +126,7 @@ def test_jwks_uri(flow, documents, doc_path, key):
     assert documents.hits(keys_path) == 1  # kept like the document
 
 
-def test_jwks_uri_with_private_keys_is_refused(flow, documents, doc_path, key):
+def test_jwks_uri_with_private_keys_is_refused(flow, documents, doc_path, key, caplog):
     keys_path = doc_path + "-jwks"
     documents.serve(
         keys_path,
@@ -141,4 +141,5 @@ def test_jwks_uri_with_private_keys_is_refused(flow, documents, doc_path, key):
         jwks_uri=documents.url(keys_path),
     )
     reply = flow.token(flow.login(client_of(url)), **assertion(key, url))
-    assert reply.status == 401 and "private keys" in reply.json()["error_description"]
+    assert reply.status == 401 and "cannot be used" in reply.json()["error_description"]
+    assert "it holds private keys" in caplog.text

@@ -11,6 +11,7 @@ redirect URI is not proven), at the token endpoint 401 ``invalid_client``.
 from __future__ import annotations
 
 import html
+import logging
 import socket
 import time
 
@@ -31,16 +32,41 @@ def flow(make_app, make_flow):
     return make_flow(make_app(cimd=OPTIONS))
 
 
-def refused(flow, client_id, error="invalid_client", *, why, redirect_uri=None):
-    """Authorize with ``client_id``: the error page with ``error`` and
-    ``why`` in its description; also at the token endpoint for a client
-    error."""
+#: What the requester sees of a refusal once the fetch began.
+UNUSABLE = "cannot be used; the server's log says why"
+
+
+@pytest.fixture(autouse=True)
+def _log(caplog):
+    """The proxy's warnings of this test, for :func:`refused`."""
+    global LOG
+    caplog.set_level(logging.WARNING, logger="flask_mcp.auth.proxy")
+    LOG = caplog
+    yield
+    LOG = None
+
+
+LOG: pytest.LogCaptureFixture | None = None
+
+
+def refused(
+    flow, client_id, error="invalid_client", *, why, redirect_uri=None, shown=False
+):
+    """Authorize with ``client_id``: the error page with ``error``; also at the
+    token endpoint for a client error. ``why`` is in the description when
+    the URL itself is refused (``shown``), else only in the log: the
+    requester learns nothing of what the server's network answered."""
     client = client_of(client_id, redirect_uri or REDIRECT_URI)
     page = flow.authorize(client, challenge=pkce()[1])
     assert page.status == 400, page.text
     assert page.headers["Content-Type"].startswith("text/html")
     assert f"<code>{error}</code>" in page.text, page.text
-    assert why in html.unescape(page.text), page.text
+    text = html.unescape(page.text)
+    if shown:
+        assert why in text, page.text
+    else:
+        assert UNUSABLE in text and why not in text, page.text
+        assert LOG is not None and why in LOG.text, LOG.text if LOG else None
     if error == "invalid_client":
         token = flow.post(
             "/oauth/token",
@@ -54,7 +80,8 @@ def refused(flow, client_id, error="invalid_client", *, why, redirect_uri=None):
         )
         assert token.status == 401, token.text
         assert token.json()["error"] == "invalid_client"
-        assert why in token.json()["error_description"]
+        description = token.json()["error_description"]
+        assert why in description if shown else UNUSABLE in description
     return page
 
 
@@ -79,13 +106,13 @@ def resolve(monkeypatch):
 
 def test_http_client_id(flow, documents, doc_path):
     url = documents.document(doc_path).replace("https://", "http://")
-    refused(flow, url, why="must use https")
+    refused(flow, url, why="must use https", shown=True)
     assert documents.hits(doc_path) == 0
 
 
 @pytest.mark.parametrize("path", ["", "/"])
 def test_client_id_without_a_path(flow, documents, path):
-    refused(flow, documents.url(path), why="must have a path")
+    refused(flow, documents.url(path), why="must have a path", shown=True)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +125,7 @@ def test_client_id_without_a_path(flow, documents, path):
     ],
 )
 def test_malformed_client_id_urls(flow, url, why):
-    refused(flow, url, why=why)
+    refused(flow, url, why=why, shown=True)
 
 
 def test_document_naming_another_client_id(flow, documents, doc_path):
@@ -173,7 +200,9 @@ def test_redirect_towards_a_private_address(flow, documents, doc_path):
     documents.document(doc_path + "-internal", host="127.0.0.1")
     documents.serve(doc_path, Answer(302, headers={"Location": internal}))
     refused(flow, documents.url(doc_path), why="answered with a redirect (302)")
-    assert documents.hits(doc_path) == 2  # authorize, token: nothing remembered
+    # Fetched for the authorization request; the token request meets the
+    # remembered failure.
+    assert documents.hits(doc_path) == 1
     assert documents.hits(doc_path + "-internal") == 0
 
 
@@ -255,6 +284,7 @@ def test_redirect_uri_not_in_the_document(flow, documents, doc_path):
         "invalid_request",
         why="Redirect URI",
         redirect_uri="https://attacker.example/cb",
+        shown=True,  # the document is fine; the request is not
     )
     assert "attacker.example" not in page.headers.get("Location", "")
 
@@ -269,6 +299,7 @@ def test_loopback_redirect_uri_matches_any_port(flow, documents, doc_path):
         "invalid_request",
         why="Redirect URI",
         redirect_uri="http://127.0.0.1:54321/other",
+        shown=True,
     )
 
 
@@ -327,6 +358,31 @@ def test_fetches_per_client_address_are_limited(make_app, make_flow, documents):
     assert documents.hits("/rate/2/client.json") == 0
     # Documents already kept are not fetched, so not counted.
     assert flow.authorize(client_of(urls[0]), challenge=pkce()[1]).status == 302
+
+
+def test_ipv6_clients_count_by_their_slash_64(make_app, documents):
+    options = CIMDOptions(allow_hosts=("localhost",), fetches_per_minute=2)
+    http = make_app(cimd=options).test_client()
+    urls = [documents.document(f"/rate6/{i}/client.json") for i in range(4)]
+
+    def ask(url: str, address: str) -> int:
+        reply = http.get(
+            "/oauth/authorize",
+            query_string={
+                "response_type": "code",
+                "client_id": url,
+                "redirect_uri": REDIRECT_URI,
+                "code_challenge": pkce()[1],
+                "code_challenge_method": "S256",
+            },
+            environ_base={"REMOTE_ADDR": address},
+        )
+        return reply.status_code
+
+    assert ask(urls[0], "2001:db8:5:6::1") == 302
+    assert ask(urls[1], "2001:db8:5:6:ffff::2") == 302
+    assert ask(urls[2], "2001:db8:5:6::3") == 429  # the same /64
+    assert ask(urls[2], "2001:db8:5:7::1") == 302  # another one
 
 
 def test_the_name_is_resolved_once(flow, documents, doc_path, monkeypatch):

@@ -4,11 +4,14 @@ unframeable, works without JavaScript; approvals remembered and forgotten."""
 from __future__ import annotations
 
 import html
+from urllib.parse import urlsplit
 
+import pytest
 from jinja2 import ChoiceLoader
 from jinja2 import DictLoader
 
 from .conftest import BASE_URL
+from .conftest import MCP_URL
 from .flow import hidden
 from .flow import pkce
 from .flow import query
@@ -20,7 +23,7 @@ def start(flow, client, **params):
     return reply
 
 
-def test_page_shows_client_redirect_host_and_scopes(flow):
+def test_page_shows_client_redirect_host_and_scopes(app, flow):
     client = flow.register(
         client_name="<b>Evil</b> & Co", redirect_uris=["https://app.example.com/cb"]
     )
@@ -28,13 +31,19 @@ def test_page_shows_client_redirect_host_and_scopes(flow):
     assert page.status == 200
     assert html.escape("<b>Evil</b> & Co") in page.text
     assert "<b>Evil</b>" not in page.text
-    assert "<strong>app.example.com</strong>" in page.text
+    assert '<strong class="host">app.example.com</strong>' in page.text
     assert "https://app.example.com/cb" in page.text
     assert (
         "<code>mcp:read</code>" in page.text and "<code>mcp:write</code>" in page.text
     )
-    assert "mock-upstream" in page.text
+    # The provider by its display name (none set: the host of its sign-in
+    # page), never by the internal name that keys the store.
+    upstream_host = urlsplit(app.extensions["proxy_test"].provider.authorize_url).netloc
+    assert f"sign in with <strong>{upstream_host}</strong>" in page.text
+    assert "mock-upstream" not in page.text
     assert client["client_id"] in page.text
+    # The endpoint the client asks for.
+    assert f"the MCP server at <code>{MCP_URL}</code>" in page.text
 
 
 def test_page_headers(flow):
@@ -221,3 +230,39 @@ def test_remembered_approval_covers_any_loopback_port(flow, upstream):
         client, challenge=pkce()[1], redirect_uri="http://127.0.0.1:50002/callback"
     )
     assert reply.location.startswith(upstream.url + "/authorize?")
+
+
+# -- names as people read them ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["аpple.example", "xn--pple-43d.example", "XN--PPLE-43D.example"],
+)
+def test_a_look_alike_redirect_host_is_shown_in_both_forms(flow, host):
+    """Red team: ``https://аpple.com`` (a Cyrillic ``а``) reads as apple.com,
+    whichever form the client registered."""
+    client = flow.register(redirect_uris=[f"https://{host}/cb"])
+    page = flow.get(start(flow, client).location)
+    assert page.status == 200
+    assert '<strong class="host">аpple.example</strong>' in page.text
+    assert "(<code>xn--pple-43d.example</code>)" in page.text
+    assert 'class="warning">The name <strong>аpple.example</strong>' in page.text
+
+
+def test_a_plain_host_gets_no_warning(flow):
+    client = flow.register(redirect_uris=["https://apple.example/cb"])
+    page = flow.get(start(flow, client).location)
+    assert '<strong class="host">apple.example</strong>' in page.text
+    assert "xn--" not in page.text and "beyond plain" not in page.text
+
+
+def test_the_provider_display_name_setting(make_app, make_flow, upstream):
+    from .app import make_provider
+
+    provider = make_provider(BASE_URL, upstream.url)
+    provider.display_name = "Acme Single Sign-On"
+    flow = make_flow(make_app(provider=provider))
+    page = flow.get(start(flow, flow.register()).location)
+    assert "sign in with <strong>Acme Single Sign-On</strong>" in page.text
+    assert provider.name not in page.text

@@ -167,6 +167,20 @@ def test_registrations_per_address(make_app, make_flow):
     assert other.status == 201
 
 
+def test_ipv6_addresses_count_by_their_slash_64(make_app, make_flow):
+    """Red team: an IPv6 client rotated through its /64 around the limit."""
+    flow = make_flow(make_app(limits=OAuthLimits(registrations=2)))
+    body = {"redirect_uris": [REDIRECT_URI]}
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2:ffff::7"):
+        reply = register(flow, body, environ_base={"REMOTE_ADDR": address})
+        assert reply.status == 201
+    refused = register(flow, body, environ_base={"REMOTE_ADDR": "2001:db8:1:2::99"})
+    assert_oauth_error(refused, 429, "temporarily_unavailable")
+    # The next /64 is another client.
+    other = register(flow, body, environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"})
+    assert other.status == 201
+
+
 def test_the_window_ends(make_app, make_flow, monkeypatch):
     app = make_app(config={"MCP_OAUTH_REGISTRATIONS": 1})
     flow = make_flow(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 
 from joserfc.jwk import ECKey
 
@@ -17,8 +18,8 @@ def test_two_hosts_share_everything_through_redis(make_app, make_flow, redis_ser
         ],
         "encryption_key": base64.urlsafe_b64encode(os.urandom(32)),
     }
-    host_a = make_app(store_url=redis_server.url, **keys)
-    host_b = make_app(store_url=redis_server.url, **keys)
+    host_a = make_app(store_url=redis_server.url, refresh_grace=1, **keys)
+    host_b = make_app(store_url=redis_server.url, refresh_grace=1, **keys)
     a, b = make_flow(host_a), make_flow(host_b)
     login = a.login()
     # The code is redeemed on the other host, once.
@@ -29,7 +30,12 @@ def test_two_hosts_share_everything_through_redis(make_app, make_flow, redis_ser
     assert a.whoami(tokens["access_token"]).status == 200
     assert b.whoami(tokens["access_token"]).status == 200
     rotated = a.refresh(login.client, tokens["refresh_token"]).json()
-    # Reuse on the other host is detected and ends the family everywhere.
+    # A second refresh on the other host within the grace: the same pair.
+    again = b.refresh(login.client, tokens["refresh_token"])
+    assert again.status == 200 and again.json() == rotated
+    # After it (Redis expires the answer), reuse on the other host is
+    # detected and ends the family everywhere.
+    time.sleep(1.1)
     assert b.refresh(login.client, tokens["refresh_token"]).status == 400
     assert a.whoami(rotated["access_token"]).status == 401
     assert b.whoami(rotated["access_token"]).status == 401

@@ -53,7 +53,9 @@ def test_records_are_keyed_by_digests(app, flow):
         "created_at",
         "expires_at",
         "sealed",
+        "kind",
     }
+    assert stored["kind"] == "login"
     grant = storage.grant(record["grant_id"])
     upstream = storage.upstream(record["grant_id"], grant)
     assert upstream.identity["sub"] == "johndoe"
@@ -70,3 +72,15 @@ def test_grant_lives_as_long_as_its_refresh_token(make_app, make_flow):
     digest = hashlib.sha256(tokens["refresh_token"].encode()).hexdigest()
     grant = storage.grant(storage.store.get(f"refresh:{digest}")["grant_id"])
     assert 990 < grant.expires_at - time.time() <= 1000
+
+
+def test_the_answer_kept_for_the_refresh_grace_is_sealed(app, flow):
+    tokens = flow.tokens()
+    rotated = flow.refresh(tokens["client"], tokens["refresh_token"]).json()
+    storage = app.extensions["mcp_oauth"].storage
+    digest = hashlib.sha256(tokens["refresh_token"].encode()).hexdigest()
+    kept = storage.store.get(f"refresh-grace:{digest}")
+    assert isinstance(kept, str) and kept.startswith("v1.")
+    for secret in (rotated["access_token"], rotated["refresh_token"]):
+        assert secret not in kept
+    assert storage.rotation(tokens["refresh_token"]).answer == rotated

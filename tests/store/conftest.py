@@ -15,29 +15,99 @@ import pytest
 
 from flask_mcp.store import Store
 from flask_mcp.store import create_store
+from support import GunicornServer
 from support import RedisServer
+from support.redis_topologies import ClusterGroup
+from support.redis_topologies import SentinelGroup
+
+APPS = Path(__file__).parent / "apps"
 
 
-@pytest.fixture(params=["file", "redis", "memory"])
+@pytest.fixture
+def serve_store_app(tmp_path: Path) -> t.Callable[..., GunicornServer]:
+    """``serve_store_app(env, port=None, clean_log=True)``: gunicorn (two
+    sync workers) serving ``apps/store_app.py`` with ``env``, to be started
+    with ``with``."""
+
+    def make(
+        env: t.Mapping[str, str | None],
+        *,
+        port: int | None = None,
+        clean_log: bool = True,
+    ) -> GunicornServer:
+        return GunicornServer(
+            app="store_app:create_app()",
+            env={"STORE_APP_INSTANCE": str(tmp_path / "instance"), **env},
+            workers=2,
+            port=port,
+            args=("--chdir", str(APPS)),
+            clean_log=clean_log,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sentinel_group() -> t.Iterator[SentinelGroup]:
+    """A primary, a replica and three sentinels, for the whole session (the
+    failover test kills a primary of its own)."""
+    with SentinelGroup() as group:
+        yield group
+
+
+@pytest.fixture(scope="session")
+def cluster_group() -> t.Iterator[ClusterGroup]:
+    """Three primaries in one Redis Cluster, for the whole session."""
+    with ClusterGroup() as group:
+        yield group
+
+
+def _emptied(server: t.Any) -> str:
+    """The store URL of ``server`` (one Redis, Sentinel, Cluster), emptied.
+
+    The fixtures below name the session fixture of each kind in their own
+    code, where the tier inference reads it (tests/support/tiers.py).
+    """
+    if isinstance(server, SentinelGroup):
+        server.primary.command("FLUSHALL")
+    elif isinstance(server, ClusterGroup):
+        for node in server.nodes:
+            node.command("FLUSHALL")
+    else:
+        server.flushall()
+    return t.cast(str, server.url)
+
+
+@pytest.fixture(params=["file", "redis", "sentinel", "cluster", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """A fresh store on each backend."""
     if request.param == "file":
         return create_store(f"file://{tmp_path}/store", "/nonexistent", "t:")
-    if request.param == "redis":
-        server = request.getfixturevalue("redis_server")
-        server.flushall()
-        return create_store(server.url, "/nonexistent", "t:")
-    return create_store("memory://", "/nonexistent", "t:")
+    if request.param == "memory":
+        return create_store("memory://", "/nonexistent", "t:")
+    server = request.getfixturevalue(
+        {
+            "redis": "redis_server",
+            "sentinel": "sentinel_group",
+            "cluster": "cluster_group",
+        }[request.param]
+    )
+    return create_store(_emptied(server), "/nonexistent", "t:")
 
 
-@pytest.fixture(params=["file", "redis"])
+@pytest.fixture(params=["file", "redis", "sentinel", "cluster"])
 def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a store that several processes can share."""
     if request.param == "file":
         return f"file://{tmp_path}/store"
-    server = request.getfixturevalue("redis_server")
-    server.flushall()
-    return t.cast(str, server.url)
+    server = request.getfixturevalue(
+        {
+            "redis": "redis_server",
+            "sentinel": "sentinel_group",
+            "cluster": "cluster_group",
+        }[request.param]
+    )
+    return _emptied(server)
 
 
 class BreakableRedis(RedisServer):

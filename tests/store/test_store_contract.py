@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+import typing as t
 
 import pytest
 
@@ -29,10 +30,36 @@ def test_get_set_delete_and_namespaces(store: Store) -> None:
 
 
 def test_values_read_are_copies(store: Store) -> None:
-    store.set("s", {"ids": {"a"}}, 60)
+    store.set("s", {"ids": ["a"]}, 60)
     value = store.get("s")
-    value["ids"].add("b")
-    assert store.get("s") == {"ids": {"a"}}
+    value["ids"].append("b")
+    assert store.get("s") == {"ids": ["a"]}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"bytes", {"a", "set"}, frozenset(), object(), {"when": time}, [1, {2j}]],
+    ids=["bytes", "set", "frozenset", "object", "module", "nested complex"],
+)
+def test_only_json_data_is_stored(store: Store, value: object) -> None:
+    with pytest.raises(TypeError):
+        store.set("k", value, 60)
+    with pytest.raises(TypeError):
+        store.add("k", value, 60)
+    assert store.get("k") is None
+
+
+def test_json_data_comes_back_as_json_reads_it(store: Store) -> None:
+    value = {
+        "text": "snow \u2603 \U0001f600 and a lone \udc80 surrogate",
+        "numbers": [0, -1, 2**70, 1.5, 1e-300],
+        "flags": [True, False, None],
+        "nested": {"list": [[], {}], "tuple": (1, 2)},
+    }
+    store.set("k", value, 60)
+    read = store.get("k")
+    assert read["nested"]["tuple"] == [1, 2]  # JSON has arrays, not tuples
+    assert read == {**value, "nested": {"list": [[], {}], "tuple": [1, 2]}}
 
 
 def test_subsecond_ttls_expire(store: Store) -> None:
@@ -143,10 +170,29 @@ def test_lock_excludes_other_processes(shared_url: str) -> None:
     assert create_store(shared_url, "/x", "t:").get("plain") == 160
 
 
-def _adder(url: str, start: float, out: multiprocessing.Queue) -> None:
-    store = create_store(url, "/nonexistent", "t:")
+def in_processes(target: t.Callable[..., None], *args: t.Any) -> list[t.Any]:
+    """What ``target(*args, out)`` put on ``out`` in each of four processes
+    started together."""
+    out: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=target, args=(*args, out)) for _ in range(4)
+    ]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=30) for _ in procs]
+    for proc in procs:
+        proc.join(10)
+    return results
+
+
+def _when(start: float) -> None:
     while time.time() < start:
         time.sleep(0.001)
+
+
+def _adder(url: str, start: float, out: multiprocessing.Queue) -> None:
+    store = create_store(url, "/nonexistent", "t:")
+    _when(start)
     out.put(store.add("lease", True, 60))
 
 
@@ -155,19 +201,36 @@ def test_add_is_won_by_one_process_even_over_an_expired_entry(shared_url: str) -
     for round_ in range(3):
         store.set("lease", "old", 0.05)
         time.sleep(0.1)  # expired, still on disk for the file store
-        out: multiprocessing.Queue = multiprocessing.Queue()
-        start = time.time() + 0.3
-        procs = [
-            multiprocessing.Process(target=_adder, args=(shared_url, start, out))
-            for _ in range(4)
-        ]
-        for proc in procs:
-            proc.start()
-        results = [out.get(timeout=20) for _ in procs]
-        for proc in procs:
-            proc.join(10)
+        results = in_processes(_adder, shared_url, time.time() + 0.3)
         assert sorted(results) == [False, False, False, True], round_
         store.delete("lease")
+
+
+def _taker(url: str, start: float, out: multiprocessing.Queue) -> None:
+    store = create_store(url, "/nonexistent", "t:")
+    _when(start)
+    out.put([store.take(f"code-{n}") for n in range(20)])
+
+
+def test_take_is_won_by_one_process(shared_url: str) -> None:
+    store = create_store(shared_url, "/x", "t:")
+    for n in range(20):
+        store.set(f"code-{n}", n, 60)
+    results = in_processes(_taker, shared_url, time.time() + 0.3)
+    for n in range(20):
+        winners = [taken[n] for taken in results if taken[n] is not None]
+        assert winners == [n]
+
+
+def _counter(url: str, rounds: int, out: multiprocessing.Queue) -> None:
+    store = create_store(url, "/nonexistent", "t:")
+    out.put([store.incr("count", 60) for _ in range(rounds)])
+
+
+def test_incr_counts_every_process(shared_url: str) -> None:
+    seen = [n for counted in in_processes(_counter, shared_url, 50) for n in counted]
+    assert sorted(seen) == list(range(1, 201))  # no number given twice
+    assert create_store(shared_url, "/x", "t:").get("count") == 200
 
 
 def test_sweep_runs_once_per_interval(store: Store) -> None:

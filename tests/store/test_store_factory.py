@@ -109,3 +109,79 @@ def test_the_app_uses_the_factory(tmp_path: Path) -> None:
     store = mcp.state(app).store
     assert isinstance(store.backend, CustomBackend)
     assert store.namespace == "mcp:mcp:"
+
+
+def test_sentinel_urls() -> None:
+    url = (
+        "redis+sentinel://app:s3cret@10.0.0.1:26379,[::1]:26380,sentinel-c"
+        "/my%20primary/3?sentinel_password=other&replica_timeout=0.3"
+    )
+    store = store_from_config(
+        {"MCP_STORE_URL": url, "MCP_STORE_TIMEOUT": 0.5}, "/x", "t:"
+    )
+    backend = store.backend
+    assert isinstance(backend, RedisStoreBackend)
+    assert backend.options.replicas == 1  # Sentinel's default: WAIT for one
+    assert backend.options.replica_timeout == 0.3
+    name = repr(backend)
+    assert "s3cret" not in name and "other" not in name
+    assert "my primary@10.0.0.1:26379,::1:26380,sentinel-c:26379/3" in name
+    pool = backend.client.connection_pool
+    assert pool.service_name == "my primary"
+    assert pool.connection_kwargs["password"] == "s3cret"
+    assert pool.connection_kwargs["db"] == 3
+    sentinels = [
+        c.connection_pool.connection_kwargs for c in pool.sentinel_manager.sentinels
+    ]
+    assert [(s["host"], s["port"]) for s in sentinels] == [
+        ("10.0.0.1", 26379),
+        ("::1", 26380),
+        ("sentinel-c", 26379),
+    ]
+    assert all(
+        s["password"] == "other" and s["socket_timeout"] == 0.5 for s in sentinels
+    )
+    relaxed = store_from_config(
+        {"MCP_STORE_URL": "redis+sentinel://h/m?replicas=0"}, "/x", "t:"
+    )
+    assert relaxed.backend.options.replicas == 0  # type: ignore[attr-defined]
+
+
+def test_replicas_on_a_single_server_url() -> None:
+    store = store_from_config(
+        {"MCP_STORE_URL": "redis://127.0.0.1:1/2?replicas=2&socket_timeout=4"},
+        "/x",
+        "t:",
+    )
+    backend = store.backend
+    assert isinstance(backend, RedisStoreBackend)
+    assert backend.options.replicas == 2
+    assert backend.client.connection_pool.connection_kwargs["socket_timeout"] == 4
+    assert backend.client.connection_pool.connection_kwargs["db"] == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis+sentinel://h:26379", "needs the service name"),
+        ("redis+sentinel://h:26379/m/x", "database 'x' is not a number"),
+        ("redis+sentinel:///m", "at least one host"),
+        ("redis+cluster://h:1,h:port", "node 'h:port' is not host:port"),
+        ("redis+cluster://h:1?replicas=1", "does not take replicas"),
+        ("redis+memcached://h", "'redis.memcached' is not supported"),
+        ("valkey://h", "'valkey' is not supported"),
+    ],
+)
+def test_bad_redis_urls(url: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        store_from_config({"MCP_STORE_URL": url}, "/x", "t:")
+
+
+def test_housekeeping_comes_from_the_config(tmp_path: Path) -> None:
+    store = store_from_config(
+        {"MCP_STORE_SWEEP_INTERVAL": 5, "MCP_STORE_PROBE_INTERVAL": 0.1},
+        str(tmp_path),
+        "t:",
+    )
+    assert store.backend.sweep_interval == 5  # type: ignore[attr-defined]
+    assert store.health.probe_interval == 0.1

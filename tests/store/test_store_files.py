@@ -1,4 +1,5 @@
-"""The file store: its own format, corrupt entries, purge, lock files, speed."""
+"""The file store: its documented format, packing, the sweep timer, foreign
+values, legacy files, lock files, a busy database, forks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import sqlite3
 import struct
 import time
 from pathlib import Path
@@ -14,14 +16,16 @@ from pathlib import Path
 import pytest
 
 from flask_mcp.store import Store
+from flask_mcp.store import StoreUnavailable
 from flask_mcp.store import create_store
+from flask_mcp.store.backends import FileStoreBackend
 
-HEADER = struct.Struct(">4sBd")
+LEGACY_HEADER = struct.Struct(">4sBd")
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    return tmp_path / "store"
+    return tmp_path / "shared"  # not "store": a fixture name (tests/support/tiers.py)
 
 
 @pytest.fixture
@@ -29,99 +33,178 @@ def files(folder: Path) -> Store:
     return create_store(f"file://{folder}", "/nonexistent", "t:")
 
 
-def entry(folder: Path, key: str) -> Path:
-    return folder / hashlib.sha256(f"t:{key}".encode()).hexdigest()
+def database(folder: Path) -> sqlite3.Connection:
+    return sqlite3.connect(folder / "store.sqlite3", isolation_level=None)
 
 
-def entries(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+def wait_until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
 
 
 def test_documented_format(files: Store, folder: Path) -> None:
     before = time.time()
-    files.set("k", {"v": 1}, 60)
-    data = entry(folder, "k").read_bytes()
-    magic, version, expires = HEADER.unpack_from(data)
-    assert (magic, version) == (b"MCPS", 1)
-    assert before + 60 <= expires <= time.time() + 60
-    assert pickle.loads(data[HEADER.size :]) == {"v": 1}
-    assert entries(folder) == [entry(folder, "k").name]
-    assert os.listdir(folder / ".locks") == []
+    files.set("k", {"v": [1, "two"]}, 60)
+    files.incr("n", 60)
+    db = database(folder)
+    rows = dict(
+        (
+            (key, (value, expires))
+            for key, value, expires in db.execute(
+                "SELECT key, value, expires FROM entries"
+            )
+        )
+    )
+    assert rows["t:k"][0] == '{"v":[1,"two"]}'
+    assert before + 60 <= rows["t:k"][1] <= time.time() + 60
+    assert rows["t:n"][0] == "1"
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert {p.name for p in folder.iterdir()} <= {
+        ".locks",
+        "store.sqlite3",
+        "store.sqlite3-wal",
+        "store.sqlite3-shm",
+    }
 
 
-CORRUPT = {
-    "empty": b"",
-    "short header": b"MCPS\x01\x00",
-    "foreign": b"hello, I am not an entry at all",
-    "bad pickle": HEADER.pack(b"MCPS", 1, time.time() + 3600) + b"\x80\x05garbage",
-    "not a pickle": HEADER.pack(b"MCPS", 1, time.time() + 3600) + b"plain text",
-    "NaN expiry": HEADER.pack(b"MCPS", 1, float("nan")) + pickle.dumps(1),
-    "future version": HEADER.pack(b"MCPS", 9, time.time() + 3600) + pickle.dumps(1),
-}
+def test_small_entries_are_packed(files: Store, folder: Path) -> None:
+    """What 1,000 streamed 2025 calls leave (a counter, events, a lease...):
+    a few files, not one file and one 4 KB block per entry."""
+    event = {"jsonrpc": "2.0", "method": "notifications/progress", "params": {}}
+    for call in range(1000):
+        files.incr(f"evn:s:{call}", 60)
+        for n in range(3):
+            files.set(f"ev:s:{call}:{n}", event, 60)
+        files.set(f"lease:s:{call}", {"holder": call}, 60)
+    assert len(list(folder.iterdir())) <= 4
+    used = sum(p.stat().st_blocks * 512 for p in folder.iterdir() if p.is_file())
+    assert used < 5000 * 4096 / 4  # a quarter of a block per entry at most
 
 
-@pytest.mark.parametrize("content", CORRUPT.values(), ids=CORRUPT.keys())
-def test_a_corrupt_entry_reads_as_missing(
-    files: Store, folder: Path, content: bytes, caplog: pytest.LogCaptureFixture
+def test_the_sweep_timer_removes_expired_entries(folder: Path) -> None:
+    backend = FileStoreBackend(str(folder), sweep_interval=0.2)
+    shared = Store(backend, "t:")
+    for n in range(50):
+        shared.set(f"old-{n}", n, 0.05)
+    shared.set("live", 1, 60)
+    db = database(folder)
+    # Nothing calls remove_expired: the backend's own timer does.
+    wait_until(lambda: db.execute("SELECT count(*) FROM entries").fetchone() == (1,))
+    assert shared.get("live") == 1
+
+
+def test_one_process_sweeps_at_a_time(folder: Path) -> None:
+    from flask_mcp.store.backends import flock
+
+    backend = FileStoreBackend(str(folder), sweep_interval=0.05)
+    shared = Store(backend, "t:")
+    with flock.hold(str(folder / ".locks" / "sweep"), 1, "sweep"):
+        shared.set("old", 1, 0.01)  # starts the timer
+        time.sleep(0.3)  # several ticks, each finding the sweep lock held
+        db = database(folder)
+        assert db.execute("SELECT count(*) FROM entries").fetchone() == (1,)
+    wait_until(lambda: db.execute("SELECT count(*) FROM entries").fetchone() == (0,))
+
+
+class Planted:
+    """Unpickling this runs code: it touches a file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.system, (f"touch {self.path}",))
+
+
+def test_a_planted_pickle_never_runs(
+    files: Store, folder: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    folder.mkdir(exist_ok=True)
-    for key in ("get", "take", "add", "incr"):
-        entry(folder, key).write_bytes(content)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(Planted(marker))
+    files.set("seed", 1, 60)  # the database exists
+    db = database(folder)
+    planted = {
+        "get": payload,
+        "take": payload,
+        "add": payload,
+        "incr": payload,
+        "text": "not json at all",
+        "truncated": '{"v": ',
+    }
+    for key, value in planted.items():
+        db.execute(
+            "INSERT INTO entries VALUES (?, ?, ?)",
+            (f"t:{key}", value, time.time() + 60),
+        )
     assert files.get("get") is None
     assert files.take("take") is None
     assert files.add("add", "fresh", 60)
     assert files.get("add") == "fresh"
     assert files.incr("incr", 60) == 1
+    assert files.get("text") is None and files.get("truncated") is None
+    assert not marker.exists()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert not [r for r in caplog.records if r.exc_info]
 
 
-def test_purge_removes_expired_and_truncated_entries_only(
-    files: Store, folder: Path, caplog: pytest.LogCaptureFixture
+def _legacy_entry(folder: Path, key: str, value: object) -> Path:
+    path = folder / hashlib.sha256(f"t:{key}".encode()).hexdigest()
+    header = LEGACY_HEADER.pack(b"MCPS", 1, time.time() + 3600)
+    path.write_bytes(header + pickle.dumps(value, protocol=5))
+    return path
+
+
+def test_entries_of_the_format_before_read_as_missing_and_are_swept(
+    files: Store, folder: Path, tmp_path: Path
 ) -> None:
-    files.set("live", 1, 60)
-    files.set("expired-1", 1, 0.05)
-    files.set("expired-2", 1, 0.05)
-    entry(folder, "truncated").write_bytes(b"MC")
+    folder.mkdir()
+    legacy = [
+        _legacy_entry(folder, "session:abc", {"v": "2025-06-18"}),
+        _legacy_entry(folder, "planted", Planted(tmp_path / "pwned")),
+    ]
+    assert files.get("session:abc") is None  # an upgrade: the session is gone
+    assert files.get("planted") is None
     foreign = {
         "notes.txt": b"keep me",
-        "0" * 64: b"a full header that is not ours: keep",
-        "0" * 63: b"",
+        "0" * 64: b"a 64-hex name that is not ours: keep",
         ".tmp-not-ours": b"",
     }
     for name, content in foreign.items():
         (folder / name).write_bytes(content)
     (folder / "subdir").mkdir()
-    time.sleep(0.1)
-    assert files.remove_expired() == 3
-    assert files.get("live") == 1
-    left = set(os.listdir(folder))
-    assert left == {entry(folder, "live").name, ".locks", "subdir", *foreign}
-    assert files.remove_expired() == 0
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert files.remove_expired() == 2
+    assert not [p for p in legacy if p.exists()]
+    assert all((folder / name).exists() for name in foreign)
+    assert not (tmp_path / "pwned").exists()
 
 
-def test_purge_removes_leftovers_of_crashed_processes(
+def test_purge_removes_expired_entries_and_leftovers_of_crashed_processes(
     files: Store, folder: Path
 ) -> None:
     files.set("live", 1, 60)
+    files.set("expired-1", 1, 0.05)
+    files.set("expired-2", 1, 0.05)
     old = time.time() - 3600
     leftovers = [
-        folder / ".tmp-0123456789abcdef",
+        folder / ".tmp-0123456789abcdef",  # temporary files of the format before
         folder / ".take-0123456789abcdef",
         folder / ".locks" / ("a" * 64),
         folder / ".locks" / ("b" * 64 + ".entry"),
     ]
-    recent = folder / ".tmp-fedcba9876543210"  # maybe being written now
+    recent = folder / ".tmp-fedcba9876543210"
     for path in [*leftovers, recent]:
         path.write_bytes(b"")
     for path in leftovers:
         os.utime(path, (old, old))
-    files.remove_expired()
+    time.sleep(0.1)
+    assert files.remove_expired() == 2
     assert not [p for p in leftovers if p.exists()]
     assert recent.exists()
     assert files.get("live") == 1
+    assert files.remove_expired() == 0
 
 
 def test_purge_leaves_a_held_lock_file(files: Store, folder: Path) -> None:
@@ -144,7 +227,7 @@ def test_the_cli_purge_reports_quietly(tmp_path: Path) -> None:
     store = mcp.state(app).store
     store.set("expired", 1, 0.05)
     folder = tmp_path / "instance" / "flask_mcp"
-    (folder / ("f" * 64)).write_bytes(b"")  # a truncated entry
+    _legacy_entry(folder, "old", 1)
     (folder / "README").write_text("not ours")
     time.sleep(0.1)
     result = app.test_cli_runner().invoke(args=["mcp", "purge"])
@@ -192,25 +275,9 @@ def test_incr_and_add_leave_no_lock_files(files: Store, folder: Path) -> None:
     assert os.listdir(folder / ".locks") == []
 
 
-def test_unchanged_files_are_not_read_again(files: Store, folder: Path) -> None:
-    """Sessions are read on every request: a file whose inode, time and size
-    are unchanged is served from memory (the benchmark depends on it)."""
-    files.set("session", "A" * 10, 60)
-    path = entry(folder, "session")
-    time.sleep(0.1)  # older than a clock tick: its stat can be trusted
-    assert files.get("session") == "A" * 10
-    # Same size, same inode, same time: only a reader that opens the file sees it.
-    stat = path.stat()
-    data = path.read_bytes()
-    with open(path, "r+b") as f:
-        f.write(data.replace(b"A" * 10, b"B" * 10))
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert files.get("session") == "A" * 10
-
-
 def test_rewrites_are_always_seen(files: Store) -> None:
     for n in range(200):
-        files.set("session", {"n": n % 7}, 60)  # same size every time
+        files.set("session", {"n": n % 7}, 60)
         assert files.get("session") == {"n": n % 7}
 
 
@@ -219,8 +286,66 @@ def test_the_folder_is_made_again_if_removed(files: Store, folder: Path) -> None
 
     files.set("k", 1, 60)
     shutil.rmtree(folder)
-    assert files.get("k") is None
+    # Within a second, this process notices that its database is gone.
+    wait_until(lambda: files.get("k") is None, timeout=3)
     files.set("k", 2, 60)
     assert files.get("k") == 2
+    assert (folder / "store.sqlite3").exists()
     with files.lock("after", timeout=1):
         files.incr("n", 60)
+
+
+def _use_after_fork(url: str, out: multiprocessing.Queue) -> None:
+    store = create_store(url, "/nonexistent", "t:")
+    out.put(store.get("parent"))
+
+
+def test_a_forked_worker_opens_its_own_connections(files: Store, folder: Path) -> None:
+    """gunicorn --preload forks workers from a master that may have used the
+    store: a SQLite connection must never cross a fork."""
+    files.set("parent", "written before the fork", 60)
+    results: multiprocessing.Queue = multiprocessing.Queue()
+
+    def child() -> None:
+        files.set("child", os.getpid(), 60)
+        results.put(files.get("parent"))
+
+    procs = [multiprocessing.Process(target=child) for _ in range(3)]
+    for proc in procs:
+        proc.start()
+    seen = [results.get(timeout=20) for _ in procs]
+    for proc in procs:
+        proc.join(10)
+        assert proc.exitcode == 0
+    assert seen == ["written before the fork"] * 3
+    assert files.get("child") in {p.pid for p in procs}
+
+
+def test_a_database_held_by_a_frozen_writer_fails_fast_then_recovers(
+    folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process stuck in the middle of a write (a frozen worker) holds
+    SQLite's write lock: writes wait the timeout once, then fail at once until
+    a background probe finds the database free again."""
+    caplog.set_level(logging.INFO, "flask_mcp.store")
+    shared = Store(FileStoreBackend(str(folder), timeout=0.3), "t:", probe_interval=0.1)
+    shared.set("k", 1, 60)
+    holder = database(folder)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="locked"):
+            shared.set("k", 2, 60)
+        assert 0.25 < time.monotonic() - started < 2
+        started = time.monotonic()
+        for _ in range(100):
+            with pytest.raises(StoreUnavailable, match="background probe"):
+                shared.get("k")
+        assert time.monotonic() - started < 0.1
+    finally:
+        holder.execute("ROLLBACK")
+    wait_until(lambda: not shared.health.open)
+    shared.set("k", 3, 60)
+    assert shared.get("k") == 3
+    levels = [r.levelno for r in caplog.records if r.name == "flask_mcp.store.health"]
+    assert levels == [logging.WARNING, logging.WARNING]

@@ -11,8 +11,8 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from store.conftest import Remountable
-from store.conftest import remountable  # noqa: F401 - a fixture
+from store.conftest import small_disk  # noqa: F401 - a fixture
+from store.test_store_disk_faults import fill
 
 from support import GunicornServer
 from support import RedisServer
@@ -98,12 +98,20 @@ def test_a_frozen_redis_ends_held_streams_within_its_timeout(
 
 def test_a_streamed_call_whose_first_event_fails_answers_503(
     tmp_path: Path,
-    remountable: Remountable,  # noqa: F811
+    small_disk: Path,  # noqa: F811
 ) -> None:
-    with held_server(tmp_path, MCP_STORE_URL=f"file://{remountable.path}") as server:
+    with held_server(tmp_path, MCP_STORE_URL=f"file://{small_disk}/store") as server:
         session = Session(server.port)
-        remountable.read_only()  # sessions can be read, no event written
+        fill(small_disk / "filler")  # sessions can be read, no event written
         try:
+            plain = session.post(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 8,
+                    "method": "tools/call",
+                    "params": {"name": "add", "arguments": {"a": 1, "b": 2}},
+                }
+            )
             call = session.post(
                 {
                     "jsonrpc": "2.0",
@@ -117,7 +125,8 @@ def test_a_streamed_call_whose_first_event_fails_answers_503(
                 }
             )
         finally:
-            remountable.writable()
+            (small_disk / "filler").unlink()
+        assert plain.status == 200, plain.body  # the session was read
         assert call.status == 503, call.body
         assert int(call.response.getheader("Retry-After")) >= 1
         body = call.json()

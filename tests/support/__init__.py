@@ -27,6 +27,10 @@ Import from here (``tests/`` is on ``sys.path`` through ``tests/conftest.py``)::
   PKCE, refresh, RFC 8693 token exchange and ID-JAGs, Entra on-behalf-of,
   rotating JWKS), set up as Keycloak, Okta, Auth0, Cognito, GitLab or Entra
   ID by ``support.oidc.flavours``.
+* ``support.app_http.AppHTTP(app, path="/mcp")``: ``requests``-style calls
+  (``request``, ``post``, ``get``) answered by the app in the test's process,
+  for raw-HTTP tests that need no real server;
+* ``support.clock.Clock``: the ``clock`` fixture's hand-moved time;
 * ``support.tiers``: the test tiers (pytest markers) and how a test gets them;
   a class that starts something declares it with ``@needs("gunicorn")``.
 

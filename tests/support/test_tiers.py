@@ -117,3 +117,18 @@ def test_the_runner_runs_flask_mcp_commands(
     result = runner.invoke(args=["mcp", "list"])
     assert result.exit_code == 0, result.output
     assert "prompt    hello" in result.output
+
+
+@pytest.mark.parametrize(
+    "variant", ["served", pytest.param("in-process", marks=pytest.mark.tiers("http"))]
+)
+def test_the_tiers_mark_states_a_variant_s_tiers_outright(
+    request: pytest.FixtureRequest,
+    server_starter: t.Callable[[], None],
+    variant: str,
+) -> None:
+    """The in-process variant is ``http`` only although its fixture refers to
+    gunicorn; its sibling keeps what inference finds."""
+    expected = {"http"} if variant == "in-process" else {"gunicorn"}
+    assert tiers_of(request) == expected
+    assert request.node.stash[tiers.STASH_KEY] == expected

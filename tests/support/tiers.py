@@ -9,7 +9,11 @@ Every test belongs to one or more tiers, registered as pytest markers in
 * ``gunicorn``: a gunicorn master with workers;
 * ``redis``: a throwaway ``redis-server`` (``make system``);
 * ``node``: Node 22 from ``tools/`` (``make node``);
-* ``browser``: headless chromium through Playwright.
+* ``browser``: headless chromium through Playwright;
+* ``nginx``: a throwaway nginx (``make system``).
+* ``gateway``: a throwaway Pushpin in front of gunicorn
+  (``make system``).
+* ``prometheus``: a Prometheus server (Debian ``prometheus``, ``make system``).
 
 ``unit`` and ``http`` are the fast tiers (``make test-fast``): they need only
 ``make venv``. The other tiers need what ``make system`` and ``make node``
@@ -17,6 +21,10 @@ install.
 
 How a test gets its tiers, at collection time (:func:`infer`):
 
+0. ``@pytest.mark.tiers("http", ...)`` (also on a ``pytest.param``): exactly
+   these, nothing inferred. For a variant that runs in-process where its
+   siblings start servers; the check at run time still catches a variant
+   that starts more than it says;
 1. explicit marks (``@pytest.mark.redis``, also on a ``pytest.param``);
 2. its folder (:data:`DIRECTORY_TIERS`);
 3. the code the test runs: its function, the functions of every fixture it
@@ -49,7 +57,19 @@ from pathlib import Path
 import pytest
 
 #: The tiers; pyproject.toml registers them as markers, with what each needs.
-TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser")
+TIERS = (
+    "unit",
+    "http",
+    "gunicorn",
+    "redis",
+    "node",
+    "browser",
+    "nginx",
+    "gateway",
+    "prometheus",
+)
+#: The marker that states a test's tiers outright (step 0 of :func:`infer`).
+EXACT_MARK = "tiers"
 #: Tiers implied by referring to a module (prefix of its dotted name).
 MODULE_TIERS = {"playwright": "browser", "werkzeug.serving": "http"}
 #: Tiers implied by an attribute name used anywhere in the code.
@@ -99,6 +119,12 @@ def infer(item: pytest.Item) -> frozenset[str]:
     The code is the test function and every fixture it uses, including those
     named by a string in that code (``request.getfixturevalue("redis_server")``).
     """
+    exact = item.get_closest_marker(EXACT_MARK)
+    if exact is not None:
+        unknown = set(exact.args) - set(TIERS)
+        if unknown or not exact.args:
+            raise ValueError(f"{item.nodeid}: tiers{exact.args}: known are {TIERS}")
+        return frozenset(exact.args)
     found = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
     path = Path(str(item.path)).resolve()
     if TESTS_DIR in path.parents:

@@ -31,4 +31,7 @@ def test_every_result_has_a_chart() -> None:
         "held_caps",
         "held_caps_principal",
         "held_shutdown",
+        "store_outage",
+        "store_outage_before",
+        "ops",
     }

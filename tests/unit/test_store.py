@@ -9,6 +9,7 @@ import pytest
 
 from flask_mcp.store import Store
 from flask_mcp.store import create_store
+from support.clock import Clock
 
 
 @pytest.fixture(params=["file", "redis"])
@@ -58,19 +59,19 @@ def test_add_only_once_and_counters(store_url: str) -> None:
     assert [store.incr("n", 60) for _ in range(3)] == [1, 2, 3]
 
 
-def test_entries_expire_and_are_swept(tmp_path) -> None:
+def test_entries_expire_and_are_swept(tmp_path, clock: Clock) -> None:
     store = _open(f"file://{tmp_path}/store")
-    store.set("short", "x", 1)
+    store.set("short", "x", 0.2)
     store.set("long", "y", 60)
-    time.sleep(2.1)
+    time.sleep(0.3)
     assert store.get("short") is None
     assert store.add("short", "again", 60)  # an expired entry does not block add
-    store.set("gone", "z", 1)
-    time.sleep(2.1)
-    store.remove_expired()
-    files = list((tmp_path / "store").iterdir())
+    store.set("gone", "z", 0.2)
+    time.sleep(0.3)
+    assert store.remove_expired() == 1
     assert store.get("long") == "y"
-    assert len([f for f in files if f.is_file() and not f.name.startswith(".")]) == 2
+    assert store.get("short") == "again"
+    assert store.remove_expired() == 0
 
 
 def test_namespaces_do_not_collide(tmp_path) -> None:

@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from .oidc import OIDCProvider
 from .okta import _origin
 
-__all__ = ["Auth0Provider"]
-
 
 @dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 class Auth0Provider(OIDCProvider):

@@ -10,16 +10,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 import typing as t
 from collections.abc import Iterator
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
+from ... import signals
 from .provider import UpstreamError
 from .upstream_responses import read_token_response
-
-__all__ = ["UpstreamClient", "calling", "check_verifier"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,30 @@ def calling(provider: str, what: str, timeout: float) -> Iterator[None]:
     :param provider: the provider's name, for logs and descriptions.
     :param what: the endpoint called ("token endpoint").
     :param timeout: the timeout in force, for the description.
+
+    The call is announced to :data:`~flask_mcp.signals.upstream_call_started`
+    and ``_finished`` (traces show it as a child span).
     """
+    call = None
+    if signals.upstream_call_finished.receivers:
+        call = signals.UpstreamCall(provider, what)
+        signals.upstream_call_started.send(provider, call=call)
+    try:
+        with _failures(provider, what, timeout):
+            yield
+    except UpstreamError as error:
+        if call is not None:
+            call.error = error.error
+        raise
+    finally:
+        if call is not None:
+            call.duration = time.perf_counter() - call.started
+            signals.upstream_call_finished.send(provider, call=call)
+
+
+@contextlib.contextmanager
+def _failures(provider: str, what: str, timeout: float) -> Iterator[None]:
+    """Map the failures of one call (see :func:`calling`)."""
     try:
         yield
     except UpstreamError as error:

@@ -23,8 +23,6 @@ from .provider import OAuthSession
 from .provider import UpstreamError
 from .provider import UpstreamTokens
 
-__all__ = ["GitHubProvider", "GitHubSession"]
-
 logger = logging.getLogger(__name__)
 
 #: Headers GitHub's REST API asks for.
@@ -67,6 +65,7 @@ class GitHubProvider(OAuthProvider):
     userinfo_url: str | None = dataclasses.field(default=None, init=False)
     revocation_url: str | None = dataclasses.field(default=None, init=False)
     name: str = "github"
+    display_name: str | None = "GitHub"
 
     session_class: t.ClassVar[type[OAuthSession]] = GitHubSession
     scope_separators = ","

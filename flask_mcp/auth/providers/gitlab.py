@@ -20,8 +20,6 @@ from .oidc import OIDCProvider
 from .provider import OAuthSession
 from .upstream_responses import str_or_none
 
-__all__ = ["GITLAB_URL", "GitLabProvider", "GitLabSession"]
-
 #: GitLab.com.
 GITLAB_URL = "https://gitlab.com"
 

@@ -17,8 +17,6 @@ from .oidc import OIDCProvider
 from .provider import OAuthSession
 from .provider import UpstreamError
 
-__all__ = ["GOOGLE_ISSUER", "GoogleProvider", "GoogleSession"]
-
 #: Google's OpenID Connect issuer.
 GOOGLE_ISSUER = "https://accounts.google.com"
 
@@ -54,6 +52,7 @@ class GoogleProvider(OIDCProvider):
     offline_access: bool = True
     hosted_domain: str | None = None
     name: str = "google"
+    display_name: str | None = "Google"
 
     session_class: t.ClassVar[type[OAuthSession]] = GoogleSession
 

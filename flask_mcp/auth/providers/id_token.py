@@ -27,8 +27,6 @@ from ..jwks import JWKSet
 from ..jwks import forbidden_alg
 from .provider import UpstreamError
 
-__all__ = ["ID_TOKEN_ALGORITHMS", "IDTokenVerifier"]
-
 logger = logging.getLogger(__name__)
 
 #: Signature algorithms accepted for ID tokens unless told otherwise.

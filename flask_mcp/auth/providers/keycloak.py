@@ -22,8 +22,6 @@ from urllib.parse import quote
 
 from .oidc import OIDCProvider
 
-__all__ = ["KeycloakProvider"]
-
 
 @dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 class KeycloakProvider(OIDCProvider):

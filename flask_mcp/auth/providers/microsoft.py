@@ -26,13 +26,6 @@ from .provider import OAuthSession
 from .provider import UpstreamError
 from .upstream_responses import str_or_none
 
-__all__ = [
-    "MICROSOFT_AUTHORITY",
-    "AzureProvider",
-    "MicrosoftProvider",
-    "MicrosoftSession",
-]
-
 #: The global Azure cloud's authority host.
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
 #: A tenant id, as ``tid`` carries it.
@@ -87,6 +80,7 @@ class MicrosoftProvider(OIDCProvider):
     authority: str = MICROSOFT_AUTHORITY
     issuer: str = dataclasses.field(default="", init=False)
     name: str = "microsoft"
+    display_name: str | None = "Microsoft"
 
     session_class: t.ClassVar[type[OAuthSession]] = MicrosoftSession
     # The v2.0 token endpoint wants the scopes again when refreshing.

@@ -31,8 +31,6 @@ from .upstream_responses import str_or_none
 from .upstream_responses import to_tokens
 from .upstream_responses import with_subject
 
-__all__ = ["OAuthProvider"]
-
 logger = logging.getLogger(__name__)
 
 

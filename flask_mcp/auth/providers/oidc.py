@@ -34,8 +34,6 @@ from .upstream_responses import with_subject
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store
 
-__all__ = ["OIDCProvider"]
-
 logger = logging.getLogger(__name__)
 
 #: Identity claims of the scopes (OpenID Connect Core 1.0, section 5.4) that

@@ -19,8 +19,6 @@ from collections.abc import Sequence
 
 from .oidc import OIDCProvider
 
-__all__ = ["OktaProvider"]
-
 
 @dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 class OktaProvider(OIDCProvider):

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
-__all__ = ["AUTH_METHODS", "ProviderOptions"]
-
 #: Client authentication methods at the token endpoint (:rfc:`8414#section-2`).
 AUTH_METHODS = ("client_secret_post", "client_secret_basic", "none")
 
@@ -35,6 +33,9 @@ class ProviderOptions:
         URL (``prompt``, ``audience``...).
     :param token_endpoint_auth_method: one of :data:`AUTH_METHODS`.
     :param name: short name, used in logs and store keys.
+    :param display_name: the provider's name as people read it, on the OAuth
+        proxy's consent page ("sign in with Google"); ``None``: the host of
+        its issuer or sign-in page. Changing it changes no store key.
     """
 
     base_url: str
@@ -45,6 +46,7 @@ class ProviderOptions:
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
     token_endpoint_auth_method: str = "client_secret_post"
     name: str = "oauth"
+    display_name: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.scopes, str):

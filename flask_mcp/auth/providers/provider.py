@@ -13,6 +13,8 @@ import typing as t
 from dataclasses import dataclass
 from dataclasses import field
 
+from ...errors import FlaskMCPError
+
 
 @dataclass(frozen=True)
 class UpstreamTokens:
@@ -103,7 +105,7 @@ class Provider(t.Protocol):
         ...
 
 
-class UpstreamError(Exception):
+class UpstreamError(FlaskMCPError):
     """The upstream provider refused or failed.
 
     :param error: the OAuth error code (upstream's, or ``server_error``,

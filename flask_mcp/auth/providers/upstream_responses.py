@@ -24,15 +24,6 @@ import requests
 from .provider import UpstreamError
 from .provider import UpstreamTokens
 
-__all__ = [
-    "read_json",
-    "read_token_response",
-    "split_scopes",
-    "str_or_none",
-    "to_tokens",
-    "with_subject",
-]
-
 #: Content types whose body may be a form-encoded token response.
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "text/plain", ""})
 
@@ -64,7 +55,7 @@ def read_json(response: requests.Response, what: str) -> t.Any:
     """
     try:
         body = response.json() if response.content else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         body = None
     if 200 <= response.status_code < 300 and body is not None:
         return body
@@ -150,7 +141,7 @@ def _payload(response: requests.Response) -> dict[str, t.Any] | None:
     if media_type.endswith("json") or text.lstrip().startswith("{"):
         try:
             document = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return None
         return document if isinstance(document, dict) else None
     if media_type in _FORM_TYPES and "=" in text:

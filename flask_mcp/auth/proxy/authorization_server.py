@@ -10,6 +10,7 @@ authorization response parameter (:rfc:`9207`).
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -31,21 +32,26 @@ from flask import Response
 from flask import request as flask_request
 from joserfc.jwk import KeySet
 
+from ... import signals
+from .announce import announce
+from .assertion_grant import IdentityAssertionGrant
 from .cimd.assertion import PrivateKeyJWT
 from .cimd.clients import ClientDocuments
 from .client_metadata import parse_json_object
+from .enterprise import AssertionVerifier
 from .grants import AuthorizationCodeGrant
 from .grants import RefreshTokenGrant
 from .grants import ResourceIndicator
 from .grants import S256CodeChallenge
 from .keys import SigningKeys
+from .machine_grant import MachineClientGrant
 from .models import Client
 from .models import IssuedToken
 from .server_metadata import ENDPOINTS
 from .storage import ProxyStorage
 from .tokens import AccessTokenGenerator
 
-__all__ = ["ProxyAuthorizationServer", "StoredAuthorizationRequest"]
+log = logging.getLogger(__name__)
 
 
 class _IssuerParameter(IssuerParameter):
@@ -99,6 +105,12 @@ class StoredAuthorizationRequest(OAuth2Request):
         return {}
 
 
+def _endpoint_of(request: t.Any) -> str:
+    """``token``, ``revoke``...: the last part of the request's path."""
+    path = str(getattr(request, "uri", "") or "").partition("?")[0]
+    return path.rpartition("/")[2] or "token"
+
+
 class ProxyAuthorizationServer(AuthorizationServer):
     """One per app and proxy; lives in the proxy's per-app state.
 
@@ -108,6 +120,12 @@ class ProxyAuthorizationServer(AuthorizationServer):
         tokens; called on code replay, refresh token reuse and revocation.
     :param documents: the clients identified by a metadata document (a URL
         ``client_id``); ``None``: such client ids are unknown.
+    :param refresh_grace: seconds a refresh token's answer is given again
+        (:class:`~.grants.RefreshTokenGrant`); ``0``: never.
+    :param client_credentials: serve the client credentials grant
+        (:class:`~.machine_grant.MachineClientGrant`).
+    :param assertions: checks ID-JAGs of enterprise IdPs; with it, the JWT
+        bearer grant is served (:class:`~.assertion_grant.IdentityAssertionGrant`).
     """
 
     def __init__(
@@ -119,11 +137,20 @@ class ProxyAuthorizationServer(AuthorizationServer):
         storage: ProxyStorage,
         keys: SigningKeys,
         access_token_ttl: int,
-        end_grant: Callable[[str], None],
+        end_grant: Callable[..., object],
         documents: ClientDocuments | None = None,
+        refresh_grace: float = 0.0,
+        client_credentials: bool = False,
+        assertions: AssertionVerifier | None = None,
+        provider: str | None = None,
     ) -> None:
         super().__init__()
         self.issuer = issuer
+        #: The upstream provider's name, for the token events it announces.
+        self.provider = provider
+        self.refresh_grace = refresh_grace
+        self.access_token_ttl = access_token_ttl
+        self.assertions = assertions
         self.resources = resources
         self.scopes_supported = list(scopes)
         self.storage = storage
@@ -137,6 +164,10 @@ class ProxyAuthorizationServer(AuthorizationServer):
             [S256CodeChallenge(required=True), self.resource_indicator],
         )
         self.register_grant(RefreshTokenGrant, [self.resource_indicator])
+        if client_credentials:
+            self.register_grant(MachineClientGrant)
+        if assertions is not None:
+            self.register_grant(IdentityAssertionGrant)
         self.issuer_parameter = _IssuerParameter(issuer)
         self.register_extension(self.issuer_parameter)
         self.documents = documents
@@ -196,22 +227,44 @@ class ProxyAuthorizationServer(AuthorizationServer):
     def save_token(self, token: dict[str, t.Any], request: OAuth2Request) -> None:
         user = request.user
         refresh = token.get("refresh_token")
-        if refresh:
-            # A rotated refresh token keeps the scope of the original grant
-            # even when this refresh asked for less (RFC 6749 section 6).
-            previous = request.refresh_token
-            scope = previous.scope if previous else token.get("scope", "")
-            self.storage.save_refresh(
-                refresh,
-                IssuedToken(
-                    client_id=request.client.client_id,
-                    grant_id=user.grant_id,
-                    subject=user.subject,
-                    scope=scope,
-                    resource=user.resource,
-                ),
+        if not refresh:
+            # No refresh token: the grant lives as long as its access token.
+            self.storage.update_grant(
+                user.grant_id, lifetime=float(token.get("expires_in") or 0)
             )
+            return
+        # A rotated refresh token keeps the scope of the original grant
+        # even when this refresh asked for less (RFC 6749 section 6).
+        previous = request.refresh_token
+        scope = previous.scope if previous else token.get("scope", "")
+        self.storage.save_refresh(
+            refresh,
+            IssuedToken(
+                client_id=request.client.client_id,
+                grant_id=user.grant_id,
+                subject=user.subject,
+                scope=scope,
+                resource=user.resource,
+            ),
+        )
         self.storage.update_grant(user.grant_id, extend=True)
+        announce(
+            signals.token_refreshed if request.refresh_token else signals.token_issued,
+            subject=user.subject,
+            client_id=request.client.client_id,
+            grant_id=user.grant_id,
+            provider=self.provider,
+        )
+
+    def handle_error_response(self, request: t.Any, error: OAuth2Error) -> t.Any:
+        """Every refusal of the token endpoint passes here."""
+        log.info(
+            "%s endpoint refused: %s (%s)",
+            _endpoint_of(request),
+            error.error,
+            error.description or "",
+        )
+        return super().handle_error_response(request, error)
 
     def validate_requested_scope(self, scope: str | None) -> None:
         # authlib lets any scope through when scopes_supported is empty; here

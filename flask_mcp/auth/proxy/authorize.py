@@ -19,8 +19,15 @@ For a client identified by its metadata document, the page shows the host
 the document came from (verified: this server fetched it there) above the
 name and logo the document claims, and warns when the redirect URI is on
 loopback, where any program on the user's computer could listen
-(MCP "Localhost Redirect URI Risks"). Approvals are remembered by
-``client_id``: for such a client, the document's URL.
+(MCP "Localhost Redirect URI Risks"). A host name in another script is
+shown in both forms, Unicode and the ASCII the network uses, with a warning
+(:mod:`.display`): ``аpple.com`` is not ``apple.com``.
+
+The page names the MCP endpoint the client asks for, and approvals are
+remembered per client *and* endpoint: one proxy may serve several endpoints,
+and approving a client for ``/a/mcp`` says nothing about ``/b/mcp``. A
+client is known by its ``client_id``: for one identified by its metadata
+document, the document's URL.
 """
 
 from __future__ import annotations
@@ -44,14 +51,14 @@ from .consent import approval_covers
 from .consent import approves_redirect
 from .consent import error_page
 from .consent import render_page
+from .display import provider_display_name
+from .display import shown_host
 from .records import Approval
 from .records import PendingAuthorization
 from .redirects import is_loopback
 
 if t.TYPE_CHECKING:
     from .proxy_state import ProxyAppState
-
-__all__ = ["authorize", "consent_decision", "consent_page", "redirect_trusted"]
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +98,14 @@ def authorize(state: ProxyAppState) -> Response:
         redirect_uri=grant.redirect_uri,
         scope=oauth_request.scope or "",
         browser=browser,
+        resource=server.resource_indicator.effective(
+            server.resource_indicator.requested(oauth_request)
+        ),
     )
     approval = (
-        None if new_browser else state.storage.browser(browser).approvals.get(client_id)
+        None
+        if new_browser
+        else state.storage.browser(browser).approval(client_id, pending.resource)
     )
     if approval_covers(
         approval, scope_to_list(pending.scope) or (), pending.redirect_uri
@@ -110,8 +122,9 @@ def authorize(state: ProxyAppState) -> Response:
 
 def _error_page(error: OAuth2Error) -> Response:
     """The page of an error that is not redirected; its status is 400, or
-    429 (with ``Retry-After``) for too many fetches of metadata documents."""
-    status = 429 if error.status_code == 429 else 400
+    429 / 503 (with ``Retry-After``) when metadata documents are fetched too
+    often or the client's is being fetched."""
+    status = error.status_code if error.status_code in (429, 503) else 400
     page = error_page(status, str(error.error), str(error.description or error.error))
     page.headers.extend(
         (name, value) for name, value in error.get_headers() if name == "Retry-After"
@@ -138,8 +151,11 @@ def redirect_trusted(
         return True
     if browser is None:
         return False
-    approval = state.storage.browser(browser).approvals.get(client.client_id)
-    return approves_redirect(approval, redirect_uri)
+    # The redirect URI is the client's, whichever endpoint it was approved for.
+    return any(
+        approves_redirect(approval, redirect_uri)
+        for approval in state.storage.browser(browser).of_client(client.client_id)
+    )
 
 
 def _to_upstream(
@@ -176,9 +192,10 @@ def consent_page(state: ProxyAppState) -> Response:
         approvals = state.storage.browser(browser).approvals if browser else {}
         return render_page(
             "flask_mcp/approvals.html",
-            approvals=approvals,
+            approvals=[a for a in approvals.values() if a.client_id],
             csrf_token=state.cookie.csrf_token(browser, "manage") if browser else "",
-            provider=state.provider.name,
+            provider=provider_display_name(state.provider),
+            shown_host=shown_host,
         )
     pending = state.storage.transaction(txn)
     if pending is None or browser is None or pending.browser != browser:
@@ -189,20 +206,25 @@ def consent_page(state: ProxyAppState) -> Response:
         return _error_page(error)
     if client is None:
         return error_page(400, "invalid_client", "The application is not registered.")
-    redirect_host = urlsplit(pending.redirect_uri).hostname or ""
+    target = urlsplit(pending.redirect_uri)
     logo = _logo(client.metadata.get("logo_uri")) if client.document_host else None
+    verified = shown_host(client.document_host) if client.document_host else None
+    redirect_host = shown_host(target.netloc)
     response = render_page(
         "flask_mcp/consent.html",
         client_name=client.name,
         client_uri=client.metadata.get("client_uri"),
         client_id=client.client_id,
-        verified_host=client.document_host,
+        verified_host=verified and verified.text,
+        verified_host_ascii=verified and verified.ascii_if_different,
         logo_uri=logo and logo[0],
-        loopback=is_loopback(redirect_host),
+        loopback=is_loopback(target.hostname or ""),
         redirect_uri=pending.redirect_uri,
-        redirect_host=urlsplit(pending.redirect_uri).netloc,
+        redirect_host=redirect_host.text,
+        redirect_host_ascii=redirect_host.ascii_if_different,
+        resource=pending.resource or state.resources[0],
         scopes=scope_to_list(pending.scope) or [],
-        provider=state.provider.name,
+        provider=provider_display_name(state.provider),
         txn=txn,
         csrf_token=state.cookie.csrf_token(browser, f"txn:{txn}"),
     )
@@ -234,7 +256,11 @@ def consent_decision(state: ProxyAppState) -> Response:
             browser, "manage", form.get("csrf_token")
         ):
             return _forged()
-        state.storage.forget(browser, form.get("client_id", ""))
+        # Without ``resource`` (a template of an older version): every
+        # endpoint's approval of the client.
+        state.storage.forget(
+            browser, form.get("client_id", ""), form.get("resource") or None
+        )
         return redirect(url_for(f"{state.blueprint}.consent"), 303)
     txn = form.get("txn", "")
     pending = state.storage.transaction(txn) if txn else None
@@ -264,15 +290,17 @@ def _remember(
     state: ProxyAppState, browser: str, pending: PendingAuthorization
 ) -> None:
     client_id = pending.client_id
-    previous = state.storage.browser(browser).approvals.get(client_id)
+    resource = pending.resource or state.resources[0]
+    previous = state.storage.browser(browser).approval(client_id, resource)
     try:
         client = state.server.query_client(client_id)
     except OAuth2Error:  # the document expired and cannot be fetched again
         client = None
     state.storage.remember(
         browser,
-        client_id,
         Approval(
+            client_id=client_id,
+            resource=resource,
             client_name=client.name if client else client_id,
             verified_host=client.document_host if client else None,
             scopes=tuple(

@@ -19,14 +19,14 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Response
 from flask import request
 
+from ... import signals
 from ..providers.provider import UpstreamError
+from .announce import announce
 from .consent import error_page
 from .models import GrantUser
 
 if t.TYPE_CHECKING:
     from .proxy_state import ProxyAppState
-
-__all__ = ["callback"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,13 @@ def callback(state: ProxyAppState) -> Response:
         upstream = state.upstream.login(code, leg.verifier)
     except UpstreamError as error:
         call = error.call or "provider"
+        announce(
+            signals.signed_in,
+            subject=None,
+            client_id=pending.client_id,
+            outcome=error.error,
+            provider=state.provider.name,
+        )
         log.warning(
             "%s: the login failed at the %s: %s (%s)",
             state.provider.name,
@@ -109,6 +116,13 @@ def callback(state: ProxyAppState) -> Response:
         grant_id=secrets.token_urlsafe(24),
         auth_time=int(time.time()),
         upstream=upstream,
+    )
+    announce(
+        signals.signed_in,
+        subject=user.subject,
+        client_id=pending.client_id,
+        grant_id=user.grant_id,
+        provider=state.provider.name,
     )
     return t.cast(
         Response, server.create_authorization_response(oauth_request, user, grant)

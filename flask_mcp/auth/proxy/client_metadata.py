@@ -29,8 +29,6 @@ from .limits import OAuthLimits
 from .redirects import RedirectPattern
 from .redirects import check_redirect_uri
 
-__all__ = ["MAX_DEPTH", "MAX_NAME", "check_client_metadata", "parse_json_object"]
-
 #: Longest ``client_name`` kept; it is shown on the consent page.
 MAX_NAME = 100
 #: Deepest nesting of a registration body (client metadata needs about 5).
@@ -71,7 +69,17 @@ def _depth(document: t.Any) -> int:
     return deepest
 
 
+#: Client authentication methods of confidential clients.
+CONFIDENTIAL = frozenset(
+    {"client_secret_basic", "client_secret_post", "private_key_jwt"}
+)
+
+
 class _ClientMetadataClaims(ClientMetadataClaims):
+    #: Grant types a confidential client may register without the
+    #: authorization code (machine clients, enterprise assertions).
+    grants_without_code: frozenset[str] = frozenset()
+
     def validate_redirect_uris(self) -> None:
         """Checked before, by the redirect policy."""
 
@@ -84,9 +92,23 @@ class _ClientMetadataClaims(ClientMetadataClaims):
 
     def validate_grant_types(self) -> None:
         grant_types = self.get("grant_types")
-        if grant_types is not None and "authorization_code" not in grant_types:
+        if grant_types is None or "authorization_code" in grant_types:
+            return
+        others = sorted(self.grants_without_code)
+        if not others:
             raise InvalidClientMetadataError(
                 "'grant_types' must include 'authorization_code'"
+            )
+        method = self.get("token_endpoint_auth_method", "client_secret_basic")
+        if not grant_types or not set(grant_types) <= self.grants_without_code:
+            raise InvalidClientMetadataError(
+                "'grant_types' must include 'authorization_code', or name only"
+                f" {' or '.join(others)}"
+            )
+        if method not in CONFIDENTIAL:
+            raise InvalidClientMetadataError(
+                f"'grant_types' {grant_types} need a confidential client"
+                " (a client secret or private_key_jwt)"
             )
 
 
@@ -126,21 +148,35 @@ def check_client_metadata(
     server_metadata: Mapping[str, t.Any],
     patterns: Sequence[RedirectPattern] | None,
     limits: OAuthLimits,
+    grants_without_code: frozenset[str] = frozenset(),
 ) -> dict[str, t.Any]:
     """The :rfc:`7591#section-2` metadata of ``data``, checked; defaults
     filled in for ``grant_types`` and ``response_types``.
 
+    :param grants_without_code: grant types a confidential client may
+        register without ``authorization_code``; it then needs no redirect
+        URI.
+
     :raises InvalidRedirectURIError: for a bad redirect URI.
     :raises InvalidClientMetadataError: for any other bad field.
     """
-    _check_redirect_uris(data.get("redirect_uris"), patterns, limits)
     _check_types(data)
+    grant_types = data.get("grant_types")
+    machine = (
+        isinstance(grant_types, list)
+        and bool(grant_types)
+        and "authorization_code" not in grant_types
+        and set(grant_types) <= grants_without_code
+    )
+    if not machine or data.get("redirect_uris") is not None:
+        _check_redirect_uris(data.get("redirect_uris"), patterns, limits)
     claims = _ClientMetadataClaims(
         dict(data),
         {},
         _ClientMetadataClaims.get_claims_options(server_metadata),
         server_metadata,
     )
+    claims.grants_without_code = grants_without_code
     try:
         claims.validate()
     except JoseError as error:

@@ -5,18 +5,19 @@ own redirect URI and send a user its authorization link. Before any redirect
 to the upstream provider, the user therefore approves each client once per
 browser ("confused deputy", MCP security best practices; :rfc:`9700#section-4.15`).
 
-* The browser is known by a random id in a signed cookie (``__Host-`` prefixed,
-  ``Secure``, ``HttpOnly``, ``SameSite=Lax`` when the issuer is https).
-* CSRF tokens are HMACs of (browser id, pending request id): a token from
-  another browser or an earlier request does not fit.
+* The browser is known by a random id in a cookie signed with itsdangerous
+  (``__Host-`` prefixed, ``Secure``, ``HttpOnly``, ``SameSite=Lax`` when the
+  issuer is https).
+* CSRF tokens are itsdangerous signatures of (browser id, pending request
+  id), under another salt: a token from another browser or an earlier
+  request does not fit, and a cookie signature is no CSRF token.
 * Pages are never framed (``X-Frame-Options: DENY``, CSP ``frame-ancestors
   'none'``), never cached, and leak no referrer.
 """
 
 from __future__ import annotations
 
-import base64
-import hmac
+import hashlib
 import re
 import secrets
 import typing as t
@@ -24,18 +25,12 @@ from collections.abc import Iterable
 
 from flask import Response
 from flask import render_template
+from itsdangerous import BadSignature
+from itsdangerous import Signer
 from werkzeug.wrappers import Response as BaseResponse
 
 from .records import Approval
 from .redirects import redirect_uri_matches
-
-__all__ = [
-    "BrowserCookie",
-    "approval_covers",
-    "approves_redirect",
-    "error_page",
-    "render_page",
-]
 
 #: Seconds the browser cookie lives (the most browsers keep a cookie).
 COOKIE_MAX_AGE = 400 * 86400
@@ -61,27 +56,27 @@ class BrowserCookie:
     :param secure: ``__Host-`` prefix and ``Secure`` (https issuers).
         NOTE: on plain-http loopback development servers neither applies,
         since browsers drop ``Secure`` cookies there.
-    :param key: HMAC key for the cookie signature and CSRF tokens.
+    :param key: the secret both signers derive their keys from.
     """
 
     def __init__(self, name: str, *, secure: bool, key: bytes) -> None:
         base = re.sub(r"[^A-Za-z0-9_-]", "_", name) + "-oauth-browser"
         self.cookie_name = f"__Host-{base}" if secure else base
         self.secure = secure
-        self._key = key
-
-    def _mac(self, message: str) -> str:
-        digest = hmac.new(self._key, message.encode(), "sha256").digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        # One salt per use: a signature made for one never passes the other.
+        self._cookie = Signer(
+            key, salt="flask_mcp.browser", digest_method=hashlib.sha256
+        )
+        self._csrf = Signer(key, salt="flask_mcp.csrf", digest_method=hashlib.sha256)
 
     def read(self, cookies: t.Mapping[str, str]) -> str | None:
         """The browser id of a request, if its cookie is there and genuine."""
-        browser, _, mac = cookies.get(self.cookie_name, "").partition(".")
-        if not _ID.fullmatch(browser):
+        value = cookies.get(self.cookie_name, "")
+        try:
+            browser = self._cookie.unsign(value).decode("ascii")
+        except (BadSignature, UnicodeError):
             return None
-        if not hmac.compare_digest(mac, self._mac(f"browser:{browser}")):
-            return None
-        return browser
+        return browser if _ID.fullmatch(browser) else None
 
     @staticmethod
     def new_id() -> str:
@@ -90,7 +85,7 @@ class BrowserCookie:
     def set(self, response: BaseResponse, browser: str) -> None:
         response.set_cookie(
             self.cookie_name,
-            f"{browser}.{self._mac(f'browser:{browser}')}",
+            self._cookie.sign(browser).decode("ascii"),
             max_age=COOKIE_MAX_AGE,
             path="/",
             secure=self.secure,
@@ -99,14 +94,14 @@ class BrowserCookie:
         )
 
     def csrf_token(self, browser: str, purpose: str) -> str:
-        return self._mac(f"csrf:{browser}:{purpose}")
+        return self._csrf.get_signature(f"{browser}:{purpose}").decode("ascii")
 
     def check_csrf(self, browser: str, purpose: str, token: t.Any) -> bool:
-        if not isinstance(token, str) or not token:
+        """Whether ``token`` is this browser's for ``purpose`` (compared in
+        constant time by itsdangerous)."""
+        if not isinstance(token, str) or not token or not token.isascii():
             return False
-        expected = self.csrf_token(browser, purpose)
-        # As bytes: compare_digest refuses str with non-ASCII characters.
-        return hmac.compare_digest(token.encode(), expected.encode())
+        return self._csrf.verify_signature(f"{browser}:{purpose}", token)
 
 
 def approves_redirect(approval: Approval | None, redirect_uri: str) -> bool:

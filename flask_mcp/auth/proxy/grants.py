@@ -3,8 +3,9 @@
 * :class:`AuthorizationCodeGrant` (:rfc:`6749#section-4.1`) whose codes are
   single-use across workers; a replayed code ends its grant.
 * :class:`RefreshTokenGrant` (:rfc:`6749#section-6`) with rotation: every
-  refresh token works once, and presenting a used one ends the whole token
-  family (:rfc:`9700#section-4.14.2`).
+  refresh token works once (a second refresh within a few seconds gets the
+  same answer), and presenting a used one later ends the whole token family
+  (:rfc:`9700#section-4.14.2`).
 * :class:`S256CodeChallenge`: PKCE (:rfc:`7636`) required, ``S256`` only, as
   MCP asks.
 * :class:`ResourceIndicator`: the ``resource`` parameter (:rfc:`8707`) may
@@ -24,22 +25,29 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from ...errors import FlaskMCPError
 from .models import AuthorizationCode
 from .models import GrantUser
 from .models import IssuedToken
+from .records import Rotation
+from .sealing import digest
 
 if t.TYPE_CHECKING:
-    from .authorization_server import ProxyAuthorizationServer
+    from collections.abc import Sequence
 
-__all__ = [
-    "AuthorizationCodeGrant",
-    "InvalidTargetError",
-    "RefreshTokenGrant",
-    "ResourceIndicator",
-    "S256CodeChallenge",
-]
+    from .enterprise import AssertionVerifier
+    from .storage import ProxyStorage
 
 log = logging.getLogger(__name__)
+
+#: Seconds a refresh waits for a racing refresh of the same token to finish.
+_ROTATION_WAIT = 10.0
+
+
+def _rotation_lock(token: str) -> str:
+    """The lock held while ``token`` is rotated and its answer kept."""
+    return f"refresh-rotation:{digest(token)}"
+
 
 #: The client authentication methods a registration (RFC 7591) may name.
 REGISTERED_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -54,12 +62,31 @@ CLIENT_AUTH_METHODS = [
 ]
 
 
-class InvalidTargetError(OAuth2Error):
+class InvalidTargetError(FlaskMCPError, OAuth2Error):
     """The requested resource is not one this server issues tokens for
     (:rfc:`8707#section-2`)."""
 
     error = "invalid_target"
     description = "The requested resource is not this server's MCP endpoint."
+
+
+class GrantServer(t.Protocol):
+    """What the grants use of their authorization server (authlib sets
+    ``grant.server``): a protocol, so the server module may import the grants
+    and not the other way round."""
+
+    storage: ProxyStorage
+    resource_indicator: ResourceIndicator
+    #: The URLs of the MCP endpoints behind the proxy.
+    resources: Sequence[str]
+    scopes_supported: list[str]
+    access_token_ttl: int
+    #: Seconds a rotated refresh token's answer is given again.
+    refresh_grace: float
+    #: Checks ID-JAGs of enterprise IdPs (``None``: the grant is off).
+    assertions: AssertionVerifier | None
+
+    def end_grant(self, grant_id: str, reason: str = ...) -> None: ...
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -120,14 +147,19 @@ class ResourceIndicator:
             raise InvalidTargetError()
         return None
 
+    def effective(self, resource: str | None) -> str:
+        """The endpoint a grant recorded with ``resource`` is for: a grant
+        made without one is for the first endpoint (its tokens' ``aud``)."""
+        return resource or self.resources[0]
+
     def validate(self, grant: grants.BaseGrant, result: t.Any = None) -> None:
         requested = self.requested(grant.request)
-        issued = getattr(
-            grant.request.authorization_code or grant.request.refresh_token,
-            "resource",
-            None,
-        )
-        if requested and issued and requested != issued:
+        record = grant.request.authorization_code or grant.request.refresh_token
+        if record is None or requested is None:
+            return
+        # A code or refresh token redeemed for another endpoint than it was
+        # issued for, even one issued without ``resource`` (RFC 8707 2.2).
+        if requested != self.effective(getattr(record, "resource", None)):
             raise InvalidTargetError("the grant is for another resource")
 
 
@@ -135,7 +167,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """Codes in the store, consumed with ``take``; a replay ends the grant."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
-    server: ProxyAuthorizationServer
+    server: GrantServer
 
     def generate_authorization_code(self) -> str:
         return secrets.token_urlsafe(32)
@@ -210,17 +242,21 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    """Rotating refresh tokens with reuse detection.
+    """Rotating refresh tokens with reuse detection, and a grace period.
 
     The request is validated against the token's record first (client,
     scope, resource), so that a refused request does not spend the token;
     the token is consumed (``take``) only when new tokens are issued, and of
-    racing requests exactly one does.
+    racing requests exactly one does. The answer it got is kept (sealed) for
+    ``refresh_grace`` seconds: a second refresh of the same token within
+    them (two requests in flight, a client behind two egress addresses) gets
+    the same new pair; one after them ends the family, as any reuse does
+    (:rfc:`9700#section-4.14.2`).
     """
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
-    server: ProxyAuthorizationServer
+    server: GrantServer
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
@@ -231,8 +267,19 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         storage = self.server.storage
         record = storage.find_refresh(refresh_token)
         if record is None:
-            self._reused(storage.refresh_reused(refresh_token))
-            return None
+            rotation = self._rotation(refresh_token)
+            if rotation is None:
+                self._reused(storage.refresh_reused(refresh_token))
+                return None
+            # Refreshed a moment ago (a second request in flight, another
+            # egress address): checked as the token was, answered the same.
+            record = IssuedToken(
+                client_id=rotation.client_id,
+                grant_id=rotation.grant_id,
+                subject=rotation.subject,
+                scope=rotation.scope,
+                resource=rotation.resource,
+            )
         if record.client_id != self.request.client.client_id:
             log.warning("refresh token of %s presented by another", record.client_id)
             self.server.end_grant(record.grant_id)
@@ -241,8 +288,56 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         return record
 
+    def _rotation(self, token: str) -> Rotation | None:
+        """The answer a refresh of ``token`` got within the grace period;
+        a refresh of it still in flight (its token taken, its answer not yet
+        kept) is waited for."""
+        if not self.grace:
+            return None
+        storage = self.server.storage
+        rotation = storage.rotation(token)
+        if rotation is None:
+            with storage.store.lock(_rotation_lock(token), _ROTATION_WAIT):
+                rotation = storage.rotation(token)
+        return rotation
+
+    @property
+    def grace(self) -> float:
+        """Seconds a rotated token's answer is given again (``refresh_grace``)."""
+        return self.server.refresh_grace
+
     def create_token_response(self) -> tuple[int, t.Any, t.Any]:
         token = self.request.form["refresh_token"]
+        storage = self.server.storage
+        if not self.grace:
+            return self._rotate(token)
+        # Racing refreshes of one token queue here: the first rotates it and
+        # keeps its answer; the others, on any worker, get that answer.
+        with storage.store.lock(_rotation_lock(token), _ROTATION_WAIT):
+            rotation = storage.rotation(token)
+            if rotation is None:
+                status, body, headers = self._rotate(token)
+                record = self.request.refresh_token
+                storage.remember_rotation(
+                    token,
+                    Rotation(
+                        answer=dict(body),
+                        client_id=record.client_id,
+                        grant_id=record.grant_id,
+                        subject=record.subject,
+                        scope=record.scope,
+                        resource=record.resource,
+                    ),
+                    self.grace,
+                )
+                return status, body, headers
+        if storage.grant(rotation.grant_id) is None:  # revoked meanwhile
+            raise InvalidGrantError()
+        log.info("refresh token of grant %s refreshed again", rotation.grant_id)
+        return 200, rotation.answer, self.TOKEN_RESPONSE_HEADER
+
+    def _rotate(self, token: str) -> tuple[int, t.Any, t.Any]:
+        """Consume ``token`` and issue the new pair."""
         record, reused = self.server.storage.rotate_refresh(token)
         if record is None:  # another request rotated it meanwhile
             self._reused(reused)

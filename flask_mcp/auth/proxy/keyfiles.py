@@ -16,8 +16,6 @@ import re
 import tempfile
 import typing as t
 
-__all__ = ["key_path", "read_or_create"]
-
 #: Sub-folder of the instance folder holding generated keys.
 KEY_FOLDER = "flask_mcp_keys"
 

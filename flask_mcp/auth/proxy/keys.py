@@ -22,8 +22,6 @@ from joserfc.jwk import KeySet
 
 from .keyfiles import read_or_create
 
-__all__ = ["SigningKeys"]
-
 #: Default ``alg`` by key type and curve.
 _DEFAULT_ALGS = {
     ("RSA", None): "RS256",

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 from flask_mcp.store import Store
 
-__all__ = ["CONFIG_PREFIX", "OAuthLimits", "RateLimiter"]
-
 #: App config keys are this prefix and the field name in capitals.
 CONFIG_PREFIX = "MCP_OAUTH_"
 
@@ -45,7 +43,8 @@ class OAuthLimits:
     #: Largest client metadata kept, in bytes of JSON.
     max_metadata: int = 16 * 1024
     #: Registrations one client address may make per window; ``0``: no limit.
-    #: The address is ``request.remote_addr``: behind a reverse proxy, set
+    #: The address is ``request.remote_addr``, IPv6 ones counted by their /64
+    #: (``flask_mcp.addresses.client_key``): behind a reverse proxy, set
     #: it from ``X-Forwarded-For`` with werkzeug's ``ProxyFix``.
     registrations: int = 20
     #: The window of ``registrations``, in seconds.

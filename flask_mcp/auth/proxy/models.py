@@ -24,8 +24,6 @@ from .records import UpstreamGrant
 from .redirects import redirect_uri_matches
 from .sealing import digest
 
-__all__ = ["AuthorizationCode", "Client", "GrantUser", "IssuedToken"]
-
 #: Client authentication methods of :rfc:`7591#section-2` that need a secret.
 SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 

@@ -12,11 +12,16 @@ from flask import Flask
 
 from ...store.binding import bind_store
 from ..authenticators import bearer_auth
+from ..discovery import DiscoveryDocumentCache
 from ..providers.provider import Provider
 from .authorization_server import ProxyAuthorizationServer
 from .cimd import CIMDOptions
 from .cimd import ClientDocuments
 from .consent import BrowserCookie
+from .enterprise import JWT_BEARER
+from .enterprise import AssertionVerifier
+from .enterprise import EnterpriseIdP
+from .grant_options import GrantOptions
 from .grants import REGISTERED_AUTH_METHODS
 from .keyfiles import key_path
 from .keys import SigningKeys
@@ -38,8 +43,6 @@ from .upstream import UpstreamLeg
 
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store
-
-__all__ = ["OAuthProxy"]
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,9 @@ class OAuthProxy:
         (never one with dot-segments or encoded slashes). Redirect URIs on
         the list are also trusted with error redirects (see below).
     :param registration_token: initial access token required by
-        ``/oauth/register`` (:rfc:`7591#section-3`); ``None``: open. Clients
-        registered with it are trusted with error redirects.
+        ``/oauth/register`` (:rfc:`7591#section-3`); ``None``:
+        ``MCP_OAUTH_REGISTRATION_TOKEN`` from the app config, else open.
+        Clients registered with it are trusted with error redirects.
     :param access_token_ttl: seconds an access token lives.
     :param refresh_token_ttl: seconds a refresh token (and so an idle grant)
         lives; every refresh starts a new period.
@@ -87,6 +91,19 @@ class OAuthProxy:
         ``MCP_OAUTH_CIMD_*`` keys of the app config (``ENABLED``,
         ``ALLOW_HOSTS``, ``MIN_CACHE``, ``MAX_CACHE``, ``TIMEOUT``,
         ``MAX_SIZE``), else the defaults.
+    :param refresh_grace: seconds during which a second refresh of one
+        refresh token gets the same new pair (two requests in flight);
+        ``None``: ``MCP_OAUTH_REFRESH_GRACE``, else 5. See
+        :class:`~flask_mcp.auth.proxy.GrantOptions`.
+    :param client_credentials: serve the client credentials grant to
+        confidential clients registered with ``registration_token``, for the
+        scopes they registered; ``None``: ``MCP_OAUTH_CLIENT_CREDENTIALS``,
+        else off.
+    :param enterprise_idps: enterprise identity providers whose ID-JAGs
+        (enterprise-managed authorization) the token endpoint accepts with
+        the JWT bearer grant: issuer URLs or
+        :class:`~flask_mcp.auth.proxy.EnterpriseIdP`; ``None``:
+        ``MCP_OAUTH_ENTERPRISE_IDPS``, else none.
 
     Error redirects: anyone can register a client with open registration,
     so an authorization request that fails (bad scope, no PKCE...) is
@@ -113,6 +130,9 @@ class OAuthProxy:
         encryption_key: str | bytes | None = None,
         limits: OAuthLimits | None = None,
         cimd: CIMDOptions | None = None,
+        refresh_grace: float | None = None,
+        client_credentials: bool | None = None,
+        enterprise_idps: Sequence[EnterpriseIdP | str] | None = None,
     ) -> None:
         if isinstance(scopes, str):
             raise TypeError("scopes must be a sequence of strings, not a string")
@@ -138,6 +158,14 @@ class OAuthProxy:
         )
         self.limits = limits
         self.cimd = cimd
+        #: The grant settings given here; the app config fills in the rest.
+        self.grant_settings: dict[str, t.Any] = {
+            "refresh_grace": refresh_grace,
+            "client_credentials": client_credentials,
+            "enterprise_idps": enterprise_idps,
+        }
+        if any(v is not None for v in self.grant_settings.values()):
+            GrantOptions.from_config({}, **self.grant_settings)  # checked now
 
     @property
     def issuer(self) -> str:
@@ -186,12 +214,7 @@ class OAuthProxy:
             name=name,
             resource=resource,
             app_state=app_state,
-            oauth_settings=oauth_settings(
-                self.issuer,
-                resource,
-                self.scopes,
-                documents=app_state.documents is not None,
-            ),
+            oauth_settings=oauth_settings(app_state.metadata, resource, self.scopes),
             bearer=bearer_auth(guard.session),
         )
         app_state.resources.append(resource)
@@ -207,13 +230,30 @@ class OAuthProxy:
         sealer = self._sealer_for(app, name)
         limits = self.limits or OAuthLimits.from_config(app.config)
         cimd = self.cimd or CIMDOptions.from_config(app.config)
+        grants = GrantOptions.from_config(app.config, **self.grant_settings)
+        registration_token = self.registration_token or app.config.get(
+            "MCP_OAUTH_REGISTRATION_TOKEN"
+        )
+        if grants.client_credentials and not registration_token:
+            raise ValueError(
+                "client_credentials needs a registration_token: machine clients"
+                " get tokens with no user, so only clients registered with it"
+                " may use the grant"
+            )
         storage = ProxyStorage(store, sealer, refresh_ttl=self.refresh_token_ttl)
         # The provider's discovery document and JWK Set: shared by every worker.
         bind_store(self.provider, store)
         upstream = UpstreamLeg(self.provider, storage)
         resources: list[str] = []
-        metadata = server_metadata(issuer, self.scopes, documents=cimd.enabled)
+        metadata = server_metadata(
+            issuer,
+            self.scopes,
+            documents=cimd.enabled,
+            client_credentials=grants.client_credentials,
+            assertions=bool(grants.enterprise_idps),
+        )
         client_metadata = dict(metadata, scopes_supported=list(self.scopes))
+        assertion_grants = frozenset({JWT_BEARER} if grants.enterprise_idps else ())
         documents = (
             ClientDocuments(
                 store=storage.store,
@@ -221,8 +261,19 @@ class OAuthProxy:
                 server_metadata=client_metadata,
                 patterns=self.redirect_uri_patterns,
                 limits=limits,
+                grants_without_code=assertion_grants,
             )
             if cimd.enabled
+            else None
+        )
+        assertions = (
+            AssertionVerifier(
+                grants.enterprise_idps,
+                audience=issuer,
+                discovery=DiscoveryDocumentCache(store=store, timeout=5.0),
+                store=storage.store,
+            )
+            if grants.enterprise_idps
             else None
         )
         server = ProxyAuthorizationServer(
@@ -234,6 +285,10 @@ class OAuthProxy:
             access_token_ttl=self.access_token_ttl,
             end_grant=upstream.end_grant,
             documents=documents,
+            refresh_grace=grants.refresh_grace,
+            client_credentials=grants.client_credentials,
+            assertions=assertions,
+            provider=self.provider.name,
         )
         server.register_endpoint(
             ProxyClientRegistrationEndpoint(
@@ -243,8 +298,10 @@ class OAuthProxy:
                     token_endpoint_auth_methods_supported=REGISTERED_AUTH_METHODS,
                 ),
                 patterns=self.redirect_uri_patterns,
-                registration_token=self.registration_token,
+                registration_token=registration_token or None,
                 limits=limits,
+                grants_without_code=assertion_grants
+                | ({"client_credentials"} if grants.client_credentials else set()),
             )
         )
         server.register_endpoint(
@@ -276,6 +333,7 @@ class OAuthProxy:
             patterns=self.redirect_uri_patterns,
             documents=documents,
             resources=resources,
+            metadata=metadata,
         )
         app.extensions[EXTENSION_KEY] = app_state
         app.register_blueprint(oauth_blueprint(app_state.blueprint))

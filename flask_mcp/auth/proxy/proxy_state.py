@@ -38,9 +38,6 @@ if t.TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
     from ..authenticators import Authenticator
-    from .oauth_proxy import OAuthProxy
-
-__all__ = ["EXTENSION_KEY", "ProxyAppState", "ProxyState", "get_app_state"]
 
 #: Key of the per-app state in ``app.extensions``.
 EXTENSION_KEY = "mcp_oauth"
@@ -50,8 +47,9 @@ EXTENSION_KEY = "mcp_oauth"
 class ProxyAppState:
     """The proxy's authorization server on one app."""
 
-    #: The proxy these are of (only to tell it from another proxy).
-    proxy: OAuthProxy = field(repr=False)
+    #: The proxy these are of, only to tell it from another proxy (so typed
+    #: ``object``: this module sits below the proxy's).
+    proxy: object = field(repr=False)
     #: Names the generated key files and the browser cookie: the name of
     #: the first endpoint set up.
     name: str
@@ -76,6 +74,8 @@ class ProxyAppState:
     resources: list[str] = field(default_factory=list)
     #: The endpoints by name.
     endpoints: dict[str, ProxyState] = field(default_factory=dict)
+    #: The :rfc:`8414` document of the proxy.
+    metadata: dict[str, t.Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -21,19 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
+from ...errors import FlaskMCPError
 from ..providers.provider import UpstreamTokens
-
-__all__ = [
-    "Approval",
-    "BrowserSession",
-    "Grant",
-    "LoginLeg",
-    "PendingAuthorization",
-    "RecordError",
-    "UpstreamGrant",
-    "dump",
-    "load",
-]
 
 R = t.TypeVar("R")
 
@@ -41,7 +30,7 @@ R = t.TypeVar("R")
 NOT_STORED = {"stored": False}
 
 
-class RecordError(ValueError):
+class RecordError(FlaskMCPError, ValueError):
     """Stored data that does not fit its record."""
 
 
@@ -56,6 +45,9 @@ class PendingAuthorization:
     scope: str
     #: The browser that made the request: only it may answer it.
     browser: str
+    #: The MCP endpoint the request is for (its ``resource``, else the
+    #: proxy's first endpoint): what the consent page names.
+    resource: str = ""
 
 
 @dataclass
@@ -67,11 +59,18 @@ class LoginLeg:
     verifier: str = field(repr=False)
 
 
+#: How a grant began (:attr:`Grant.kind`).
+LOGIN = "login"  # a user signed in at the upstream provider
+ASSERTION = "assertion"  # an enterprise IdP vouched for a user (ID-JAG)
+CLIENT = "client"  # a machine client, on its own behalf (client credentials)
+
+
 @dataclass
 class UpstreamGrant:
-    """What a grant holds sealed: the upstream tokens and who logged in."""
+    """What a grant holds sealed: who it is for, and the upstream tokens of a
+    login (``None`` for a grant that never went upstream)."""
 
-    tokens: UpstreamTokens = field(repr=False)
+    tokens: UpstreamTokens | None = field(repr=False)
     identity: dict[str, t.Any] = field(repr=False)
 
 
@@ -87,11 +86,30 @@ class Grant:
     expires_at: float
     #: The :class:`UpstreamGrant`, sealed (see :class:`~.sealing.Sealer`).
     sealed: str = field(repr=False)
+    #: :data:`LOGIN`, :data:`ASSERTION` or :data:`CLIENT`.
+    kind: str = LOGIN
+
+
+@dataclass
+class Rotation:
+    """The answer to the refresh of one refresh token, kept (sealed) for the
+    grace period: a second refresh of the same token within it gets the same
+    new pair instead of ending the family."""
+
+    #: The token response sent, new access and refresh token included.
+    answer: dict[str, t.Any] = field(repr=False)
+    #: What the refreshed token was (its :class:`~.models.IssuedToken`).
+    client_id: str = ""
+    grant_id: str = ""
+    subject: str = ""
+    scope: str = ""
+    resource: str | None = None
 
 
 @dataclass
 class Approval:
-    """A client one browser approved on the consent page."""
+    """A client one browser approved on the consent page, for one MCP
+    endpoint (an approval for ``/a/mcp`` says nothing about ``/b/mcp``)."""
 
     client_name: str
     scopes: tuple[str, ...]
@@ -100,13 +118,33 @@ class Approval:
     #: The host of the client's metadata document, for a client identified
     #: by one (its ``client_id`` is the document's URL).
     verified_host: str | None = None
+    #: The client and the MCP endpoint approved (what :func:`approval_key`
+    #: is made of); an approval stored before endpoints were recorded has
+    #: none and covers nothing.
+    client_id: str = ""
+    resource: str = ""
+
+
+def approval_key(client_id: str, resource: str) -> str:
+    """Where :class:`BrowserSession` keeps the approval of ``client_id`` for
+    ``resource`` (neither holds whitespace: both are checked URLs or ids)."""
+    return f"{client_id} {resource}"
 
 
 @dataclass
 class BrowserSession:
-    """What the proxy remembers of one browser: its approvals by client id."""
+    """What the proxy remembers of one browser: its approvals by
+    :func:`approval_key`."""
 
     approvals: dict[str, Approval] = field(default_factory=dict)
+
+    def approval(self, client_id: str, resource: str) -> Approval | None:
+        """The approval of ``client_id`` for ``resource``, if any."""
+        return self.approvals.get(approval_key(client_id, resource))
+
+    def of_client(self, client_id: str) -> list[Approval]:
+        """Every approval of ``client_id``, whatever the endpoint."""
+        return [a for a in self.approvals.values() if a.client_id == client_id]
 
 
 # -- the serialisation ---------------------------------------------------------

@@ -25,14 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = [
-    "RedirectPattern",
-    "check_path",
-    "check_redirect_uri",
-    "is_loopback",
-    "redirect_uri_matches",
-]
-
 _FORBIDDEN = re.compile(r"[\s\\\x00-\x1f\x7f]")
 _ENCODED_SLASH = re.compile(r"%(2f|5c)", re.IGNORECASE)
 _ENCODED_DOT = re.compile(r"%2e", re.IGNORECASE)

@@ -42,8 +42,6 @@ from .sealing import digest
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator
 
-__all__ = ["ProxyClientRegistrationEndpoint", "ProxyRevocationEndpoint"]
-
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +55,9 @@ class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):
         registration.
     :param limits: what one registration may hold, and how long it lives
         unused.
+    :param grants_without_code: grant types a confidential client may
+        register instead of the authorization code (``client_credentials``,
+        the JWT bearer grant), when the proxy serves them.
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):
         patterns: Sequence[RedirectPattern] | None,
         registration_token: str | None,
         limits: OAuthLimits,
+        grants_without_code: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__()
         self.storage = storage
@@ -74,6 +76,7 @@ class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):
         self.patterns = patterns
         self.registration_token = registration_token
         self.limits = limits
+        self.grants_without_code = grants_without_code
 
     def authenticate_token(self, request: t.Any) -> bool:
         if self.registration_token is None:
@@ -94,6 +97,7 @@ class ProxyClientRegistrationEndpoint(ClientRegistrationEndpoint):
             server_metadata=self.metadata,
             patterns=self.patterns,
             limits=self.limits,
+            grants_without_code=self.grants_without_code,
         )
 
     def generate_client_info(self, request: t.Any) -> dict[str, t.Any]:
@@ -137,7 +141,7 @@ class ProxyRevocationEndpoint(RevocationEndpoint):
         *,
         storage: ProxyStorage,
         validator: AccessTokenValidator,
-        end_grant: Callable[[str], None],
+        end_grant: Callable[..., object],
     ) -> None:
         super().__init__()
         self.storage = storage
@@ -180,4 +184,4 @@ class ProxyRevocationEndpoint(RevocationEndpoint):
         )
 
     def revoke_token(self, token: IssuedToken, request: t.Any) -> None:
-        self.end_grant(token.grant_id)
+        self.end_grant(token.grant_id, reason="client")

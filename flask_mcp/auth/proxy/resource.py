@@ -5,7 +5,8 @@ passthrough, MCP "Access Token Privilege Restriction"): signed by one of our
 keys, ``typ`` ``at+jwt``, ``iss`` our issuer, ``aud`` this endpoint
 (:rfc:`8707`), not expired, and their grant still alive. The session carries
 the *upstream* tokens (refreshed if needed) for the tools to call the
-provider's APIs.
+provider's APIs; a grant that never went upstream (an enterprise assertion, a
+machine client) gets its own session (:mod:`.grant_sessions`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from ..errors import Unauthorized
 from ..providers.provider import OAuthSession
 from ..providers.provider import Provider
 from ..providers.provider import UpstreamError
+from .grant_sessions import EnterpriseSession
+from .grant_sessions import MachineSession
+from .records import ASSERTION
+from .records import CLIENT
 from .sealing import SealError
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator
 from .upstream import FATAL_ERRORS
 from .upstream import UpstreamLeg
-
-__all__ = ["ResourceGuard"]
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ class ResourceGuard:
         validator: AccessTokenValidator,
         storage: ProxyStorage,
         upstream: UpstreamLeg,
-        end_grant: t.Callable[[str], None],
+        end_grant: t.Callable[..., object],
     ) -> None:
         self.provider = provider
         self.validator = validator
@@ -87,9 +90,25 @@ class ResourceGuard:
             raise Unauthorized(
                 "the upstream authorization has expired", error="invalid_token"
             ) from None
+        scopes = frozenset(str(claims.get("scope") or "").split())
+        if upstream.tokens is None:  # an assertion's or a machine's grant
+            kind = _SESSIONS.get(grant.kind)
+            if kind is None:
+                raise Unauthorized(
+                    "the access token was revoked", error="invalid_token"
+                )
+            return kind.from_identity(
+                upstream.identity, scopes=scopes, client_id=claims["client_id"]
+            )
         return self.provider.session(
             upstream.tokens,
             upstream.identity,
-            scopes=frozenset(str(claims.get("scope") or "").split()),
+            scopes=scopes,
             client_id=claims["client_id"],
         )
+
+
+_SESSIONS: dict[str, type[EnterpriseSession] | type[MachineSession]] = {
+    ASSERTION: EnterpriseSession,
+    CLIENT: MachineSession,
+}

@@ -21,14 +21,13 @@ import typing as t
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ...errors import FlaskMCPError
 from .keyfiles import read_or_create
-
-__all__ = ["SealError", "Sealer", "digest"]
 
 _VERSION = "v1."
 
 
-class SealError(Exception):
+class SealError(FlaskMCPError):
     """A sealed value that does not open: wrong key, wrong record or tampered."""
 
 

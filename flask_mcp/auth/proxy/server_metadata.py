@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from ..metadata import OAuthSettings
 from .cimd.assertion import ASSERTION_ALGORITHMS
+from .enterprise import ID_JAG_PROFILE
+from .enterprise import JWT_BEARER
 from .grants import CLIENT_AUTH_METHODS
 from .grants import REGISTERED_AUTH_METHODS
-
-__all__ = ["ENDPOINTS", "oauth_settings", "server_metadata"]
 
 #: Endpoint paths, relative to the issuer (the app's public root URL).
 ENDPOINTS = {
@@ -28,22 +28,37 @@ ENDPOINTS = {
 
 
 def server_metadata(
-    issuer: str, scopes: Sequence[str], *, documents: bool
+    issuer: str,
+    scopes: Sequence[str],
+    *,
+    documents: bool,
+    client_credentials: bool = False,
+    assertions: bool = False,
 ) -> dict[str, t.Any]:
     """The :rfc:`8414#section-2` document of the proxy at ``issuer``.
 
     :param documents: whether clients may be identified by a metadata
         document (``client_id_metadata_document_supported``), and so use
         ``private_key_jwt``.
+    :param client_credentials: whether the client credentials grant is served.
+    :param assertions: whether the JWT bearer grant with ID-JAGs is served
+        (``authorization_grant_profiles_supported``, as
+        draft-ietf-oauth-identity-assertion-authz-grant section 6.2 asks;
+        which IdPs are trusted is never disclosed).
     """
     methods = CLIENT_AUTH_METHODS if documents else REGISTERED_AUTH_METHODS
+    grant_types = ["authorization_code", "refresh_token"]
+    if client_credentials:
+        grant_types.append("client_credentials")
+    if assertions:
+        grant_types.append(JWT_BEARER)
     document: dict[str, t.Any] = {"issuer": issuer}
     document.update({name: issuer + path for name, path in ENDPOINTS.items()})
     document.update(
         {
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": grant_types,
             "token_endpoint_auth_methods_supported": list(methods),
             "revocation_endpoint_auth_methods_supported": list(methods),
             "code_challenge_methods_supported": ["S256"],
@@ -57,18 +72,23 @@ def server_metadata(
             document[f"{endpoint}_auth_signing_alg_values_supported"] = list(
                 ASSERTION_ALGORITHMS
             )
+    if assertions:
+        document["authorization_grant_profiles_supported"] = [ID_JAG_PROFILE]
     if scopes:
         document["scopes_supported"] = list(scopes)
     return document
 
 
 def oauth_settings(
-    issuer: str, resource: str, scopes: Sequence[str], *, documents: bool
+    metadata: t.Mapping[str, t.Any], resource: str, scopes: Sequence[str]
 ) -> OAuthSettings:
-    """Both documents, for FlaskMCP's well-known routes and challenges."""
+    """Both documents, for FlaskMCP's well-known routes and challenges:
+    the proxy's ``metadata`` (:func:`server_metadata`) and the protected
+    resource document of the endpoint at ``resource``."""
+    issuer = metadata["issuer"]
     return OAuthSettings(
         enabled=True,
-        authorization_server=server_metadata(issuer, scopes, documents=documents),
+        authorization_server=dict(metadata),
         protected_resource={
             "resource": resource,
             "authorization_servers": [issuer],

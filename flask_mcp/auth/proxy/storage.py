@@ -20,24 +20,27 @@ import time
 import typing as t
 
 from flask_mcp.store import Store
+from flask_mcp.store.key_index import KeyIndex
 
 from .models import AuthorizationCode
 from .models import Client
 from .models import IssuedToken
+from .records import LOGIN
 from .records import Approval
 from .records import BrowserSession
 from .records import Grant
 from .records import LoginLeg
 from .records import PendingAuthorization
 from .records import RecordError
+from .records import Rotation
 from .records import UpstreamGrant
+from .records import approval_key
 from .records import dump
 from .records import load
+from .revocations import Revocations
 from .sealing import Sealer
 from .sealing import SealError
 from .sealing import digest
-
-__all__ = ["ProxyStorage"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,12 @@ class ProxyStorage:
         self.store = store.child("oauth:")
         self.sealer = sealer
         self.refresh_ttl = refresh_ttl
+        #: Users and clients cut off by an operator (``flask mcp tokens``).
+        self.revocations = Revocations(self.store, refresh_ttl)
+        #: Registered clients and browsers with approvals, for the operator
+        #: commands (``flask mcp clients``, ``flask mcp consents``).
+        self.clients = KeyIndex(self.store, "client", CLIENT_TTL)
+        self.browsers = KeyIndex(self.store, "browser", CONSENT_TTL)
 
     def _load(self, cls: type[R], key: str, data: t.Any) -> R | None:
         if data is None:
@@ -89,6 +98,7 @@ class ProxyStorage:
     def save_client(self, client: Client, ttl: float = CLIENT_TTL) -> None:
         """Save (or renew) a registration for ``ttl`` seconds."""
         self.store.set(f"client:{client.client_id}", dump(client), ttl)
+        self.clients.add(client.client_id)
 
     def client(self, client_id: t.Any) -> Client | None:
         if not isinstance(client_id, str) or not client_id:
@@ -137,18 +147,33 @@ class ProxyStorage:
     # -- grants: one login of one user for one client, a token family -------
 
     def create_grant(
-        self, grant_id: str, client_id: str, subject: str, upstream: UpstreamGrant
+        self,
+        grant_id: str,
+        client_id: str,
+        subject: str,
+        upstream: UpstreamGrant,
+        *,
+        kind: str = LOGIN,
+        ttl: float = CODE_TTL,
     ) -> None:
-        """A new grant, alive as long as its code until tokens are issued."""
+        """A new grant, alive ``ttl`` seconds until tokens are issued (a
+        login's code lives that long)."""
         now = time.time()
         grant = Grant(
             client_id=client_id,
             subject=subject,
             created_at=int(now),
-            expires_at=now + CODE_TTL,
+            expires_at=now + ttl,
             sealed=self._seal_upstream(grant_id, upstream),
+            kind=kind,
         )
-        self.store.set(f"grant:{grant_id}", dump(grant), CODE_TTL)
+        self.store.set(f"grant:{grant_id}", dump(grant), ttl)
+        self.grants_of("subject", subject).add(grant_id)
+        self.grants_of("client", client_id).add(grant_id)
+
+    def grants_of(self, kind: str, name: str) -> KeyIndex:
+        """The grants of one subject or client (``kind``), for the operator."""
+        return KeyIndex(self.store, f"grants:{kind}:{digest(name)}", self.refresh_ttl)
 
     def grant(self, grant_id: t.Any) -> Grant | None:
         if not isinstance(grant_id, str) or not grant_id:
@@ -156,6 +181,8 @@ class ProxyStorage:
         key = f"grant:{grant_id}"
         grant = self._load(Grant, key, self.store.get(key))
         if grant is None or grant.expires_at <= time.time():
+            return None
+        if self.revocations.ends(grant):
             return None
         return grant
 
@@ -180,9 +207,12 @@ class ProxyStorage:
         *,
         upstream: UpstreamGrant | None = None,
         extend: bool = False,
+        lifetime: float | None = None,
     ) -> Grant | None:
         """Replace the upstream tokens and/or extend the grant to a full
-        refresh-token lifetime; never brings an ended grant back."""
+        refresh-token lifetime (``extend``) or to ``lifetime`` seconds from
+        now (a grant without refresh token lives as long as its access
+        token); never brings an ended grant back."""
         with self.store.lock(f"grant:{grant_id}"):
             grant = self.grant(grant_id)
             if grant is None:
@@ -191,6 +221,8 @@ class ProxyStorage:
                 grant.sealed = self._seal_upstream(grant_id, upstream)
             if extend:
                 grant.expires_at = time.time() + self.refresh_ttl
+            elif lifetime is not None:
+                grant.expires_at = time.time() + lifetime
             self.store.set(
                 f"grant:{grant_id}", dump(grant), grant.expires_at - time.time()
             )
@@ -229,22 +261,50 @@ class ProxyStorage:
         )
         return record, None
 
+    def remember_rotation(self, token: str, rotation: Rotation, ttl: float) -> None:
+        """Keep the answer to the refresh of ``token`` for ``ttl`` seconds,
+        sealed: it holds a new access and refresh token."""
+        key = f"refresh-grace:{digest(token)}"
+        self.store.set(key, self.sealer.seal(dump(rotation), context=key), ttl)
+
+    def rotation(self, token: str) -> Rotation | None:
+        """The answer to the refresh of ``token``, within its grace period."""
+        key = f"refresh-grace:{digest(token)}"
+        return self._open(Rotation, key, self.store.get(key))
+
     # -- what one browser approved -----------------------------------------
 
     def browser(self, browser: str) -> BrowserSession:
         key = f"consent:{browser}"
         return self._load(BrowserSession, key, self.store.get(key)) or BrowserSession()
 
-    def remember(self, browser: str, client_id: str, approval: Approval) -> None:
+    def remember(self, browser: str, approval: Approval) -> None:
+        """Keep ``approval`` (of its client, for its endpoint)."""
+        key = approval_key(approval.client_id, approval.resource)
         with self.store.lock(f"consent:{browser}"):
             session = self.browser(browser)
-            session.approvals[client_id] = approval
+            session.approvals[key] = approval
             self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
+        self.browsers.add(browser)
 
-    def forget(self, browser: str, client_id: str) -> bool:
+    def forget(self, browser: str, client_id: str, resource: str | None) -> bool:
+        """Drop the approval of ``client_id`` for ``resource`` (``None``:
+        for every endpoint); whether there was one."""
         with self.store.lock(f"consent:{browser}"):
             session = self.browser(browser)
-            if session.approvals.pop(client_id, None) is None:
+            keys = [
+                key
+                for key, approval in session.approvals.items()
+                if key == approval_key(client_id, resource or "")
+                or (resource is None and approval.client_id == client_id)
+            ]
+            if not keys:
                 return False
+            for key in keys:
+                del session.approvals[key]
             self.store.set(f"consent:{browser}", dump(session), CONSENT_TTL)
             return True
+
+    def delete_client(self, client_id: str) -> None:
+        """Forget a registration (the client must register again)."""
+        self.store.delete(f"client:{client_id}")

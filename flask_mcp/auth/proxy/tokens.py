@@ -24,10 +24,14 @@ from joserfc.jws import extract_compact
 
 from .keys import SigningKeys
 
-__all__ = ["AccessTokenGenerator", "AccessTokenValidator"]
-
 #: ``typ`` values of :rfc:`9068#section-2.1`.
 TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+
+
+class DecidedScope(str):
+    """A scope a grant decided itself (an assertion's, a machine client's
+    registration): issued as it is, even empty, never widened to the
+    client's default scope as a request without ``scope`` would be."""
 
 
 def _refresh_token(**kwargs: t.Any) -> str:
@@ -57,6 +61,11 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
 
     def get_jwks(self) -> KeySet:
         return self.keys.signing_set()
+
+    def get_allowed_scope(self, client: t.Any, scope: t.Any) -> t.Any:
+        if isinstance(scope, DecidedScope):
+            return str(scope)
+        return super().get_allowed_scope(client, scope)
 
     def access_token_generator(
         self, client: t.Any, grant_type: str, user: t.Any, scope: str

@@ -13,17 +13,17 @@ import logging
 import secrets
 import time
 
+from ... import signals
 from ..providers.provider import Provider
 from ..providers.provider import UpstreamError
 from ..providers.provider import UpstreamTokens
+from .announce import announce
 from .records import Grant
 from .records import LoginLeg
 from .records import PendingAuthorization
 from .records import UpstreamGrant
 from .sealing import SealError
 from .storage import ProxyStorage
-
-__all__ = ["FATAL_ERRORS", "UpstreamLeg"]
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,13 @@ class UpstreamLeg:
         :raises UpstreamError: when the provider refuses the refresh.
         """
         upstream = self.storage.upstream(grant_id, grant)
-        if not _expiring(upstream.tokens):
+        if upstream.tokens is None or not _expiring(upstream.tokens):
             return upstream
         with self.storage.store.lock(f"upstream-refresh:{grant_id}", timeout=30):
             grant = self.storage.grant(grant_id) or grant
             upstream = self.storage.upstream(grant_id, grant)
             tokens = upstream.tokens
-            if not _expiring(tokens) or not tokens.refresh_token:
+            if tokens is None or not _expiring(tokens) or not tokens.refresh_token:
                 return upstream
             log.info("refreshing the upstream tokens of grant %s", grant_id)
             new = self.provider.refresh(tokens.refresh_token)
@@ -89,13 +89,30 @@ class UpstreamLeg:
             self.storage.update_grant(grant_id, upstream=upstream)
             return upstream
 
-    def end_grant(self, grant_id: str) -> None:
+    def end_grant(self, grant_id: str, reason: str = "invalidated") -> bool:
         """End a grant (every token of the family stops working) and revoke
-        its upstream tokens."""
+        its upstream tokens.
+
+        :param reason: for :data:`~flask_mcp.signals.token_revoked`:
+            ``client`` (a revocation request), ``operator``, or
+            ``invalidated`` (a replayed code or refresh token, a leaked one,
+            an upstream grant that is gone).
+        :returns: whether there was a grant to end.
+        """
         grant = self.storage.end_grant(grant_id)
-        if grant is not None:
-            log.info("grant %s ended", grant_id)
-            self.revoke(grant, grant_id)
+        if grant is None:
+            return False
+        log.info("grant %s ended (%s)", grant_id, reason)
+        announce(
+            signals.token_revoked,
+            subject=grant.subject,
+            client_id=grant.client_id,
+            grant_id=grant_id,
+            reason=reason,
+            provider=self.provider.name,
+        )
+        self.revoke(grant, grant_id)
+        return True
 
     def revoke(self, grant: Grant, grant_id: str) -> None:
         """Revoke a grant's upstream tokens; best effort, failures are logged
@@ -104,6 +121,8 @@ class UpstreamLeg:
             upstream = self.storage.upstream(grant_id, grant)
         except SealError:
             log.warning("grant %s: its upstream tokens do not open", grant_id)
+            return
+        if upstream.tokens is None:  # the grant never went upstream
             return
         try:
             self.provider.revoke(upstream.tokens)

@@ -32,6 +32,7 @@ from flask import jsonify
 from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
+from ...addresses import client_key
 from ...store import StoreUnavailable
 from .authorize import authorize
 from .authorize import consent_decision
@@ -39,8 +40,6 @@ from .authorize import consent_page
 from .callback import callback
 from .consent import error_page
 from .proxy_state import get_app_state
-
-__all__ = ["oauth_blueprint"]
 
 #: ``flask_mcp/templates``: consent and error pages, overridable by the app.
 TEMPLATES = os.path.join(
@@ -76,7 +75,9 @@ def oauth_blueprint(blueprint: str) -> Blueprint:
     @bp.route("/oauth/register", methods=["POST", "OPTIONS"], endpoint="register")
     def register_view() -> Response:
         app_state = state()
-        wait = app_state.registration_rate.hit(f"register:{request.remote_addr}")
+        wait = app_state.registration_rate.hit(
+            f"register:{client_key(request.remote_addr)}"
+        )
         if wait is not None:
             response = oauth_error(
                 429,

@@ -21,8 +21,6 @@ import typing as t
 
 from ..errors import LockTimeout
 
-__all__ = ["hold", "try_remove"]
-
 #: Longest pause between two attempts, in seconds.
 _MAX_PAUSE = 0.05
 

@@ -11,9 +11,6 @@ from ..codec import dumps
 from ..codec import loads
 from ..errors import LockTimeout
 
-__all__ = ["MemoryStoreBackend"]
-
-
 #: Writes between two removals of expired entries.
 _PRUNE_EVERY = 1024
 

@@ -20,8 +20,6 @@ from collections.abc import Iterable
 from .cimd_options import CIMDOptions
 from .cimd_options import Network
 
-__all__ = ["AddressPolicy"]
-
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")

@@ -26,8 +26,6 @@ from flask_mcp.store import Store
 from ..models import Client
 from ..sealing import digest
 
-__all__ = ["ASSERTION_ALGORITHMS", "MAX_LIFETIME", "PrivateKeyJWT"]
-
 #: Most seconds between now and an assertion's ``exp``.
 MAX_LIFETIME = 3600
 #: The signature algorithms of assertions (asymmetric only: the client's

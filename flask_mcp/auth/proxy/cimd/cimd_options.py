@@ -15,8 +15,6 @@ import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["CONFIG_PREFIX", "CIMDOptions"]
-
 #: App config keys are this prefix and the field name in capitals.
 CONFIG_PREFIX = "MCP_OAUTH_CIMD_"
 
@@ -50,15 +48,21 @@ class CIMDOptions:
     #: redirect URIs...) take effect at the next fetch, this long at the most.
     max_cache: int = 86400
     #: Seconds to connect, and seconds the whole fetch may take (the
-    #: connection is cut then, however slowly the answer trickles in).
-    timeout: float = 5.0
+    #: connection is cut then, however slowly the answer trickles in). A
+    #: fetch holds a worker that long at most: keep it short.
+    timeout: float = 2.0
     #: Largest document read, in bytes (the draft suggests 5 KB).
     max_size: int = 5 * 1024
     #: Fetches (of documents not in the store) one client address may cause
     #: per minute; ``0``: no limit. Each holds a worker up to ``timeout``;
     #: beyond it, 429 ``temporarily_unavailable`` with ``Retry-After``. The
-    #: address is ``request.remote_addr`` (see ``OAuthLimits.registrations``).
+    #: address is ``request.remote_addr``, IPv6 ones by their /64 (see
+    #: ``OAuthLimits.registrations``). Each address has one fetch in flight at
+    #: most, and each URL one for the whole deployment.
     fetches_per_minute: int = 30
+    #: Seconds a failed fetch or a refused document is remembered: requests
+    #: for it meanwhile are refused without fetching. ``0``: never.
+    failure_cache: int = 30
 
     def __post_init__(self) -> None:
         hosts = self.allow_hosts
@@ -71,8 +75,15 @@ class CIMDOptions:
         self.allowed_names()  # refuse what is neither a name nor an address
         if not isinstance(self.enabled, bool):
             raise ValueError("CIMDOptions.enabled must be True or False")
-        for name in ("min_cache", "max_cache", "max_size", "fetches_per_minute"):
-            value, least = getattr(self, name), int(name != "fetches_per_minute")
+        for name in (
+            "min_cache",
+            "max_cache",
+            "max_size",
+            "fetches_per_minute",
+            "failure_cache",
+        ):
+            least = int(name not in ("fetches_per_minute", "failure_cache"))
+            value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ValueError(f"CIMDOptions.{name} must be an integer >= {least}")
         if self.max_cache < self.min_cache:

@@ -5,16 +5,29 @@ A URL ``client_id`` becomes a public :class:`~..models.Client` (or one
 authenticating with ``private_key_jwt``) whose metadata is the document at
 that URL, checked (:mod:`.document`). Documents are kept in the shared store
 for the lifetime their ``Cache-Control`` gives (:mod:`.fetch`), so one worker
-of the whole deployment fetches a document once per lifetime: the others
-wait for it on a store lock and then read its result. A failed fetch or a
-refused document is never remembered: the next request fetches again.
-Changes to a document (its redirect URIs...) take effect at the next fetch.
+of the whole deployment fetches a document once per lifetime. Changes to a
+document (its redirect URIs...) take effect at the next fetch.
 
-Every refusal is ``invalid_client`` with a description saying why; a store
-outage is :class:`~flask_mcp.store.StoreUnavailable` (503), as anywhere.
-Fetches are counted per client address (``fetches_per_minute``): a fetch
-may hold a worker for the whole ``timeout``, so one address cannot keep
-them all busy (:class:`FetchRateExceeded`, 429).
+The URL is chosen by whoever sends the request, and a fetch holds a worker
+until it ends (``timeout``, 2 s by default), so no document host, however
+slow, may tie up the workers:
+
+* one fetch in flight per URL, for the whole deployment (a marker added
+  to the shared store): a request for a document another worker is fetching
+  is answered at once, 503 ``temporarily_unavailable`` with ``Retry-After``
+  (:class:`FetchInProgress`), instead of waiting for it;
+* one fetch in flight per client address (IPv6 by /64), and at most
+  ``fetches_per_minute`` of them: beyond, 429 ``temporarily_unavailable``
+  with ``Retry-After`` (:class:`FetchRateExceeded`);
+* a failed fetch or a refused document is remembered ``failure_cache``
+  seconds: requests meanwhile are refused without fetching.
+
+A refusal after the fetch began says only that the document cannot be used:
+what the server's network answered (a name that resolves to a private
+address, a port that refuses connections, a status) is no business of the
+requester's. The log has the details (a warning). Refusals of the URL itself
+(not https, no path...) say why. A store outage is
+:class:`~flask_mcp.store.StoreUnavailable` (503), as anywhere.
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
+import time
 import typing as t
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -33,8 +46,11 @@ from flask import request
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from flask_mcp.addresses import client_key
 from flask_mcp.store import Store
+from flask_mcp.store import StoreSlot
 
+from ....errors import FlaskMCPError
 from ..limits import OAuthLimits
 from ..limits import RateLimiter
 from ..models import Client
@@ -48,22 +64,21 @@ from .document import looks_like_url
 from .fetch import Fetcher
 from .fetch import FetchError
 
-__all__ = ["ClientDocuments", "FetchRateExceeded"]
-
 log = logging.getLogger(__name__)
 
 _Check = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 
 
-class FetchRateExceeded(OAuth2Error):
-    """Too many fetches from one client address: 429
-    ``temporarily_unavailable`` with ``Retry-After``."""
+class TryLater(FlaskMCPError, OAuth2Error):
+    """``temporarily_unavailable`` with ``Retry-After``: the request may
+    succeed in ``retry_after`` seconds."""
 
     error = "temporarily_unavailable"
-    status_code = 429
+    #: What the requester is told.
+    message = "try again later"
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__("too many client metadata documents fetched; try later")
+        super().__init__(self.message)
         self.retry_after = max(1, math.ceil(retry_after))
 
     def get_headers(self) -> list[tuple[str, str]]:
@@ -71,9 +86,19 @@ class FetchRateExceeded(OAuth2Error):
         return [*headers, ("Retry-After", str(self.retry_after))]
 
 
-#: Seconds a worker waits for another one fetching the same document,
-#: beyond the fetch timeout.
-LOCK_MARGIN = 5.0
+class FetchRateExceeded(TryLater):
+    """Too many fetches from one client address, or one in flight: 429."""
+
+    status_code = 429
+    message = "too many client metadata documents fetched; try later"
+
+
+class FetchInProgress(TryLater):
+    """Another worker is fetching this document: 503, try again when its
+    fetch is over."""
+
+    status_code = 503
+    message = "the client metadata document is being fetched; try again"
 
 
 class ClientDocuments:
@@ -94,8 +119,12 @@ class ClientDocuments:
         server_metadata: Mapping[str, t.Any],
         patterns: Sequence[RedirectPattern] | None,
         limits: OAuthLimits,
+        grants_without_code: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store.child("cimd:")
+        #: Checked documents, which may be lost (the app's cache, else the store).
+        self.cache = StoreSlot(self.store).cache
+        self.grants_without_code = grants_without_code
         self.options = options
         self.fetcher = Fetcher(options)
         self.server_metadata = dict(server_metadata)
@@ -150,47 +179,76 @@ class ClientDocuments:
                 server_metadata=self.server_metadata,
                 patterns=self.patterns,
                 limits=self.limits,
+                grants_without_code=self.grants_without_code,
             )
 
         return self._cached("doc", url, check)
 
     def _cached(self, kind: str, url: str, check: _Check) -> dict[str, t.Any]:
         """What ``check`` makes of the JSON object at ``url``: from the
-        store, else fetched (by one worker at a time) and kept."""
+        store, else fetched under the rules of the module docstring."""
         key = f"{kind}:{self._rules}:{digest(url)}"
-        cached = self.store.get(key)
+        cached = self.cache.get(key)
         if isinstance(cached, dict):
             return cached
-        wait = self.rate.hit(f"rate:{request.remote_addr}")
-        if wait is not None:
-            raise FetchRateExceeded(wait)
-        with self.store.lock(
-            f"fetch:{digest(url)}", timeout=self.options.timeout + LOCK_MARGIN
-        ):
-            cached = self.store.get(key)  # fetched meanwhile by another worker?
+        failed = f"failed:{key}"
+        if self.store.get(failed) is not None:
+            raise _unusable(kind)
+        deadline = self.options.timeout
+        flight = f"fetching:{digest(url)}"
+        if not self.store.add(flight, time.time() + deadline, deadline + 1):
+            cached = self.cache.get(key)  # its fetch may have just ended
             if isinstance(cached, dict):
                 return cached
+            ends = self.store.get(flight)
+            left = ends - time.time() if isinstance(ends, (int, float)) else deadline
+            raise FetchInProgress(min(max(left, 1.0), deadline + 1))
+        try:
+            return self._fetch(kind, url, check, key, failed)
+        finally:
+            self.store.delete(flight)
+
+    def _fetch(
+        self, kind: str, url: str, check: _Check, key: str, failed: str
+    ) -> dict[str, t.Any]:
+        address = client_key(request.remote_addr)
+        deadline = self.options.timeout
+        own = f"fetching-from:{address}"
+        if not self.store.add(own, 1, deadline + 1):
+            raise FetchRateExceeded(deadline)
+        try:
+            wait = self.rate.hit(f"rate:{address}")
+            if wait is not None:
+                raise FetchRateExceeded(wait)
             try:
                 fetched = self.fetcher.fetch_json(url)
                 checked = check(fetched.data)
             except (FetchError, DocumentError) as error:
-                log.info("%s at %s refused: %s", _NAMES[kind], url, error)
-                raise InvalidClientError(
-                    description=_safe(f"the {_NAMES[kind]} cannot be used: {error}")
-                ) from None
-            self.store.set(key, checked, fetched.lifetime)
-            log.info("%s at %s kept %ss", _NAMES[kind], url, fetched.lifetime)
-            return checked
+                log.warning(
+                    "%s at %s refused (asked from %s): %s",
+                    _NAMES[kind],
+                    url,
+                    request.remote_addr,
+                    error,
+                )
+                if self.options.failure_cache:
+                    self.store.set(failed, str(error), self.options.failure_cache)
+                raise _unusable(kind) from None
+        finally:
+            self.store.delete(own)
+        self.cache.set(key, checked, fetched.lifetime)
+        log.info("%s at %s kept %ss", _NAMES[kind], url, fetched.lifetime)
+        return checked
+
+
+def _unusable(kind: str) -> InvalidClientError:
+    """The one refusal a requester sees once a fetch began (the log says why)."""
+    return InvalidClientError(
+        description=f"the {_NAMES[kind]} cannot be used; the server's log says why"
+    )
 
 
 _NAMES = {"doc": "client metadata document", "jwks": "client's jwks_uri key set"}
-_UNSAFE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
-
-
-def _safe(description: str) -> str:
-    """Only the characters :rfc:`6749#section-5.2` allows in
-    ``error_description`` (parts of it come from the fetched server)."""
-    return _UNSAFE.sub("?", description)[:400]
 
 
 def _public_keys(document: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -30,15 +30,14 @@ from urllib3.exceptions import NameResolutionError
 from urllib3.exceptions import NewConnectionError
 from urllib3.poolmanager import PoolManager
 
+from ....errors import FlaskMCPError
 from .addresses import AddressPolicy
-
-__all__ = ["MAX_ADDRESSES", "Guard", "GuardedAdapter", "Refused"]
 
 #: Addresses of one host name tried at the most.
 MAX_ADDRESSES = 4
 
 
-class Refused(Exception):
+class Refused(FlaskMCPError):
     """A refusal of the fetch itself (not a network failure)."""
 
 

@@ -24,25 +24,18 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 from authlib.oauth2.rfc7591 import InvalidRedirectURIError
 
+from ....errors import FlaskMCPError
 from ..client_metadata import check_client_metadata
 from ..limits import OAuthLimits
 from ..redirects import RedirectPattern
 from ..redirects import check_path
-
-__all__ = [
-    "AUTH_METHODS",
-    "DocumentError",
-    "check_client_id",
-    "check_document",
-    "looks_like_url",
-]
 
 #: Token endpoint authentication methods a document may name.
 AUTH_METHODS = ("none", "private_key_jwt")
 _FORBIDDEN = re.compile(r"[\s\\\x00-\x1f\x7f]")
 
 
-class DocumentError(ValueError):
+class DocumentError(FlaskMCPError, ValueError):
     """A client id URL or a document that is refused; the message says why
     and is safe to show."""
 
@@ -95,8 +88,12 @@ def check_document(
     server_metadata: Mapping[str, t.Any],
     patterns: Sequence[RedirectPattern] | None,
     limits: OAuthLimits,
+    grants_without_code: frozenset[str] = frozenset(),
 ) -> dict[str, t.Any]:
     """The client metadata of the document fetched from ``url``, checked.
+
+    :param grants_without_code: grant types a ``private_key_jwt`` client may
+        name instead of the authorization code (the JWT bearer grant).
 
     :raises DocumentError: for a document that is refused.
     """
@@ -125,6 +122,7 @@ def check_document(
             ),
             patterns=patterns,
             limits=limits,
+            grants_without_code=grants_without_code,
         )
     except (InvalidRedirectURIError, InvalidClientMetadataError) as error:
         raise DocumentError(f"{error.error}: {error.description}") from None

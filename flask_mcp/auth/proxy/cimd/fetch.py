@@ -33,6 +33,7 @@ import requests
 from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 from urllib3.exceptions import NameResolutionError
 
+from ....errors import FlaskMCPError
 from ..client_metadata import parse_json_object
 from .addresses import AddressPolicy
 from .cimd_options import CIMDOptions
@@ -40,12 +41,10 @@ from .connection import Guard
 from .connection import GuardedAdapter
 from .connection import Refused
 
-__all__ = ["FetchError", "Fetched", "Fetcher"]
-
 _CHUNK = 1024
 
 
-class FetchError(Exception):
+class FetchError(FlaskMCPError):
     """The document could not be fetched, or was refused; the message says
     why and is safe to show to the client."""
 
