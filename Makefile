@@ -77,7 +77,7 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 	@touch $@
 
 serve: venv
-	$(VENV)/bin/gunicorn -w 2 --threads 1 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
+	$(VENV)/bin/gunicorn -c python:flask_mcp.gunicorn -w 2 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
 
 worker: venv
 	@[ -n "$${EXAMPLE_CELERY_BROKER:-}" ] || { echo "set EXAMPLE_CELERY_BROKER=redis://... (and the same for make serve)"; exit 2; }

@@ -8,7 +8,9 @@ serve with gunicorn.
   default file store;
 * :func:`stateless_jwt_app`, :func:`session_jwt_app`: the same two behind
   ``bearer_auth(JWTVerifier(...))``, configured by ``$BENCH_JWT_ISSUER``,
-  ``$BENCH_JWT_AUDIENCE`` and ``$BENCH_JWKS_URL``.
+  ``$BENCH_JWT_AUDIENCE`` and ``$BENCH_JWKS_URL``;
+* :func:`bare_add_app`, :func:`add_app`, :func:`add_jwt_app`: the typed
+  ``add(a: int, b: int) -> int`` tool for :mod:`benchmarks.bench_per_call`.
 
 Each is a factory for ``gunicorn "benchmarks.apps:bare_app()"``. The instance
 folder (where the file store lives) is ``$BENCH_INSTANCE_PATH``, so a run
@@ -48,6 +50,25 @@ def _error(request_id: t.Any, code: int, message: str, status: int = 200) -> Res
     )
 
 
+def _tool_call(tool: str) -> tuple[t.Any, dict[str, t.Any]] | Response:
+    """The request's id and the arguments of a ``tools/call`` of ``tool``,
+    or the JSON-RPC error to answer."""
+    try:
+        message = json.loads(request.get_data())
+    except ValueError:
+        return _error(None, -32700, "Parse error", 400)
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return _error(None, -32600, "Invalid Request", 400)
+    request_id = message.get("id")
+    params = message.get("params")
+    if message.get("method") != "tools/call" or not isinstance(params, dict):
+        return _error(request_id, -32601, "Method not found")
+    arguments = params.get("arguments")
+    if params.get("name") != tool or not isinstance(arguments, dict):
+        return _error(request_id, -32602, "Unknown tool")
+    return request_id, arguments
+
+
 def bare_app() -> Flask:
     """``tools/call`` of :func:`echo` as a plain Flask view: the same work minus MCP.
 
@@ -58,19 +79,10 @@ def bare_app() -> Flask:
 
     @app.post(PATH)
     def tools_call() -> Response:
-        try:
-            message = json.loads(request.get_data())
-        except ValueError:
-            return _error(None, -32700, "Parse error", 400)
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-            return _error(None, -32600, "Invalid Request", 400)
-        request_id = message.get("id")
-        params = message.get("params")
-        if message.get("method") != "tools/call" or not isinstance(params, dict):
-            return _error(request_id, -32601, "Method not found")
-        arguments = params.get("arguments")
-        if params.get("name") != "echo" or not isinstance(arguments, dict):
-            return _error(request_id, -32602, "Unknown tool")
+        call = _tool_call("echo")
+        if isinstance(call, Response):
+            return call
+        request_id, arguments = call
         text = arguments.get("text")
         if not isinstance(text, str) or len(arguments) != 1:
             return _error(request_id, -32602, "Invalid arguments")
@@ -153,6 +165,66 @@ def stateless_static_auth_app() -> Flask:
         {"MCP_PATH": PATH, "MCP_STATELESS": True},
         authenticate=lambda request: session,
     )
+
+
+# -- add(a: int, b: int) -> int (bench_per_call) ------------------------------
+
+
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def _integer(value: t.Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def bare_add_app() -> Flask:
+    """``tools/call`` of :func:`add` as a plain Flask view: the ceiling.
+
+    The same checks a typed tool needs (two integer arguments, nothing
+    else), the same answer bytes, no MCP.
+    """
+    app = _flask("bench_bare_add")
+
+    @app.post(PATH)
+    def tools_call() -> Response:
+        call = _tool_call("add")
+        if isinstance(call, Response):
+            return call
+        request_id, arguments = call
+        a, b = arguments.get("a"), arguments.get("b")
+        if not (_integer(a) and _integer(b)) or len(arguments) != 2:
+            return _error(request_id, -32602, "Invalid arguments")
+        result = {"content": [{"type": "text", "text": str(add(a, b))}]}
+        body = {"jsonrpc": "2.0", "id": request_id, "result": result}
+        return Response(
+            json.dumps(body, separators=(",", ":")), content_type="application/json"
+        )
+
+    return app
+
+
+def _add_app(name: str, authenticate: t.Any = None) -> Flask:
+    from flask_mcp import FlaskMCP
+
+    app = _flask(name)
+    app.config.update({"MCP_PATH": PATH, "MCP_STATELESS": True})
+    mcp = FlaskMCP(name=name, version="0.0.0", authenticate=authenticate)
+    mcp.tool()(add)
+    mcp.init_app(app)
+    return app
+
+
+def add_app() -> Flask:
+    """FlaskMCP serving :func:`add`; no sessions (2026-07-28 has none, and
+    2025-11-25 requests then cost what they cost in a stateless server)."""
+    return _add_app("bench_add")
+
+
+def add_jwt_app() -> Flask:
+    """:func:`add_app` behind ``bearer_auth(JWTVerifier(...))``."""
+    return _add_app("bench_add_jwt", authenticate=_jwt_auth())
 
 
 def ops_app() -> Flask:

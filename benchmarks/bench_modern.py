@@ -26,7 +26,6 @@ It prints a markdown table and writes ``benchmarks/results/modern.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -40,11 +39,11 @@ from benchmarks import apps
 from benchmarks.bench_tools_call import BODY
 from benchmarks.bench_tools_call import EXPECTED
 from benchmarks.bench_tools_call import HEADERS
-from benchmarks.bench_tools_call import LUA
 from benchmarks.bench_tools_call import Variant
 from benchmarks.bench_tools_call import add_run_arguments
 from benchmarks.bench_tools_call import measure
 from benchmarks.bench_tools_call import record
+from benchmarks.bench_tools_call import request_script
 from benchmarks.bench_tools_call import summarize
 from benchmarks.bench_tools_call import table
 from benchmarks.bench_tools_call import write_result
@@ -81,24 +80,7 @@ BASELINES = {"modern": "bare", "stateless": "bare"}
 def write_script(folder: Path, name: str, expected: bytes) -> Path:
     """A wrk script: ``tools_call.lua`` sending the modern request and
     checking every answer against ``expected``."""
-    lines = [f"dofile({json.dumps(str(LUA))})"]
-    lines.append(f"wrk.body = {json.dumps(MODERN_BODY.decode())}")
-    for key, value in MODERN_HEADERS.items():
-        lines.append(f"wrk.headers[{json.dumps(key)}] = {json.dumps(value)}")
-    lines += [
-        f"local modern_expected = {json.dumps(expected.decode())}",
-        "function response(status, headers, body)",
-        "  if status ~= 200 or body ~= modern_expected then",
-        "    if bad == 0 then",
-        '      first_bad = status .. " " .. string.sub(body or "", 1, 200)',
-        "    end",
-        "    bad = bad + 1",
-        "  end",
-        "end",
-    ]
-    path = folder / f"{name}.lua"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return request_script(folder, name, MODERN_BODY, MODERN_HEADERS, expected)
 
 
 def check_modern(variant: Variant, expected: bytes) -> None:

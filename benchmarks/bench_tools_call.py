@@ -67,6 +67,10 @@ class Variant:
     #: Headers every request carries besides ``HEADERS`` (e.g. Authorization);
     #: the wrk ``script`` must send them too.
     extra_headers: dict[str, str] = field(default_factory=dict)
+    #: gunicorn options before the app (the worker model; sync by default).
+    gunicorn: tuple[str, ...] = ()
+    #: The app serves the ``echo`` tool: :func:`check` it with ``BODY``.
+    echo: bool = True
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     session_id: str | None = None
@@ -174,6 +178,7 @@ def start(variant: Variant, workers: int, tmp: Path) -> None:
             "--no-control-socket",
             "--log-level",
             "warning",
+            *variant.gunicorn,
             "-b",
             f"127.0.0.1:{variant.port}",
             f"benchmarks.apps:{variant.factory}()",
@@ -343,7 +348,8 @@ def measure(
             wait_ready(v, workers)
             if v.stateful:
                 open_session(v)
-            check(v)
+            if v.echo:
+                check(v)
             if ready is not None:
                 ready(v)
         print(
@@ -369,7 +375,8 @@ def measure(
             pids = children(v.proc.pid)
             v.rss_mb = [rss_mb(pid) for pid in pids]
             v.pss_mb = [pss_mb(pid) for pid in pids]
-            check(v)
+            if v.echo:
+                check(v)
     finally:
         for v in variants:
             stop(v)
@@ -520,6 +527,31 @@ def record(
             "order": [v.name for v in variants],
         },
     }
+
+
+def request_script(
+    folder: Path, name: str, body: bytes, headers: dict[str, str], expected: bytes
+) -> Path:
+    """A wrk script: ``tools_call.lua`` sending ``body`` with ``headers`` and
+    checking every answer against ``expected``."""
+    lines = [f"dofile({json.dumps(str(LUA))})"]
+    lines.append(f"wrk.body = {json.dumps(body.decode())}")
+    for key, value in headers.items():
+        lines.append(f"wrk.headers[{json.dumps(key)}] = {json.dumps(value)}")
+    lines += [
+        f"local expected_answer = {json.dumps(expected.decode())}",
+        "function response(status, headers, body)",
+        "  if status ~= 200 or body ~= expected_answer then",
+        "    if bad == 0 then",
+        '      first_bad = status .. " " .. string.sub(body or "", 1, 200)',
+        "    end",
+        "    bad = bad + 1",
+        "  end",
+        "end",
+    ]
+    path = folder / f"{name}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def write_result(path: Path, result: dict[str, t.Any]) -> None:

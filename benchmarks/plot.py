@@ -14,11 +14,15 @@ import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from benchmarks import plot_held
+
 RESULTS = Path(__file__).resolve().parent / "results"
 TITLES = {
     "tools_call": "tools/call (2025-11-25) vs a bare Flask view",
     "modern": "tools/call: 2026-07-28 and 2025-11-25 vs a bare Flask view",
     "auth": "Bearer JWT verification vs the same server without auth",
+    "per_call": "add(a, b) on make serve's worker, both eras and JWT, vs bare Flask",
+    "workers": "add(a, b): gthread (flask_mcp.gunicorn) and sync workers",
     "store_outage": "Store-free tools/call with Redis frozen vs healthy",
     "store_outage_before": "The same before this round (pickles, no circuit)",
     "ops": "tools/call with tracing, metrics and audit vs without (plain vs bare)",
@@ -28,6 +32,8 @@ SCALE_MAX = 1.3  # ratios drawn from 0 to this
 
 
 def chart(name: str, result: dict) -> str:
+    if name.startswith("held_"):
+        return plot_held.chart(name, result)
     rows = [(k, v) for k, v in result["summary"].items() if "rps_ratio" in v]
     height = TOP + ROW * len(rows) + 40
     plot = WIDTH - LEFT - 20
@@ -41,7 +47,8 @@ def chart(name: str, result: dict) -> str:
         f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
         f'<text x="10" y="20" font-size="14">{escape(TITLES.get(name, name))}</text>',
         f'<text x="10" y="36" fill="#555">req/s ratio, median of '
-        f"{result['settings']['rounds']} rounds (dots: each round)</text>",
+        f"{result['settings']['rounds']} rounds (dots: each round)"
+        f"{_load(result)}</text>",
     ]
     for tick in (0, 0.25, 0.5, 0.75, 1.0, 1.25):
         parts.append(
@@ -71,6 +78,11 @@ def chart(name: str, result: dict) -> str:
             )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _load(result: dict) -> str:
+    load = result["settings"].get("load_average")
+    return f"; load average {load[0]:.1f}" if load else ""
 
 
 def main() -> int:

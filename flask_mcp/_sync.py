@@ -10,10 +10,14 @@ than most tools do).
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import threading
 import typing as t
+
+# asyncio is imported the first time something is awaited: a worker whose
+# functions are all ``def`` does not hold it in memory.
+if t.TYPE_CHECKING:
+    import asyncio
 
 T = t.TypeVar("T")
 
@@ -56,6 +60,8 @@ def close_thread_loop() -> None:
 
 
 def _loop_run(awaitable: t.Awaitable[t.Any]) -> t.Any:
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:

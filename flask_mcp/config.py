@@ -76,6 +76,34 @@ MCP_CACHE_READ_TTL_MS = 0
 #: ``"private"``; ``None`` picks ``"private"`` when requests are authenticated.
 MCP_CACHE_SCOPE: str | None = None
 
+# -- held streams and streamed calls (flask_mcp.transport) -------------------
+#: Seconds between keep-alive comments on a quiet stream: what keeps a
+#: proxy's idle timeout from cutting it, and how a server notices a client
+#: that left without closing.
+MCP_KEEPALIVE_INTERVAL = 15.0
+#: Seconds between renewals of what a worker proves in the store while it
+#: works (a running 2025 request, a held stream); a lease missing three
+#: renewals counts as its worker's death.
+MCP_LEASE_INTERVAL = 2.0
+#: Longest time in seconds a worker that can yield its threads (the gthread
+#: worker of ``flask_mcp.gunicorn``) holds a listen or GET stream before
+#: ending it gracefully; it yields it sooner when a request needs the
+#: thread. Elsewhere ``MCP_STREAM_HOLD`` and ``MCP_LISTEN_HOLD`` apply.
+MCP_HOLD_MAX = 300.0
+#: Listen and GET streams one authenticated principal may hold at once,
+#: across every worker and host (``0``: no cap); past it, 429.
+MCP_HOLDS_PER_PRINCIPAL = 16
+#: The same for one client address (IPv6 counted by /64), authenticated or
+#: not. Clients behind one NAT share it: raise it for them, or let
+#: ``ProxyFix`` tell the clients apart.
+MCP_HOLDS_PER_ADDRESS = 32
+#: Messages one JSON-RPC batch (2025-03-26 sessions only) may hold; a
+#: larger batch is refused with 400.
+MCP_BATCH_MAX_ITEMS = 50
+#: Seconds a batch may run: requests not started by then are answered with
+#: an error (send them again) instead of holding the worker on.
+MCP_BATCH_TIMEOUT = 10.0
+
 # -- the store's housekeeping --------------------------------------------------
 #: Seconds between two checks, by one background thread per process, of a
 #: store that cannot be reached; meanwhile requests that need it get 503 at once.
@@ -183,6 +211,13 @@ class Settings:
     cache_read_ttl_ms: int
     cache_scope: str | None
     auth_challenge: str | None
+    keepalive_interval: float
+    lease_interval: float
+    hold_max: float
+    holds_per_principal: int
+    holds_per_address: int
+    batch_max_items: int
+    batch_timeout: float
 
     @classmethod
     def from_config(
@@ -229,6 +264,13 @@ class Settings:
             cache_read_ttl_ms=number("MCP_CACHE_READ_TTL_MS", int, 0),
             cache_scope=_scope(config.get("MCP_CACHE_SCOPE", MCP_CACHE_SCOPE)),
             auth_challenge=config.get("MCP_AUTH_CHALLENGE", MCP_AUTH_CHALLENGE),
+            keepalive_interval=number("MCP_KEEPALIVE_INTERVAL", float, 0.01),
+            lease_interval=number("MCP_LEASE_INTERVAL", float, 0.01),
+            hold_max=number("MCP_HOLD_MAX", float, 0),
+            holds_per_principal=number("MCP_HOLDS_PER_PRINCIPAL", int, 0),
+            holds_per_address=number("MCP_HOLDS_PER_ADDRESS", int, 0),
+            batch_max_items=number("MCP_BATCH_MAX_ITEMS", int, 1),
+            batch_timeout=number("MCP_BATCH_TIMEOUT", float, 0),
         )
 
 

@@ -18,7 +18,10 @@ import threading
 import time
 import typing as t
 
-import requests
+# requests (about 5 MB in a worker) is imported only for a session given to
+# the cache: the standard library fetches otherwise (see .documents).
+if t.TYPE_CHECKING:
+    import requests
 
 from flask_mcp.store import Store
 from flask_mcp.store import StoreError
@@ -26,9 +29,7 @@ from flask_mcp.store import StoreSlot
 from flask_mcp.store.cache import SoftCache
 
 from ..errors import FlaskMCPError
-from .bounded_http import DOCUMENT_BYTES
-from .bounded_http import AnswerTooLarge
-from .bounded_http import bounded_session
+from . import documents
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 _PREFIX = "auth:discovery:"
 #: Store key of the index ``{key: [url, expires_at]}`` behind ``size`` and ``clear()``.
 _INDEX = f"{_PREFIX}index"
+#: Documents larger than this are refused (see :mod:`.documents`).
+MAX_DOCUMENT_BYTES = documents.MAX_DOCUMENT_BYTES
 
 
 class DiscoveryError(FlaskMCPError):
@@ -73,8 +76,9 @@ class DiscoveryDocumentCache:
         that binds this cache (see :meth:`bind_store`), and until then a
         private in-process one.
     :param session: a :class:`requests.Session` to fetch with (proxies,
-        custom CA bundle); a new one by default. Its ``http://`` and
-        ``https://`` adapters are replaced by bounded ones on first use.
+        custom CA bundle); without one, documents are fetched with the
+        standard library (proxies from the environment, the system's CA
+        certificates).
 
     ``size`` and ``clear()`` work through an index kept in the store (not a
     per-process list), so they describe the documents every worker shares:
@@ -96,7 +100,6 @@ class DiscoveryDocumentCache:
         self.timeout = timeout
         self._slot = StoreSlot(store, owner=type(self).__name__)
         self._session = session
-        self._bounded = False
         self._mutex = threading.Lock()
         self._flights: dict[tuple[str, bool], _Flight] = {}
 
@@ -118,12 +121,12 @@ class DiscoveryDocumentCache:
 
     @property
     def session(self) -> requests.Session:
-        """The HTTP session, made (or bounded) on first use."""
+        """The HTTP session, made on first use."""
         with self._mutex:
-            if not self._bounded:
-                self._session = bounded_session(DOCUMENT_BYTES, self._session)
-                self._bounded = True
-            assert self._session is not None
+            if self._session is None:
+                import requests
+
+                self._session = requests.Session()
             return self._session
 
     def get(self, url: str) -> dict[str, t.Any]:
@@ -207,20 +210,9 @@ class DiscoveryDocumentCache:
 
     def _download(self, url: str) -> dict[str, t.Any]:
         try:
-            response = self.session.get(
-                url, timeout=self.timeout, headers={"Accept": "application/json"}
-            )
-        except AnswerTooLarge:
-            raise DiscoveryError(url, "document larger than 1 MiB", 200) from None
-        except requests.Timeout:
-            raise DiscoveryError(url, f"timed out after {self.timeout} s") from None
-        except requests.RequestException as error:
-            raise DiscoveryError(
-                url, f"request failed ({type(error).__name__})"
-            ) from None
-        if response.status_code != 200:
-            raise DiscoveryError(url, "unexpected status", response.status_code)
-        body = response.content
+            body = documents.read(url, self.timeout, self._session)
+        except documents.FetchError as error:
+            raise DiscoveryError(url, error.reason, error.status_code) from None
         try:
             document = json.loads(body)
         except ValueError:

@@ -18,17 +18,10 @@ import copy
 import dataclasses
 import inspect
 import json
+import sys
 import types
 import typing as t
 from collections import abc
-
-import marshmallow
-from jsonschema import Draft202012Validator
-from jsonschema import validators
-from jsonschema.exceptions import ValidationError
-from jsonschema.exceptions import best_match
-from jsonschema.protocols import Validator
-from marshmallow.exceptions import SCHEMA
 
 from ..errors import FlaskMCPError
 from . import pydantic_hints
@@ -38,10 +31,16 @@ from .hint_schema import HintTranslator
 from .hint_schema import to_json
 from .hint_schema import with_default
 from .hint_schema import with_description
-from .marshmallow_schema import SchemaLike
-from .marshmallow_schema import input_json_schema
-from .marshmallow_schema import output_json_schema
 from .quick_check import quick_check
+
+# jsonschema, marshmallow and apispec are imported where they are first
+# needed: most tools take a few scalars (the quick check decides them) and
+# never use marshmallow, so a worker does not pay their memory for nothing.
+if t.TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+
+    from .marshmallow_schema import SchemaLike
 
 _EMPTY = inspect.Parameter.empty
 _NAMED_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -111,13 +110,17 @@ class HintArguments:
                 self._converters[param.name] = convert
         #: The published ``inputSchema``; unknown arguments are refused.
         self.json_schema = _object_schema(properties, required, translator.defs)
-        self._validator = Draft202012Validator(self.json_schema)
+        self._validator: Validator | None = None  # made on first use
         self._quick = quick_check(self.json_schema)
 
     def load(self, arguments: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         """Check ``arguments`` against :attr:`json_schema`, then convert them."""
         arguments = {} if arguments is None else arguments
         if self._quick is None or not self._quick(arguments):
+            if self._validator is None:
+                from jsonschema import Draft202012Validator
+
+                self._validator = Draft202012Validator(self.json_schema)
             _validate(self._validator, arguments)
         kwargs = dict(arguments)
         for name, convert in self._converters.items():
@@ -138,6 +141,8 @@ class MarshmallowArguments:
     """
 
     def __init__(self, schema: SchemaLike) -> None:
+        from .marshmallow_schema import input_json_schema
+
         #: The schema instance that loads every call's arguments.
         self.schema = schema() if isinstance(schema, type) else schema
         #: The published ``inputSchema``: load fields only, nested ones under ``$defs``.
@@ -145,6 +150,8 @@ class MarshmallowArguments:
 
     def load(self, arguments: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         """``schema.load(arguments)``, its errors as :exc:`InvalidArguments`."""
+        import marshmallow
+
         try:
             loaded = self.schema.load({} if arguments is None else arguments)
         except marshmallow.ValidationError as exc:
@@ -171,6 +178,9 @@ class JsonSchemaArguments:
     def __init__(self, schema: dict[str, t.Any]) -> None:
         if schema.get("type") != "object":
             raise ValueError('an inputSchema must have "type": "object"')
+        from jsonschema import Draft202012Validator
+        from jsonschema import validators
+
         cls = validators.validator_for(schema, default=Draft202012Validator)
         cls.check_schema(schema)
         #: A copy: later edits of the caller's dict must not desync validation.
@@ -192,9 +202,14 @@ def output_schema(annotation: t.Any) -> dict[str, t.Any] | None:
     a marshmallow schema; anything else (``str``, ``None``, missing...) gives
     ``None``. ``annotation`` must be resolved (see :func:`typing.get_type_hints`).
     """
-    if isinstance(annotation, marshmallow.Schema) or (
-        isinstance(annotation, type) and issubclass(annotation, marshmallow.Schema)
+    # A marshmallow schema exists only once marshmallow was imported.
+    marshmallow = sys.modules.get("marshmallow")
+    if marshmallow is not None and (
+        isinstance(annotation, marshmallow.Schema)
+        or (isinstance(annotation, type) and issubclass(annotation, marshmallow.Schema))
     ):
+        from .marshmallow_schema import output_json_schema
+
         return output_json_schema(annotation)
     bare = (
         t.get_args(annotation)[0]
@@ -287,6 +302,8 @@ def _validate(validator: Validator, arguments: t.Any) -> None:
 
 def _describe(error: ValidationError) -> str:
     """``path: message``, from the most relevant branch of an ``anyOf``."""
+    from jsonschema.exceptions import best_match
+
     error = best_match([error])
     path = ".".join(str(part) for part in error.absolute_path)
     return f"{path}: {error.message}" if path else error.message
@@ -294,6 +311,8 @@ def _describe(error: ValidationError) -> str:
 
 def _flatten(messages: t.Any, path: str = "") -> list[str]:
     """marshmallow's nested error dict as ``path: message`` lines."""
+    from marshmallow.exceptions import SCHEMA
+
     if isinstance(messages, abc.Mapping):
         return [
             line

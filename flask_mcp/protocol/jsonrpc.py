@@ -162,6 +162,16 @@ def parse_message(obj: t.Any) -> Message:
     return Notification(method, params)
 
 
+def is_response(obj: t.Any) -> bool:
+    """Whether a decoded message is a response (a result or an error): what
+    ends a request's stream, or a client's answer to a server request."""
+    return (
+        isinstance(obj, dict)
+        and "method" not in obj
+        and ("result" in obj or "error" in obj)
+    )
+
+
 def readable_id(obj: t.Any) -> RequestId | None:
     """The id of a rejected message, echoed back when it can be read."""
     if isinstance(obj, dict):

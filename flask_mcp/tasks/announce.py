@@ -1,8 +1,9 @@
 """Task status changes, told to the clients that wait for them.
 
-A change goes on the notification bus twice at most: as ``notifications/tasks``
-(2026-07-28) for the listen streams of the task's principal that asked for
-its id, and as ``notifications/tasks/status`` (2025-11-25) to the session
+A change goes on the notification bus twice at most: as
+``notifications/tasks`` (2026-07-28) on the task's own channel, which the
+listen streams that asked for its id (and were allowed to: its principal's)
+follow, and as ``notifications/tasks/status`` (2025-11-25) to the session
 that created it. Polling (``tasks/get``) stays the source of truth: these
 are hints, and a failure to announce never fails the change.
 """
@@ -19,6 +20,7 @@ from ..protocol.tasking.record import TaskRecord
 from ..protocol.versions import has_legacy_tasks
 from ..transport.bus import Change
 from ..transport.bus import NotificationBus
+from ..transport.bus import task_channel
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,9 @@ class BusAnnouncer:
         bus = self.bus()
         detailed = wire.detailed(record, outcome)
         if len(json.dumps(detailed, separators=(",", ":"))) <= MAX_NOTIFICATION:
-            bus.publish(Change(wire.NOTIFICATION, detailed, principal=record.principal))
+            bus.publish(
+                Change(wire.NOTIFICATION, detailed, channel=task_channel(record.id))
+            )
         else:
             log.debug("task %s: notification too large; left to polling", record.id)
         if record.session is not None and has_legacy_tasks(record.version):

@@ -3,13 +3,30 @@
 One append per change, however many clients there are: list changes and
 resource updates go into one log in the store, and every stream that
 delivers them (a legacy session's GET stream, a modern
-``subscriptions/listen`` stream, on any worker of any host) reads that log
-from its own position and keeps what its filter wants.
+``subscriptions/listen`` stream, on any worker of any host, or a gateway)
+follows that log from its own position.
+
+Each change is published on **channels** (:meth:`Change.channels`), and
+each held stream follows a set of them (see :mod:`.holds`): a stream gets a
+change when they share a channel. Channel names are plain ASCII, at most 72
+characters (a stream gateway such as Pushpin uses them as they are):
+
+=============================  =============================================
+``list:tools``, ``list:...``   ``notifications/<kind>/list_changed``
+``resource:<digest>``          ``notifications/resources/updated`` of a URI
+``session:<session id>``       anything sent to one 2025 session
+``principal:<digest>``         anything sent to one principal (a user):
+                               the listens of that principal that ask for it
+``task:<digest>``              the status of one task (the tasks extension's
+                               ``notifications/tasks``): the listens whose
+                               ``taskIds`` name it
+``broadcast``                  any other notification; no stream follows it
+=============================  =============================================
 """
 
 from __future__ import annotations
 
-import time
+import hashlib
 import typing as t
 from dataclasses import dataclass
 
@@ -24,21 +41,64 @@ LIST_CHANGED = {
     "prompts": "notifications/prompts/list_changed",
 }
 RESOURCE_UPDATED = "notifications/resources/updated"
+#: The channel of notifications no filter names: nobody follows it.
+BROADCAST = "broadcast"
+#: Not a notification but a control change: the streams following its
+#: channel end gracefully at once, and their clients reconnect to streams
+#: described anew (a 2025 session subscribed to another resource).
+REOPEN = "flask-mcp/reopen"
+
+
+def list_channel(kind: str) -> str:
+    """The channel of ``notifications/<kind>/list_changed``."""
+    return f"list:{kind}"
+
+
+def resource_channel(uri: str) -> str:
+    """The channel of ``notifications/resources/updated`` for ``uri`` (any
+    length, any characters: named by a digest)."""
+    return "resource:" + _digest(uri)
+
+
+def session_channel(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def principal_channel(principal: str) -> str:
+    """The channel of what is sent to one principal (its tasks...)."""
+    return "principal:" + _digest(principal)
+
+
+def task_channel(task_id: str) -> str:
+    """The channel of one task's status notifications."""
+    return "task:" + _digest(task_id)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+_LIST_KINDS = {method: kind for kind, method in LIST_CHANGED.items()}
 
 
 @dataclass(frozen=True)
 class Change:
     """One published notification.
 
-    :param session: deliver to this legacy session only (``None``: anyone).
-    :param principal: deliver only to streams of this principal (``None``:
-        anyone); a task's status goes to its creator alone.
+    :param session: deliver to this 2025 session only.
+    :param principal: deliver to the streams of this principal only (those
+        that follow its channel).
+    :param channel: publish on this channel only (a task's,
+        :func:`task_channel`), whatever the method.
+
+    With none of them, it goes to every stream that follows its kind.
     """
 
     method: str
     params: dict[str, t.Any]
     session: str | None = None
     principal: str | None = None
+    channel: str | None = None
 
     @property
     def uri(self) -> str | None:
@@ -49,10 +109,26 @@ class Change:
             else None
         )
 
+    def channels(self) -> tuple[str, ...]:
+        """Where this change is published (see the module docstring)."""
+        if self.channel is not None:
+            return (self.channel,)
+        if self.session is not None:
+            return (session_channel(self.session),)
+        if self.principal is not None:
+            return (principal_channel(self.principal),)
+        uri = self.uri
+        if uri is not None:
+            return (resource_channel(uri),)
+        kind = _LIST_KINDS.get(self.method)
+        return (list_channel(kind),) if kind else (BROADCAST,)
+
     def record(self) -> dict[str, t.Any]:
         record = {"m": self.method, "p": self.params, "s": self.session}
         if self.principal is not None:
             record["t"] = self.principal
+        if self.channel is not None:
+            record["c"] = self.channel
         return record
 
     @classmethod
@@ -60,54 +136,57 @@ class Change:
         if not isinstance(record, dict) or not isinstance(record.get("m"), str):
             return None  # an entry this code did not write: skipped
         params = record.get("p")
+        session, principal = record.get("s"), record.get("t")
+        channel = record.get("c")
         return cls(
             record["m"],
             params if isinstance(params, dict) else {},
-            record.get("s"),
-            record.get("t"),
+            session if isinstance(session, str) else None,
+            principal if isinstance(principal, str) else None,
+            channel if isinstance(channel, str) else None,
         )
 
 
 class NotificationBus:
-    """Publishes changes and follows them, over an :class:`EventLog`."""
+    """Publishes changes and reads them back, over an :class:`EventLog`.
 
-    def __init__(self, events: EventLog, interval: float = 0.05) -> None:
+    Positions count from 1 and never go back while the store keeps its data
+    (the counter outlives the entries, which expire with the event log).
+    """
+
+    #: Seconds the position counter outlives the last publication.
+    counter_ttl = 10 * 365 * 86400.0
+
+    def __init__(self, events: EventLog) -> None:
         self.events = events
-        self.interval = interval
 
     def publish(self, change: Change) -> int:
         """Append ``change``; its position in the log."""
-        event_id = self.events.append(_OWNER, _STREAM, change.record())
+        event_id = self.events.append(
+            _OWNER, _STREAM, change.record(), self.counter_ttl
+        )
         return int(event_id.rpartition(".")[2])
 
     def position(self) -> int:
         """The position of the newest change (0 when there is none)."""
         return self.events.last(_OWNER, _STREAM)
 
-    def follow(
-        self,
-        after: int,
-        hold: float,
-        wanted: t.Callable[[Change], bool],
-        *,
-        stop: t.Callable[[], bool] = lambda: False,
-    ) -> t.Iterator[tuple[int, Change | None]]:
-        """Changes after position ``after`` that ``wanted`` keeps, for ``hold``
-        seconds; ``(position, None)`` ticks when nothing came for a while,
-        so a stream can send a keep-alive (and notice a closed client)."""
-        deadline = time.monotonic() + hold
-        quiet_since = time.monotonic()
-        while not stop():
-            for event_id, record in self.events.read(_OWNER, _STREAM, after):
-                after = int(event_id.rpartition(".")[2])
-                change = Change.from_record(record)
-                if change is not None and wanted(change):
-                    quiet_since = time.monotonic()
-                    yield after, change
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            if now - quiet_since >= 5.0:
-                quiet_since = now
-                yield after, None
-            time.sleep(min(self.interval, max(0.0, deadline - now)))
+    def changes(self, after: int, upto: int) -> list[tuple[int, Change]]:
+        """The changes at positions ``after < p <= upto``, in order; stops
+        at a gap (an entry not yet written, or expired)."""
+        out = []
+        for event_id, record in self.events.read(_OWNER, _STREAM, after, upto):
+            change = Change.from_record(record)
+            if change is not None:
+                out.append((int(event_id.rpartition(".")[2]), change))
+            else:  # unreadable: skipped, but its position counts
+                out.append((int(event_id.rpartition(".")[2]), _SKIPPED))
+        return out
+
+    def exists(self, position: int) -> bool:
+        """Whether the entry at ``position`` is in the log."""
+        return self.events.entry(_OWNER, _STREAM, position) is not None
+
+
+#: Stands for an entry this code did not write; nobody follows its channel.
+_SKIPPED = Change("", {}, session="")

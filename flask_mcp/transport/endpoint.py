@@ -12,28 +12,22 @@ from __future__ import annotations
 import logging
 import typing as t
 
-from flask import g
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
-from .._check_policy import required_scopes
-from ..auth.errors import AuthError
-from ..auth.errors import Forbidden
 from ..config import Settings
 from ..protocol import jsonrpc
-from ..protocol.call import Call
-from ..protocol.context import Cancelled
 from ..protocol.envelope import claims_modern
 from ..protocol.envelope import header_claims_modern
 from ..protocol.jsonrpc import INVALID_PARAMS
 from ..protocol.jsonrpc import INVALID_REQUEST
 from ..protocol.jsonrpc import JsonRpcError
-from ..protocol.jsonrpc import Request as RpcRequest
+from ..protocol.jsonrpc import is_response
 from ..protocol.server import McpServer
 from ..store import Store
 from ..store import StoreUnavailable
-from . import operations
 from .bus import LIST_CHANGED
+from .bus import REOPEN
 from .bus import RESOURCE_UPDATED
 from .bus import Change
 from .bus import NotificationBus
@@ -43,30 +37,23 @@ from .checks import is_json
 from .checks import read_body
 from .checks import refused_host
 from .events import EventLog
+from .exchange import Exchange
+from .exchange import MessageLimiter
+from .fairshare import FairShare
 from .guard import AuthGate
-from .guard import Refusal
 from .legacy import LegacyPath
 from .modern import ModernPath
-from .operations import CANCELLED
 from .responses import JSON
 from .responses import SSE
 from .responses import HTTPError
 from .responses import cors
 from .responses import preflight
 from .responses import unavailable
+from .sessions import Session
 from .sessions import SessionManager
+from .worker_holder import WorkerHolder
 
 log = logging.getLogger(__name__)
-
-#: Server-defined code of refused credentials (HTTP 401/403 carry the detail).
-AUTH_ERROR = -32000
-
-
-class MessageLimiter(t.Protocol):
-    """Rate limits of request messages, applied by :meth:`Endpoint.run`."""
-
-    def check(self, request: Request, message: RpcRequest, call: Call) -> None:
-        """Let the message run, or raise :class:`HTTPError` (429)."""
 
 
 class Endpoint:
@@ -88,11 +75,29 @@ class Endpoint:
         self.events = events
         self.gate = gate
         self.bus = NotificationBus(events)
-        self.legacy = LegacyPath(self)
-        self.modern = ModernPath(self)
-        #: Checks each request message against rate limits before it runs
-        #: (:class:`flask_mcp.ops.rate_limits.RateLimits`); ``None``: none.
-        self.limiter: MessageLimiter | None = None
+        sessions.on_subscriptions = self._reopen
+        fair = FairShare(
+            store,
+            settings.holds_per_principal,
+            settings.holds_per_address,
+            renew_every=settings.lease_interval * 5,
+        )
+        self.holder = WorkerHolder(self.bus, settings, fair)
+        self.exchange = Exchange(server, gate)
+        self.legacy = LegacyPath(
+            self.exchange, settings, sessions, events, self.bus, self.holder
+        )
+        self.modern = ModernPath(self.exchange, settings, store, self.bus, self.holder)
+
+    @property
+    def limiter(self) -> MessageLimiter | None:
+        """Checks each request message against rate limits before it runs
+        (:class:`flask_mcp.ops.rate_limits.RateLimits`); ``None``: none."""
+        return self.exchange.limiter
+
+    @limiter.setter
+    def limiter(self, limiter: MessageLimiter | None) -> None:
+        self.exchange.limiter = limiter
 
     # -- entry point -------------------------------------------------------
 
@@ -161,7 +166,7 @@ class Endpoint:
             raise HTTPError(
                 400, INVALID_REQUEST, "Invalid Request: 2026-07-28 has no batches"
             )
-        if header_claims_modern(request.headers.get) and not _is_response(payload):
+        if header_claims_modern(request.headers.get) and not is_response(payload):
             raise HTTPError(
                 400,
                 INVALID_PARAMS,
@@ -170,102 +175,6 @@ class Endpoint:
                 jsonrpc.readable_id(payload),
             )
         return self.legacy.post(request, payload)
-
-    # -- shared by both paths ----------------------------------------------
-
-    def authenticate(self, request: Request, request_id: t.Any = None) -> t.Any:
-        """Run ``authenticate``; a refusal becomes 401/403 with a challenge."""
-        try:
-            auth = self.gate.authenticate(request)
-        except Refusal as refusal:
-            raise self.refusal(refusal, request, request_id) from None
-        g.mcp_auth = auth
-        return auth
-
-    def refusal(
-        self, refusal: Refusal, request: Request, request_id: t.Any
-    ) -> HTTPError:
-        error = refusal.error
-        operations.auth_refused(error, request, None, request_id)
-        message = error.description or (
-            "Unauthorized" if error.status_code == 401 else "Forbidden"
-        )
-        return HTTPError(
-            error.status_code,
-            AUTH_ERROR,
-            message,
-            request_id,
-            self.gate.challenge_headers(refusal, request),
-            self.gate.user_response(refusal, request),
-        )
-
-    def check_step_up(self, request: Request, message: RpcRequest, auth: t.Any) -> None:
-        """A listed tool the caller lacks scopes for answers 403 insufficient_scope."""
-        try:
-            self.step_up(message, auth)
-        except AuthError as exc:
-            refusal = self.gate.refuse(request, exc)
-            raise self.refusal(refusal, request, message.id) from None
-
-    def step_up(self, message: RpcRequest, auth: t.Any) -> None:
-        if message.method != "tools/call":
-            return
-        name = message.params.get("name")
-        tool = self.server.registry.tools.get(name) if isinstance(name, str) else None
-        if tool is not None and tool.step_up and not tool.allows(auth):
-            scopes = required_scopes(tool.can_access)
-            raise Forbidden(f"tool {tool.name} needs more scopes", scopes=scopes)
-
-    def run(
-        self, request: Request, message: RpcRequest, call: Call
-    ) -> dict[str, t.Any]:
-        """The response message of one request; errors become error messages.
-
-        The single point where a request message is executed: it is
-        announced to :mod:`flask_mcp.signals` and checked against the rate
-        limits here.
-
-        :raises HTTPError: when a handler refused the caller
-            (``get_auth_session(None)``): a 401 or 403 with a challenge; 429
-            over a rate limit.
-        """
-        operation = operations.started(request, message, call, self.server.registry)
-        try:
-            if self.limiter is not None:
-                self.limiter.check(request, message, call)
-            answer = self._execute(request, message, call)
-        except BaseException as exc:
-            operations.raised(operation, exc)
-            raise
-        operations.answered(operation, answer)
-        return answer
-
-    def _execute(
-        self, request: Request, message: RpcRequest, call: Call
-    ) -> dict[str, t.Any]:
-        try:
-            return jsonrpc.result_message(message.id, self.server.handle(message, call))
-        except AuthError as exc:
-            refusal = self.gate.refuse(request, exc)
-            raise self.refusal(refusal, request, message.id) from None
-        except StoreUnavailable:
-            raise unavailable(message.id) from None
-        except JsonRpcError as exc:
-            log.info("MCP %s refused (%s): %s", message.method, exc.code, exc.message)
-            return jsonrpc.error_message(message.id, exc)
-        except Cancelled:
-            # The client closed the response: nobody reads this answer, and
-            # nothing went wrong on the server.
-            log.info("MCP %s %r cancelled by the client", message.method, message.id)
-            error = JsonRpcError(jsonrpc.INTERNAL_ERROR, CANCELLED)
-            return jsonrpc.error_message(message.id, error)
-        except Exception:
-            log.exception("MCP method %s failed", message.method)
-            error = JsonRpcError(jsonrpc.INTERNAL_ERROR, "Internal error")
-            return jsonrpc.error_message(message.id, error)
-
-    def principal(self, auth: t.Any) -> str | None:
-        return self.gate.principal(auth)
 
     # -- server-initiated messages ----------------------------------------
 
@@ -277,12 +186,12 @@ class Endpoint:
         """Tell every client listening that the ``kind`` list changed."""
         self.bus.publish(Change(LIST_CHANGED[kind], {}))
 
+    def _reopen(self, session: Session) -> None:
+        """A session's subscriptions changed: its GET stream reconnects."""
+        self.bus.publish(Change(REOPEN, {}, session=session.id))
+
     def send_to_session(
         self, session_id: str, method: str, params: dict[str, t.Any]
     ) -> None:
         """Send a notification to one legacy session's GET stream."""
         self.bus.publish(Change(method, params, session=session_id))
-
-
-def _is_response(payload: t.Any) -> bool:
-    return isinstance(payload, dict) and "method" not in payload

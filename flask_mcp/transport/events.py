@@ -13,6 +13,7 @@ import re
 import time
 import typing as t
 
+from ..protocol.jsonrpc import is_response
 from ..store import Store
 
 #: The stream of messages not tied to a request (the GET stream).
@@ -52,10 +53,6 @@ def parse_event_id(event_id: str) -> tuple[str, int] | None:
     return found.group(1), int(found.group(2))
 
 
-def is_response(message: dict[str, t.Any]) -> bool:
-    return "method" not in message and ("result" in message or "error" in message)
-
-
 class EventLog:
     """Append-only per-stream logs in the store, with a time-to-live."""
 
@@ -63,23 +60,45 @@ class EventLog:
         self.store = store
         self.ttl = ttl
 
-    def append(self, session_id: str, stream: str, message: dict[str, t.Any]) -> str:
-        seq = self.store.incr(f"evn:{session_id}:{stream}", self.ttl)
+    def append(
+        self,
+        session_id: str,
+        stream: str,
+        message: dict[str, t.Any],
+        counter_ttl: float | None = None,
+    ) -> str:
+        """Add ``message``; its event id.
+
+        :param counter_ttl: how long the stream's counter outlives its last
+            append (default: the events' time-to-live). A counter that
+            expired would start again at 1, so ids of a long-lived stream
+            would go back in time.
+        """
+        seq = self.store.incr(f"evn:{session_id}:{stream}", counter_ttl or self.ttl)
         self.store.set(f"ev:{session_id}:{stream}:{seq}", message, self.ttl)
         return f"{stream}.{seq}"
 
     def last(self, session_id: str, stream: str) -> int:
         return int(self.store.get(f"evn:{session_id}:{stream}") or 0)
 
-    def read(self, session_id: str, stream: str, after: int) -> list[Event]:
-        """Events after ``after``, in order; stops at a gap (not yet written)."""
+    def read(
+        self, session_id: str, stream: str, after: int, upto: int | None = None
+    ) -> list[Event]:
+        """Events after ``after`` (up to ``upto``, default the last), in
+        order; stops at a gap (not yet written, or expired)."""
+        if upto is None:
+            upto = self.last(session_id, stream)
         out: list[Event] = []
-        for seq in range(after + 1, self.last(session_id, stream) + 1):
-            message = self.store.get(f"ev:{session_id}:{stream}:{seq}")
+        for seq in range(after + 1, upto + 1):
+            message = self.entry(session_id, stream, seq)
             if message is None:
                 break
             out.append((f"{stream}.{seq}", message))
         return out
+
+    def entry(self, session_id: str, stream: str, seq: int) -> t.Any:
+        """The event at ``seq``, or ``None``."""
+        return self.store.get(f"ev:{session_id}:{stream}:{seq}")
 
     def follow(
         self,
@@ -89,12 +108,14 @@ class EventLog:
         hold: float,
         interval: float = 0.05,
         alive: t.Callable[[], bool] = lambda: True,
+        stop: t.Callable[[], bool] = lambda: False,
     ) -> t.Iterator[Event]:
         """Replay, then poll until a response ends the stream, ``hold`` passes,
-        or ``alive`` says nobody will write to the stream any more."""
+        ``alive`` says nobody will write to the stream any more, or ``stop``
+        says to end now."""
         deadline = time.monotonic() + hold
         last_look = False
-        while True:
+        while not stop():
             for event_id, message in self.read(session_id, stream, after):
                 after = int(event_id.rpartition(".")[2])
                 yield event_id, message

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 import typing as t
 
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from ..addresses import client_key
 from ..auth.errors import AuthError
+from ..config import Settings
 from ..protocol import jsonrpc
 from ..protocol.call import Call
 from ..protocol.jsonrpc import INVALID_REQUEST
@@ -24,29 +28,33 @@ from ..protocol.jsonrpc import JsonRpcError
 from ..protocol.jsonrpc import Notification
 from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.jsonrpc import Response as RpcResponse
+from ..protocol.jsonrpc import is_response
 from ..protocol.versions import DEFAULT_HEADER_VERSION
 from ..protocol.versions import LEGACY_VERSIONS
 from ..protocol.versions import allows_batching
 from ..protocol.versions import supports_priming_events
+from . import leases
 from . import operations
 from . import streaming
-from .bus import LIST_CHANGED
-from .bus import Change
+from .bus import NotificationBus
+from .capacity import backoff
 from .checks import accepts
 from .checks import header
+from .descriptions import session_stream
 from .events import STANDALONE
+from .events import EventLog
 from .events import format_event
-from .events import is_response
 from .events import parse_event_id
+from .exchange import AUTH_ERROR
+from .exchange import Exchange
 from .responses import SSE
 from .responses import HTTPError
 from .responses import empty_response
 from .responses import json_response
 from .responses import sse_response
 from .sessions import Session
-
-if t.TYPE_CHECKING:
-    from .endpoint import Endpoint
+from .sessions import SessionManager
+from .worker_holder import WorkerHolder
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +67,40 @@ _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class LegacyPath:
-    """POST, GET and DELETE of the 2025 revisions, for one endpoint."""
+    """POST, GET and DELETE of the 2025 revisions.
 
-    def __init__(self, endpoint: Endpoint) -> None:
-        self.endpoint = endpoint
-        self.settings = endpoint.settings
-        self.server = endpoint.server
+    :param exchange: authenticates callers and runs their requests.
+    :param sessions: where sessions live (and, through its store, replies
+        and leases).
+    :param events: the per-stream event logs that make streams resumable.
+    :param bus: the change notifications that GET streams deliver.
+    :param holder: what holds GET streams open.
+    """
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        settings: Settings,
+        sessions: SessionManager,
+        events: EventLog,
+        bus: NotificationBus,
+        holder: WorkerHolder,
+    ) -> None:
+        self.exchange = exchange
+        self.server = exchange.server
+        self.settings = settings
+        self.sessions = sessions
+        self.store = sessions.store
+        self.events = events
+        self.bus = bus
+        self.holder = holder
 
     # -- POST --------------------------------------------------------------
 
     def post(self, request: Request, payload: t.Any) -> Response:
-        endpoint = self.endpoint
         single = payload if isinstance(payload, dict) else None
         request_id = jsonrpc.readable_id(single)
-        auth = endpoint.authenticate(request, request_id)
+        auth = self.exchange.authenticate(request, request_id)
         message = self._parse(payload) if not isinstance(payload, list) else None
         if isinstance(message, RpcRequest) and not self.server.knows(message.method):
             # Probes of methods this era lacks get "unknown method" before any
@@ -135,11 +163,9 @@ class LegacyPath:
                 request_id,
             )
         session = (
-            self.endpoint.sessions.load(session_id)
-            if _SESSION_ID.match(session_id)
-            else None
+            self.sessions.load(session_id) if _SESSION_ID.match(session_id) else None
         )
-        if session is None or session.principal != self.endpoint.principal(auth):
+        if session is None or session.principal != self.exchange.principal(auth):
             # Another principal's session answers exactly like an unknown one.
             raise HTTPError(404, SESSION_NOT_FOUND, "Session not found", request_id)
         return session
@@ -153,11 +179,10 @@ class LegacyPath:
         headers = {}
         try:
             if not self.settings.stateless:
-                endpoint = self.endpoint
-                session = endpoint.sessions.create(
-                    version, message.params, endpoint.principal(auth)
+                session = self.sessions.create(
+                    version, message.params, self.exchange.principal(auth)
                 )
-                endpoint.store.sweep(every=endpoint.sessions.ttl)
+                self.store.sweep(every=self.sessions.ttl)
                 headers[SESSION_HEADER] = session.id
         except BaseException as exc:
             operations.raised(operation, exc)
@@ -167,14 +192,30 @@ class LegacyPath:
         return json_response(answer, headers=headers)
 
     def _accept(self, message: jsonrpc.Message, session: Session | None) -> None:
-        """Notifications need no answer; responses wake a waiting handler."""
-        if isinstance(message, RpcResponse) and isinstance(message.id, str):
-            key = streaming.reply_key(session.id if session else None, message.id)
-            self.endpoint.store.set(
-                key, message.payload, self.settings.request_timeout + 5
-            )
-        elif isinstance(message, Notification):
+        """Notifications need no answer; a response wakes the handler waiting
+        for it.
+
+        :raises HTTPError: 400 for a response to a request this session was
+            never sent, or was already answered.
+        """
+        if isinstance(message, Notification):
             log.debug("notification %s", message.method)
+            return
+        assert isinstance(message, RpcResponse)
+        session_id = session.id if session else None
+        asked = isinstance(message.id, str) and self.store.take(
+            streaming.asked_key(session_id, message.id)
+        )
+        if not asked:
+            raise HTTPError(
+                400,
+                INVALID_REQUEST,
+                "Bad Request: no request of the server awaits this response"
+                " (never sent, already answered or expired)",
+                message.id,
+            )
+        key = streaming.reply_key(session_id, str(message.id))
+        self.store.set(key, message.payload, self.settings.request_timeout + 5)
 
     def _batch(
         self,
@@ -184,7 +225,19 @@ class LegacyPath:
         version: str,
         auth: t.Any,
     ) -> Response:
-        endpoint = self.endpoint
+        """Each message of a 2025-03-26 batch, in order, within the bounds:
+        at most ``MCP_BATCH_MAX_ITEMS`` messages, and requests that would
+        start after ``MCP_BATCH_TIMEOUT`` seconds are answered with an error.
+        """
+        limit = self.settings.batch_max_items
+        if len(payload) > limit:
+            raise HTTPError(
+                400,
+                INVALID_REQUEST,
+                f"Invalid Request: a batch may hold at most {limit} messages,"
+                f" not {len(payload)}",
+            )
+        deadline = time.monotonic() + self.settings.batch_timeout
         answers = []
         for item in payload:
             try:
@@ -192,20 +245,31 @@ class LegacyPath:
             except JsonRpcError as exc:
                 answers.append(jsonrpc.error_message(jsonrpc.readable_id(item), exc))
                 continue
+            if isinstance(message, RpcRequest) and time.monotonic() >= deadline:
+                error = JsonRpcError(
+                    jsonrpc.INTERNAL_ERROR,
+                    f"Batch time limit ({self.settings.batch_timeout:g} s) reached"
+                    " before this request ran; send it again",
+                )
+                answers.append(jsonrpc.error_message(message.id, error))
+                continue
             if isinstance(message, RpcRequest):
                 try:
-                    endpoint.step_up(message, auth)
+                    self.exchange.step_up(message, auth)
                 except AuthError as exc:
-                    error = JsonRpcError(-32000, exc.description or "Forbidden")
+                    error = JsonRpcError(AUTH_ERROR, exc.description or "Forbidden")
                     answers.append(jsonrpc.error_message(message.id, error))
                     continue
                 call = self._call(session, version, streaming.NullChannel(), auth)
                 try:
-                    answers.append(endpoint.run(request, message, call))
+                    answers.append(self.exchange.run(request, message, call))
                 except HTTPError as refused:  # one refused item, not the batch
                     answers.append(jsonrpc.error_message(message.id, refused.error))
-            else:
+                continue
+            try:
                 self._accept(message, session)
+            except HTTPError as refused:  # an unawaited reply: said, not the batch
+                answers.append(jsonrpc.error_message(None, refused.error))
         return json_response(answers) if answers else empty_response(202)
 
     def _call(
@@ -217,7 +281,7 @@ class LegacyPath:
             session_id=session.id if session else None,
             session=session,
             auth=auth,
-            principal=self.endpoint.principal(auth),
+            principal=self.exchange.principal(auth),
         )
 
     def _answer(
@@ -228,31 +292,36 @@ class LegacyPath:
         version: str,
         auth: t.Any,
     ) -> Response:
-        endpoint = self.endpoint
-        endpoint.check_step_up(request, message, auth)
+        exchange = self.exchange
+        exchange.check_step_up(request, message, auth)
         if session is None or not self.server.wants_channel(message):
             call = self._call(session, version, streaming.NullChannel(), auth)
-            return json_response(endpoint.run(request, message, call))
+            return json_response(exchange.run(request, message, call))
         channel = streaming.StreamChannel(
-            endpoint.store, endpoint.events, session.id, message.id
+            self.store, self.events, session.id, message.id
         )
         call = self._call(session, version, channel, auth)
-        lease = streaming.Lease(
-            endpoint.store, session.id, channel.stream_id, message.id
+        lease = leases.Lease(
+            self.store,
+            session.id,
+            channel.stream_id,
+            message.id,
+            self.settings.lease_interval,
         )
-        streaming.start(lambda: endpoint.run(request, message, call), channel, lease)
-        first = streaming.first(channel)
-        if isinstance(first, streaming.Refused):
-            raise first.error
-        if first is not streaming.CLOSE and is_response(first[1]):
-            return json_response(first[1])
-        body = streaming.sse_body(
+        priming = supports_priming_events(session.protocol_version)
+        return streaming.answer(
+            lambda: exchange.run(request, message, call),
             channel,
-            first,
-            priming=supports_priming_events(session.protocol_version),
-            retry_ms=self.settings.retry_ms,
+            as_json=json_response,
+            body=lambda first: streaming.sse_body(
+                channel,
+                first,
+                priming=priming,
+                retry_ms=self.settings.retry_ms,
+                capacity=self.holder.capacity,
+            ),
+            lease=lease,
         )
-        return sse_response(body)
 
     # -- GET ---------------------------------------------------------------
 
@@ -275,40 +344,36 @@ class LegacyPath:
                 "Not Acceptable: Accept must list text/event-stream",
             )
         self._header_version(request)
-        session = self._session(request, self.endpoint.authenticate(request))
+        session = self._session(request, self.exchange.authenticate(request))
         assert session is not None
         last_event = request.headers.get("Last-Event-ID")
-        if last_event:
-            parsed = parse_event_id(last_event)
-            if parsed is None:
-                raise HTTPError(
-                    400, INVALID_REQUEST, "Bad Request: malformed Last-Event-ID"
-                )
-            stream, after = parsed
-        else:
-            stream, after = STANDALONE, self.endpoint.bus.position()
+        if not last_event:
+            return self._notifications(request, session, None)
+        parsed = parse_event_id(last_event)
+        if parsed is None:
+            raise HTTPError(
+                400, INVALID_REQUEST, "Bad Request: malformed Last-Event-ID"
+            )
+        stream, after = parsed
         if stream == STANDALONE:
-            return sse_response(self._notifications(session, after), "session")
+            return self._notifications(request, session, after)
         return sse_response(self._resume(session.id, stream, after), "resume")
 
-    def _notifications(self, session: Session, after: int) -> t.Iterator[bytes]:
-        """The session's stream of change notifications, from the bus."""
-
-        def wanted(change: Change) -> bool:
-            if change.session is not None:
-                return change.session == session.id
-            if change.principal is not None and change.principal != session.principal:
-                return False
-            if change.uri is not None:
-                return change.uri in session.subscriptions
-            return change.method in LIST_CHANGED.values()  # not listen-only ones
-
-        yield format_event(None, f"{STANDALONE}.{after}", self.settings.retry_ms)
-        bus = self.endpoint.bus
-        for position, change in bus.follow(after, self.settings.stream_hold, wanted):
-            if change is not None:
-                message = jsonrpc.notification_message(change.method, change.params)
-                yield format_event(message, f"{STANDALONE}.{position}")
+    def _notifications(
+        self, request: Request, session: Session, after: int | None
+    ) -> Response:
+        """The session's stream of change notifications, held by the holder."""
+        newest = self.bus.position()
+        session = self.sessions.load(session.id) or session  # see session_stream
+        stream = session_stream(
+            session,
+            self.bus,
+            after,
+            newest=newest,
+            retry_ms=self.settings.retry_ms,
+            client=client_key(request.remote_addr),
+        )
+        return self.holder.hold(stream, request.environ)
 
     def _resume(self, session_id: str, stream: str, after: int) -> t.Iterator[bytes]:
         """Replay a request's stream; if its worker died, answer for it.
@@ -316,38 +381,61 @@ class LegacyPath:
         The worker running a request renews a lease in the store; once the
         lease lapses without a final response, nobody will ever send one, so
         the request gets an error (logged, so every resume agrees) and the
-        client stops reconnecting.
+        client stops reconnecting. Like the stream it resumes, it gives its
+        thread back when a request needs it (the client resumes again).
         """
-        events, store = self.endpoint.events, self.endpoint.store
-        key = streaming.lease_key(session_id, stream)
-        yield format_event(None, f"{stream}.{after}", self.settings.retry_ms)
-        answered = False
-        for event_id, message in events.follow(
-            session_id,
-            stream,
-            after,
-            self.settings.request_timeout,
-            alive=lambda: streaming.Lease.live(store.get(key)),
-        ):
-            answered = is_response(message)
-            yield format_event(message, event_id)
-        orphan = None if answered else streaming.Lease.holder(store.get(key))
-        if orphan is not None:
-            log.warning(
-                "MCP request %r lost its worker; answered with an error", orphan
-            )
-            error = JsonRpcError(
-                jsonrpc.INTERNAL_ERROR,
-                "The server process handling this request stopped; send it again",
-            )
-            message = jsonrpc.error_message(orphan, error)
-            yield format_event(message, events.append(session_id, stream, message))
+        events, store = self.events, self.store
+        interval = self.settings.lease_interval
+        key = leases.lease_key(session_id, stream)
+        wanted = _Wanted()
+        capacity = self.holder.capacity
+        enlisted = capacity.enlist(wanted)
+        try:
+            yield format_event(None, f"{stream}.{after}", self.settings.retry_ms)
+            answered = False
+            for event_id, message in events.follow(
+                session_id,
+                stream,
+                after,
+                self.settings.request_timeout,
+                alive=lambda: leases.live(store.get(key), interval),
+                stop=wanted.is_set,
+            ):
+                answered = is_response(message)
+                yield format_event(message, event_id)
+            if wanted.is_set() and not answered:
+                yield f"retry: {backoff(self.settings.retry_ms)}\n\n".encode()
+                return
+            orphan = None if answered else leases.orphan(store.get(key), interval)
+            if orphan is not None:
+                log.warning(
+                    "MCP request %r lost its worker; answered with an error", orphan
+                )
+                error = JsonRpcError(
+                    jsonrpc.INTERNAL_ERROR,
+                    "The server process handling this request stopped; send it again",
+                )
+                message = jsonrpc.error_message(orphan, error)
+                yield format_event(message, events.append(session_id, stream, message))
+        finally:
+            if enlisted:
+                capacity.release(wanted)
 
     # -- DELETE ------------------------------------------------------------
 
     def delete(self, request: Request) -> Response:
         self._require_sessions()
-        session = self._session(request, self.endpoint.authenticate(request))
+        session = self._session(request, self.exchange.authenticate(request))
         assert session is not None
-        self.endpoint.sessions.end(session)
+        self.sessions.end(session)
         return empty_response(204)
+
+
+class _Wanted(threading.Event):
+    """Set when the worker wants a resumed stream's thread back."""
+
+    def yield_thread(self) -> None:
+        self.set()
+
+    def stop(self) -> None:
+        self.set()

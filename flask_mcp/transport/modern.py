@@ -5,7 +5,7 @@ its version and the client's capabilities, is validated against its routing
 headers, and is answered as JSON or as an SSE stream of that request's own
 notifications. Questions to the client travel as ``input_required`` results
 (see :mod:`flask_mcp.protocol.inputs`). ``subscriptions/listen`` is answered
-with a stream of change notifications held for ``MCP_LISTEN_HOLD`` seconds.
+with a held stream of change notifications (see :mod:`.holds`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import typing as t
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from ..addresses import client_key
+from ..config import Settings
 from ..protocol import jsonrpc
 from ..protocol.call import Call
 from ..protocol.context import LOG_LEVELS
-from ..protocol.envelope import META_SUBSCRIPTION
 from ..protocol.envelope import check_param_headers
 from ..protocol.envelope import read_envelope
 from ..protocol.jsonrpc import INVALID_PARAMS
@@ -28,36 +29,51 @@ from ..protocol.jsonrpc import JsonRpcError
 from ..protocol.jsonrpc import Notification
 from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.server import LISTEN
-from ..protocol.tasking.wire import NOTIFICATION as TASK_NOTIFICATION
+from ..store import Store
 from . import streaming
-from .bus import LIST_CHANGED
-from .bus import Change
+from .bus import NotificationBus
 from .checks import header
-from .events import format_event
-from .events import is_response
+from .cursors import ListenCursors
+from .cursors import identity
+from .descriptions import LIST_FILTERS
+from .descriptions import listen_channels
+from .descriptions import listen_stream
+from .exchange import Exchange
 from .responses import HTTPError
 from .responses import empty_response
 from .responses import json_response
-from .responses import sse_response
+from .worker_holder import Ending
+from .worker_holder import WorkerHolder
 
-if t.TYPE_CHECKING:
-    from .endpoint import Endpoint
-
-#: Filter keys of ``subscriptions/listen`` for the list-changed notifications.
-_LIST_FILTERS = {
-    "toolsListChanged": LIST_CHANGED["tools"],
-    "promptsListChanged": LIST_CHANGED["prompts"],
-    "resourcesListChanged": LIST_CHANGED["resources"],
-}
+#: Ends of a listen the client did not ask for: its next listen replays.
+_SERVER_ENDS = frozenset({"yield", "stop", "time"})
+#: Resource URIs one listen may follow.
+MAX_RESOURCE_SUBSCRIPTIONS = 1000
 
 
 class ModernPath:
-    """POST of the 2026-07-28 revision, for one endpoint."""
+    """POST of the 2026-07-28 revision.
 
-    def __init__(self, endpoint: Endpoint) -> None:
-        self.endpoint = endpoint
-        self.server = endpoint.server
-        self.settings = endpoint.settings
+    :param exchange: authenticates callers and runs their requests.
+    :param bus: the change notifications that listen streams deliver.
+    :param holder: what holds listen streams open.
+    """
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        settings: Settings,
+        store: Store,
+        bus: NotificationBus,
+        holder: WorkerHolder,
+    ) -> None:
+        self.exchange = exchange
+        self.server = exchange.server
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self.holder = holder
+        self.cursors = ListenCursors(store)
 
     def post(self, request: Request, payload: dict[str, t.Any]) -> Response:
         request_id = jsonrpc.readable_id(payload)
@@ -70,7 +86,8 @@ class ModernPath:
             # notification is accepted and dropped, as the spec asks.
             return empty_response(202)
         assert isinstance(message, RpcRequest)  # a response carries no _meta
-        auth = self.endpoint.authenticate(request, message.id)
+        exchange = self.exchange
+        auth = exchange.authenticate(request, message.id)
         try:
             envelope = read_envelope(
                 message.method,
@@ -85,38 +102,34 @@ class ModernPath:
             self._check_param_headers(request, message, auth)
         except JsonRpcError as exc:
             raise HTTPError.of(exc, jsonrpc.http_status(exc.code), message.id) from None
-        self.endpoint.check_step_up(request, message, auth)
+        exchange.check_step_up(request, message, auth)
         call = Call(
             protocol_version=envelope.version,
             channel=streaming.NullChannel(),
             auth=auth,
-            principal=self.endpoint.principal(auth),
+            principal=exchange.principal(auth),
             envelope=envelope,
         )
         if message.method == LISTEN:
-            return self._listen(
-                message, call, streaming.disconnect_probe(request.environ)
-            )
+            return self._listen(request, message, call)
         if not self.server.wants_channel(message):
-            return self._answer(self.endpoint.run(request, message, call))
-        channel = streaming.StreamChannel(self.endpoint.store, None, None, message.id)
+            return self._answer(exchange.run(request, message, call))
+        channel = streaming.StreamChannel(self.store, None, None, message.id)
         call.channel = channel
-        streaming.start(lambda: self.endpoint.run(request, message, call), channel)
-        first = streaming.first(channel)
-        if isinstance(first, streaming.Refused):
-            raise first.error
-        if first is not streaming.CLOSE and is_response(first[1]):
-            return self._answer(first[1])
-        body = streaming.sse_body(
+        return streaming.answer(
+            lambda: exchange.run(request, message, call),
             channel,
-            first,
-            priming=False,
-            retry_ms=self.settings.retry_ms,
-            cancelled=call.cancelled,
-            keepalive=streaming.KEEPALIVE,
-            gone=streaming.disconnect_probe(request.environ),
+            as_json=self._answer,
+            body=lambda first: streaming.sse_body(
+                channel,
+                first,
+                priming=False,
+                retry_ms=self.settings.retry_ms,
+                cancelled=call.cancelled,
+                keepalive=self.settings.keepalive_interval,
+                gone=streaming.disconnect_probe(request.environ),
+            ),
         )
-        return sse_response(body)
 
     def _answer(self, message: dict[str, t.Any]) -> Response:
         """A final response as JSON, with the status its error code implies."""
@@ -142,49 +155,43 @@ class ModernPath:
 
     # -- subscriptions/listen ----------------------------------------------
 
-    def _listen(
-        self, message: RpcRequest, call: Call, gone: t.Callable[[], bool]
-    ) -> Response:
+    def _listen(self, request: Request, message: RpcRequest, call: Call) -> Response:
         """Acknowledge, then stream the changes the filter asks for.
 
-        A sync worker is held while the stream is open, so it is closed
-        gracefully (with the listen result) after ``MCP_LISTEN_HOLD``
-        seconds; the client then listens again. A client that closes the
-        stream first frees the worker at once (``gone``).
+        The holder keeps the stream open while the worker can spare the
+        thread and ends it gracefully (with the listen result) when it
+        cannot; the client then listens again.
         """
-        wanted, honoured = self._filter(
+        kinds, uris, tasks, honoured = self._filter(
             message.params.get("notifications"), call, message.id
         )
-        subscription = message.id
-        meta = {META_SUBSCRIPTION: subscription}
-        bus = self.endpoint.bus
-        start = bus.position()
+        client = client_key(request.remote_addr)
+        channels = listen_channels(kinds, uris, tasks)
+        listener = identity(call.principal, client, channels)
+        stream = listen_stream(
+            message.id,
+            kinds,
+            uris,
+            honoured,
+            self.bus,
+            tasks=tasks,
+            principal=call.principal,
+            client=client,
+            after=self.cursors.get(listener),
+        )
 
-        def stream() -> t.Iterator[bytes]:
-            ack = {"_meta": meta, "notifications": honoured}
-            yield format_event(
-                jsonrpc.notification_message(
-                    "notifications/subscriptions/acknowledged", ack
-                )
-            )
-            for _, change in bus.follow(
-                start, self.settings.listen_hold, wanted, stop=gone
-            ):
-                if change is None:
-                    yield b": keep-alive\n\n"
-                    continue
-                params = {**change.params, "_meta": meta}
-                yield format_event(jsonrpc.notification_message(change.method, params))
-            if gone():
-                return
-            done = {"resultType": "complete", "_meta": meta}
-            yield format_event(jsonrpc.result_message(subscription, done))
+        def ended(position: int, why: Ending) -> None:
+            if why in _SERVER_ENDS:
+                self.cursors.remember(listener, position)
 
-        return sse_response(stream(), "listen")
+        return self.holder.hold(stream, request.environ, ended)
 
     def _filter(
         self, requested: t.Any, call: Call, request_id: t.Any
-    ) -> tuple[t.Callable[[Change], bool], dict[str, t.Any]]:
+    ) -> tuple[set[str], list[str], list[str], dict[str, t.Any]]:
+        """The list kinds, resource URIs and task ids a listen filter asks
+        for and may have, and the filter as granted (for the
+        acknowledgement)."""
         if requested is None:
             requested = {}
         if not isinstance(requested, dict):
@@ -194,16 +201,10 @@ class ModernPath:
                 "Invalid params: notifications must be an object",
                 request_id,
             )
-        methods = {
-            method
-            for key, method in _LIST_FILTERS.items()
-            if requested.get(key) is True
-        }
-        honoured: dict[str, t.Any] = {
-            key: True for key in _LIST_FILTERS if requested.get(key) is True
-        }
+        asked = [key for key in LIST_FILTERS if requested.get(key) is True]
+        honoured: dict[str, t.Any] = dict.fromkeys(asked, True)
         uris = requested.get("resourceSubscriptions")
-        visible: set[str] = set()
+        granted: list[str] = []
         if uris is not None:
             if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
                 raise HTTPError(
@@ -212,25 +213,21 @@ class ModernPath:
                     "Invalid params: resourceSubscriptions must be a list of URIs",
                     request_id,
                 )
+            if len(uris) > MAX_RESOURCE_SUBSCRIPTIONS:
+                raise HTTPError(
+                    400,
+                    INVALID_PARAMS,
+                    "Invalid params: at most"
+                    f" {MAX_RESOURCE_SUBSCRIPTIONS} resourceSubscriptions per listen",
+                    request_id,
+                )
             # Only resources the caller may read; others are left out of the ack.
-            visible = {u for u in uris if self.server.methods.resource_visible(u, call)}
-            honoured["resourceSubscriptions"] = [u for u in uris if u in visible]
+            granted = [u for u in uris if self.server.methods.resource_visible(u, call)]
+            honoured["resourceSubscriptions"] = granted
         tasks = self._task_filter(requested.get("taskIds"), call, request_id)
         if tasks is not None:
             honoured["taskIds"] = tasks
-
-        def wanted(change: Change) -> bool:
-            if change.session is not None:
-                return False  # meant for one legacy session
-            if change.principal is not None and change.principal != call.principal:
-                return False
-            if change.uri is not None:
-                return change.uri in visible
-            if change.method == TASK_NOTIFICATION:
-                return tasks is not None and change.params.get("taskId") in tasks
-            return change.method in methods
-
-        return wanted, honoured
+        return {LIST_FILTERS[key] for key in asked}, granted, tasks or [], honoured
 
     def _task_filter(
         self, requested: t.Any, call: Call, request_id: t.Any

@@ -80,19 +80,54 @@ def unavailable(request_id: t.Any = None) -> HTTPError:
     )
 
 
+def busy(retry_after: float, message: str, request_id: t.Any = None) -> HTTPError:
+    """503: the server has no capacity for this request now (not a limit
+    on the client: that is :func:`too_many_requests`)."""
+    return _later(
+        503,
+        jsonrpc.INTERNAL_ERROR,
+        "Service unavailable",
+        message,
+        retry_after,
+        request_id,
+    )
+
+
 def too_many_requests(
     retry_after: float, message: str, request_id: t.Any = None
 ) -> HTTPError:
     """429: a limit (fair share of held streams, a rate limit) refused the
     request; the client may try again after ``retry_after`` seconds."""
-    seconds = max(1, math.ceil(retry_after))
-    return HTTPError(
+    return _later(
         429,
         jsonrpc.RATE_LIMITED,
-        f"Too Many Requests: {message}; try again in {seconds} s",
+        "Too Many Requests",
+        message,
+        retry_after,
+        request_id,
+        with_data=True,
+    )
+
+
+def _later(
+    status: int,
+    code: int,
+    reason: str,
+    message: str,
+    retry_after: float,
+    request_id: t.Any,
+    *,
+    with_data: bool = False,
+) -> HTTPError:
+    """An error that says when to try again (``Retry-After``, whole seconds)."""
+    seconds = max(1, math.ceil(retry_after))
+    return HTTPError(
+        status,
+        code,
+        f"{reason}: {message}; try again in {seconds} s",
         request_id,
         {"Retry-After": str(seconds)},
-        data={"retryAfter": seconds},
+        data={"retryAfter": seconds} if with_data else None,
     )
 
 
@@ -113,14 +148,19 @@ def empty_response(status: int) -> Response:
 
 
 def sse_response(body: t.Iterable[bytes], kind: str = "request") -> Response:
-    """An SSE answer; ``kind`` names the held stream for
-    :data:`~flask_mcp.signals.stream_opened`."""
+    """An SSE stream that ends quietly if the store fails mid-stream; ``kind``
+    names the stream for :data:`~flask_mcp.signals.stream_opened`."""
+    return stream_response(_until_the_store_fails(body), kind)
+
+
+def stream_response(body: t.Iterable[bytes], kind: str = "request") -> Response:
+    """An SSE stream, written as ``body`` yields it (unbuffered by proxies)."""
     if signals.stream_opened.receivers:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         if signals.stream_opened.has_receivers_for(app):
-            body = _announced(body, kind, app)
+            body = _Announced(body, kind, app)
     return Response(
-        _until_the_store_fails(body),
+        body,
         mimetype=SSE,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         direct_passthrough=True,
@@ -137,15 +177,39 @@ def _until_the_store_fails(body: t.Iterable[bytes]) -> t.Iterator[bytes]:
         return
 
 
-def _announced(body: t.Iterable[bytes], kind: str, app: t.Any) -> t.Iterator[bytes]:
-    """``body``, announced as a held stream from its first byte to its end."""
-    stream = signals.Stream(kind)
-    signals.stream_opened.send(app, stream=stream)
-    try:
-        yield from body
-    finally:
-        stream.duration = time.perf_counter() - stream.started
-        signals.stream_closed.send(app, stream=stream)
+class _Announced:
+    """``body``, announced as a held stream from its first byte to its end.
+
+    A class, not a generator: the server closes what it never iterated
+    (a request refused before the first byte), and ``body`` must hear of it.
+    """
+
+    def __init__(self, body: t.Iterable[bytes], kind: str, app: t.Any) -> None:
+        self._body = body
+        self._kind = kind
+        self._app = app
+        self._iterator: t.Generator[bytes, None, None] | None = None
+
+    def __iter__(self) -> t.Iterator[bytes]:
+        if self._iterator is None:
+            self._iterator = self._announce()
+        return self._iterator
+
+    def _announce(self) -> t.Generator[bytes, None, None]:
+        stream = signals.Stream(self._kind)
+        signals.stream_opened.send(self._app, stream=stream)
+        try:
+            yield from self._body
+        finally:
+            stream.duration = time.perf_counter() - stream.started
+            signals.stream_closed.send(self._app, stream=stream)
+
+    def close(self) -> None:
+        if self._iterator is not None:
+            self._iterator.close()
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
 
 
 #: What a browser-based client's preflight may ask for on the endpoint.

@@ -48,10 +48,12 @@ class Session:
     def subscribe(self, uri: str) -> None:
         self.subscriptions.add(uri)
         self._save()
+        self._manager.subscriptions_changed(self)
 
     def unsubscribe(self, uri: str) -> None:
         self.subscriptions.discard(uri)
         self._save()
+        self._manager.subscriptions_changed(self)
 
     @property
     def _manager(self) -> SessionManager:
@@ -70,6 +72,13 @@ class SessionManager:
         self.ttl = ttl
         #: The ids of live sessions, for ``flask mcp sessions``.
         self.index = KeyIndex(store, "session", ttl)
+        #: Called when a session's subscriptions change (its GET stream,
+        #: held somewhere, must follow other resources from now on).
+        self.on_subscriptions: t.Callable[[Session], None] | None = None
+
+    def subscriptions_changed(self, session: Session) -> None:
+        if self.on_subscriptions is not None:
+            self.on_subscriptions(session)
 
     def create(
         self,

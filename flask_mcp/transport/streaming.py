@@ -6,11 +6,12 @@ that reconnects). The view waits for the first message: a final result alone
 is answered as JSON, anything else turns the response into an SSE stream.
 
 Faults end the stream, never the worker: a handler that dies still yields a
-final JSON-RPC error; a store that fails mid-stream ends the response with
-an error at once; a client that closes the stream sets the call's cancelled
-event, which the handler's next call on its context raises; and a lease the
-running worker renews in the store lets a client resuming on another worker
-learn that the worker died.
+final JSON-RPC error; a store that fails before anything was sent answers
+503, and mid-stream ends the response with an error at once; a client that
+closes the stream sets the call's cancelled event, which the handler's next
+call on its context raises; and a lease the running worker renews in the
+store (:mod:`.leases`) lets a client resuming on another worker learn that
+the worker died.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import time
 import typing as t
 from dataclasses import dataclass
 
+from werkzeug.wrappers import Response
+
 from .._sync import close_thread_loop
 from ..protocol.context import ClientError
 from ..protocol.context import ClientTimeout
@@ -33,22 +36,28 @@ from ..protocol.jsonrpc import INTERNAL_ERROR
 from ..protocol.jsonrpc import JsonRpcError
 from ..protocol.jsonrpc import RequestId
 from ..protocol.jsonrpc import error_message
+from ..protocol.jsonrpc import is_response
 from ..protocol.jsonrpc import notification_message
 from ..protocol.jsonrpc import request_message
 from ..store import Store
+from .capacity import WORKER
+from .capacity import Capacity
+from .capacity import backoff
 from .events import EventLog
 from .events import format_event
-from .events import is_response
+from .leases import Lease
 from .responses import HTTPError
+from .responses import sse_response
+from .responses import unavailable
 
 log = logging.getLogger(__name__)
 
 #: Queue marker: the handler asked to end the HTTP response early.
 CLOSE = object()
-#: Seconds between keep-alive comments on a quiet modern stream.
-KEEPALIVE = 5.0
-#: Seconds between renewals of a running request's lease.
-LEASE_INTERVAL = 2.0
+#: Queue marker: the worker wants the thread back (the client resumes).
+YIELD = object()
+#: Seconds between looks for the reply to a question the server asked.
+REPLY_POLL = 0.05
 #: Seconds between looks at the client's socket while a stream is quiet.
 DISCONNECT_POLL = 0.25
 
@@ -68,8 +77,9 @@ def reply_key(session_id: str | None, request_id: str) -> str:
     return f"reply:{session_id}:{request_id}"
 
 
-def lease_key(session_id: str, stream: str) -> str:
-    return f"lease:{session_id}:{stream}"
+def asked_key(session_id: str | None, request_id: str) -> str:
+    """Where a request the server sent waits for its one reply."""
+    return f"asked:{session_id}:{request_id}"
 
 
 class StreamChannel:
@@ -105,14 +115,13 @@ class StreamChannel:
         self.queue.put((event_id, message))
 
     def _fail(self, exc: Exception) -> None:
+        """The store failed: before anything was sent the answer is a 503
+        (with ``Retry-After``), on an open stream an error event."""
         log.warning(
             "MCP stream of request %r ended: store failed: %s", self.request_id, exc
         )
         self._failed = True
-        error = JsonRpcError(
-            INTERNAL_ERROR, "Service unavailable: the server's store failed"
-        )
-        self.queue.put((None, error_message(self.request_id, error)))
+        self.queue.put(Refused(unavailable(self.request_id)))
 
     def notify(self, method: str, params: dict[str, t.Any]) -> None:
         self.emit(notification_message(method, params))
@@ -123,16 +132,43 @@ class StreamChannel:
         if self.session_id is None:
             raise JsonRpcError(INTERNAL_ERROR, f"{method} needs an MCP session")
         request_id = f"srv-{secrets.token_urlsafe(12)}"
+        # The one reply the client may post (see LegacyPath._accept).
+        self.store.set(asked_key(self.session_id, request_id), True, timeout + 5)
         self.emit(request_message(request_id, method, params))
-        reply = self.store.wait_take(reply_key(self.session_id, request_id), timeout)
+        reply = self._reply(reply_key(self.session_id, request_id), timeout)
         if reply is None:
             raise ClientTimeout(method, timeout)
         if "error" in reply:
             raise ClientError(reply["error"])
         return t.cast(dict[str, t.Any], reply.get("result", {}))
 
+    def _reply(self, key: str, timeout: float) -> t.Any:
+        """The client's reply, or ``None`` after ``timeout`` seconds.
+
+        :raises JsonRpcError: the worker is stopping: nobody would be left to
+            finish the call, so it ends now (the client sends it again).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.store.take(key)
+            if reply is not None or time.monotonic() >= deadline:
+                return reply
+            if WORKER.stopping:
+                raise JsonRpcError(
+                    INTERNAL_ERROR,
+                    "The server is restarting and cannot wait for the answer;"
+                    " send the request again",
+                )
+            time.sleep(min(REPLY_POLL, max(0.0, deadline - time.monotonic())))
+
     def close_stream(self) -> None:
         self.queue.put(CLOSE)
+
+    def yield_thread(self) -> None:
+        self.queue.put(YIELD)
+
+    def stop(self) -> None:
+        self.queue.put(YIELD)
 
 
 class NullChannel:
@@ -150,63 +186,6 @@ class NullChannel:
         pass
 
 
-class Lease:
-    """Proof in the store that a worker still runs a request of a session.
-
-    Renewed by a thread every :data:`LEASE_INTERVAL` seconds while the
-    handler runs; it lapses a few intervals after the worker dies.
-    """
-
-    #: Seconds a lease record is kept after its last renewal.
-    ttl = 300.0
-
-    def __init__(
-        self, store: Store, session_id: str, stream: str, request_id: RequestId
-    ):
-        self._store = store
-        self._key = lease_key(session_id, stream)
-        self._request_id = request_id
-        self._done = threading.Event()
-
-    def start(self) -> None:
-        self._renew()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def stop(self) -> None:
-        self._done.set()
-
-    def _run(self) -> None:
-        while not self._done.wait(LEASE_INTERVAL):
-            self._renew()
-
-    def _renew(self) -> None:
-        # The record outlives the lease (``ttl``), so a resuming client can
-        # still learn which request was orphaned and get an answer for it.
-        record = {"id": self._request_id, "at": time.time()}
-        try:
-            self._store.set(self._key, record, self.ttl)
-        except Exception as exc:  # the stream reports store failures itself
-            log.debug("lease renewal failed: %s", exc)
-
-    @staticmethod
-    def holder(record: t.Any) -> RequestId | None:
-        """The request id of a lease whose worker stopped renewing it."""
-        if not isinstance(record, dict) or not isinstance(record.get("at"), float):
-            return None
-        if time.time() - record["at"] < LEASE_INTERVAL * 3:
-            return None
-        request_id = record.get("id")
-        return request_id if isinstance(request_id, (str, int)) else None
-
-    @staticmethod
-    def live(record: t.Any) -> bool:
-        return (
-            isinstance(record, dict)
-            and isinstance(record.get("at"), float)
-            and time.time() - record["at"] < LEASE_INTERVAL * 3
-        )
-
-
 def start(
     run: t.Callable[[], dict[str, t.Any]],
     channel: StreamChannel,
@@ -219,6 +198,7 @@ def start(
     """
 
     def target() -> None:
+        WORKER.handler_started()
         try:
             try:
                 message = run()
@@ -235,6 +215,7 @@ def start(
             if lease is not None:  # after the final message is in the log
                 lease.stop()
             close_thread_loop()  # an async handler's loop ends with its thread
+            WORKER.handler_finished()
 
     if lease is not None:
         lease.start()
@@ -270,8 +251,30 @@ def disconnect_probe(environ: t.Mapping[str, t.Any]) -> t.Callable[[], bool]:
     return gone
 
 
-def first(channel: StreamChannel) -> Item:
-    return channel.queue.get()
+def answer(
+    run: t.Callable[[], dict[str, t.Any]],
+    channel: StreamChannel,
+    *,
+    as_json: t.Callable[[dict[str, t.Any]], Response],
+    body: t.Callable[[Item], t.Iterator[bytes]],
+    lease: Lease | None = None,
+) -> Response:
+    """The answer of a request whose handler may talk while it works.
+
+    ``run`` goes to a thread; the first thing it sends decides the shape: a
+    final response alone is answered by ``as_json``, a refusal (an auth
+    error, the store down) is raised as its HTTP error, anything else opens
+    the SSE stream ``body`` writes from that first item on.
+
+    :raises HTTPError: the refusal, before anything was sent.
+    """
+    start(run, channel, lease)
+    first = channel.queue.get()
+    if isinstance(first, Refused):
+        raise first.error
+    if first is not CLOSE and is_response(first[1]):
+        return as_json(first[1])
+    return sse_response(body(first))
 
 
 def sse_body(
@@ -283,6 +286,7 @@ def sse_body(
     cancelled: threading.Event | None = None,
     keepalive: float | None = None,
     gone: t.Callable[[], bool] | None = None,
+    capacity: Capacity | None = None,
 ) -> t.Iterator[bytes]:
     """The SSE stream: priming event, then messages until the response or a close.
 
@@ -293,8 +297,14 @@ def sse_body(
     :func:`disconnect_probe`) notices it sooner. ``cancelled`` is set when
     the stream ends (modern requests: closing the stream is the
     cancellation); a legacy client may resume instead, so it passes none.
+
+    A resumable stream is enlisted with ``capacity``: when a request needs
+    its thread, or the worker stops, it ends with a retry hint and the
+    client resumes it with ``GET`` and ``Last-Event-ID`` (SEP-1699), while
+    the handler goes on in its own thread.
     """
     resumable = priming and channel.session_id is not None
+    enlisted = resumable and capacity is not None and capacity.enlist(channel)
     wait = (
         keepalive
         if gone is None
@@ -308,6 +318,10 @@ def sse_body(
         while True:
             if item is CLOSE:
                 if resumable:
+                    return
+            elif item is YIELD:
+                if resumable:
+                    yield f"retry: {backoff(retry_ms)}\n\n".encode()
                     return
             elif isinstance(item, Refused):
                 refused = item.error
@@ -332,6 +346,9 @@ def sse_body(
                     quiet_since = time.monotonic()
                     yield b": keep-alive\n\n"
     finally:
+        if enlisted:
+            assert capacity is not None
+            capacity.release(channel)
         # The response is over: finished, or the client closed it (then the
         # server's write failed and closed this generator). Either way the
         # handler has nobody to talk to any more.

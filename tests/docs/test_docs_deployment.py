@@ -11,7 +11,6 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_mcp import FlaskMCP
-from flask_mcp.config import MCP_LISTEN_HOLD
 from flask_mcp.config import MCP_REQUEST_TIMEOUT
 from support.loopback import LoopbackServer
 from support.nginx import NginxServer
@@ -74,9 +73,12 @@ def test_gunicorn_settings():
     )
     conf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conf)
-    assert conf.worker_class == "sync"
-    assert conf.workers >= 3
-    assert conf.timeout > max(MCP_REQUEST_TIMEOUT, MCP_LISTEN_HOLD)
+    assert conf.worker_class == "flask_mcp.gunicorn.ThreadWorker"
+    assert conf.workers >= 1
+    # Enough threads for many held streams besides the calls.
+    assert conf.threads >= 64
+    # A stopping worker lets running calls finish, questions included.
+    assert conf.graceful_timeout > MCP_REQUEST_TIMEOUT
 
 
 def test_configuration(load_example):

@@ -1,5 +1,5 @@
 """The official MCP conformance suite (@modelcontextprotocol/conformance, pinned in
-tools/package.json) against the example app served by real gunicorn sync
+tools/package.json) against the example app served by real gunicorn
 workers, once per shared store.
 
 Three runs per store, against one server whose task legs run in threads:
@@ -44,13 +44,10 @@ tested in tests/e2e, named there).
 The raw output, the checks.json files and the gunicorn log are kept in
 tests/artifacts/conformance/<store>/<run>/.
 
-The server runs with ``MCP_LISTEN_HOLD=0.8``. The stateless scenario opens a
-``subscriptions/listen`` stream, reads two messages and leaves the connection
-open without reading further; with two sync workers, that stream holds one
-worker until the hold ends, and the suite's next listen stream waits 1.5 s for
-a change made by a request that needs the other worker. A hold well under
-1.5 s (and well over the ~0.1 s a change takes to arrive) is what two workers
-can serve; with the default 10 s the two list-changed checks (SHOULD) warn.
+The server runs as ``make serve`` does (``-c python:flask_mcp.gunicorn``:
+two workers of flask_mcp's gthread worker) with every ``MCP_*`` setting at
+its default: a listen stream the suite leaves open holds a spare thread,
+not a worker, so the requests that follow are served at once.
 """
 
 from __future__ import annotations
@@ -67,6 +64,7 @@ from pathlib import Path
 
 import pytest
 
+from flask_mcp import gunicorn as serve_config
 from support import ARTIFACTS_DIR
 from support import TOOLS_DIR
 from support import GunicornServer
@@ -211,13 +209,13 @@ def server(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> t.Iterator[GunicornServer]:
-    """The example app on 2 sync workers with the file store or Redis; task
-    legs in its threads or on a Celery worker (Redis as the broker)."""
+    """The example app as ``make serve`` runs it, with the file store or
+    Redis; task legs in its threads or on a Celery worker (Redis as the
+    broker)."""
     store, executor = deployment
     env: dict[str, str | None] = {
         "MCP_STORE_URL": None,
         "EXAMPLE_INSTANCE_PATH": str(tmp_path_factory.mktemp(f"{store}-{executor}")),
-        "MCP_LISTEN_HOLD": "0.8",  # see the module docstring
         "EXAMPLE_CELERY_BROKER": None,
     }
     if store == "redis" or executor == "celery":
@@ -230,7 +228,14 @@ def server(
     with contextlib.ExitStack() as stack:
         if executor == "celery":
             stack.enter_context(CeleryWorker(env=env))
-        yield stack.enter_context(GunicornServer(workers=2, env=env))
+        yield stack.enter_context(
+            GunicornServer(
+                workers=2,
+                threads=serve_config.threads,
+                env=env,
+                args=("-c", "python:flask_mcp.gunicorn"),
+            )
+        )
 
 
 @pytest.mark.parametrize(
@@ -242,7 +247,7 @@ def server(
 def test_conformance_suite(
     server: GunicornServer, deployment: tuple[str, str], run: str
 ) -> None:
-    """Every scenario of the run passes with 2 sync workers sharing the store."""
+    """Every scenario of the run passes with 2 workers sharing the store."""
     suite = RUNS[run]
     store = "-".join(deployment)
     artifacts = ARTIFACTS_DIR / "conformance" / store / run

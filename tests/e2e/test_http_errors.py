@@ -663,17 +663,29 @@ def test_post_with_other_content_type_is_unsupported_media_type(
             "params": {"requestId": 1},
         },
         {"jsonrpc": "2.0", "method": "notifications/whatever"},
-        {"jsonrpc": "2.0", "id": "srv-unknown", "result": {}},
     ],
-    ids=["initialized", "cancelled", "unknown-notification", "stray-response"],
+    ids=["initialized", "cancelled", "unknown-notification"],
 )
-def test_notification_or_response_is_accepted_with_empty_body(
-    url: AppHTTP, message: dict
-) -> None:
+def test_notification_is_accepted_with_empty_body(url: AppHTTP, message: dict) -> None:
     session = open_session(url)
     response = post(url, message, session=session, version="2025-11-25")
     assert response.status_code == 202
     assert response.content == b""
+
+
+@pytest.mark.parametrize("reply_id", ["srv-unknown", 7])
+def test_reply_to_a_request_never_sent_is_refused(
+    url: AppHTTP, reply_id: t.Any
+) -> None:
+    """A response to a request the server never sent is an error, not 202."""
+    session = open_session(url)
+    reply = {"jsonrpc": "2.0", "id": reply_id, "result": {}}
+    response = post(url, reply, session=session, version="2025-11-25")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["id"] == reply_id
+    assert body["error"]["code"] == -32600
+    assert "no request of the server awaits" in body["error"]["message"]
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])

@@ -24,6 +24,13 @@ def test_every_result_has_a_chart() -> None:
         "tools_call",
         "modern",
         "auth",
+        # held connections and the per-call cost on make serve's worker
+        "per_call",
+        "workers",
+        "held_crowd",
+        "held_caps",
+        "held_caps_principal",
+        "held_shutdown",
         "store_outage",
         "store_outage_before",
         "ops",

@@ -78,8 +78,17 @@ def _declares_all(path: Path) -> bool:
     return False
 
 
+#: Modules that declare ``__all__`` on purpose, and why.
+DECLARES_ALL = {
+    # A gunicorn configuration module: ``from flask_mcp.gunicorn import *``
+    # in a user's configuration file must bring its settings, not its imports.
+    "flask_mcp.gunicorn",
+}
+
+
 def test_only_packages_declare_all() -> None:
-    assert [_dotted(path) for path in MODULES if _declares_all(path)] == []
+    declared = [_dotted(path) for path in MODULES if _declares_all(path)]
+    assert [name for name in declared if name not in DECLARES_ALL] == []
 
 
 #: Loggers named otherwise on purpose, and why.

@@ -63,11 +63,11 @@ def test_entries_expire_and_are_swept(tmp_path, clock: Clock) -> None:
     store = _open(f"file://{tmp_path}/store")
     store.set("short", "x", 0.2)
     store.set("long", "y", 60)
-    time.sleep(0.3)
+    clock.advance(0.3)
     assert store.get("short") is None
     assert store.add("short", "again", 60)  # an expired entry does not block add
     store.set("gone", "z", 0.2)
-    time.sleep(0.3)
+    clock.advance(0.3)
     assert store.remove_expired() == 1
     assert store.get("long") == "y"
     assert store.get("short") == "again"
