@@ -6,8 +6,10 @@ audit trail on, and the telemetry around it.
   cost measured is making and finishing spans in the worker, not shipping
   them, which is the collector's business and varies by deployment.
 * Metrics: ``prometheus_client`` multiprocess files in ``$BENCH_METRICS_DIR``.
-* Audit: one JSON line per call to ``$BENCH_AUDIT_LOG`` through a logging
-  ``FileHandler``, as a deployment writing its trail to disk does.
+* Audit: one JSON line per call to ``$BENCH_AUDIT_LOG`` through
+  :class:`flask_mcp.ops.AuditFileHandler`, as the operations guide
+  recommends for a trail on disk (``BENCH_AUDIT_HANDLER=file``: a logging
+  ``FileHandler``, which writes each line at once).
 
 Imported only by the workers of the ``ops`` variant.
 """
@@ -27,6 +29,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from benchmarks.apps import PATH
 from benchmarks.apps import _mcp_app
+from flask_mcp.ops import AuditFileHandler
 
 
 class DroppingExporter(SpanExporter):
@@ -57,8 +60,13 @@ def set_up_telemetry() -> None:
         trace.set_tracer_provider(provider)
     audit = logging.getLogger("flask_mcp.audit")
     if not audit.handlers:
-        handler = logging.FileHandler(os.environ["BENCH_AUDIT_LOG"])
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        path = os.environ["BENCH_AUDIT_LOG"]
+        handler: logging.Handler
+        if os.environ.get("BENCH_AUDIT_HANDLER") == "file":
+            handler = logging.FileHandler(path)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+        else:
+            handler = AuditFileHandler(path)
         audit.addHandler(handler)
         audit.setLevel(logging.INFO)
         audit.propagate = False
