@@ -20,10 +20,11 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 import typing as t
+
+from .process_id import current_pid
 
 _Encode = t.Callable[[t.Any], str]
 
@@ -127,7 +128,7 @@ class RecordMaker:
     def __call__(self, message: t.Any) -> logging.LogRecord:
         if logging.getLogRecordFactory() is not logging.LogRecord:
             return self._made(message)
-        pid = os.getpid()
+        pid = current_pid()
         if pid != self._pid:  # first use, or a forked worker
             self._template = vars(self._made(""))
             self._pid = pid
