@@ -234,3 +234,11 @@ def ops_app() -> Flask:
     from benchmarks.ops_apps import ops_app as build
 
     return build()
+
+
+def ops_sampled_app() -> Flask:
+    """:func:`ops_app` recording a tenth of the traces
+    (``ParentBased(TraceIdRatioBased(0.1))``)."""
+    from benchmarks.ops_apps import ops_sampled_app as build
+
+    return build()

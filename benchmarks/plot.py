@@ -25,7 +25,7 @@ TITLES = {
     "workers": "add(a, b): gthread (flask_mcp.gunicorn) and sync workers",
     "store_outage": "Store-free tools/call with Redis frozen vs healthy",
     "store_outage_before": "The same before this round (pickles, no circuit)",
-    "ops": "tools/call with tracing, metrics and audit vs without (plain vs bare)",
+    "ops": "tools/call with tracing (all spans; 1 trace in 10), metrics, audit",
 }
 WIDTH, LEFT, ROW, TOP = 640, 120, 44, 48
 SCALE_MAX = 1.3  # ratios drawn from 0 to this

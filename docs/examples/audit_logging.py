@@ -7,12 +7,12 @@ dictConfig(
     {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"line": {"format": "%(message)s"}},
         "handlers": {
             "audit": {
-                "class": "logging.handlers.WatchedFileHandler",
+                # Written in batches off the request's thread; the line is
+                # the message itself (no formatter needed).
+                "class": "flask_mcp.ops.AuditFileHandler",
                 "filename": os.environ["AUDIT_LOG"],  # /var/log/mcp/audit.jsonl
-                "formatter": "line",
             }
         },
         "loggers": {

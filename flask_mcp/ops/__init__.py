@@ -10,8 +10,9 @@ Flask-Limiter) are imported only by the features that use them.
 
 from __future__ import annotations
 
+from .audit_file import AuditFileHandler
 from .ops_settings import OpsSettings
 from .setup import init_ops
 from .setup import limit_tools
 
-__all__ = ["OpsSettings", "init_ops", "limit_tools"]
+__all__ = ["AuditFileHandler", "OpsSettings", "init_ops", "limit_tools"]

@@ -16,9 +16,6 @@ module: its name is part of the documented interface.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import logging
 import re
 import time
@@ -28,6 +25,8 @@ from flask import has_request_context
 from flask import request
 
 from .. import signals
+from .audit_line import AuditLine
+from .audit_line import RecordMaker
 from .principals import describe
 from .receivers import connect
 from .receivers import guarded
@@ -69,20 +68,7 @@ _TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}"
 log = logging.getLogger(AUDIT_LOGGER)
 
 
-#: Canonical JSON (the digest's input) and an audit line's JSON.
-_canonical = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-).encode
-_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
-
-
-def arguments_digest(arguments: t.Any) -> str | None:
-    """``arguments_sha256`` of an audit line: the SHA-256 of ``arguments`` as
-    canonical JSON, in hex; ``None`` for a call without arguments."""
-    if arguments is None:
-        return None
-    canonical = _canonical(arguments)
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+_record = RecordMaker(log, __file__)
 
 
 class AuditTrail:
@@ -127,7 +113,7 @@ class AuditTrail:
         # The hot path (a line per call): the line built in FIELDS order.
         _emit(
             {
-                "time": _now(),
+                "time": time.time(),  # written out with the text
                 "event": operation.method,
                 "outcome": operation.outcome,
                 "principal_source": principal.source,
@@ -135,7 +121,7 @@ class AuditTrail:
                 "client_id": principal.client_id,
                 "method": operation.method,
                 "name": operation.name,
-                "arguments_sha256": arguments_digest(arguments),
+                "arguments_sha256": None,  # made with the text
                 "arguments": arguments if self.arguments else None,
                 "error_code": operation.error_code,
                 "reason": None,
@@ -146,7 +132,8 @@ class AuditTrail:
                 or _caller_trace(operation),
                 "grant_id": None,
                 "client_address": operation.client_address,
-            }
+            },
+            arguments,
         )
 
     @guarded
@@ -193,30 +180,14 @@ class AuditTrail:
     def write(self, **fields: t.Any) -> None:
         """One line: every field of :data:`FIELDS`, in order."""
         line = {name: fields.get(name) for name in FIELDS}
-        line["time"] = _now()
+        line["time"] = time.time()
         _emit(line)
 
 
-def _emit(line: dict[str, t.Any]) -> None:
+def _emit(fields: dict[str, t.Any], arguments: t.Any = None) -> None:
     """Log one line. The record is made directly: looking up the caller's
     frame (what ``log.info`` does first) would name this module anyway."""
-    record = log.makeRecord(
-        log.name, logging.INFO, __file__, 0, _encode(line), (), None
-    )
-    log.handle(record)
-
-
-def _now() -> str:
-    """UTC now, ISO 8601 with milliseconds: ``2026-12-07T09:14:03.120Z``."""
-    now = time.time()
-    seconds = int(now)
-    return f"{_second(seconds)}.{int((now - seconds) * 1000):03d}Z"
-
-
-@functools.lru_cache(maxsize=4)
-def _second(seconds: int) -> str:
-    """The part of the time that changes once a second, made once."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    log.handle(_record(AuditLine(fields, arguments)))
 
 
 def _caller_trace(operation: signals.Operation) -> str | None:

@@ -22,6 +22,7 @@ import typing as t
 import uuid
 
 from .. import signals
+from .process_id import current_pid
 from .receivers import connect
 from .receivers import guarded
 
@@ -125,8 +126,9 @@ def use_folder(path: str) -> str:
             # NOTE: prometheus_client picks its value class when first
             # imported, from this variable; something imported it before
             # the app set it, so the choice is made again (before any of
-            # our instruments exists).
-            values.ValueClass = values.get_value_class()
+            # our instruments exists). Its fork check asks for the pid on
+            # every observation: given without a system call.
+            values.ValueClass = values.MultiProcessValue(current_pid)
         _folder = real
         return real
 
@@ -288,7 +290,7 @@ class MetricsRecorder:
         """Whether this process may write its metrics (see :attr:`off`)."""
         if self.off:
             return False
-        pid = os.getpid()
+        pid = current_pid()
         if pid != self.pid:
             try:
                 preallocate(self.folder, pid)

@@ -15,6 +15,7 @@ from docs_helpers import ACCEPT
 from docs_helpers import DOCS
 
 from benchmarks import dashboard
+from flask_mcp.ops import AuditFileHandler
 from flask_mcp.ops.metrics import LABELS
 
 
@@ -68,7 +69,10 @@ def test_audit_logging_configuration(
     target = tmp_path / "audit.jsonl"
     load_example("audit_logging", env={"AUDIT_LOG": str(target)})
     assert clean_audit_logger.propagate is False
+    (handler,) = clean_audit_logger.handlers
+    assert isinstance(handler, AuditFileHandler)
     clean_audit_logger.info('{"event": "test"}')
+    handler.flush()  # the writer thread's turn, now
     assert json.loads(target.read_text()) == {"event": "test"}
 
 

@@ -5,7 +5,9 @@ Configured from the environment: every ``MCP_*`` variable (JSON values
 parsed, as the example app does) and ``OPS_TEST_INSTANCE`` (the instance
 folder). Callers authenticate with ``X-Key: <name>`` (their principal is
 that name); ``X-Key`` absent is refused with 401. Every response names its
-worker (``X-Worker-Pid``).
+worker (``X-Worker-Pid``). With ``OPS_TEST_AUDIT_FILE``, audit lines go to
+that file through an :class:`~flask_mcp.ops.AuditFileHandler` writing every
+``OPS_TEST_AUDIT_INTERVAL`` seconds.
 
 Tools: ``echo(text)``; ``fails()`` (a tool error); ``work(ms)`` sleeps that
 long (an I/O-bound call: a database, an API); ``limited()`` has its own
@@ -16,6 +18,7 @@ rate limit of ``$OPS_TEST_TOOL_LIMIT`` (default ``5/minute``). A resource
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import typing as t
@@ -25,6 +28,7 @@ from flask import Response
 
 from flask_mcp import FlaskMCP
 from flask_mcp import ToolError
+from flask_mcp.ops import AuditFileHandler
 
 
 def authenticate(request: t.Any) -> t.Any:
@@ -33,6 +37,11 @@ def authenticate(request: t.Any) -> t.Any:
 
 
 def create_app() -> Flask:
+    if os.environ.get("OPS_TEST_AUDIT_FILE"):
+        _audit_to_file(
+            os.environ["OPS_TEST_AUDIT_FILE"],
+            float(os.environ.get("OPS_TEST_AUDIT_INTERVAL", "0.2")),
+        )
     app = Flask(__name__, instance_path=os.environ["OPS_TEST_INSTANCE"])
     app.config.update(
         {k: _value(v) for k, v in os.environ.items() if k.startswith("MCP_")}
@@ -83,3 +92,10 @@ def _value(raw: str) -> t.Any:
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+def _audit_to_file(path: str, interval: float) -> None:
+    audit = logging.getLogger("flask_mcp.audit")
+    audit.addHandler(AuditFileHandler(path, interval=interval))
+    audit.setLevel(logging.INFO)
+    audit.propagate = False

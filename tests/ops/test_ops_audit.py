@@ -16,7 +16,7 @@ from flask_mcp import FlaskMCP
 from flask_mcp import ToolError
 from flask_mcp.auth import TokenSession
 from flask_mcp.ops.audit import FIELDS
-from flask_mcp.ops.audit import arguments_digest
+from flask_mcp.ops.audit_line import arguments_digest
 
 from .helpers import call
 from .helpers import modern
