@@ -30,7 +30,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MIN_VENV := .venv-min
 MIN_STAMP := $(MIN_VENV)/.installed
 # Tiers that need more than the venv; test-fast deselects them.
-SLOW_TIERS := gunicorn or redis or node or browser
+SLOW_TIERS := gunicorn or redis or node or browser or gateway
 # Examples per fuzz test in `make fuzz` and in `make test` under CI: about 2.5
 # minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
 CI_FUZZ_EXAMPLES := 1500

@@ -9,7 +9,9 @@ Every test belongs to one or more tiers, registered as pytest markers in
 * ``gunicorn``: a gunicorn master with workers;
 * ``redis``: a throwaway ``redis-server`` (``make system``);
 * ``node``: Node 22 from ``tools/`` (``make node``);
-* ``browser``: headless chromium through Playwright.
+* ``browser``: headless chromium through Playwright;
+* ``gateway``: a throwaway Pushpin or nginx in front of gunicorn
+  (``make system``).
 
 ``unit`` and ``http`` are the fast tiers (``make test-fast``): they need only
 ``make venv``. The other tiers need what ``make system`` and ``make node``
@@ -49,7 +51,7 @@ from pathlib import Path
 import pytest
 
 #: The tiers; pyproject.toml registers them as markers, with what each needs.
-TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser")
+TIERS = ("unit", "http", "gunicorn", "redis", "node", "browser", "gateway")
 #: Tiers implied by referring to a module (prefix of its dotted name).
 MODULE_TIERS = {"playwright": "browser", "werkzeug.serving": "http"}
 #: Tiers implied by an attribute name used anywhere in the code.
