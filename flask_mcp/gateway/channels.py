@@ -1,180 +1,124 @@
 """The gateway's channels, and what is published on them.
 
 Every change on the bus is published twice, whatever it is: once on the
-*modern* channel that every listen stream follows, once on the *legacy*
-channel of the 2025 GET streams. Both carry the bus position as the item id
+*listen* chain that every listen stream follows, once on the *session*
+chain of the 2025 GET streams. Both carry the bus position as the item id
 and the one before as ``prev-id``, so the gateway sees one unbroken chain per
-channel: it puts items back in order, and a stream that missed one asks the
-server for what it missed (its next link) instead of going on without it.
+era: it puts items back in order (Pushpin waits up to ``message_wait`` for a
+late one), and a stream that missed one asks the server for what it missed
+through its next link instead of going on without it.
 
 Which streams show an item is decided by the gateway's ``require-sub``
-filter: each item names a *marker* channel, and only streams that follow
-that marker keep it. A listen asking for tool changes follows
-``m.tools``; a 2025 session follows ``l.s.<session id>`` and one
-``l.r.<digest>`` per resource it subscribed to. Markers carry nothing but
-control actions (``hint``, ``close``).
+filter: each item names a *marker*, the gateway channel of the change's bus
+channel (:meth:`Change.channels`), and only streams that follow that marker
+keep it. A listen asking for tool changes follows ``<prefix>list:tools``; a
+2025 session follows ``<prefix>session:<id>`` and the markers of the
+resources it subscribed to. Markers carry only control actions (``hint``,
+``close``).
 
 Listen streams tag each message with their own ``subscriptionId``: the
-modern item is a template that the gateway's ``var-subst`` filter fills in
+listen item is a template that the gateway's ``var-subst`` filter fills in
 with the value each stream set through ``Grip-Set-Meta``.
+
+Each held stream also follows an *identity* channel of its own, with a fixed
+``prev-id`` and nothing ever published on it: the gateway names it in
+``Grip-Last`` when it asks for the stream's next part, which is how the
+server knows which stream asks while all streams share one next-link URL
+(Pushpin refreshes up to 100 streams per action only when their links are
+equal, and it rate-limits actions to 10 a second).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
+import typing as t
 from dataclasses import dataclass
 
-from ..protocol.envelope import META_SUBSCRIPTION
-from ..protocol.jsonrpc import RequestId
-from ..protocol.jsonrpc import notification_message
-from ..protocol.jsonrpc import result_message
-from ..transport.bus import LIST_CHANGED
 from ..transport.bus import Change
-from ..transport.events import STANDALONE
-from ..transport.events import format_event
+from ..transport.holds import Era
+from ..transport.holds import listen_end
+from ..transport.holds import listen_event
+from ..transport.holds import session_event
 
-#: Channels one held stream may follow: a listen asking for more resources
-#: than fit is served by the worker instead. Pushpin's
-#: ``connection_subscription_max`` must be at least this (our configuration
-#: writes :data:`~flask_mcp.gateway.pushpin_config.SUBSCRIPTIONS_PER_CONNECTION`).
+#: Channels one held stream may follow: a stream that needs more is held by
+#: the worker. Pushpin's ``connection_subscription_max`` must be at least
+#: this (:mod:`~flask_mcp.gateway.pushpin_config` writes it).
 MAX_CHANNELS = 100
 #: The ``Grip-Set-Meta`` variable holding a listen's subscription id.
 SUBSCRIPTION_VAR = "sub"
-#: Longest subscription id (as JSON) a held listen may have.
+#: Longest subscription id (as JSON text) a held listen may have.
 MAX_SUBSCRIPTION_JSON = 256
+#: The fixed ``prev-id`` of identity channels.
+IDENTITY_ID = "0"
 
-_KIND_OF = {method: kind for kind, method in LIST_CHANGED.items()}
-_PREFIX = re.compile(r"^[A-Za-z0-9_.-]{0,64}$")
+_PREFIX = re.compile(r"^[A-Za-z0-9_.:-]{0,80}$")
 
 
 @dataclass(frozen=True)
 class Channels:
-    """The channel names of one MCP server (``prefix`` keeps servers apart)."""
+    """The gateway channel names of one MCP server (``prefix`` keeps the
+    servers that share a gateway apart)."""
 
     prefix: str
 
     def __post_init__(self) -> None:
         if not _PREFIX.match(self.prefix):
-            raise ValueError(f"channel prefix {self.prefix!r}: A-Z a-z 0-9 _ . -")
+            raise ValueError(f"channel prefix {self.prefix!r}: A-Z a-z 0-9 _ . : -")
 
-    # -- the two chains ------------------------------------------------------
+    def chain(self, era: Era) -> str:
+        """The channel every stream of ``era`` follows, with ``prev-id``."""
+        return self.prefix + ("L" if era == "listen" else "S")
 
-    @property
-    def modern(self) -> str:
-        return self.prefix + "M"
+    def control(self, era: Era) -> str:
+        """Every stream of ``era``: the end of all of them (:meth:`end_all`)."""
+        return self.prefix + ("ctl.listen" if era == "listen" else "ctl.session")
 
-    @property
-    def legacy(self) -> str:
-        return self.prefix + "L"
-
-    # -- markers ---------------------------------------------------------------
-
-    def kind(self, kind: str) -> str:
-        """Listens that asked for ``kind`` (tools, prompts, resources) changes."""
-        return f"{self.prefix}m.{kind}"
-
-    def modern_resource(self, uri: str) -> str:
-        return f"{self.prefix}m.r.{_digest(uri)}"
-
-    @property
-    def legacy_broadcast(self) -> str:
-        """Every 2025 GET stream (list changes and other broadcasts)."""
-        return self.prefix + "l.all"
-
-    def legacy_resource(self, uri: str) -> str:
-        return f"{self.prefix}l.r.{_digest(uri)}"
-
-    def session(self, session_id: str) -> str:
-        """The GET streams of one 2025 session (its messages, its controls)."""
-        return f"{self.prefix}l.s.{session_id}"
-
-    @property
-    def nobody(self) -> str:
-        """A marker no stream follows: the item only keeps the chain whole."""
-        return self.prefix + "none"
-
-    # -- controls and identities -------------------------------------------
-
-    @property
-    def modern_control(self) -> str:
-        """Every listen stream: a graceful end for all (:meth:`.end_all`)."""
-        return self.prefix + "m.ctl"
-
-    @property
-    def legacy_control(self) -> str:
-        return self.prefix + "l.ctl"
+    def marker(self, bus_channel: str) -> str:
+        """The gateway channel of a bus channel (:mod:`~flask_mcp.transport.bus`)."""
+        return self.prefix + bus_channel
 
     def identity(self, token: str) -> str:
-        """A channel only one held stream follows, with a fixed ``prev-id``:
-        the gateway names it in ``Grip-Last`` when it asks for the stream's
-        next part, which is how the server knows which stream asks. Nothing
-        is ever published on it."""
-        return f"{self.prefix}i.{token}"
+        return f"{self.prefix}id.{token}"
 
-    def token_of(self, name: str) -> str | None:
-        start = self.prefix + "i."
-        return name[len(start) :] if name.startswith(start) else None
-
-    # -- where a change goes -------------------------------------------------
-
-    def modern_target(self, change: Change) -> str:
-        """The marker of listens that want ``change`` (as the worker's filter)."""
-        if change.session is not None:
-            return self.nobody  # for one 2025 session
-        if change.uri is not None:
-            return self.modern_resource(change.uri)
-        kind = _KIND_OF.get(change.method)
-        return self.kind(kind) if kind is not None else self.nobody
-
-    def legacy_target(self, change: Change) -> str:
-        if change.session is not None:
-            return self.session(change.session)
-        if change.uri is not None:
-            return self.legacy_resource(change.uri)
-        return self.legacy_broadcast
+    def token_of(self, channel: str) -> str | None:
+        """The token of an identity channel's name; ``None`` for others."""
+        start = self.prefix + "id."
+        return channel[len(start) :] if channel.startswith(start) else None
 
 
-def modern_event(change: Change) -> str:
+def listen_item(change: Change) -> str:
     """``change`` as a listen stream shows it, ``subscriptionId`` left to
-    the gateway (``%(sub)s``); other ``%`` signs escaped for it."""
-    params = {**change.params, "_meta": {META_SUBSCRIPTION: _SLOT}}
-    return _fill(format_event(notification_message(change.method, params)))
+    the gateway (``%(sub)s``); every other ``%`` escaped for it."""
+    return _fill(listen_event(change, _SLOT_JSON))
 
 
-def legacy_event(position: int, change: Change) -> str:
-    """``change`` as a 2025 GET stream shows it: its id is the bus position."""
-    message = notification_message(change.method, change.params)
-    return format_event(message, f"{STANDALONE}.{position}").decode()
+def session_item(position: int, change: Change) -> str:
+    """``change`` as a 2025 GET stream shows it (the gateway changes nothing)."""
+    return session_event(position, change).decode()
 
 
-def listen_end_event() -> str:
+def listen_end_item() -> str:
     """The listen result that ends any listen stream gracefully."""
-    done = {"resultType": "complete", "_meta": {META_SUBSCRIPTION: _SLOT}}
-    return _fill(format_event(result_message(_SLOT, done)))
+    return _fill(listen_end(_SLOT_JSON))
 
 
-def subscription_meta(subscription: RequestId) -> str | None:
-    """The ``Grip-Set-Meta`` value of a listen (``None``: too long to hold)."""
-    value = json.dumps(subscription)
-    if len(value) > MAX_SUBSCRIPTION_JSON:
+def subscription_meta(values: t.Mapping[str, str]) -> str | None:
+    """The ``Grip-Set-Meta`` value of a listen, from its ``values``
+    (``None``: the subscription id is too long to hold at the gateway)."""
+    value = values["subscriptionId"]
+    if len(value) > MAX_SUBSCRIPTION_JSON or not value.isascii():
         return None
     quoted = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'{SUBSCRIPTION_VAR}="{quoted}"'
 
 
-# A placeholder no real value can equal (a fresh random string), swapped
-# for the gateway's variable after the message is encoded.
-_SLOT = "grip-" + secrets.token_hex(16)
-_SLOT_JSON = json.dumps(_SLOT)
+# A placeholder no real value can contain (a fresh random string), swapped
+# for the gateway's variable once the message is encoded.
+_SLOT_JSON = json.dumps("grip-slot-" + secrets.token_hex(16))
 
 
 def _fill(event: bytes) -> str:
     text = event.decode().replace("%", "%%")
     return text.replace(_SLOT_JSON, f"%({SUBSCRIPTION_VAR})s")
-
-
-def _digest(uri: str) -> str:
-    return hashlib.sha256(uri.encode("utf-8", "surrogatepass")).hexdigest()[:32]
