@@ -1,6 +1,8 @@
 # Developer and CI entry points for flask_mcp.
 #
 #   make serve        run the example app under gunicorn on http://127.0.0.1:$(PORT)
+#   make serve-gateway  the same behind Pushpin (held streams leave the workers):
+#                     Pushpin on $(PORT), gunicorn on another loopback port
 #   make test         install what the tests need, then run pytest ($(PYTEST_ARGS))
 #   make test-fast    the tiers that need only `make venv` (unit, http): no sudo,
 #                     Node, Redis, gunicorn or browser (tests/support/tiers.py)
@@ -35,10 +37,10 @@ SLOW_TIERS := gunicorn or redis or node or browser or gateway
 # minutes on a CI machine. Elsewhere tests/fuzz/harness.py's default (40).
 CI_FUZZ_EXAMPLES := 1500
 
-.PHONY: help venv system node serve test test-fast test-min fuzz lint
+.PHONY: help venv system node serve serve-gateway test test-fast test-min fuzz lint
 
 help:
-	@echo "targets: venv system node serve test test-fast test-min fuzz lint  (PORT=$(PORT), PYTEST_ARGS=...)"
+	@echo "targets: venv system node serve serve-gateway test test-fast test-min fuzz lint  (PORT=$(PORT), PYTEST_ARGS=...)"
 
 venv: $(VENV_STAMP)
 
@@ -67,6 +69,10 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 
 serve: venv
 	$(VENV)/bin/gunicorn -w 2 --threads 1 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
+
+# Pushpin (make system) in front of the same app; Ctrl-C stops both.
+serve-gateway: venv
+	$(VENV)/bin/python -m flask_mcp.gateway.runner --port $(PORT) --workers 2 "example_app:create_app()"
 
 test: system venv node
 	$(if $(CI),FLASK_MCP_FUZZ_EXAMPLES=$(CI_FUZZ_EXAMPLES)) $(VENV)/bin/pytest $(PYTEST_ARGS)

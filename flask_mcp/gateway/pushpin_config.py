@@ -85,6 +85,24 @@ class PushpinConfig:
         """The command that runs Pushpin (and zurl, condure) with these files."""
         return [binary, "--config", str(self.config_path)]
 
+    def leftover_pids(self) -> list[int]:
+        """Processes of this Pushpin still running (from their pid files).
+
+        Pushpin's runner starts each service in a process group of its own:
+        if the runner is killed, they stay. A pid counts only while its
+        command line names this run folder (pids get reused).
+        """
+        found = []
+        for pid_file in self.run_dir.glob("*.pid"):
+            try:
+                pid = int(pid_file.read_text().strip())
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            if str(self.run_dir).encode() in command:
+                found.append(pid)
+        return sorted(found)
+
     def write(self) -> Path:
         """Write the files into ``run_dir``; the path of ``pushpin.conf``."""
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,11 @@ request.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import shutil
+import signal
 import tempfile
 import typing as t
 from collections.abc import Iterable
@@ -99,6 +102,12 @@ class PushpinServer(ManagedProcess):
                 text = path.read_text("utf-8", "replace")
                 parts.append(f"--- {path.name} ---\n{text}")
         return "\n".join(parts)
+
+    def stop(self) -> None:
+        super().stop()
+        for pid in self.config.leftover_pids():  # the runner died first
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def close(self) -> None:
         self.stop()
