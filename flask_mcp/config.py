@@ -81,6 +81,11 @@ MCP_KEEPALIVE_INTERVAL = 15.0
 #: works (a running 2025 request, a held stream); a lease missing three
 #: renewals counts as its worker's death.
 MCP_LEASE_INTERVAL = 2.0
+#: Longest time in seconds a worker that can yield its threads (the gthread
+#: worker of :mod:`flask_mcp.gunicorn`) holds a listen or GET stream before
+#: ending it gracefully; it yields it sooner when a request needs the
+#: thread. Elsewhere ``MCP_STREAM_HOLD`` and ``MCP_LISTEN_HOLD`` apply.
+MCP_HOLD_MAX = 300.0
 
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")
@@ -112,6 +117,7 @@ class Settings:
     auth_challenge: str | None
     keepalive_interval: float
     lease_interval: float
+    hold_max: float
 
     @classmethod
     def from_config(
@@ -167,6 +173,7 @@ class Settings:
             auth_challenge=config.get("MCP_AUTH_CHALLENGE", MCP_AUTH_CHALLENGE),
             keepalive_interval=number("MCP_KEEPALIVE_INTERVAL", float, 0.01),
             lease_interval=number("MCP_LEASE_INTERVAL", float, 0.01),
+            hold_max=number("MCP_HOLD_MAX", float, 0),
         )
 
 

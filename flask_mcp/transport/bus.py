@@ -24,7 +24,6 @@ characters (a stream gateway such as Pushpin uses them as they are):
 from __future__ import annotations
 
 import hashlib
-import time
 import typing as t
 from dataclasses import dataclass
 
@@ -128,45 +127,45 @@ class Change:
 
 
 class NotificationBus:
-    """Publishes changes and follows them, over an :class:`EventLog`."""
+    """Publishes changes and reads them back, over an :class:`EventLog`.
 
-    def __init__(self, events: EventLog, interval: float = 0.05) -> None:
+    Positions count from 1 and never go back while the store keeps its data
+    (the counter outlives the entries, which expire with the event log).
+    """
+
+    #: Seconds the position counter outlives the last publication.
+    counter_ttl = 10 * 365 * 86400.0
+
+    def __init__(self, events: EventLog) -> None:
         self.events = events
-        self.interval = interval
 
     def publish(self, change: Change) -> int:
         """Append ``change``; its position in the log."""
-        event_id = self.events.append(_OWNER, _STREAM, change.record())
+        event_id = self.events.append(
+            _OWNER, _STREAM, change.record(), self.counter_ttl
+        )
         return int(event_id.rpartition(".")[2])
 
     def position(self) -> int:
         """The position of the newest change (0 when there is none)."""
         return self.events.last(_OWNER, _STREAM)
 
-    def follow(
-        self,
-        after: int,
-        hold: float,
-        wanted: t.Callable[[Change], bool],
-        *,
-        stop: t.Callable[[], bool] = lambda: False,
-    ) -> t.Iterator[tuple[int, Change | None]]:
-        """Changes after position ``after`` that ``wanted`` keeps, for ``hold``
-        seconds; ``(position, None)`` ticks when nothing came for a while,
-        so a stream can send a keep-alive (and notice a closed client)."""
-        deadline = time.monotonic() + hold
-        quiet_since = time.monotonic()
-        while not stop():
-            for event_id, record in self.events.read(_OWNER, _STREAM, after):
-                after = int(event_id.rpartition(".")[2])
-                change = Change.from_record(record)
-                if change is not None and wanted(change):
-                    quiet_since = time.monotonic()
-                    yield after, change
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            if now - quiet_since >= 5.0:
-                quiet_since = now
-                yield after, None
-            time.sleep(min(self.interval, max(0.0, deadline - now)))
+    def changes(self, after: int, upto: int) -> list[tuple[int, Change]]:
+        """The changes at positions ``after < p <= upto``, in order; stops
+        at a gap (an entry not yet written, or expired)."""
+        out = []
+        for event_id, record in self.events.read(_OWNER, _STREAM, after, upto):
+            change = Change.from_record(record)
+            if change is not None:
+                out.append((int(event_id.rpartition(".")[2]), change))
+            else:  # unreadable: skipped, but its position counts
+                out.append((int(event_id.rpartition(".")[2]), _SKIPPED))
+        return out
+
+    def exists(self, position: int) -> bool:
+        """Whether the entry at ``position`` is in the log."""
+        return self.events.entry(_OWNER, _STREAM, position) is not None
+
+
+#: Stands for an entry this code did not write; nobody follows its channel.
+_SKIPPED = Change("", {}, session="")

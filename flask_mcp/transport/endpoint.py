@@ -47,6 +47,7 @@ from .responses import cors
 from .responses import preflight
 from .responses import unavailable
 from .sessions import SessionManager
+from .worker_holder import WorkerHolder
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,12 @@ class Endpoint:
         self.events = events
         self.gate = gate
         self.bus = NotificationBus(events)
+        self.holder = WorkerHolder(self.bus, settings)
         self.exchange = Exchange(server, gate)
-        self.legacy = LegacyPath(self.exchange, settings, sessions, events, self.bus)
-        self.modern = ModernPath(self.exchange, settings, store, self.bus)
+        self.legacy = LegacyPath(
+            self.exchange, settings, sessions, events, self.bus, self.holder
+        )
+        self.modern = ModernPath(self.exchange, settings, store, self.bus, self.holder)
 
     # -- entry point -------------------------------------------------------
 

@@ -60,23 +60,45 @@ class EventLog:
         self.store = store
         self.ttl = ttl
 
-    def append(self, session_id: str, stream: str, message: dict[str, t.Any]) -> str:
-        seq = self.store.incr(f"evn:{session_id}:{stream}", self.ttl)
+    def append(
+        self,
+        session_id: str,
+        stream: str,
+        message: dict[str, t.Any],
+        counter_ttl: float | None = None,
+    ) -> str:
+        """Add ``message``; its event id.
+
+        :param counter_ttl: how long the stream's counter outlives its last
+            append (default: the events' time-to-live). A counter that
+            expired would start again at 1, so ids of a long-lived stream
+            would go back in time.
+        """
+        seq = self.store.incr(f"evn:{session_id}:{stream}", counter_ttl or self.ttl)
         self.store.set(f"ev:{session_id}:{stream}:{seq}", message, self.ttl)
         return f"{stream}.{seq}"
 
     def last(self, session_id: str, stream: str) -> int:
         return int(self.store.get(f"evn:{session_id}:{stream}") or 0)
 
-    def read(self, session_id: str, stream: str, after: int) -> list[Event]:
-        """Events after ``after``, in order; stops at a gap (not yet written)."""
+    def read(
+        self, session_id: str, stream: str, after: int, upto: int | None = None
+    ) -> list[Event]:
+        """Events after ``after`` (up to ``upto``, default the last), in
+        order; stops at a gap (not yet written, or expired)."""
+        if upto is None:
+            upto = self.last(session_id, stream)
         out: list[Event] = []
-        for seq in range(after + 1, self.last(session_id, stream) + 1):
-            message = self.store.get(f"ev:{session_id}:{stream}:{seq}")
+        for seq in range(after + 1, upto + 1):
+            message = self.entry(session_id, stream, seq)
             if message is None:
                 break
             out.append((f"{stream}.{seq}", message))
         return out
+
+    def entry(self, session_id: str, stream: str, seq: int) -> t.Any:
+        """The event at ``seq``, or ``None``."""
+        return self.store.get(f"ev:{session_id}:{stream}:{seq}")
 
     def follow(
         self,

@@ -106,6 +106,19 @@ class HeldStream:
             return format_event(None, f"{STANDALONE}.{position}", retry)
         return listen_end(self.values["subscriptionId"])
 
+    def failure(self, message: str, retry_ms: int) -> bytes:
+        """An error event that ends the stream (the store failed): the
+        listen request's error, or on a GET an error with a ``null`` id and
+        the delay before the client reconnects."""
+        error = {"code": jsonrpc.INTERNAL_ERROR, "message": message}
+        if self.era == "session":
+            data = json.dumps({"jsonrpc": "2.0", "id": None, "error": error})
+            return f"retry: {retry_ms}\nevent: message\ndata: {data}\n\n".encode()
+        body = json.dumps(error, separators=(",", ":"))
+        subscription = self.values["subscriptionId"]
+        data = '{"jsonrpc":"2.0","id":' + subscription + ',"error":' + body + "}"
+        return f"event: message\ndata: {data}\n\n".encode()
+
     def wants(self, change: Change) -> bool:
         return not self.channels.isdisjoint(change.channels())
 

@@ -16,6 +16,7 @@ import typing as t
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from ..addresses import client_key
 from ..auth.errors import AuthError
 from ..config import Settings
 from ..protocol import jsonrpc
@@ -32,10 +33,10 @@ from ..protocol.versions import allows_batching
 from ..protocol.versions import supports_priming_events
 from . import leases
 from . import streaming
-from .bus import Change
 from .bus import NotificationBus
 from .checks import accepts
 from .checks import header
+from .descriptions import session_stream
 from .events import STANDALONE
 from .events import EventLog
 from .events import format_event
@@ -49,6 +50,7 @@ from .responses import json_response
 from .responses import sse_response
 from .sessions import Session
 from .sessions import SessionManager
+from .worker_holder import WorkerHolder
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class LegacyPath:
         and leases).
     :param events: the per-stream event logs that make streams resumable.
     :param bus: the change notifications that GET streams deliver.
+    :param holder: what holds GET streams open.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class LegacyPath:
         sessions: SessionManager,
         events: EventLog,
         bus: NotificationBus,
+        holder: WorkerHolder,
     ) -> None:
         self.exchange = exchange
         self.server = exchange.server
@@ -85,6 +89,7 @@ class LegacyPath:
         self.store = sessions.store
         self.events = events
         self.bus = bus
+        self.holder = holder
 
     # -- POST --------------------------------------------------------------
 
@@ -305,34 +310,30 @@ class LegacyPath:
         session = self._session(request, self.exchange.authenticate(request))
         assert session is not None
         last_event = request.headers.get("Last-Event-ID")
-        if last_event:
-            parsed = parse_event_id(last_event)
-            if parsed is None:
-                raise HTTPError(
-                    400, INVALID_REQUEST, "Bad Request: malformed Last-Event-ID"
-                )
-            stream, after = parsed
-        else:
-            stream, after = STANDALONE, self.bus.position()
+        if not last_event:
+            return self._notifications(request, session, None)
+        parsed = parse_event_id(last_event)
+        if parsed is None:
+            raise HTTPError(
+                400, INVALID_REQUEST, "Bad Request: malformed Last-Event-ID"
+            )
+        stream, after = parsed
         if stream == STANDALONE:
-            return sse_response(self._notifications(session, after))
+            return self._notifications(request, session, after)
         return sse_response(self._resume(session.id, stream, after))
 
-    def _notifications(self, session: Session, after: int) -> t.Iterator[bytes]:
-        """The session's stream of change notifications, from the bus."""
-
-        def wanted(change: Change) -> bool:
-            if change.session is not None:
-                return change.session == session.id
-            return change.uri is None or change.uri in session.subscriptions
-
-        yield format_event(None, f"{STANDALONE}.{after}", self.settings.retry_ms)
-        for position, change in self.bus.follow(
-            after, self.settings.stream_hold, wanted
-        ):
-            if change is not None:
-                message = jsonrpc.notification_message(change.method, change.params)
-                yield format_event(message, f"{STANDALONE}.{position}")
+    def _notifications(
+        self, request: Request, session: Session, after: int | None
+    ) -> Response:
+        """The session's stream of change notifications, held by the holder."""
+        stream = session_stream(
+            session,
+            self.bus,
+            after,
+            retry_ms=self.settings.retry_ms,
+            client=client_key(request.remote_addr),
+        )
+        return self.holder.hold(stream, request.environ)
 
     def _resume(self, session_id: str, stream: str, after: int) -> t.Iterator[bytes]:
         """Replay a request's stream; if its worker died, answer for it.

@@ -5,7 +5,7 @@ its version and the client's capabilities, is validated against its routing
 headers, and is answered as JSON or as an SSE stream of that request's own
 notifications. Questions to the client travel as ``input_required`` results
 (see :mod:`flask_mcp.protocol.inputs`). ``subscriptions/listen`` is answered
-with a stream of change notifications held for ``MCP_LISTEN_HOLD`` seconds.
+with a held stream of change notifications (see :mod:`.holds`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import typing as t
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from ..addresses import client_key
 from ..config import Settings
 from ..protocol import jsonrpc
 from ..protocol.call import Call
 from ..protocol.context import LOG_LEVELS
-from ..protocol.envelope import META_SUBSCRIPTION
 from ..protocol.envelope import check_param_headers
 from ..protocol.envelope import read_envelope
 from ..protocol.jsonrpc import INVALID_PARAMS
@@ -31,23 +31,18 @@ from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.server import LISTEN
 from ..store import Store
 from . import streaming
-from .bus import LIST_CHANGED
-from .bus import Change
 from .bus import NotificationBus
 from .checks import header
-from .events import format_event
+from .descriptions import LIST_FILTERS
+from .descriptions import listen_stream
 from .exchange import Exchange
 from .responses import HTTPError
 from .responses import empty_response
 from .responses import json_response
-from .responses import sse_response
+from .worker_holder import WorkerHolder
 
-#: Filter keys of ``subscriptions/listen`` for the list-changed notifications.
-_LIST_FILTERS = {
-    "toolsListChanged": LIST_CHANGED["tools"],
-    "promptsListChanged": LIST_CHANGED["prompts"],
-    "resourcesListChanged": LIST_CHANGED["resources"],
-}
+#: Resource URIs one listen may follow.
+MAX_RESOURCE_SUBSCRIPTIONS = 1000
 
 
 class ModernPath:
@@ -55,6 +50,7 @@ class ModernPath:
 
     :param exchange: authenticates callers and runs their requests.
     :param bus: the change notifications that listen streams deliver.
+    :param holder: what holds listen streams open.
     """
 
     def __init__(
@@ -63,12 +59,14 @@ class ModernPath:
         settings: Settings,
         store: Store,
         bus: NotificationBus,
+        holder: WorkerHolder,
     ) -> None:
         self.exchange = exchange
         self.server = exchange.server
         self.settings = settings
         self.store = store
         self.bus = bus
+        self.holder = holder
 
     def post(self, request: Request, payload: dict[str, t.Any]) -> Response:
         request_id = jsonrpc.readable_id(payload)
@@ -106,9 +104,7 @@ class ModernPath:
             envelope=envelope,
         )
         if message.method == LISTEN:
-            return self._listen(
-                message, call, streaming.disconnect_probe(request.environ)
-            )
+            return self._listen(request, message, call)
         if not self.server.wants_channel(message):
             return self._answer(exchange.run(request, message, call))
         channel = streaming.StreamChannel(self.store, None, None, message.id)
@@ -152,49 +148,32 @@ class ModernPath:
 
     # -- subscriptions/listen ----------------------------------------------
 
-    def _listen(
-        self, message: RpcRequest, call: Call, gone: t.Callable[[], bool]
-    ) -> Response:
+    def _listen(self, request: Request, message: RpcRequest, call: Call) -> Response:
         """Acknowledge, then stream the changes the filter asks for.
 
-        A sync worker is held while the stream is open, so it is closed
-        gracefully (with the listen result) after ``MCP_LISTEN_HOLD``
-        seconds; the client then listens again. A client that closes the
-        stream first frees the worker at once (``gone``).
+        The holder keeps the stream open while the worker can spare the
+        thread and ends it gracefully (with the listen result) when it
+        cannot; the client then listens again.
         """
-        wanted, honoured = self._filter(
+        kinds, uris, honoured = self._filter(
             message.params.get("notifications"), call, message.id
         )
-        subscription = message.id
-        meta = {META_SUBSCRIPTION: subscription}
-        bus = self.bus
-        start = bus.position()
-
-        def stream() -> t.Iterator[bytes]:
-            ack = {"_meta": meta, "notifications": honoured}
-            yield format_event(
-                jsonrpc.notification_message(
-                    "notifications/subscriptions/acknowledged", ack
-                )
-            )
-            for _, change in bus.follow(
-                start, self.settings.listen_hold, wanted, stop=gone
-            ):
-                if change is None:
-                    yield b": keep-alive\n\n"
-                    continue
-                params = {**change.params, "_meta": meta}
-                yield format_event(jsonrpc.notification_message(change.method, params))
-            if gone():
-                return
-            done = {"resultType": "complete", "_meta": meta}
-            yield format_event(jsonrpc.result_message(subscription, done))
-
-        return sse_response(stream())
+        stream = listen_stream(
+            message.id,
+            kinds,
+            uris,
+            honoured,
+            self.bus,
+            principal=call.principal,
+            client=client_key(request.remote_addr),
+        )
+        return self.holder.hold(stream, request.environ)
 
     def _filter(
         self, requested: t.Any, call: Call, request_id: t.Any
-    ) -> tuple[t.Callable[[Change], bool], dict[str, t.Any]]:
+    ) -> tuple[set[str], list[str], dict[str, t.Any]]:
+        """The list kinds and resource URIs a listen filter asks for and may
+        have, and the filter as granted (for the acknowledgement)."""
         if requested is None:
             requested = {}
         if not isinstance(requested, dict):
@@ -204,16 +183,10 @@ class ModernPath:
                 "Invalid params: notifications must be an object",
                 request_id,
             )
-        methods = {
-            method
-            for key, method in _LIST_FILTERS.items()
-            if requested.get(key) is True
-        }
-        honoured: dict[str, t.Any] = {
-            key: True for key in _LIST_FILTERS if requested.get(key) is True
-        }
+        asked = [key for key in LIST_FILTERS if requested.get(key) is True]
+        honoured: dict[str, t.Any] = dict.fromkeys(asked, True)
         uris = requested.get("resourceSubscriptions")
-        visible: set[str] = set()
+        granted: list[str] = []
         if uris is not None:
             if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
                 raise HTTPError(
@@ -222,15 +195,15 @@ class ModernPath:
                     "Invalid params: resourceSubscriptions must be a list of URIs",
                     request_id,
                 )
+            if len(uris) > MAX_RESOURCE_SUBSCRIPTIONS:
+                raise HTTPError(
+                    400,
+                    INVALID_PARAMS,
+                    "Invalid params: at most"
+                    f" {MAX_RESOURCE_SUBSCRIPTIONS} resourceSubscriptions per listen",
+                    request_id,
+                )
             # Only resources the caller may read; others are left out of the ack.
-            visible = {u for u in uris if self.server.methods.resource_visible(u, call)}
-            honoured["resourceSubscriptions"] = [u for u in uris if u in visible]
-
-        def wanted(change: Change) -> bool:
-            if change.session is not None:
-                return False  # meant for one legacy session
-            if change.uri is not None:
-                return change.uri in visible
-            return change.method in methods
-
-        return wanted, honoured
+            granted = [u for u in uris if self.server.methods.resource_visible(u, call)]
+            honoured["resourceSubscriptions"] = granted
+        return {LIST_FILTERS[key] for key in asked}, granted, honoured

@@ -76,6 +76,19 @@ def unavailable(request_id: t.Any = None) -> HTTPError:
     )
 
 
+def busy(retry_after: float, message: str, request_id: t.Any = None) -> HTTPError:
+    """503: the server has no capacity for this request now (not a limit
+    on the client: that is :func:`too_many_requests`)."""
+    seconds = max(1, math.ceil(retry_after))
+    return HTTPError(
+        503,
+        jsonrpc.INTERNAL_ERROR,
+        f"Service unavailable: {message}; try again in {seconds} s",
+        request_id,
+        {"Retry-After": str(seconds)},
+    )
+
+
 def too_many_requests(
     retry_after: float, message: str, request_id: t.Any = None
 ) -> HTTPError:
@@ -109,8 +122,14 @@ def empty_response(status: int) -> Response:
 
 
 def sse_response(body: t.Iterable[bytes]) -> Response:
+    """An SSE stream that ends quietly if the store fails mid-stream."""
+    return stream_response(_until_the_store_fails(body))
+
+
+def stream_response(body: t.Iterable[bytes]) -> Response:
+    """An SSE stream, written as ``body`` yields it (unbuffered by proxies)."""
     return Response(
-        _until_the_store_fails(body),
+        body,
         mimetype=SSE,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         direct_passthrough=True,

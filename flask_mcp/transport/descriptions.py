@@ -1,0 +1,122 @@
+"""The held streams of both eras, described for a holder (see :mod:`.holds`).
+
+A 2025 session's GET stream follows every list kind, the resources the
+session subscribed to, the session itself, its principal and broadcasts;
+it resumes from ``Last-Event-ID`` (a bus position). A 2026-07-28 listen
+follows exactly what its filter asked for and the server granted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing as t
+
+from ..protocol import jsonrpc
+from ..protocol.envelope import META_SUBSCRIPTION
+from .bus import BROADCAST
+from .bus import LIST_CHANGED
+from .bus import NotificationBus
+from .bus import list_channel
+from .bus import principal_channel
+from .bus import resource_channel
+from .bus import session_channel
+from .events import STANDALONE
+from .events import format_event
+from .holds import HeldStream
+from .sessions import Session
+
+#: ``subscriptions/listen`` filter keys of the list-changed notifications.
+LIST_FILTERS = {
+    "toolsListChanged": "tools",
+    "promptsListChanged": "prompts",
+    "resourcesListChanged": "resources",
+}
+
+
+def session_stream(
+    session: Session,
+    bus: NotificationBus,
+    after: int | None,
+    *,
+    retry_ms: int,
+    client: str | None = None,
+) -> HeldStream:
+    """A session's GET stream: a priming event, then what the client missed
+    since ``after`` (its ``Last-Event-ID``; ``None`` for a fresh stream).
+
+    :raises StoreUnavailable: the bus cannot be read.
+    """
+    channels = {list_channel(kind) for kind in LIST_CHANGED}
+    channels |= {BROADCAST, session_channel(session.id)}
+    channels |= {resource_channel(uri) for uri in session.subscriptions}
+    if session.principal is not None:
+        channels.add(principal_channel(session.principal))
+    newest = bus.position()
+    start = newest if after is None else min(after, newest)
+    stream = HeldStream(
+        era="session",
+        head=b"",
+        after=newest,
+        channels=frozenset(channels),
+        principal=session.principal,
+        client=client,
+        retry_ms=retry_ms,
+    )
+    head = [format_event(None, f"{STANDALONE}.{start}", retry_ms)]
+    head += [
+        stream.event(position, change)
+        for position, change in bus.changes(start, newest)
+        if stream.wants(change)
+    ]
+    return dataclasses.replace(stream, head=b"".join(head))
+
+
+def listen_stream(
+    request_id: jsonrpc.RequestId,
+    kinds: t.Iterable[str],
+    uris: t.Iterable[str],
+    honoured: dict[str, t.Any],
+    bus: NotificationBus,
+    *,
+    principal: str | None = None,
+    client: str | None = None,
+    after: int | None = None,
+) -> HeldStream:
+    """A listen stream: the acknowledgement, then the changes asked for.
+
+    :param kinds: list kinds the filter asked for (``"tools"``...).
+    :param uris: resource URIs granted.
+    :param honoured: the filter as granted, for the acknowledgement.
+    :param after: replay the changes after this position (a listen that
+        picks up where an earlier one ended).
+    """
+    channels = {list_channel(kind) for kind in kinds}
+    channels |= {resource_channel(uri) for uri in uris}
+    newest = bus.position()
+    subscription = json.dumps(request_id)
+    stream = HeldStream(
+        era="listen",
+        head=b"",
+        after=newest,
+        channels=frozenset(channels),
+        values={"subscriptionId": subscription},
+        principal=principal,
+        client=client,
+        request_id=request_id,
+    )
+    ack = {"_meta": {META_SUBSCRIPTION: request_id}, "notifications": honoured}
+    head = [
+        format_event(
+            jsonrpc.notification_message(
+                "notifications/subscriptions/acknowledged", ack
+            )
+        )
+    ]
+    if after is not None and after < newest:
+        head += [
+            stream.event(position, change)
+            for position, change in bus.changes(after, newest)
+            if stream.wants(change)
+        ]
+    return dataclasses.replace(stream, head=b"".join(head))
