@@ -30,11 +30,11 @@ equal, and it rate-limits actions to 10 a second).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
 import typing as t
-from dataclasses import dataclass
 
 from ..transport.bus import Change
 from ..transport.holds import Era
@@ -56,16 +56,22 @@ IDENTITY_ID = "0"
 _PREFIX = re.compile(r"^[A-Za-z0-9_.:-]{0,80}$")
 
 
-@dataclass(frozen=True)
 class Channels:
-    """The gateway channel names of one MCP server (``prefix`` keeps the
-    servers that share a gateway apart)."""
+    """The gateway channel names of one MCP server.
 
-    prefix: str
+    :param prefix: keeps the servers that share a gateway apart; a function
+        is called once, when a name is first needed (it may read the store).
+    """
 
-    def __post_init__(self) -> None:
-        if not _PREFIX.match(self.prefix):
-            raise ValueError(f"channel prefix {self.prefix!r}: A-Z a-z 0-9 _ . : -")
+    def __init__(self, prefix: str | t.Callable[[], str]) -> None:
+        self._source = prefix
+
+    @functools.cached_property
+    def prefix(self) -> str:
+        prefix = self._source() if callable(self._source) else self._source
+        if not _PREFIX.match(prefix):
+            raise ValueError(f"channel prefix {prefix!r}: A-Z a-z 0-9 _ . : -")
+        return prefix
 
     def chain(self, era: Era) -> str:
         """The channel every stream of ``era`` follows, with ``prev-id``."""

@@ -38,6 +38,7 @@ from .checks import refused_host
 from .events import EventLog
 from .exchange import Exchange
 from .guard import AuthGate
+from .holds import Holder
 from .legacy import LegacyPath
 from .modern import ModernPath
 from .responses import JSON
@@ -77,6 +78,11 @@ class Endpoint:
             self.exchange, settings, sessions, events, self.bus, self.holder
         )
         self.modern = ModernPath(self.exchange, settings, store, self.bus, self.holder)
+
+    def use_holder(self, holder: Holder) -> None:
+        """Serve held streams with ``holder`` (a stream gateway's, which falls
+        back on :attr:`holder`, the worker's)."""
+        self.legacy.holder = self.modern.holder = holder
 
     # -- entry point -------------------------------------------------------
 

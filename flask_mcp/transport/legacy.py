@@ -43,6 +43,7 @@ from .events import format_event
 from .events import parse_event_id
 from .exchange import AUTH_ERROR
 from .exchange import Exchange
+from .holds import Holder
 from .responses import SSE
 from .responses import HTTPError
 from .responses import empty_response
@@ -50,7 +51,6 @@ from .responses import json_response
 from .responses import sse_response
 from .sessions import Session
 from .sessions import SessionManager
-from .worker_holder import WorkerHolder
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class LegacyPath:
         sessions: SessionManager,
         events: EventLog,
         bus: NotificationBus,
-        holder: WorkerHolder,
+        holder: Holder,
     ) -> None:
         self.exchange = exchange
         self.server = exchange.server

@@ -36,10 +36,10 @@ from .checks import header
 from .descriptions import LIST_FILTERS
 from .descriptions import listen_stream
 from .exchange import Exchange
+from .holds import Holder
 from .responses import HTTPError
 from .responses import empty_response
 from .responses import json_response
-from .worker_holder import WorkerHolder
 
 #: Resource URIs one listen may follow.
 MAX_RESOURCE_SUBSCRIPTIONS = 1000
@@ -59,7 +59,7 @@ class ModernPath:
         settings: Settings,
         store: Store,
         bus: NotificationBus,
-        holder: WorkerHolder,
+        holder: Holder,
     ) -> None:
         self.exchange = exchange
         self.server = exchange.server

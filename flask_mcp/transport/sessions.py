@@ -47,10 +47,12 @@ class Session:
     def subscribe(self, uri: str) -> None:
         self.subscriptions.add(uri)
         self._save()
+        self._manager.changed(self, ended=False)
 
     def unsubscribe(self, uri: str) -> None:
         self.subscriptions.discard(uri)
         self._save()
+        self._manager.changed(self, ended=False)
 
     @property
     def _manager(self) -> SessionManager:
@@ -67,6 +69,10 @@ class SessionManager:
     def __init__(self, store: Store, ttl: float) -> None:
         self.store = store
         self.ttl = ttl
+        #: Called with ``(session id, ended)`` when a session's resource
+        #: subscriptions change (``False``) or it ends (``True``): a stream
+        #: gateway tells the session's GET streams (:mod:`flask_mcp.gateway`).
+        self.observers: list[t.Callable[[str, bool], None]] = []
 
     def create(
         self,
@@ -115,3 +121,10 @@ class SessionManager:
 
     def end(self, session: Session) -> None:
         self.store.delete(f"session:{session.id}")
+        self.changed(session, ended=True)
+
+    def changed(self, session: Session, *, ended: bool) -> None:
+        """Tell :attr:`observers` that ``session``'s subscriptions changed, or
+        that it ended."""
+        for observer in self.observers:
+            observer(session.id, ended)
