@@ -39,6 +39,11 @@ setup(
         "redis": ["redis>=5"],
         # pydantic models and Field in tool signatures (2.0: TypeAdapter)
         "pydantic": ["pydantic>=2.0"],
+        # A stream gateway (flask_mcp.gateway, MCP_GRIP_URL): gripcontrol 4.3
+        # added HttpStreamFormat's action (the "hint" that refreshes a held
+        # stream); pubcontrol before 3.4 builds urllib3 1's Retry
+        # (method_whitelist), which urllib3 2 refuses.
+        "gateway": ["gripcontrol>=4.3", "pubcontrol>=3.4"],
         "test": TEST_REQUIRES,
         "dev": [
             *TEST_REQUIRES,

@@ -20,6 +20,8 @@ part, at the shared next-link URL, whenever
 from __future__ import annotations
 
 import logging
+import math
+import time
 import typing as t
 
 from werkzeug.wrappers import Response
@@ -190,7 +192,10 @@ class GripGateway:
             body,
             subscriptions,
             next_link=link,
-            refresh=self.refresh(),
+            # The next part comes at the end of the hold at the latest.
+            refresh=max(
+                1, min(self.refresh(), math.ceil(record.deadline - time.time()))
+            ),
             meta=subscription_meta(record.stream.values) if listen else None,
         )
 
