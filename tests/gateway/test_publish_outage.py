@@ -8,7 +8,6 @@ the gateway is back.
 
 from __future__ import annotations
 
-import json
 import time
 import typing as t
 
