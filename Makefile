@@ -67,12 +67,15 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	@touch $@
 
-serve: venv
-	$(VENV)/bin/gunicorn -w 2 --threads 1 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
+# gunicorn's options and app in `make serve` (and behind Pushpin in `make serve-gateway`).
+SERVE_ARGS := -w 2 --threads 1 "example_app:create_app()"
 
-# Pushpin (make system) in front of the same app; Ctrl-C stops both.
+serve: venv
+	$(VENV)/bin/gunicorn --no-control-socket -b 127.0.0.1:$(PORT) $(SERVE_ARGS)
+
+# Pushpin (make system) on PORT in front of the same gunicorn; Ctrl-C stops both.
 serve-gateway: venv
-	$(VENV)/bin/python -m flask_mcp.gateway.runner --port $(PORT) --workers 2 "example_app:create_app()"
+	$(VENV)/bin/python -m flask_mcp.gateway.runner --port $(PORT) -- $(SERVE_ARGS)
 
 test: system venv node
 	$(if $(CI),FLASK_MCP_FUZZ_EXAMPLES=$(CI_FUZZ_EXAMPLES)) $(VENV)/bin/pytest $(PYTEST_ARGS)

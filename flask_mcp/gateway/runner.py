@@ -2,12 +2,13 @@
 
 ::
 
-    python -m flask_mcp.gateway.runner --port 8000 "example_app:create_app()"
+    python -m flask_mcp.gateway.runner --port 8000 -- -w 2 "example_app:create_app()"
 
-Pushpin serves clients on ``--port``; gunicorn runs the app on a free
-loopback port behind it, with ``MCP_GRIP_URL`` and ``MCP_GRIP_KEY`` set (a
-key made for this run) in its environment, which an app that reads its
-``MCP_*`` settings from the environment picks up. Pushpin's files live in a
+Pushpin serves clients on ``--port``; gunicorn runs with the arguments
+after ``--`` (``make serve``'s) on a free loopback port behind it, with
+``MCP_GRIP_URL`` and ``MCP_GRIP_KEY`` (a key made for this run) in its
+environment, which an app that reads its ``MCP_*`` settings from the
+environment picks up. Pushpin's files live in a
 temporary folder. Ctrl-C (or SIGTERM) stops both; so does either one
 exiting. For development and benchmarks: a production Pushpin runs as a
 service with a configuration of its own (see the deployment guide).
@@ -39,11 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m flask_mcp.gateway.runner", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("app", help='the WSGI app for gunicorn ("module:create_app()")')
     parser.add_argument("--port", type=int, default=8000, help="where clients connect")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "gunicorn", nargs=argparse.REMAINDER, help="-- then gunicorn's options and app"
+    )
     args = parser.parse_args(argv)
+    gunicorn_args = args.gunicorn[1:] if args.gunicorn[:1] == ["--"] else args.gunicorn
+    if not gunicorn_args:
+        parser.error('give gunicorn\'s options and app after --: -- "app:create_app()"')
     pushpin = shutil.which("pushpin")
     if pushpin is None:
         print("pushpin is not installed: run `make system`", file=sys.stderr)
@@ -69,13 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         "-m",
         "gunicorn",
         "--no-control-socket",
-        "-w",
-        str(args.workers),
-        "--threads",
-        str(args.threads),
         "-b",
         f"{HOST}:{origin_port}",
-        args.app,
+        *gunicorn_args,
     ]
     children: list[subprocess.Popen[bytes]] = []
     stop = _stop_on_signals()
