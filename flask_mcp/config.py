@@ -81,7 +81,7 @@ MCP_CACHE_SCOPE: str | None = None
 #: ``key``, ``verify-iss``, ``verify-key``) are honoured.
 MCP_GRIP_URL: str | None = None
 #: The key the gateway signs ``Grip-Sig`` with (Pushpin's ``sig_key``, at least
-#: 16 bytes; ``base64:...`` for binary keys, a PEM public key for a gateway
+#: 32 bytes; ``base64:...`` for binary keys, a PEM public key for a gateway
 #: that signs with one). Only requests signed with it are held at the
 #: gateway. ``None``: the ``verify-key`` (else ``key``) of ``MCP_GRIP_URL``.
 MCP_GRIP_KEY: str | None = None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from . import components as components
+from . import gateway as gateway
 from .group import mcp_cli
 
 __all__ = ["mcp_cli"]

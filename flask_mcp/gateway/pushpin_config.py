@@ -30,7 +30,7 @@ SUBSCRIPTIONS_PER_CONNECTION = 100
 #: streams; this lets a notification reach tens of thousands within a second.
 MESSAGE_RATE = 50_000
 
-_KEY = re.compile(r"^[A-Za-z0-9._~-]{16,256}$")
+_KEY = re.compile(r"^[A-Za-z0-9._~-]{32,256}$")
 _TARGET = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 
 
@@ -59,7 +59,7 @@ class PushpinConfig:
     def __post_init__(self) -> None:
         if not _KEY.match(self.sig_key):
             raise ValueError(
-                "sig_key must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ -"
+                "sig_key must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ -"
             )
         if not self.origins or not all(_TARGET.match(o) for o in self.origins):
             raise ValueError(f"origins must be host:port, not {self.origins!r}")

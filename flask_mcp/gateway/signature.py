@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 #: Longest ``Grip-Sig`` looked at; Pushpin's are about 150 bytes.
 _MAX_TOKEN = 2048
-#: Shortest shared secret accepted (128 bits).
-_MIN_SECRET = 16
+#: Shortest shared secret accepted (256 bits, as RFC 7518 asks of HS256).
+_MIN_SECRET = 32
 
 
 class GripSignature:

@@ -169,7 +169,7 @@ def _client_address(gateway: GripGateway) -> t.Callable[[], None]:
             address = forwarded.rsplit(",", 1)[-1].strip()
             if address:
                 environ.setdefault("mcp.gateway_address", environ.get("REMOTE_ADDR"))
-                environ["REMOTE_ADDR"] = address
+                environ["REMOTE_ADDR"] = request.remote_addr = address
 
     return trust_gateway
 

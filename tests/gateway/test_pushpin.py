@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -48,6 +49,8 @@ IGNORE_DEPRECATED = pytest.mark.filterwarnings(
 class Stack(t.NamedTuple):
     pushpin: PushpinServer
     origin: GunicornServer
+    #: The origin's environment (the app's settings).
+    env: dict[str, str]
 
     @property
     def url(self) -> str:
@@ -72,7 +75,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Stack]:
             args=("--chdir", str(APPS)),
             clean_log=True,
         ) as origin:
-            yield Stack(pushpin, origin)
+            yield Stack(pushpin, origin, env)
 
 
 def run(scenario: t.Callable[[], t.Awaitable[t.Any]]) -> t.Any:
@@ -479,3 +482,42 @@ def test_held_streams_outlive_every_worker(stack: Stack) -> None:
     assert changed["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == (
         "survivor"
     )
+
+
+# ---------------------------------------------------------------------------
+# flask mcp gateway-end
+
+
+def test_gateway_end_ends_every_held_stream_gracefully(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy ends what the gateway holds: listens get their result (each
+    its own id), GET streams close, and clients come back at once."""
+    for name, value in stack.env.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location(
+        "gateway_cli_app", APPS / "gateway_app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # not in sys.modules: nothing left behind
+    app = module.create_app()
+    session = initialize(stack.url)
+    with (
+        raw_listen(stack.url, 41) as first,
+        raw_listen(stack.url, "second") as second,
+        requests.get(stack.url, headers=session, stream=True, timeout=20) as get,
+    ):
+        streams = [lines_of(first), lines_of(second)]
+        for lines in streams:
+            sse_messages(lines, 1)
+        get_lines = lines_of(get)
+        sse_events(get_lines, 1)
+        result = app.test_cli_runner().invoke(args=["mcp", "gateway-end"])
+        assert result.exit_code == 0, result.output
+        assert "ends now" in result.output
+        ends = [sse_messages(lines, 1) + [x for x in lines if x] for lines in streams]
+        assert [line for line in get_lines if line] == []  # closed
+    assert [end[0]["id"] for end in ends] == [41, "second"]
+    assert [end[0]["result"]["resultType"] for end in ends] == ["complete"] * 2
+    assert [end[1:] for end in ends] == [[], []]  # nothing after the result
