@@ -15,8 +15,8 @@ end.
 
     python -m benchmarks.bench_gateway --idle 1000 --listeners 1000
 
-Results go to ``benchmarks/results/gateway_crowd.json`` (``--out``), with the
-load average before and after the run; ``python -m benchmarks.plot`` draws
+Results go to ``benchmarks/results/gateway/crowd.json`` (``--out``), with the
+load average before and after the run; ``python -m benchmarks.plot_gateway`` draws
 them.
 """
 
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     text = json.dumps(record, indent=2, default=str)
     print(text)
-    out = args.out or RESULTS / "gateway_crowd.json"
+    out = args.out or RESULTS / "gateway" / "crowd.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n")
     return 0
