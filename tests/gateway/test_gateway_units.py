@@ -401,7 +401,9 @@ def test_a_signed_listen_is_handed_to_the_gateway(
 
 
 @pytest.mark.parametrize(
-    "signature", [None, "forged", token("wrong key wrong key wrong key, wrong!")]
+    "signature",
+    [None, "forged", token("wrong key wrong key wrong key, wrong!")],
+    ids=["none", "garbage", "other-key"],
 )
 def test_an_unsigned_listen_stays_in_the_worker(
     gateway_app: Flask, signature: str | None

@@ -227,7 +227,9 @@ def sse_messages(lines: t.Iterator[str], count: int) -> list[t.Any]:
 
 
 @pytest.mark.parametrize(
-    "request_id", [7, -1, 2**53, "listen-1", 'q"uote\\ %(sub)s %% \u00e9\U0001f600']
+    "request_id",
+    [7, -1, 2**53, "listen-1", 'q"uote\\ %(sub)s %% \u00e9\U0001f600'],
+    ids=["number", "negative", "big", "string", "hostile"],
 )
 def test_any_request_id_is_each_message_s_subscription_id(
     stack: Stack, request_id: t.Any
@@ -415,6 +417,7 @@ def unsigned(**claims: t.Any) -> str:
         unsigned(),
         signature("some-other-key-some-other-key-xx")[:-3] + "AAA",
     ],
+    ids=["garbage", "other-key", "alg-none", "tampered"],
 )
 def test_a_forged_grip_sig_gets_the_worker_s_answer(stack: Stack, forged: str) -> None:
     """A client talking to a worker directly cannot get GRIP instructions:
@@ -432,7 +435,9 @@ def test_a_forged_grip_sig_gets_the_worker_s_answer(stack: Stack, forged: str) -
     assert ack["method"] == "notifications/subscriptions/acknowledged"
 
 
-@pytest.mark.parametrize("forged", [None, "not.a.jwt", unsigned()])
+@pytest.mark.parametrize(
+    "forged", [None, "not.a.jwt", unsigned()], ids=["none", "garbage", "alg-none"]
+)
 def test_next_parts_are_only_for_the_gateway(stack: Stack, forged: str | None) -> None:
     url = stack.origin.url + "/mcp/.grip/next"
     headers = {"Grip-Last": "gateway.x.id.abc; last-id=0"}
