@@ -68,7 +68,7 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 	@touch $@
 
 # gunicorn's options and app in `make serve` (and behind Pushpin in `make serve-gateway`).
-SERVE_ARGS := -w 2 --threads 1 "example_app:create_app()"
+SERVE_ARGS := -c python:flask_mcp.gunicorn -w 2 "example_app:create_app()"
 
 serve: venv
 	$(VENV)/bin/gunicorn --no-control-socket -b 127.0.0.1:$(PORT) $(SERVE_ARGS)

@@ -54,7 +54,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 #: gunicorn's options and app in ``make serve`` (the Makefile's SERVE_ARGS).
-SERVE_ARGS = ["-w", "2", "--threads", "1", "example_app:create_app()"]
+SERVE_ARGS = ["-c", "python:flask_mcp.gunicorn", "-w", "2", "example_app:create_app()"]
 #: The targets of issue 14 for this configuration.
 TARGET_P99_MS = 100.0
 TARGET_DELIVERY_S = 2.0

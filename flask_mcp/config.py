@@ -103,6 +103,19 @@ MCP_LEASE_INTERVAL = 2.0
 #: ending it gracefully; it yields it sooner when a request needs the
 #: thread. Elsewhere ``MCP_STREAM_HOLD`` and ``MCP_LISTEN_HOLD`` apply.
 MCP_HOLD_MAX = 300.0
+#: Listen and GET streams one authenticated principal may hold at once,
+#: across every worker and host (``0``: no cap); past it, 429.
+MCP_HOLDS_PER_PRINCIPAL = 16
+#: The same for one client address (IPv6 counted by /64), authenticated or
+#: not. Clients behind one NAT share it: raise it for them, or let
+#: ``ProxyFix`` tell the clients apart.
+MCP_HOLDS_PER_ADDRESS = 32
+#: Messages one JSON-RPC batch (2025-03-26 sessions only) may hold; a
+#: larger batch is refused with 400.
+MCP_BATCH_MAX_ITEMS = 50
+#: Seconds a batch may run: requests not started by then are answered with
+#: an error (send them again) instead of holding the worker on.
+MCP_BATCH_TIMEOUT = 10.0
 
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")
@@ -135,6 +148,10 @@ class Settings:
     keepalive_interval: float
     lease_interval: float
     hold_max: float
+    holds_per_principal: int
+    holds_per_address: int
+    batch_max_items: int
+    batch_timeout: float
 
     @classmethod
     def from_config(
@@ -191,6 +208,10 @@ class Settings:
             keepalive_interval=number("MCP_KEEPALIVE_INTERVAL", float, 0.01),
             lease_interval=number("MCP_LEASE_INTERVAL", float, 0.01),
             hold_max=number("MCP_HOLD_MAX", float, 0),
+            holds_per_principal=number("MCP_HOLDS_PER_PRINCIPAL", int, 0),
+            holds_per_address=number("MCP_HOLDS_PER_ADDRESS", int, 0),
+            batch_max_items=number("MCP_BATCH_MAX_ITEMS", int, 1),
+            batch_timeout=number("MCP_BATCH_TIMEOUT", float, 0),
         )
 
 

@@ -95,6 +95,15 @@ class ThreadWorker(gthread.ThreadWorker):
         super().handle_exit(sig, frame)
         _stop_holds(self)
 
+    def set_accept_enabled(self, enabled: bool) -> None:
+        if not enabled and not self.alive:
+            # The drain begins. gunicorn would stop accepting here, and the
+            # connections that arrive while running calls finish would be
+            # reset when the listener closes; they are served instead (with
+            # ``Connection: close``; a held stream ends at once).
+            return
+        super().set_accept_enabled(enabled)
+
     def _cap_keepalive(self, deadline: float) -> None:
         # The start of gunicorn's drain, whatever stopped the worker (a
         # signal, max_requests): held streams end now, not when they would.

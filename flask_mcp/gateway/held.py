@@ -27,7 +27,10 @@ import typing as t
 from werkzeug.wrappers import Response
 
 from ..protocol.jsonrpc import INVALID_REQUEST
+from ..transport.bus import REOPEN
 from ..transport.bus import NotificationBus
+from ..transport.cursors import ListenCursors
+from ..transport.cursors import identity
 from ..transport.holds import HeldStream
 from ..transport.responses import HTTPError
 from .channels import IDENTITY_ID
@@ -88,6 +91,7 @@ class GripGateway:
         self.hold_seconds = hold
         self.refresh = refresh
         self.next_link = next_link
+        self.cursors = ListenCursors(records.store)
 
     # -- holding ---------------------------------------------------------------
 
@@ -141,6 +145,9 @@ class GripGateway:
             return end_response(stream.end(after))
         body, last = replay
         if record.over:
+            if stream.era == "listen":  # the next listen replays from here
+                listener = identity(stream.principal, stream.client, stream.channels)
+                self.cursors.remember(listener, last)
             return end_response(body + stream.end(last))
         return self._hold_response(record, body, last, NEXT_AGAIN)
 
@@ -157,14 +164,14 @@ class GripGateway:
         parts = [
             stream.event(position, change)
             for position, change in (self.bus.changes(since, after) if added else [])
-            if not added.isdisjoint(change.channels())
+            if change.method != REOPEN and not added.isdisjoint(change.channels())
         ]
         last = after
         for position, change in missed:
             if len(parts) >= MAX_REPLAY:
                 break  # the rest comes with the next part
             last = position
-            if stream.wants(change):
+            if change.method != REOPEN and stream.wants(change):
                 parts.append(stream.event(position, change))
         return b"".join(parts), last
 

@@ -38,11 +38,22 @@ class GatewayHolder:
         self.publisher = publisher
         self.fallback = fallback
 
-    def hold(self, stream: HeldStream, environ: t.Mapping[str, t.Any]) -> Response:
+    def hold(
+        self,
+        stream: HeldStream,
+        environ: t.Mapping[str, t.Any],
+        on_end: t.Callable[[int, t.Any], None] | None = None,
+    ) -> Response:
+        """Hold ``stream`` at the gateway, else in the worker.
+
+        :param on_end: passed to the worker's holder; a stream held at the
+            gateway ends elsewhere (:class:`~.held.GripGateway` keeps a
+            listen's end position when its hold is over).
+        """
         if not self.gateway.signed(environ):
             if environ.get("HTTP_GRIP_SIG"):
                 log.info("MCP stream held by the worker: Grip-Sig not valid")
-            return self.fallback.hold(stream, environ)
+            return self.fallback.hold(stream, environ, on_end)
         if self.publisher.reachable and self.gateway.can_hold(stream):
             return self.gateway.hold(stream)
-        return self.fallback.hold(stream, environ)
+        return self.fallback.hold(stream, environ, on_end)

@@ -3,9 +3,10 @@
 * every bus change, on both chains (:mod:`.channels`), as the bus publishes
   it (:attr:`NotificationBus.observers
   <flask_mcp.transport.bus.NotificationBus.observers>`);
-* a ``hint`` to a 2025 session's GET streams when its resource
-  subscriptions change, so they follow the new resources at once;
-* a ``close`` to them when the session ends;
+* for a :data:`~flask_mcp.transport.bus.REOPEN` control (a 2025 session's
+  resource subscriptions changed), an empty item on the chains and a
+  ``hint`` to the session's GET streams: they ask for their next part and
+  follow the new resources at once, without the client reconnecting;
 * the graceful end of every held stream (:meth:`Relay.end_all`).
 """
 
@@ -14,8 +15,8 @@ from __future__ import annotations
 from gripcontrol import HttpStreamFormat
 from pubcontrol import Item
 
+from ..transport.bus import REOPEN
 from ..transport.bus import Change
-from ..transport.bus import session_channel
 from .channels import Channels
 from .channels import listen_end_item
 from .channels import listen_item
@@ -37,32 +38,35 @@ class Relay:
     def published(self, position: int, change: Change) -> None:
         """Send ``change``, published on the bus at ``position``."""
         bus_channel = change.channels()[0]
-        marker = {"require_sub": self.channels.marker(bus_channel)}
-        ids = {"id": str(position), "prev_id": str(position - 1)}
-        listen = "" if bus_channel.startswith(_SESSION_ONLY) else listen_item(change)
-        self.publisher.send(
-            [
-                (
-                    self.channels.chain("listen"),
-                    Item(HttpStreamFormat(listen), meta=marker, **ids),
+        marker = self.channels.marker(bus_channel)
+        control = change.method == REOPEN
+        listen = "" if control or bus_channel.startswith(_SESSION_ONLY) else None
+        batch = [
+            (
+                self.channels.chain("listen"),
+                self._item(
+                    listen_item(change) if listen is None else listen, position, marker
                 ),
-                (
-                    self.channels.chain("session"),
-                    Item(
-                        HttpStreamFormat(session_item(position, change)),
-                        meta=marker,
-                        **ids,
-                    ),
+            ),
+            (
+                self.channels.chain("session"),
+                self._item(
+                    "" if control else session_item(position, change), position, marker
                 ),
-            ]
+            ),
+        ]
+        if control:
+            batch.append((marker, Item(HttpStreamFormat(action="hint"))))
+        self.publisher.send(batch)
+
+    @staticmethod
+    def _item(content: str, position: int, marker: str) -> Item:
+        return Item(
+            HttpStreamFormat(content),
+            id=str(position),
+            prev_id=str(position - 1),
+            meta={"require_sub": marker},
         )
-
-    def session_changed(self, session_id: str) -> None:
-        """Its GET streams ask for their next part, with the new channels."""
-        self._control(session_id, "hint")
-
-    def session_ended(self, session_id: str) -> None:
-        self._control(session_id, "close")
 
     def end_all(self) -> None:
         """End every stream held at the gateway gracefully: listens get
@@ -79,7 +83,3 @@ class Relay:
                 ),
             ]
         )
-
-    def _control(self, session_id: str, action: str) -> None:
-        marker = self.channels.marker(session_channel(session_id))
-        self.publisher.send([(marker, Item(HttpStreamFormat(action=action)))])

@@ -113,13 +113,6 @@ def attach(app: Flask, state: MCPState, name: str) -> GripGateway:
     holder = GatewayHolder(gateway, publisher, endpoint.holder)
     endpoint.use_holder(holder)
     endpoint.bus.observers.append(relay.published)
-    endpoint.sessions.observers.append(
-        lambda session_id, ended: (
-            relay.session_ended(session_id)
-            if ended
-            else relay.session_changed(session_id)
-        )
-    )
     app.register_blueprint(_next_part_blueprint(f"{name}_gateway", path, gateway))
     app.before_request(_client_address(gateway))
     app.extensions.setdefault("mcp_gateway", {})[name] = relay

@@ -40,6 +40,10 @@ LIST_CHANGED = {
 RESOURCE_UPDATED = "notifications/resources/updated"
 #: The channel of notifications meant for everyone that no filter names.
 BROADCAST = "broadcast"
+#: Not a notification but a control change: the streams following its
+#: channel end gracefully at once, and their clients reconnect to streams
+#: described anew (a 2025 session subscribed to another resource).
+REOPEN = "flask-mcp/reopen"
 
 
 def list_channel(kind: str) -> str:

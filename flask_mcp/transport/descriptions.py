@@ -39,12 +39,16 @@ def session_stream(
     bus: NotificationBus,
     after: int | None,
     *,
+    newest: int,
     retry_ms: int,
     client: str | None = None,
 ) -> HeldStream:
     """A session's GET stream: a priming event, then what the client missed
     since ``after`` (its ``Last-Event-ID``; ``None`` for a fresh stream).
 
+    :param newest: the bus position read *before* ``session`` was loaded,
+        so a change of its subscriptions after the load (announced by a
+        :data:`~.bus.REOPEN` after ``newest``) reaches the stream.
     :raises StoreUnavailable: the bus cannot be read.
     """
     channels = {list_channel(kind) for kind in LIST_CHANGED}
@@ -52,7 +56,6 @@ def session_stream(
     channels |= {resource_channel(uri) for uri in session.subscriptions}
     if session.principal is not None:
         channels.add(principal_channel(session.principal))
-    newest = bus.position()
     start = newest if after is None else min(after, newest)
     stream = HeldStream(
         era="session",
@@ -63,13 +66,16 @@ def session_stream(
         client=client,
         retry_ms=retry_ms,
     )
-    head = [format_event(None, f"{STANDALONE}.{start}", retry_ms)]
-    head += [
-        stream.event(position, change)
-        for position, change in bus.changes(start, newest)
-        if stream.wants(change)
-    ]
-    return dataclasses.replace(stream, head=b"".join(head))
+    head = format_event(None, f"{STANDALONE}.{start}", retry_ms)
+    head += stream.replay(bus.changes(start, newest))
+    return dataclasses.replace(stream, head=head)
+
+
+def listen_channels(kinds: t.Iterable[str], uris: t.Iterable[str]) -> frozenset[str]:
+    """What a listen follows: the list kinds and resource URIs it asked for."""
+    channels = {list_channel(kind) for kind in kinds}
+    channels |= {resource_channel(uri) for uri in uris}
+    return frozenset(channels)
 
 
 def listen_stream(
@@ -91,15 +97,14 @@ def listen_stream(
     :param after: replay the changes after this position (a listen that
         picks up where an earlier one ended).
     """
-    channels = {list_channel(kind) for kind in kinds}
-    channels |= {resource_channel(uri) for uri in uris}
+    channels = listen_channels(kinds, uris)
     newest = bus.position()
     subscription = json.dumps(request_id)
     stream = HeldStream(
         era="listen",
         head=b"",
         after=newest,
-        channels=frozenset(channels),
+        channels=channels,
         values={"subscriptionId": subscription},
         principal=principal,
         client=client,
@@ -114,9 +119,5 @@ def listen_stream(
         )
     ]
     if after is not None and after < newest:
-        head += [
-            stream.event(position, change)
-            for position, change in bus.changes(after, newest)
-            if stream.wants(change)
-        ]
+        head.append(stream.replay(bus.changes(after, newest)))
     return dataclasses.replace(stream, head=b"".join(head))

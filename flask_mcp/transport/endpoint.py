@@ -27,6 +27,7 @@ from ..protocol.server import McpServer
 from ..store import Store
 from ..store import StoreUnavailable
 from .bus import LIST_CHANGED
+from .bus import REOPEN
 from .bus import RESOURCE_UPDATED
 from .bus import Change
 from .bus import NotificationBus
@@ -37,6 +38,7 @@ from .checks import read_body
 from .checks import refused_host
 from .events import EventLog
 from .exchange import Exchange
+from .fairshare import FairShare
 from .guard import AuthGate
 from .holds import Holder
 from .legacy import LegacyPath
@@ -47,6 +49,7 @@ from .responses import HTTPError
 from .responses import cors
 from .responses import preflight
 from .responses import unavailable
+from .sessions import Session
 from .sessions import SessionManager
 from .worker_holder import WorkerHolder
 
@@ -72,7 +75,14 @@ class Endpoint:
         self.events = events
         self.gate = gate
         self.bus = NotificationBus(events)
-        self.holder = WorkerHolder(self.bus, settings)
+        sessions.on_subscriptions = self._reopen
+        fair = FairShare(
+            store,
+            settings.holds_per_principal,
+            settings.holds_per_address,
+            renew_every=settings.lease_interval * 5,
+        )
+        self.holder = WorkerHolder(self.bus, settings, fair)
         self.exchange = Exchange(server, gate)
         self.legacy = LegacyPath(
             self.exchange, settings, sessions, events, self.bus, self.holder
@@ -170,6 +180,10 @@ class Endpoint:
     def notify_list_changed(self, kind: str) -> None:
         """Tell every client listening that the ``kind`` list changed."""
         self.bus.publish(Change(LIST_CHANGED[kind], {}))
+
+    def _reopen(self, session: Session) -> None:
+        """A session's subscriptions changed: its GET stream reconnects."""
+        self.bus.publish(Change(REOPEN, {}, session=session.id))
 
     def send_to_session(
         self, session_id: str, method: str, params: dict[str, t.Any]

@@ -42,7 +42,10 @@ What a description holds:
 Every bus publication is deliverable as ``(channel, bytes)`` pairs by
 :func:`publication`: one SSE event per era for each channel of the change;
 a listen's event is a template in which the gateway puts the stream's
-``subscriptionId`` (:data:`SLOT`).
+``subscriptionId`` (:data:`SLOT`). A publication whose change is
+:data:`~.bus.REOPEN` is a control, never a message: the streams on its
+channel end gracefully at once (:attr:`Publication.reopen`; a GET's end
+says ``retry: 0``) and their clients come back for a new description.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from werkzeug.wrappers import Response
 
 from ..protocol import jsonrpc
 from ..protocol.envelope import META_SUBSCRIPTION
+from .bus import REOPEN
 from .bus import Change
 from .events import STANDALONE
 from .events import format_event
@@ -122,6 +126,14 @@ class HeldStream:
     def wants(self, change: Change) -> bool:
         return not self.channels.isdisjoint(change.channels())
 
+    def replay(self, changes: t.Iterable[tuple[int, Change]]) -> bytes:
+        """The events of the changes this stream wants (controls left out)."""
+        return b"".join(
+            self.event(position, change)
+            for position, change in changes
+            if change.method != REOPEN and self.wants(change)
+        )
+
 
 def session_event(position: int, change: Change) -> bytes:
     """A change on a 2025 GET stream: its id is the bus position."""
@@ -175,9 +187,20 @@ class Publication:
     session: bytes
     #: The event for listen streams, with :data:`SLOT` for the subscription id.
     listen: bytes
+    #: A control: end the streams of these channels (after sending
+    #: ``session`` / ``listen``, their graceful ends) instead of delivering.
+    reopen: bool = False
 
 
 def publication(position: int, change: Change) -> Publication:
+    if change.method == REOPEN:
+        return Publication(
+            position,
+            change.channels(),
+            format_event(None, f"{STANDALONE}.{position}", 0),
+            listen_end(SLOT),
+            reopen=True,
+        )
     return Publication(
         position,
         change.channels(),
@@ -189,9 +212,16 @@ def publication(position: int, change: Change) -> Publication:
 class Holder(t.Protocol):
     """Serves held streams: in the worker, or through a stream gateway."""
 
-    def hold(self, stream: HeldStream, environ: t.Mapping[str, t.Any]) -> Response:
+    def hold(
+        self,
+        stream: HeldStream,
+        environ: t.Mapping[str, t.Any],
+        on_end: t.Callable[[int, t.Any], None] | None = None,
+    ) -> Response:
         """The HTTP answer that holds ``stream`` open.
 
         :param environ: the WSGI environ of the request (its socket, for a
             holder that watches for a client that left).
+        :param on_end: called with the last position delivered and why the
+            stream ended, by a holder that sees it end (the worker's).
         """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import typing as t
 
 from werkzeug.wrappers import Request
@@ -213,12 +214,33 @@ class LegacyPath:
         version: str,
         auth: t.Any,
     ) -> Response:
+        """Each message of a 2025-03-26 batch, in order, within the bounds:
+        at most ``MCP_BATCH_MAX_ITEMS`` messages, and requests that would
+        start after ``MCP_BATCH_TIMEOUT`` seconds are answered with an error.
+        """
+        limit = self.settings.batch_max_items
+        if len(payload) > limit:
+            raise HTTPError(
+                400,
+                INVALID_REQUEST,
+                f"Invalid Request: a batch may hold at most {limit} messages,"
+                f" not {len(payload)}",
+            )
+        deadline = time.monotonic() + self.settings.batch_timeout
         answers = []
         for item in payload:
             try:
                 message = jsonrpc.parse_message(item)
             except JsonRpcError as exc:
                 answers.append(jsonrpc.error_message(jsonrpc.readable_id(item), exc))
+                continue
+            if isinstance(message, RpcRequest) and time.monotonic() >= deadline:
+                error = JsonRpcError(
+                    jsonrpc.INTERNAL_ERROR,
+                    f"Batch time limit ({self.settings.batch_timeout:g} s) reached"
+                    " before this request ran; send it again",
+                )
+                answers.append(jsonrpc.error_message(message.id, error))
                 continue
             if isinstance(message, RpcRequest):
                 try:
@@ -326,10 +348,13 @@ class LegacyPath:
         self, request: Request, session: Session, after: int | None
     ) -> Response:
         """The session's stream of change notifications, held by the holder."""
+        newest = self.bus.position()
+        session = self.sessions.load(session.id) or session  # see session_stream
         stream = session_stream(
             session,
             self.bus,
             after,
+            newest=newest,
             retry_ms=self.settings.retry_ms,
             client=client_key(request.remote_addr),
         )

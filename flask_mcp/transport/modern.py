@@ -33,14 +33,20 @@ from ..store import Store
 from . import streaming
 from .bus import NotificationBus
 from .checks import header
+from .cursors import ListenCursors
+from .cursors import identity
 from .descriptions import LIST_FILTERS
+from .descriptions import listen_channels
 from .descriptions import listen_stream
 from .exchange import Exchange
 from .holds import Holder
 from .responses import HTTPError
 from .responses import empty_response
 from .responses import json_response
+from .worker_holder import Ending
 
+#: Ends of a listen the client did not ask for: its next listen replays.
+_SERVER_ENDS = frozenset({"yield", "stop", "time"})
 #: Resource URIs one listen may follow.
 MAX_RESOURCE_SUBSCRIPTIONS = 1000
 
@@ -67,6 +73,7 @@ class ModernPath:
         self.store = store
         self.bus = bus
         self.holder = holder
+        self.cursors = ListenCursors(store)
 
     def post(self, request: Request, payload: dict[str, t.Any]) -> Response:
         request_id = jsonrpc.readable_id(payload)
@@ -158,6 +165,8 @@ class ModernPath:
         kinds, uris, honoured = self._filter(
             message.params.get("notifications"), call, message.id
         )
+        client = client_key(request.remote_addr)
+        listener = identity(call.principal, client, listen_channels(kinds, uris))
         stream = listen_stream(
             message.id,
             kinds,
@@ -165,9 +174,15 @@ class ModernPath:
             honoured,
             self.bus,
             principal=call.principal,
-            client=client_key(request.remote_addr),
+            client=client,
+            after=self.cursors.get(listener),
         )
-        return self.holder.hold(stream, request.environ)
+
+        def ended(position: int, why: Ending) -> None:
+            if why in _SERVER_ENDS:
+                self.cursors.remember(listener, position)
+
+        return self.holder.hold(stream, request.environ, ended)
 
     def _filter(
         self, requested: t.Any, call: Call, request_id: t.Any

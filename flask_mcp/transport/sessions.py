@@ -47,12 +47,12 @@ class Session:
     def subscribe(self, uri: str) -> None:
         self.subscriptions.add(uri)
         self._save()
-        self._manager.changed(self, ended=False)
+        self._manager.subscriptions_changed(self)
 
     def unsubscribe(self, uri: str) -> None:
         self.subscriptions.discard(uri)
         self._save()
-        self._manager.changed(self, ended=False)
+        self._manager.subscriptions_changed(self)
 
     @property
     def _manager(self) -> SessionManager:
@@ -69,10 +69,13 @@ class SessionManager:
     def __init__(self, store: Store, ttl: float) -> None:
         self.store = store
         self.ttl = ttl
-        #: Called with ``(session id, ended)`` when a session's resource
-        #: subscriptions change (``False``) or it ends (``True``): a stream
-        #: gateway tells the session's GET streams (:mod:`flask_mcp.gateway`).
-        self.observers: list[t.Callable[[str, bool], None]] = []
+        #: Called when a session's subscriptions change (its GET stream,
+        #: held somewhere, must follow other resources from now on).
+        self.on_subscriptions: t.Callable[[Session], None] | None = None
+
+    def subscriptions_changed(self, session: Session) -> None:
+        if self.on_subscriptions is not None:
+            self.on_subscriptions(session)
 
     def create(
         self,
@@ -121,10 +124,3 @@ class SessionManager:
 
     def end(self, session: Session) -> None:
         self.store.delete(f"session:{session.id}")
-        self.changed(session, ended=True)
-
-    def changed(self, session: Session, *, ended: bool) -> None:
-        """Tell :attr:`observers` that ``session``'s subscriptions changed, or
-        that it ended."""
-        for observer in self.observers:
-            observer(session.id, ended)

@@ -21,11 +21,13 @@ from werkzeug.wrappers import Response
 
 from ..config import Settings
 from ..store import StoreError
+from .bus import REOPEN
 from .bus import Change
 from .bus import NotificationBus
 from .capacity import WORKER
 from .capacity import Admission
 from .capacity import Capacity
+from .fairshare import FairShare
 from .follower import Follower
 from .holds import HeldStream
 from .responses import RETRY_AFTER
@@ -35,7 +37,7 @@ from .responses import stream_response
 log = logging.getLogger(__name__)
 
 #: Why a hold ended (the argument of ``on_end``).
-Ending = t.Literal["yield", "stop", "time", "gone", "failed", "refused"]
+Ending = t.Literal["yield", "stop", "time", "reopen", "gone", "failed", "refused"]
 OnEnd = t.Callable[[int, Ending], None]
 
 _KEEPALIVE = b": keep-alive\n\n"
@@ -85,6 +87,7 @@ class _Hold:
 class WorkerHolder:
     """Serves :class:`~.holds.HeldStream` descriptions in this worker.
 
+    :param fair: the caps per principal and per address.
     :param capacity: the process's threads (:data:`.capacity.WORKER`).
     """
 
@@ -92,10 +95,12 @@ class WorkerHolder:
         self,
         bus: NotificationBus,
         settings: Settings,
+        fair: FairShare,
         capacity: Capacity = WORKER,
     ) -> None:
         self.bus = bus
         self.settings = settings
+        self.fair = fair
         self.capacity = capacity
         self.follower = Follower(bus)
 
@@ -109,10 +114,23 @@ class WorkerHolder:
 
         :param on_end: called with the last position delivered and why the
             stream ended, whatever ended it.
-        :raises HTTPError: 503 with ``Retry-After`` for a listen that finds
-            no thread to spare (ended at once, the client would listen again
-            at once; a GET stream gets a retry hint instead).
+        :raises HTTPError: 429 past the principal's or the address's cap;
+            503 with ``Retry-After`` for a listen that finds no thread to
+            spare (ended at once, the client would listen again at once; a
+            GET stream gets a retry hint instead).
         """
+        ticket = self.fair.admit(stream.principal, stream.client, stream.request_id)
+
+        def ended(position: int, why: Ending) -> None:
+            ticket.release()
+            if on_end is not None:
+                on_end(position, why)
+
+        return self._hold(stream, environ, ended)
+
+    def _hold(
+        self, stream: HeldStream, environ: t.Mapping[str, t.Any], on_end: OnEnd
+    ) -> Response:
         hold = _Hold(stream)
         admission = self.capacity.admit(hold)
         if (
@@ -120,8 +138,7 @@ class WorkerHolder:
             and stream.era == "listen"
             and not self.capacity.stopping
         ):
-            if on_end is not None:
-                on_end(stream.after, "refused")
+            on_end(stream.after, "refused")
             retry = self._backoff() / 1000
             raise busy(
                 retry, "no thread to spare for a listen stream", stream.request_id
@@ -151,9 +168,9 @@ class WorkerHolder:
             try:
                 position = self.follower.follow(hold, sock)
                 following = True
-                for at, change in self.bus.changes(stream.after, position):
-                    if stream.wants(change):
-                        yield stream.event(at, change)
+                missed = stream.replay(self.bus.changes(stream.after, position))
+                if missed:
+                    yield missed
             except StoreError:
                 ending = "failed"
                 yield stream.failure(_STORE_FAILED, RETRY_AFTER * 1000)
@@ -172,7 +189,10 @@ class WorkerHolder:
     ) -> None:
         self.capacity.release(hold)
         if on_end is not None:
-            on_end(position, ending)
+            try:
+                on_end(position, ending)
+            except StoreError as exc:  # bookkeeping that lapses by itself
+                log.debug("after a held stream: %s", exc)
 
     def _serve(
         self, hold: _Hold, admission: Admission
@@ -196,6 +216,9 @@ class WorkerHolder:
                 hold.inbox.clear()
                 position = self.follower.position
             for at, change in items:
+                if change.method == REOPEN:  # the stream's description changed
+                    yield stream.end(at, 0)
+                    return "reopen", max(position, at)
                 yield stream.event(at, change)
             if items:
                 last_write = time.monotonic()
