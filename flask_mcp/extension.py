@@ -141,7 +141,7 @@ class FlaskMCP(Scaffold):
         if app.config.get("MCP_GRIP_URL"):  # a stream gateway (issue 14)
             from .gateway.wiring import attach
 
-            attach(app, state, self.blueprint_name)
+            attach(app, state.endpoint, self.blueprint_name)
         app.register_blueprint(self._blueprint(settings.path))
         if oauth.enabled:
             app.register_blueprint(

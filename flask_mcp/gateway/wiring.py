@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from ..store import Store
 from ..store import StoreUnavailable
 from ..transport.bus import resource_channel
+from ..transport.endpoint import Endpoint
 from ..transport.responses import HTTPError
 from ..transport.responses import unavailable
 from ..transport.sessions import SessionManager
@@ -32,9 +33,6 @@ from .publisher import Publisher
 from .records import HoldRecords
 from .relay import Relay
 from .signature import GripSignature
-
-if t.TYPE_CHECKING:
-    from ..state import MCPState
 
 #: Longest pause between two of a held stream's next parts (it keeps a 2025
 #: session alive, as the worker's GET loop does, and notices its end).
@@ -87,33 +85,35 @@ class GripSettings:
         return max(1, min(REFRESH_MAX, int(self.hold)))
 
 
-def attach(app: Flask, state: MCPState, name: str) -> GripGateway:
-    """Put a gateway in front of ``state``'s endpoint (see the module docstring).
+def attach(app: Flask, endpoint: Endpoint, name: str) -> GripGateway:
+    """Put a gateway in front of ``endpoint``, the MCP server ``name`` of
+    ``app`` (see the module docstring).
 
     :raises ValueError: for a setting that cannot be used.
     """
     settings = GripSettings.from_config(app.config)
-    endpoint = state.endpoint
+    store, path = endpoint.store, endpoint.settings.path
     publisher = Publisher(settings.control)
-    channels = Channels(lambda: _prefix(state.store, name))
-    path = state.settings.path.rstrip("/")
+    channels = Channels(lambda: _prefix(store, name))
     gateway = GripGateway(
         signature=GripSignature(settings.key, settings.issuer),
         channels=channels,
-        records=HoldRecords(state.store),
+        records=HoldRecords(store),
         bus=endpoint.bus,
         session_channels=_session_channels(endpoint.sessions),
         hold=settings.hold,
         refresh=lambda: random.randint(
             max(1, settings.refresh * 4 // 5), settings.refresh
         ),
-        next_link=_link(state.settings.path),
+        next_link=_link(path),
     )
     relay = Relay(channels, publisher)
     holder = GatewayHolder(gateway, publisher, endpoint.holder)
     endpoint.use_holder(holder)
     endpoint.bus.observers.append(relay.published)
-    app.register_blueprint(_next_part_blueprint(f"{name}_gateway", path, gateway))
+    app.register_blueprint(
+        _next_part_blueprint(f"{name}_gateway", path.rstrip("/"), gateway)
+    )
     app.before_request(_client_address(gateway))
     app.extensions.setdefault("mcp_gateway", {})[name] = relay
     return gateway
