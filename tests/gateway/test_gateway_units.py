@@ -35,8 +35,10 @@ from flask_mcp.transport.holds import listen_end
 from flask_mcp.transport.holds import listen_event
 from support.loopback import LoopbackServer
 
+from .messages import LISTEN_HEADERS
+from .messages import listen_body
+
 KEY = "k" * 32
-MODERN = "2026-07-28"
 META = "io.modelcontextprotocol/subscriptionId"
 
 
@@ -305,28 +307,8 @@ def gateway_app(tmp_path: Path, recorder: t.Any) -> Flask:
 
 
 def listen(client: t.Any, request_id: t.Any, **headers: str) -> t.Any:
-    body = {
-        "jsonrpc": "2.0",
-        "id": request_id,
-        "method": "subscriptions/listen",
-        "params": {
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": MODERN,
-                "io.modelcontextprotocol/clientCapabilities": {},
-                "io.modelcontextprotocol/clientInfo": {"name": "u", "version": "1"},
-            },
-            "notifications": {"toolsListChanged": True},
-        },
-    }
     return client.post(
-        "/mcp",
-        json=body,
-        headers={
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": MODERN,
-            "Mcp-Method": "subscriptions/listen",
-            **headers,
-        },
+        "/mcp", data=listen_body(request_id), headers={**LISTEN_HEADERS, **headers}
     )
 
 

@@ -36,10 +36,13 @@ from support import GunicornServer
 from support import free_port
 from support.pushpin import PushpinServer
 
+from .messages import LISTEN_HEADERS
+from .messages import MODERN
+from .messages import listen_body
+
 APPS = Path(__file__).parent / "apps"
 #: Seconds a stream is held at the gateway before its graceful end.
 HOLD = 8
-MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
 IGNORE_DEPRECATED = pytest.mark.filterwarnings(
     "ignore::mcp.shared.exceptions.MCPDeprecationWarning"
@@ -170,39 +173,10 @@ def test_listen_ends_gracefully_when_its_hold_is_over(stack: Stack) -> None:
     assert HOLD - 1 <= elapsed < HOLD + 5
 
 
-LISTEN_HEADERS = {
-    "Accept": "application/json, text/event-stream",
-    "Content-Type": "application/json",
-    "MCP-Protocol-Version": MODERN,
-    "Mcp-Method": "subscriptions/listen",
-}
-
-
-def raw_listen_body(request_id: t.Any) -> str:
-    return json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": request_id,
-            "method": "subscriptions/listen",
-            "params": {
-                "_meta": {
-                    "io.modelcontextprotocol/protocolVersion": MODERN,
-                    "io.modelcontextprotocol/clientCapabilities": {},
-                    "io.modelcontextprotocol/clientInfo": {
-                        "name": "raw",
-                        "version": "1",
-                    },
-                },
-                "notifications": {"toolsListChanged": True},
-            },
-        }
-    )
-
-
 def raw_listen(url: str, request_id: t.Any) -> requests.Response:
     return requests.post(
         url,
-        data=raw_listen_body(request_id),
+        data=listen_body(request_id),
         headers=LISTEN_HEADERS,
         stream=True,
         timeout=HOLD + 10,
@@ -424,7 +398,7 @@ def test_a_forged_grip_sig_gets_the_worker_s_answer(stack: Stack, forged: str) -
     its listen is served by the worker, as without a gateway."""
     with requests.post(
         stack.origin.mcp_url,
-        data=raw_listen_body(1),
+        data=listen_body(1),
         headers={**LISTEN_HEADERS, "Grip-Sig": forged},
         stream=True,
         timeout=20,
