@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         control_port=_free_port(),
         origins=(f"{HOST}:{origin_port}",),
         sig_key=secrets.token_hex(32),
+        # Its files go when it stops: log what deserves a look, not each request.
+        log_level=1,
     )
     config.write()
     env = {
