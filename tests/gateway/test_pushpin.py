@@ -158,19 +158,27 @@ def test_listen_filters_and_resources_through_the_gateway(stack: Stack) -> None:
 
 def test_listen_ends_gracefully_when_its_hold_is_over(stack: Stack) -> None:
     """The loop ends without SubscriptionLost: the gateway delivered the
-    listen result (rendered for this stream) and closed."""
+    listen result (rendered for this stream) and closed. What changes before
+    the client listens again reaches its next listen (the server kept where
+    the first one ended)."""
 
-    async def scenario() -> float:
+    async def scenario() -> tuple[float, list[t.Any]]:
         async with Client(stack.url, mode=MODERN) as client:
             started = time.monotonic()
-            async with client.listen(tools_list_changed=True) as sub:
+            async with client.listen(prompts_list_changed=True) as sub:
                 with anyio.fail_after(HOLD + 10):
                     async for _event in sub:
                         pass
-            return time.monotonic() - started
+            elapsed = time.monotonic() - started
+            await call(stack.url, "announce", kind="prompts")  # between listens
+            async with client.listen(prompts_list_changed=True) as again:
+                with anyio.fail_after(5):
+                    first = [await again.__anext__()]
+            return elapsed, first
 
-    elapsed = run(scenario)
+    elapsed, first = run(scenario)
     assert HOLD - 1 <= elapsed < HOLD + 5
+    assert first == [PromptsListChanged()]
 
 
 def raw_listen(url: str, request_id: t.Any) -> requests.Response:
