@@ -127,7 +127,7 @@ def test_listeners_are_held_at_the_gateway_not_by_workers(stack: Stack) -> None:
 
     events, took = run(scenario)
     assert events == [[ToolsListChanged()]] * 6
-    assert took < 2.0
+    assert took < 5.0  # a worker-held listen would keep both workers 10 s
 
 
 def test_listen_filters_and_resources_through_the_gateway(stack: Stack) -> None:
@@ -365,7 +365,7 @@ def test_get_streams_are_held_at_the_gateway_not_by_workers(stack: Stack) -> Non
         time.sleep(1.5)
         started = time.monotonic()
         run(lambda: call(stack.url, "announce", kind="prompts"))
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 3.0
         for lines in streams:
             ((event_id, data),) = sse_events(lines, 1)
             assert json.loads(data)["method"] == "notifications/prompts/list_changed"
