@@ -10,8 +10,9 @@ tool changes the tool list and the run measures how long the
 ``list_changed`` takes to reach every listener and idle client. Clients
 arrive ``--ramp`` a second (Pushpin 1.36 answers 502 when more than about a
 hundred new requests wait at once for its HTTP client, zurl). The workers'
-memory (RSS) is read before the crowd comes, once it is connected and at the
-end.
+memory (RSS) is read at start, after a warm-up of ``--warmup`` callers at
+once (the thread pool grows to what requests alone need), once the crowd is
+connected and at the end.
 
     python -m benchmarks.bench_gateway --idle 1000 --listeners 1000
 
@@ -130,6 +131,16 @@ def _rss(gateway: Gateway) -> list[float]:
     return [round(rss_mb(pid), 1) for pid in gateway.workers()]
 
 
+async def warm_up(url: str, callers: int) -> None:
+    """``callers`` calls at once, ten times: the worker's thread pool and
+    caches grow to what requests alone need, before memory is read."""
+    clock = Clock(60)
+    clients = [
+        Caller(url, source_address(10 + i, CALLER_BLOCK), {}) for i in range(callers)
+    ]
+    await asyncio.gather(*(c.run(clock, 10) for c in clients))
+
+
 async def crowd(args: argparse.Namespace, gateway: Gateway) -> dict[str, t.Any]:
     """``bench_held``'s crowd, its clients arriving ``--ramp`` a second."""
     url = gateway.url
@@ -189,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ramp", type=float, default=100.0, help="clients arriving a second"
     )
+    parser.add_argument(
+        "--warmup", type=int, default=50, help="callers at once before memory is read"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
@@ -200,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
         time.sleep(1)
+        rss_cold = _rss(gateway)
+        asyncio.run(warm_up(gateway.url, args.warmup))
         rss_before = _rss(gateway)
         result = asyncio.run(crowd(args, gateway))
         result["worker_rss_mb_after"] = _rss(gateway)
@@ -216,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         "list_changed_max_s_idle": idle["max_s"],
         "reached": f"{listeners['reached']}/{listeners['of']} listeners,"
         f" {idle['reached']}/{idle['of']} idle",
+        "worker_rss_mb_cold": rss_cold,
         "worker_rss_mb_before": rss_before,
         "worker_rss_mb_connected": rss_connected,
         "worker_rss_mb_after": result["worker_rss_mb_after"],

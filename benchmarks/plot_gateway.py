@@ -45,7 +45,7 @@ def chart(record: dict) -> str:
             ],
         ),
         (
-            "worker memory (RSS, MB)",
+            "worker memory (RSS, MB) after a warm-up of requests, then with the crowd",
             None,
             [
                 (f"worker {n + 1} before / connected", (before, after))
