@@ -54,8 +54,12 @@ from benchmarks.held_clients import source_address
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-#: gunicorn's options and app in ``make serve`` (the Makefile's SERVE_ARGS).
-SERVE_ARGS = ["-c", "python:flask_mcp.gunicorn", "-w", "2", "example_app:create_app()"]
+#: gunicorn's options and app: ``make serve``'s (the Makefile's SERVE_ARGS),
+#: or plain sync workers.
+WORKERS = {
+    "serve": ["-c", "python:flask_mcp.gunicorn", "-w", "2", "example_app:create_app()"],
+    "sync": ["-w", "2", "--threads", "1", "example_app:create_app()"],
+}
 #: The targets of issue 14 for this configuration.
 TARGET_P99_MS = 100.0
 TARGET_DELIVERY_S = 2.0
@@ -64,7 +68,8 @@ TARGET_DELIVERY_S = 2.0
 class Gateway:
     """``make serve-gateway``: the runner, its gunicorn and its Pushpin."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: str = "serve") -> None:
+        self.gunicorn = WORKERS[workers]
         self.port = free_port()
         self.tmp = tempfile.TemporaryDirectory(prefix="bench-gateway-")
         self.log = Path(self.tmp.name) / "runner.log"
@@ -82,7 +87,7 @@ class Gateway:
             "--port",
             str(self.port),
             "--",
-            *SERVE_ARGS,
+            *self.gunicorn,
         ]
         env = {**os.environ, "EXAMPLE_INSTANCE_PATH": self.tmp.name}
         with open(self.log, "wb") as log:
@@ -203,12 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=int, default=50, help="callers at once before memory is read"
     )
+    parser.add_argument(
+        "--workers", choices=sorted(WORKERS), default="serve", help="gunicorn's options"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    gateway = Gateway()
+    gateway = Gateway(args.workers)
     gateway.start()
     load_before = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -245,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "scenario": "gateway crowd",
         "when": started.isoformat(timespec="seconds"),
-        "server": "make serve-gateway: Pushpin, then gunicorn " + " ".join(SERVE_ARGS),
+        "server": "make serve-gateway: Pushpin, then gunicorn "
+        + " ".join(gateway.gunicorn),
         "options": {k: v for k, v in vars(args).items() if k != "out"},
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
