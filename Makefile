@@ -1,6 +1,8 @@
 # Developer and CI entry points for flask_mcp.
 #
 #   make serve        run the example app under gunicorn on http://127.0.0.1:$(PORT)
+#   make serve-gateway  the same behind Pushpin (held streams leave the workers):
+#                     Pushpin on $(PORT), gunicorn on another loopback port
 #   make worker       a Celery worker for the example app's tasks
 #                     (EXAMPLE_CELERY_BROKER=redis://..., as for make serve)
 #   make test         install what the tests need, then run pytest ($(PYTEST_ARGS))
@@ -46,10 +48,10 @@ XDIST ?= -n 4 --dist loadscope
 # collection time of each worker).
 test test-fast test-min fuzz: export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help venv system node serve worker test test-fast test-min fuzz lint
+.PHONY: help venv system node serve serve-gateway worker test test-fast test-min fuzz lint
 
 help:
-	@echo "targets: venv system node serve worker test test-fast test-min fuzz lint  (PORT=$(PORT), PYTEST_ARGS=...)"
+	@echo "targets: venv system node serve serve-gateway worker test test-fast test-min fuzz lint  (PORT=$(PORT), PYTEST_ARGS=...)"
 
 venv: $(VENV_STAMP)
 
@@ -76,8 +78,15 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	@touch $@
 
+# gunicorn's options and app in `make serve` (and behind Pushpin in `make serve-gateway`).
+SERVE_ARGS := -c python:flask_mcp.gunicorn -w 2 "example_app:create_app()"
+
 serve: venv
-	$(VENV)/bin/gunicorn -c python:flask_mcp.gunicorn -w 2 --no-control-socket -b 127.0.0.1:$(PORT) "example_app:create_app()"
+	$(VENV)/bin/gunicorn --no-control-socket -b 127.0.0.1:$(PORT) $(SERVE_ARGS)
+
+# Pushpin (make system) on PORT in front of the same gunicorn; Ctrl-C stops both.
+serve-gateway: venv
+	$(VENV)/bin/python -m flask_mcp.gateway.runner --port $(PORT) -- $(SERVE_ARGS)
 
 worker: venv
 	@[ -n "$${EXAMPLE_CELERY_BROKER:-}" ] || { echo "set EXAMPLE_CELERY_BROKER=redis://... (and the same for make serve)"; exit 2; }

@@ -71,6 +71,11 @@ setup(
         # Task legs on Celery workers (MCP_TASKS_CELERY). 5.3 is the first
         # with broker_connection_retry_on_startup; kombu is imported too.
         "celery": ["celery>=5.3", "kombu>=5.3"],
+        # A stream gateway (flask_mcp.gateway, MCP_GRIP_URL): gripcontrol 4.3
+        # added HttpStreamFormat's action (the "hint" that refreshes a held
+        # stream); pubcontrol before 3.4 builds urllib3 1's Retry
+        # (method_whitelist), which urllib3 2 refuses.
+        "gateway": ["gripcontrol>=4.3", "pubcontrol>=3.4"],
         "test": TEST_REQUIRES,
         # mcp.test_client() checks results with the official SDK's wire
         # types; 2.0 is the first release of the standalone package (both

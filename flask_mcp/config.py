@@ -76,6 +76,23 @@ MCP_CACHE_READ_TTL_MS = 0
 #: ``"private"``; ``None`` picks ``"private"`` when requests are authenticated.
 MCP_CACHE_SCOPE: str | None = None
 
+# -- a stream gateway (flask_mcp.gateway) ---------------------------------------
+#: GRIP publishing URL of a stream gateway in front of the app, such as
+#: Pushpin's ``http://127.0.0.1:5561`` or a Fastly Fanout URL; ``None``: no
+#: gateway, workers hold streams themselves. Listen and 2025 GET streams that
+#: come through the gateway are then held there, not by a worker
+#: (``pip install flask-mcp[gateway]``). GRIP URL parameters (``iss``,
+#: ``key``, ``verify-iss``, ``verify-key``) are honoured.
+MCP_GRIP_URL: str | None = None
+#: The key the gateway signs ``Grip-Sig`` with (Pushpin's ``sig_key``, at least
+#: 32 bytes; ``base64:...`` for binary keys, a PEM public key for a gateway
+#: that signs with one). Only requests signed with it are held at the
+#: gateway. ``None``: the ``verify-key`` (else ``key``) of ``MCP_GRIP_URL``.
+MCP_GRIP_KEY: str | None = None
+#: Seconds a stream held at the gateway lasts before it ends gracefully and
+#: the client listens (or reconnects) again, with fresh credentials.
+MCP_GRIP_HOLD = 3600.0
+
 # -- held streams and streamed calls (flask_mcp.transport) -------------------
 #: Seconds between keep-alive comments on a quiet stream: what keeps a
 #: proxy's idle timeout from cutting it, and how a server notices a client

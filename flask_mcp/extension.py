@@ -157,6 +157,10 @@ class FlaskMCP(Scaffold):
             )
         state = states[self.blueprint_name] = build_state(self, app)
         settings, oauth = state.settings, state.oauth
+        if app.config.get("MCP_GRIP_URL"):  # a stream gateway (issue 14)
+            from .gateway.wiring import attach
+
+            attach(app, state.endpoint, self.blueprint_name)
         app.register_blueprint(self._blueprint(settings.path))
         if oauth.enabled:
             app.register_blueprint(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from . import components as components
+from . import gateway as gateway
 from . import keys as keys
 from . import oauth_commands as oauth_commands
 from . import session_commands as session_commands

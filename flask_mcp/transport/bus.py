@@ -159,13 +159,19 @@ class NotificationBus:
 
     def __init__(self, events: EventLog) -> None:
         self.events = events
+        #: Called with ``(position, change)`` after each publication: a stream
+        #: gateway forwards it (:mod:`flask_mcp.gateway`).
+        self.observers: list[t.Callable[[int, Change], None]] = []
 
     def publish(self, change: Change) -> int:
         """Append ``change``; its position in the log."""
         event_id = self.events.append(
             _OWNER, _STREAM, change.record(), self.counter_ttl
         )
-        return int(event_id.rpartition(".")[2])
+        position = int(event_id.rpartition(".")[2])
+        for observer in self.observers:
+            observer(position, change)
+        return position
 
     def position(self) -> int:
         """The position of the newest change (0 when there is none)."""

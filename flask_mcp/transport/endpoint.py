@@ -41,6 +41,7 @@ from .exchange import Exchange
 from .exchange import MessageLimiter
 from .fairshare import FairShare
 from .guard import AuthGate
+from .holds import Holder
 from .legacy import LegacyPath
 from .modern import ModernPath
 from .responses import JSON
@@ -85,7 +86,13 @@ class Endpoint:
         self.holder = WorkerHolder(self.bus, settings, fair)
         self.exchange = Exchange(server, gate)
         self.legacy = LegacyPath(
-            self.exchange, settings, sessions, events, self.bus, self.holder
+            self.exchange,
+            settings,
+            sessions,
+            events,
+            self.bus,
+            self.holder,
+            self.holder.capacity,
         )
         self.modern = ModernPath(self.exchange, settings, store, self.bus, self.holder)
 
@@ -98,6 +105,11 @@ class Endpoint:
     @limiter.setter
     def limiter(self, limiter: MessageLimiter | None) -> None:
         self.exchange.limiter = limiter
+
+    def use_holder(self, holder: Holder) -> None:
+        """Serve held streams with ``holder`` (a stream gateway's, which falls
+        back on :attr:`holder`, the worker's)."""
+        self.legacy.holder = self.modern.holder = holder
 
     # -- entry point -------------------------------------------------------
 

@@ -212,9 +212,16 @@ def publication(position: int, change: Change) -> Publication:
 class Holder(t.Protocol):
     """Serves held streams: in the worker, or through a stream gateway."""
 
-    def hold(self, stream: HeldStream, environ: t.Mapping[str, t.Any]) -> Response:
+    def hold(
+        self,
+        stream: HeldStream,
+        environ: t.Mapping[str, t.Any],
+        on_end: t.Callable[[int, t.Any], None] | None = None,
+    ) -> Response:
         """The HTTP answer that holds ``stream`` open.
 
         :param environ: the WSGI environ of the request (its socket, for a
             holder that watches for a client that left).
+        :param on_end: called with the last position delivered and why the
+            stream ended, by a holder that sees it end (the worker's).
         """

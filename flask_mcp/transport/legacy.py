@@ -37,6 +37,7 @@ from . import leases
 from . import operations
 from . import streaming
 from .bus import NotificationBus
+from .capacity import Capacity
 from .capacity import backoff
 from .checks import accepts
 from .checks import header
@@ -47,6 +48,7 @@ from .events import format_event
 from .events import parse_event_id
 from .exchange import AUTH_ERROR
 from .exchange import Exchange
+from .holds import Holder
 from .responses import SSE
 from .responses import HTTPError
 from .responses import empty_response
@@ -54,7 +56,6 @@ from .responses import json_response
 from .responses import sse_response
 from .sessions import Session
 from .sessions import SessionManager
-from .worker_holder import WorkerHolder
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,10 @@ class LegacyPath:
         and leases).
     :param events: the per-stream event logs that make streams resumable.
     :param bus: the change notifications that GET streams deliver.
-    :param holder: what holds GET streams open.
+    :param holder: what holds GET streams open (the worker's, or a stream
+        gateway's).
+    :param capacity: the worker's threads, which a request's own stream
+        (a tool waiting for an answer) yields when a request needs one.
     """
 
     def __init__(
@@ -84,7 +88,8 @@ class LegacyPath:
         sessions: SessionManager,
         events: EventLog,
         bus: NotificationBus,
-        holder: WorkerHolder,
+        holder: Holder,
+        capacity: Capacity,
     ) -> None:
         self.exchange = exchange
         self.server = exchange.server
@@ -94,6 +99,7 @@ class LegacyPath:
         self.events = events
         self.bus = bus
         self.holder = holder
+        self.capacity = capacity
 
     # -- POST --------------------------------------------------------------
 
@@ -318,7 +324,7 @@ class LegacyPath:
                 first,
                 priming=priming,
                 retry_ms=self.settings.retry_ms,
-                capacity=self.holder.capacity,
+                capacity=self.capacity,
             ),
             lease=lease,
         )
@@ -388,7 +394,7 @@ class LegacyPath:
         interval = self.settings.lease_interval
         key = leases.lease_key(session_id, stream)
         wanted = _Wanted()
-        capacity = self.holder.capacity
+        capacity = self.capacity
         enlisted = capacity.enlist(wanted)
         try:
             yield format_event(None, f"{stream}.{after}", self.settings.retry_ms)

@@ -39,11 +39,11 @@ from .descriptions import LIST_FILTERS
 from .descriptions import listen_channels
 from .descriptions import listen_stream
 from .exchange import Exchange
+from .holds import Holder
 from .responses import HTTPError
 from .responses import empty_response
 from .responses import json_response
 from .worker_holder import Ending
-from .worker_holder import WorkerHolder
 
 #: Ends of a listen the client did not ask for: its next listen replays.
 _SERVER_ENDS = frozenset({"yield", "stop", "time"})
@@ -65,7 +65,7 @@ class ModernPath:
         settings: Settings,
         store: Store,
         bus: NotificationBus,
-        holder: WorkerHolder,
+        holder: Holder,
     ) -> None:
         self.exchange = exchange
         self.server = exchange.server

@@ -98,8 +98,18 @@ def test_a_lone_surrogate_stays_valid_json(
 ) -> None:
     path = tmp_path / "audit.jsonl"
     handler = AuditFileHandler(path, interval=60)
-    logger.addHandler(handler)
-    logger.info(AuditLine({"time": "t", "name": "x\ud800y"}))
+    # Straight to the handler: a lone surrogate in a log record pytest
+    # captured would not survive pytest-xdist's report to its controller.
+    record = logger.makeRecord(
+        logger.name,
+        logging.INFO,
+        __file__,
+        0,
+        AuditLine({"time": "t", "name": "x\ud800y"}),
+        None,
+        None,
+    )
+    handler.handle(record)
     handler.close()
     assert json.loads(lines_of(path)[0])["name"] == "x\ud800y"
 

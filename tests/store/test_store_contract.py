@@ -13,6 +13,10 @@ from flask_mcp.store import LockTimeout
 from flask_mcp.store import Store
 from flask_mcp.store import create_store
 
+#: Racing processes start fresh: a fork of this test process (its threads
+#: from other tests, their locks) could hang before it races.
+SPAWN = multiprocessing.get_context("spawn")
+
 
 def test_get_set_delete_and_namespaces(store: Store) -> None:
     assert store.get("k") is None
@@ -159,7 +163,7 @@ def _locked_increments(url: str, rounds: int) -> None:
 
 def test_lock_excludes_other_processes(shared_url: str) -> None:
     procs = [
-        multiprocessing.Process(target=_locked_increments, args=(shared_url, 40))
+        SPAWN.Process(target=_locked_increments, args=(shared_url, 40))
         for _ in range(4)
     ]
     for proc in procs:
@@ -173,10 +177,8 @@ def test_lock_excludes_other_processes(shared_url: str) -> None:
 def in_processes(target: t.Callable[..., None], *args: t.Any) -> list[t.Any]:
     """What ``target(*args, out)`` put on ``out`` in each of four processes
     started together."""
-    out: multiprocessing.Queue = multiprocessing.Queue()
-    procs = [
-        multiprocessing.Process(target=target, args=(*args, out)) for _ in range(4)
-    ]
+    out: multiprocessing.Queue = SPAWN.Queue()
+    procs = [SPAWN.Process(target=target, args=(*args, out)) for _ in range(4)]
     for proc in procs:
         proc.start()
     results = [out.get(timeout=30) for _ in procs]

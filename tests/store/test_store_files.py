@@ -20,6 +20,10 @@ from flask_mcp.store import StoreUnavailable
 from flask_mcp.store import create_store
 from flask_mcp.store.backends import FileStoreBackend
 
+#: Racing processes start fresh: a fork of this test process (its threads
+#: from other tests, their locks) could hang before it races.
+SPAWN = multiprocessing.get_context("spawn")
+
 LEGACY_HEADER = struct.Struct(">4sBd")
 
 
@@ -253,10 +257,7 @@ def test_lock_files_removed_on_release_still_exclude(folder: Path) -> None:
     """Each release unlinks the lock file while others wait on it: a waiter
     that wakes on the unlinked file must not think it holds the lock."""
     url = f"file://{folder}"
-    procs = [
-        multiprocessing.Process(target=_lock_and_count, args=(url, 150))
-        for _ in range(4)
-    ]
+    procs = [SPAWN.Process(target=_lock_and_count, args=(url, 150)) for _ in range(4)]
     for proc in procs:
         proc.start()
     for proc in procs:

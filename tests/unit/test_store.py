@@ -11,6 +11,10 @@ from flask_mcp.store import Store
 from flask_mcp.store import create_store
 from support.clock import Clock
 
+#: Racing processes start fresh: a fork of this test process (its threads
+#: from other tests, their locks) could hang before it races.
+SPAWN = multiprocessing.get_context("spawn")
+
 
 @pytest.fixture(params=["file", "redis"])
 def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
@@ -37,10 +41,10 @@ def test_take_is_won_by_exactly_one_process(store_url: str) -> None:
     for round_ in range(5):
         key = f"code-{round_}"
         store.set(key, {"round": round_}, 60)
-        out: multiprocessing.Queue = multiprocessing.Queue()
+        out: multiprocessing.Queue = SPAWN.Queue()
         start = time.time() + 0.3
         procs = [
-            multiprocessing.Process(target=_racer, args=(store_url, key, start, out))
+            SPAWN.Process(target=_racer, args=(store_url, key, start, out))
             for _ in range(4)
         ]
         for proc in procs:
@@ -83,7 +87,7 @@ def test_namespaces_do_not_collide(tmp_path) -> None:
 
 def test_wait_take_gets_a_value_written_later(store_url: str) -> None:
     store = _open(store_url)
-    proc = multiprocessing.Process(target=_late_writer, args=(store_url,))
+    proc = SPAWN.Process(target=_late_writer, args=(store_url,))
     proc.start()
     assert store.wait_take("reply", timeout=5) == {"ok": True}
     proc.join(5)
