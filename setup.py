@@ -38,7 +38,8 @@ setup(
         "marshmallow>=3.20",  # 3.19 names a nested schema Address1 at times
         "apispec>=6.4",  # 6.3 keeps format: date-time on the fields it should not
         "jsonschema>=4.19.2",  # 4.19.1 words "too many items" errors otherwise
-        "gunicorn>=22",
+        # flask_mcp.gunicorn's threaded worker (what make serve runs) needs 27
+        "gunicorn>=27",
         # flask_mcp.signals (what Flask 3.1 requires; positional-only sender)
         "blinker>=1.9",
     ],

@@ -16,7 +16,16 @@ import sys
 from pathlib import Path
 
 #: Extras users install; the others (dev, test) are our tools, not bounds.
-USER_EXTRAS = ("redis", "pydantic", "caching", "celery")
+USER_EXTRAS = (
+    "redis",
+    "pydantic",
+    "caching",
+    "celery",
+    "gateway",
+    "metrics",
+    "otel",
+    "limits",
+)
 REQUIREMENT = re.compile(r"^([A-Za-z0-9_.\[\]-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)(,.*)?$")
 
 

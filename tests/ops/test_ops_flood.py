@@ -111,6 +111,7 @@ def test_one_limit_for_every_worker_of_every_host(tmp_path: Path) -> None:
     assert answers == {200: LIMIT, 429: sent - LIMIT}
     assert refused_by == workers  # every worker of both hosts said 429
     # Not starved: the flood's own client shares the test machine's cores,
-    # so the figure (p99 within 10 % of idle) is measured by
-    # benchmarks/bench_flood.py on a quiet machine, not asserted here.
+    # so the figure (p99 within 10 % of idle) is printed above
+    # (pytest -s) rather than asserted: +4.9 % at load 8.6 on one run, but a
+    # busy CI machine moves it by more than the flood does.
     assert p99(under_flood) <= 2 * p99(idle) + 0.5, (sorted(idle), sorted(under_flood))

@@ -138,6 +138,7 @@ def test_a_look_alike_verified_host_is_shown_in_both_forms(lookalike, documents)
     assert f"(<code>xn--pple-43d.test:{documents.port}</code>)" in approvals.text
 
 
+@pytest.mark.browser  # ChromiumBrowser is imported inside, from another folder
 def test_the_look_alike_warning_in_a_browser(lookalike, documents):
     """The warning as a person sees it, in Debian's chromium; kept as
     ``tests/artifacts/consent/consent-lookalike.png`` (the docs show it)."""
