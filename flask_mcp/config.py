@@ -92,6 +92,12 @@ MCP_GRIP_KEY: str | None = None
 #: Seconds a stream held at the gateway lasts before it ends gracefully and
 #: the client listens (or reconnects) again, with fresh credentials.
 MCP_GRIP_HOLD = 3600.0
+#: Longest pause, in seconds, between two requests the gateway makes for a
+#: held stream (each keeps a 2025 session alive and renews the stream's
+#: fair-share slots). A client that leaves silently frees its slots within
+#: 1.25 times this plus 5 seconds; each held stream costs one request to
+#: the app this often.
+MCP_GRIP_REFRESH = 60.0
 
 # -- held streams and streamed calls (flask_mcp.transport) -------------------
 #: Seconds between keep-alive comments on a quiet stream: what keeps a

@@ -38,7 +38,6 @@ import typing as t
 
 from ..transport.bus import Change
 from ..transport.holds import Era
-from ..transport.holds import listen_end
 from ..transport.holds import listen_event
 from ..transport.holds import session_event
 
@@ -78,7 +77,8 @@ class Channels:
         return self.prefix + ("L" if era == "listen" else "S")
 
     def control(self, era: Era) -> str:
-        """Every stream of ``era``: the end of all of them (:meth:`end_all`)."""
+        """Every stream of ``era`` follows it: a ``hint`` there asks each for
+        its next part (:meth:`.Relay.end_all`)."""
         return self.prefix + ("ctl.listen" if era == "listen" else "ctl.session")
 
     def marker(self, bus_channel: str) -> str:
@@ -103,11 +103,6 @@ def listen_item(change: Change) -> str:
 def session_item(position: int, change: Change) -> str:
     """``change`` as a 2025 GET stream shows it (the gateway changes nothing)."""
     return session_event(position, change).decode()
-
-
-def listen_end_item() -> str:
-    """The listen result that ends any listen stream gracefully."""
-    return _fill(listen_end(_SLOT_JSON))
 
 
 def subscription_meta(values: t.Mapping[str, str]) -> str | None:

@@ -15,6 +15,13 @@ part, at the shared next-link URL, whenever
   exists (and keeps it alive, as the worker's GET loop does), or ends the
   stream gracefully once its hold is over, so the client comes back with
   fresh credentials.
+
+Each stream held at the gateway takes fair-share slots
+(:mod:`~flask_mcp.transport.fairshare`) as a worker-held one does: the
+gateway never says when a client left, so the slots are leased until a
+little after the stream's next part is due, renewed by each next part and
+freed when the stream ends; a client that left gives them back within
+:func:`lease` of its last next part.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from ..transport.bus import REOPEN
 from ..transport.bus import NotificationBus
 from ..transport.cursors import ListenCursors
 from ..transport.cursors import identity
+from ..transport.fairshare import FairShare
 from ..transport.holds import HeldStream
 from ..transport.responses import HTTPError
 from .channels import IDENTITY_ID
@@ -62,6 +70,13 @@ SessionChannels = t.Callable[
 NEXT_AGAIN = "next"
 
 
+def lease(timeout: int) -> float:
+    """Seconds a stream's fair-share slots last when its next part is due in
+    ``timeout`` seconds: a little longer, as the gateway paces its requests
+    (and may be late when many come due at once)."""
+    return timeout * 1.25 + 5
+
+
 class GripGateway:
     """Holds streams at a GRIP gateway and serves their next parts.
 
@@ -77,6 +92,7 @@ class GripGateway:
         signature: GripSignature,
         channels: Channels,
         records: HoldRecords,
+        fair: FairShare,
         bus: NotificationBus,
         session_channels: SessionChannels,
         hold: float,
@@ -86,6 +102,7 @@ class GripGateway:
         self.signature = signature
         self.channels = channels
         self.records = records
+        self.fair = fair
         self.bus = bus
         self.session_channels = session_channels
         self.hold_seconds = hold
@@ -106,10 +123,24 @@ class GripGateway:
         return stream.era == "session" or subscription_meta(stream.values) is not None
 
     def hold(self, stream: HeldStream) -> Response:
-        """Hand ``stream`` to the gateway (check :meth:`can_hold` first)."""
-        record = HoldRecord.new(stream, self.hold_seconds)
-        self.records.save(record)
-        return self._hold_response(record, stream.head, stream.after, self.next_link)
+        """Hand ``stream`` to the gateway (check :meth:`can_hold` first).
+
+        :raises HTTPError: 429 past the principal's or the address's cap.
+        """
+        deadline = time.time() + self.hold_seconds
+        timeout = self._timeout(deadline)
+        ticket = self.fair.admit(
+            stream.principal, stream.client, stream.request_id, lease=lease(timeout)
+        )
+        try:
+            record = HoldRecord.new(stream, deadline, ticket)
+            self.records.save(record)
+        except BaseException:
+            ticket.release()
+            raise
+        return self._hold_response(
+            record, stream.head, stream.after, self.next_link, timeout
+        )
 
     # -- next parts ------------------------------------------------------------
 
@@ -133,6 +164,7 @@ class GripGateway:
                 else None
             )
             if current is None:
+                self._free(record)
                 return end_response(b"")  # the session ended
             if current != stream.channels:
                 added = current - stream.channels
@@ -142,14 +174,26 @@ class GripGateway:
                 stream = record.stream
         replay = self._replay(stream, after, since, added)
         if replay is None:  # what it missed is no longer in the store
+            self._free(record)
             return end_response(stream.end(after))
         body, last = replay
-        if record.over:
+        if record.over or self.records.ended(record):
+            self._free(record)
             if stream.era == "listen":  # the next listen replays from here
                 listener = identity(stream.principal, stream.client, stream.channels)
                 self.cursors.remember(listener, last)
             return end_response(body + stream.end(last))
-        return self._hold_response(record, body, last, NEXT_AGAIN)
+        timeout = self._timeout(record.deadline)
+        self.fair.renew(record.slots, record.slot_token, lease(timeout))
+        return self._hold_response(record, body, last, NEXT_AGAIN, timeout)
+
+    def _free(self, record: HoldRecord) -> None:
+        self.fair.free(record.slots, record.slot_token)
+
+    def _timeout(self, deadline: float) -> int:
+        """Seconds until the gateway asks for the next part: at the end of
+        the hold at the latest."""
+        return max(1, min(self.refresh(), math.ceil(deadline - time.time())))
 
     def _replay(
         self, stream: HeldStream, after: int, since: int, added: frozenset[str]
@@ -176,7 +220,7 @@ class GripGateway:
         return b"".join(parts), last
 
     def _hold_response(
-        self, record: HoldRecord, body: bytes, after: int, link: str
+        self, record: HoldRecord, body: bytes, after: int, link: str, timeout: int
     ) -> Response:
         era = record.stream.era
         listen = era == "listen"
@@ -186,9 +230,7 @@ class GripGateway:
                 prev_id=str(after),
                 filters=("require-sub", "var-subst") if listen else ("require-sub",),
             ),
-            Subscription(
-                self.channels.control(era), filters=("var-subst",) if listen else ()
-            ),
+            Subscription(self.channels.control(era)),
             Subscription(self.channels.identity(record.token), prev_id=IDENTITY_ID),
             *(
                 Subscription(self.channels.marker(c))
@@ -199,10 +241,7 @@ class GripGateway:
             body,
             subscriptions,
             next_link=link,
-            # The next part comes at the end of the hold at the latest.
-            refresh=max(
-                1, min(self.refresh(), math.ceil(record.deadline - time.time()))
-            ),
+            refresh=timeout,
             meta=subscription_meta(record.stream.values) if listen else None,
         )
 

@@ -15,6 +15,7 @@ through their next link once the gateway notices the gap in the chain.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import logging
 import os
@@ -60,6 +61,8 @@ class Publisher:
     #: First and longest pause between attempts while the gateway is away.
     retry_first = 0.25
     retry_max = 5.0
+    #: Longest wait at exit for what is queued.
+    exit_wait = 1.0
 
     def __init__(
         self, config: dict[str, t.Any], *, capacity: int = 10_000, timeout: float = 2.0
@@ -94,6 +97,7 @@ class Publisher:
                     target=self._run, name="mcp-grip-publisher", daemon=True
                 )
                 self._thread.start()
+                atexit.register(self._at_exit)
             self._wake.notify()
 
     @property
@@ -111,6 +115,12 @@ class Publisher:
                     return False
                 self._idle.wait(left)
         return True
+
+    def _at_exit(self) -> None:
+        """A process that exits (a CLI command that ended sessions) sends
+        what it queued first, unless the gateway is away."""
+        if self.reachable:
+            self.flush(self.exit_wait)
 
     # -- the sender ------------------------------------------------------------
 

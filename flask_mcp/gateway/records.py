@@ -16,11 +16,16 @@ from dataclasses import dataclass
 from dataclasses import replace
 
 from ..store import Store
+from ..transport.fairshare import Ticket
 from ..transport.holds import HeldStream
 
 #: Seconds a record outlives the end of its hold (the last next-link
 #: request may come a little late).
 _GRACE = 120.0
+#: Where :meth:`HoldRecords.end_all` leaves its time, and for how long (any
+#: record it concerns has expired long before).
+_ENDED = "grip:ended"
+_ENDED_TTL = 10 * 365 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -29,22 +34,29 @@ class HoldRecord:
 
     ``stream.after`` is the bus position at which its channels were last
     computed (:attr:`at`): a channel added later replays from there.
+    ``slots`` are the fair-share slots it holds (taken under ``token``).
     """
 
     token: str
     stream: HeldStream
     deadline: float
+    start: float = 0.0
+    slots: tuple[str, ...] = ()
+    slot_token: str = ""
 
     @property
     def at(self) -> int:
         return self.stream.after
 
     @classmethod
-    def new(cls, stream: HeldStream, hold: float) -> HoldRecord:
+    def new(cls, stream: HeldStream, deadline: float, ticket: Ticket) -> HoldRecord:
         return cls(
             secrets.token_urlsafe(18),
             replace(stream, head=b""),
-            time.time() + hold,
+            deadline,
+            time.time(),
+            tuple(ticket.keys),
+            ticket.token,
         )
 
     @property
@@ -67,6 +79,9 @@ class HoldRecord:
             "id": s.request_id,
             "at": s.after,
             "end": self.deadline,
+            "start": self.start,
+            "slots": list(self.slots),
+            "slot": self.slot_token,
         }
 
     @classmethod
@@ -87,7 +102,14 @@ class HoldRecord:
                 retry_ms=int(data["retry"]),
                 request_id=data["id"],
             )
-            return cls(token, stream, float(data["end"]))
+            return cls(
+                token,
+                stream,
+                float(data["end"]),
+                float(data.get("start", 0.0)),
+                tuple(str(key) for key in data.get("slots", ())),
+                str(data.get("slot", "")),
+            )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
@@ -106,6 +128,15 @@ class HoldRecords:
         if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 64:
             return None
         return HoldRecord.from_json(token, self.store.get(self._key(token)))
+
+    def end_all(self) -> None:
+        """Every stream held until now ends at its next part."""
+        self.store.set(_ENDED, time.time(), _ENDED_TTL)
+
+    def ended(self, record: HoldRecord) -> bool:
+        """Whether :meth:`end_all` was called since ``record``'s stream began."""
+        mark = self.store.get(_ENDED)
+        return isinstance(mark, (int, float)) and record.start <= mark
 
     @staticmethod
     def _key(token: str) -> str:

@@ -34,9 +34,6 @@ from .records import HoldRecords
 from .relay import Relay
 from .signature import GripSignature
 
-#: Longest pause between two of a held stream's next parts (it keeps a 2025
-#: session alive, as the worker's GET loop does, and notices its end).
-REFRESH_MAX = 300
 #: The next-link view, under the endpoint's path.
 NEXT_PART = ".grip/next"
 _TEN_YEARS = 10 * 365 * 86400
@@ -51,6 +48,10 @@ class GripSettings:
     key: str | bytes
     issuer: str | None
     hold: float
+    #: Longest pause between two of a held stream's next parts (it keeps a
+    #: 2025 session alive, as the worker's GET loop does, notices its end,
+    #: and renews its fair-share slots).
+    refresh_max: float = 60.0
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> GripSettings:
@@ -70,19 +71,24 @@ class GripSettings:
                 " signs Grip-Sig with (Pushpin's sig_key)"
             )
         issuer = parsed.pop("verify_iss", None)
-        try:
-            hold = float(config.get("MCP_GRIP_HOLD", 3600.0))
-        except (TypeError, ValueError):
-            hold = -1.0
-        if hold < 1:
-            raise ValueError(
-                f"MCP_GRIP_HOLD must be at least 1, not {config.get('MCP_GRIP_HOLD')!r}"
-            )
-        return cls(parsed, key, issuer, hold)
+        hold = _seconds(config, "MCP_GRIP_HOLD", 3600.0)
+        refresh = _seconds(config, "MCP_GRIP_REFRESH", 60.0)
+        return cls(parsed, key, issuer, hold, refresh)
 
     @property
     def refresh(self) -> int:
-        return max(1, min(REFRESH_MAX, int(self.hold)))
+        return max(1, int(min(self.refresh_max, self.hold)))
+
+
+def _seconds(config: t.Mapping[str, t.Any], name: str, default: float) -> float:
+    """:raises ValueError: unless the setting is a number of seconds >= 1."""
+    try:
+        value = float(config.get(name, default))
+    except (TypeError, ValueError):
+        value = -1.0
+    if not value >= 1:  # NaN too
+        raise ValueError(f"{name} must be at least 1, not {config.get(name)!r}")
+    return value
 
 
 def attach(app: Flask, endpoint: Endpoint, name: str) -> GripGateway:
@@ -94,11 +100,13 @@ def attach(app: Flask, endpoint: Endpoint, name: str) -> GripGateway:
     settings = GripSettings.from_config(app.config)
     store, path = endpoint.store, endpoint.settings.path
     publisher = Publisher(settings.control)
+    records = HoldRecords(store)
     channels = Channels(lambda: _prefix(store, name))
     gateway = GripGateway(
         signature=GripSignature(settings.key, settings.issuer),
         channels=channels,
-        records=HoldRecords(store),
+        records=records,
+        fair=endpoint.holder.fair,
         bus=endpoint.bus,
         session_channels=_session_channels(endpoint.sessions),
         hold=settings.hold,
@@ -107,10 +115,11 @@ def attach(app: Flask, endpoint: Endpoint, name: str) -> GripGateway:
         ),
         next_link=_link(path),
     )
-    relay = Relay(channels, publisher)
+    relay = Relay(channels, publisher, records)
     holder = GatewayHolder(gateway, publisher, endpoint.holder)
     endpoint.use_holder(holder)
     endpoint.bus.observers.append(relay.published)
+    endpoint.sessions.on_end.append(relay.session_ended)
     app.register_blueprint(
         _next_part_blueprint(f"{name}_gateway", path.rstrip("/"), gateway)
     )

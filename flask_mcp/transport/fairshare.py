@@ -10,6 +10,12 @@ slot ``i`` of a key is an entry added atomically (``Store.add``) with a
 short lifetime, renewed by its worker while the stream is held and deleted
 when it ends. A worker that dies stops renewing, and its slots lapse within
 :attr:`FairShare.lease_ttl`: counts never leak.
+
+A stream held elsewhere (at a stream gateway, which never tells the server
+that a client left) takes its slots with a ``lease`` of its own: the holder
+renews them (:meth:`FairShare.renew`) each time it hears of the stream and
+frees them at its end (:meth:`FairShare.free`); a client that left
+silently gives its slots back when the lease runs out.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import random
 import secrets
 import threading
 import typing as t
+from collections.abc import Sequence
 
 from ..store import Store
 from ..store import StoreError
@@ -72,13 +79,22 @@ class FairShare:
         self._thread: threading.Thread | None = None
 
     def admit(
-        self, principal: str | None, client: str | None, request_id: t.Any = None
+        self,
+        principal: str | None,
+        client: str | None,
+        request_id: t.Any = None,
+        *,
+        lease: float | None = None,
     ) -> Ticket:
         """Take a slot of the principal and of the address.
 
+        :param lease: for a stream held elsewhere: the slots' lifetime in
+            seconds; they are not renewed by this process (see the module
+            docstring).
         :raises HTTPError: 429 when either is full.
         :raises StoreUnavailable: the store cannot count.
         """
+        ttl = self.lease_ttl if lease is None else lease
         token = secrets.token_urlsafe(9)
         wanted = []
         if principal is not None and self.caps["principal"]:
@@ -88,7 +104,7 @@ class FairShare:
         keys: list[str] = []
         try:
             for scope, value in wanted:
-                key = self._take(scope, value, token)
+                key = self._take(scope, value, token, ttl)
                 if key is None:
                     raise too_many_requests(
                         self.renew_every,
@@ -100,13 +116,13 @@ class FairShare:
             self._delete(keys, token)
             raise
         ticket = Ticket(self, keys, token)
-        if keys:
+        if keys and lease is None:
             with self._lock:
                 self._tickets.add(ticket)
                 self._start()
         return ticket
 
-    def _take(self, scope: str, value: str, token: str) -> str | None:
+    def _take(self, scope: str, value: str, token: str, ttl: float) -> str | None:
         """The key of a free slot now ours, or ``None``."""
         digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
         prefix = f"holds:{scope}:{digest[:32]}:"
@@ -114,7 +130,7 @@ class FairShare:
         first = random.randrange(cap)  # spread the search: fewer adds when busy
         for index in range(cap):
             key = f"{prefix}{(first + index) % cap}"
-            if self.store.add(key, token, self.lease_ttl):
+            if self.store.add(key, token, ttl):
                 return key
         return None
 
@@ -123,7 +139,25 @@ class FairShare:
             self._tickets.discard(ticket)
         self._delete(ticket.keys, ticket.token)
 
-    def _delete(self, keys: list[str], token: str) -> None:
+    def renew(self, keys: Sequence[str], token: str, lease: float) -> None:
+        """Extend the slots ``keys`` taken under ``token`` with a ``lease``
+        (:meth:`admit`) by ``lease`` seconds; one that lapsed meanwhile is
+        taken again if it is still free.
+
+        :raises StoreUnavailable: the store cannot count.
+        """
+        for key in keys:
+            held = self.store.get(key)
+            if held == token:
+                self.store.set(key, token, lease)
+            elif held is None:
+                self.store.add(key, token, lease)
+
+    def free(self, keys: Sequence[str], token: str) -> None:
+        """Give back the slots ``keys`` taken under ``token`` with a lease."""
+        self._delete(keys, token)
+
+    def _delete(self, keys: Sequence[str], token: str) -> None:
         for key in keys:
             try:
                 # A lapsed slot may be someone else's now: delete only ours.

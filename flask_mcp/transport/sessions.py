@@ -75,6 +75,9 @@ class SessionManager:
         #: Called when a session's subscriptions change (its GET stream,
         #: held somewhere, must follow other resources from now on).
         self.on_subscriptions: t.Callable[[Session], None] | None = None
+        #: Called after a session ended (``DELETE``): streams held for it
+        #: elsewhere (a stream gateway) must close now.
+        self.on_end: list[t.Callable[[Session], None]] = []
 
     def subscriptions_changed(self, session: Session) -> None:
         if self.on_subscriptions is not None:
@@ -130,3 +133,5 @@ class SessionManager:
 
     def end(self, session: Session) -> None:
         self.store.delete(f"session:{session.id}")
+        for hook in self.on_end:
+            hook(session)

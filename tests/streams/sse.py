@@ -3,8 +3,10 @@ read by a thread as they arrive, from a chosen loopback source address."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import socket
 import threading
 import time
 import typing as t
@@ -108,6 +110,12 @@ class Stream:
         return time.monotonic() - started
 
     def close(self) -> None:
+        """Hang up now: shut the socket first, else closing waits for the
+        reading thread's next line (a quiet stream's next keep-alive)."""
+        sock = self.connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         self.connection.close()
 
 

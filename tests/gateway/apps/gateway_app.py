@@ -1,17 +1,20 @@
 """The app of the gateway tests: a tool for every kind of notification.
 
 Served by ``GunicornServer(app="gateway_app:create_app()", args=("--chdir",
-this folder))``; ``MCP_*`` settings come from the environment.
+this folder))``; ``MCP_*`` settings come from the environment, and
+``GATEWAY_API_KEYS`` (``key=principal,...``) turns on API-key authentication.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 from flask import Flask
 
 from flask_mcp import Context
 from flask_mcp import FlaskMCP
+from flask_mcp.auth import api_key_auth
 
 
 def create_app() -> Flask:
@@ -19,7 +22,12 @@ def create_app() -> Flask:
     app.config.update(
         {key: value for key, value in os.environ.items() if key.startswith("MCP_")}
     )
-    mcp = FlaskMCP(app, name="gateway")
+    keys = os.environ.get("GATEWAY_API_KEYS")
+    authenticate = None
+    if keys:
+        pairs = dict(item.split("=", 1) for item in keys.split(","))
+        authenticate = api_key_auth({k: {"principal": v} for k, v in pairs.items()})
+    mcp = FlaskMCP(app, name="gateway", authenticate=authenticate)
 
     @mcp.resource("test://watched", name="watched", mime_type="text/plain")
     def watched() -> str:
@@ -47,6 +55,15 @@ def create_app() -> Flask:
         assert ctx.session_id is not None
         mcp.notify_elicitation_complete(elicitation_id, ctx.session_id)
         return "told"
+
+    @mcp.tool
+    def steps(count: int, pause: float, ctx: Context) -> str:
+        """Report ``count`` steps of progress, ``pause`` seconds apart (a
+        streamed call)."""
+        for step in range(count):
+            time.sleep(pause)
+            ctx.report_progress(step + 1, count, f"step {step + 1}")
+        return f"{count} steps"
 
     @mcp.tool
     def pid() -> int:
