@@ -19,7 +19,9 @@ from .sse import Stream
 from .sse import listen
 from .test_holding import held_server
 
-KEYS = "key-alice=alice,key-bob=bob"
+#: Each test of the shared server has principals of its own: slots of a
+#: stream a test closed are freed when its worker notices (its next write).
+KEYS = "key-alice=alice,key-bob=bob,key-carol=carol,key-dave=dave"
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +86,13 @@ def test_one_address_gets_its_cap_and_no_more(server: GunicornServer) -> None:
 
 
 def test_one_principal_gets_its_cap_from_any_address(server: GunicornServer) -> None:
-    key = {"X-API-Key": "key-alice"}
+    key = {"X-API-Key": "key-carol"}
     held = [listen(server.port, f"p{n}", f"127.0.11.{n + 1}", **key) for n in range(2)]
     for stream in held:
         stream.wait_for(acked)
     over = listen(server.port, "p-over", "127.0.11.9", **key)
     assert_rate_limited(over, "p-over")
-    other = listen(server.port, "q0", "127.0.11.9", **{"X-API-Key": "key-bob"})
+    other = listen(server.port, "q0", "127.0.11.9", **{"X-API-Key": "key-dave"})
     other.wait_for(acked)
     for stream in [*held, other]:
         stream.close()
