@@ -10,6 +10,7 @@ import os
 import pickle
 import sqlite3
 import struct
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -340,6 +341,46 @@ def test_a_forked_worker_opens_its_own_connections(folder: Path) -> None:
     assert codes == [0, 0, 0]
     assert seen == ["written before the fork"] * 3
     assert last_writer in pids
+
+
+def _fork_during_a_sweep(folder: str, out: t.Any) -> None:
+    """Fork while another thread sweeps; how long the fork waited and
+    whether the child could use the store."""
+    backend = FileStoreBackend(folder, sweep_interval=0)
+    backend.set("k", "v", 60)
+    slow = threading.Event()
+    legacy = backend._remove_legacy_files
+
+    def slow_legacy(now: float) -> int:
+        slow.set()
+        time.sleep(0.5)  # inside the sweep
+        return legacy(now)
+
+    backend._remove_legacy_files = slow_legacy  # type: ignore[method-assign]
+    sweeper = threading.Thread(target=backend.remove_expired)
+    sweeper.start()
+    slow.wait(5)
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if backend.get("k") == "v" else 1)
+    waited = time.monotonic() - started
+    _, status = os.waitpid(pid, 0)
+    sweeper.join()
+    out.put((waited, os.waitstatus_to_exitcode(status)))
+
+
+def test_a_fork_waits_for_a_sweep_in_progress(folder: Path) -> None:
+    """A fork never copies a sweep midway (SQLite's locks held by a thread
+    the child does not have): it waits for the sweep to end."""
+    out = SPAWN.Queue()
+    master = SPAWN.Process(target=_fork_during_a_sweep, args=(str(folder), out))
+    master.start()
+    waited, code = out.get(timeout=30)
+    master.join(10)
+    assert master.exitcode == 0
+    assert code == 0
+    assert 0.3 < waited < 5
 
 
 def test_a_database_held_by_a_frozen_writer_fails_fast_then_recovers(

@@ -67,6 +67,16 @@ _SWEEP_BATCH = 500
 #: Pages (4 KB) the write-ahead log may hold before a checkpoint.
 _WAL_PAGES = 256
 
+#: Held by a sweep and by ``os.fork()``: a worker forked from a master that
+#: sweeps (gunicorn ``--preload`` with a store used at start-up) never starts
+#: in the middle of its parent's SQLite call, with SQLite's own locks held.
+_FORK_GUARD = threading.Lock()
+os.register_at_fork(
+    before=_FORK_GUARD.acquire,
+    after_in_parent=_FORK_GUARD.release,
+    after_in_child=_FORK_GUARD.release,
+)
+
 _SCHEMA = f"""
 PRAGMA auto_vacuum = INCREMENTAL;
 CREATE TABLE IF NOT EXISTS entries (
@@ -192,21 +202,22 @@ class FileStoreBackend:
         """Delete expired entries, the files of the format before and the
         files left by crashed processes; how many entries were removed.
         Other files are left alone."""
-        removed = 0
-        now = time.time()
-        with self._connection() as db:
-            while True:
-                deleted = db.execute(_EXPIRED, (now,)).rowcount
-                removed += deleted
-                if deleted < _SWEEP_BATCH:
-                    break
-            db.execute("PRAGMA incremental_vacuum")
-        removed += self._remove_legacy_files(now)
-        for name in _listdir(self._lock_dir):
-            path = os.path.join(self._lock_dir, name)
-            if _LOCK_NAME.fullmatch(name) and _age(path, now) > _LEFTOVER_AGE:
-                flock.try_remove(path)
-        return removed
+        with _FORK_GUARD:
+            removed = 0
+            now = time.time()
+            with self._connection() as db:
+                while True:
+                    deleted = db.execute(_EXPIRED, (now,)).rowcount
+                    removed += deleted
+                    if deleted < _SWEEP_BATCH:
+                        break
+                db.execute("PRAGMA incremental_vacuum")
+            removed += self._remove_legacy_files(now)
+            for name in _listdir(self._lock_dir):
+                path = os.path.join(self._lock_dir, name)
+                if _LOCK_NAME.fullmatch(name) and _age(path, now) > _LEFTOVER_AGE:
+                    flock.try_remove(path)
+            return removed
 
     def _remove_legacy_files(self, now: float) -> int:
         removed = 0
