@@ -78,7 +78,20 @@ def _emptied(server: t.Any) -> str:
     return t.cast(str, server.url)
 
 
-@pytest.fixture(params=["file", "redis", "sentinel", "cluster", "memory"])
+#: The in-process backends start nothing: they are in the fast tier
+#: whatever else the fixtures below could start (tests/support/tiers.py).
+IN_PROCESS = pytest.mark.tiers("unit")
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("file", marks=IN_PROCESS),
+        "redis",
+        "sentinel",
+        "cluster",
+        pytest.param("memory", marks=IN_PROCESS),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """A fresh store on each backend."""
     if request.param == "file":
@@ -95,7 +108,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return create_store(_emptied(server), "/nonexistent", "t:")
 
 
-@pytest.fixture(params=["file", "redis", "sentinel", "cluster"])
+@pytest.fixture(
+    params=[pytest.param("file", marks=IN_PROCESS), "redis", "sentinel", "cluster"]
+)
 def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a store that several processes can share."""
     if request.param == "file":
