@@ -205,6 +205,11 @@ MCP_TASKS_LEASE = 30.0
 MCP_TASKS_VISIBILITY_TIMEOUT = 3600.0
 #: Largest result a task keeps, in bytes of JSON; a larger one fails it.
 MCP_TASKS_MAX_RESULT = 16 * 1024 * 1024
+#: Active tasks (``working`` or ``input_required``) one authenticated
+#: principal may have at once, counted in the shared store across workers
+#: and hosts; past it, creating a task answers HTTP 429 with ``Retry-After``
+#: (JSON-RPC -32029). ``0``: no cap. Plain calls are not counted.
+MCP_TASKS_PER_PRINCIPAL = 32
 
 DEFAULTS: dict[str, t.Any] = {
     name: value for name, value in globals().items() if name.startswith("MCP_")

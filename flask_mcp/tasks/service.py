@@ -31,6 +31,7 @@ from .executor import Executor
 from .executor import ThreadExecutor
 from .heartbeat import Heartbeat
 from .repository import StoreTasks
+from .slots import StoreSlots
 from .task_settings import TaskSettings
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,18 @@ class TaskService:
         self.heartbeat = Heartbeat(repository)
         self._runner: LegRunner | None = None
         self.executor = self._executor()
+        #: The cap on each principal's active tasks.
+        self.slots = StoreSlots(
+            repository.store,
+            settings.per_principal,
+            retry_after=max(1.0, settings.policy.poll_ms / 1000),
+        )
         self.lifecycle = Lifecycle(
-            repository, self.executor, BusAnnouncer(bus), settings.policy
+            repository,
+            self.executor,
+            BusAnnouncer(bus),
+            settings.policy,
+            slots=self.slots,
         )
         self.methods = TaskMethods(
             registry,

@@ -19,6 +19,8 @@ class TaskSettings:
     executor: t.Any
     threads: int
     visibility_timeout: float
+    #: Active tasks per principal (``0``: no cap).
+    per_principal: int = 32
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> TaskSettings:
@@ -48,4 +50,5 @@ class TaskSettings:
             executor=config.get("MCP_TASKS_EXECUTOR"),
             threads=number("MCP_TASKS_THREADS", int, 1),
             visibility_timeout=visibility,
+            per_principal=number("MCP_TASKS_PER_PRINCIPAL", int, 0),
         )

@@ -26,12 +26,14 @@ from ..protocol.context import Cancelled
 from ..protocol.jsonrpc import JsonRpcError
 from ..protocol.jsonrpc import Request as RpcRequest
 from ..protocol.server import McpServer
+from ..protocol.tasking import TooManyTasks
 from ..store import StoreUnavailable
 from . import operations
 from .guard import AuthGate
 from .guard import Refusal
 from .operations import CANCELLED
 from .responses import HTTPError
+from .responses import too_many_requests
 from .responses import unavailable
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,8 @@ class Exchange:
 
         :raises HTTPError: when a handler refused the caller
             (``get_auth_session(None)``): a 401 or 403 with a challenge; 429
-            over a rate limit; 503 when the store failed.
+            over a rate limit or the cap on active tasks; 503 when the store
+            failed.
         """
         operation = operations.started(request, message, call, self.server.registry)
         try:
@@ -137,6 +140,8 @@ class Exchange:
             raise self.refusal(refusal, request, message.id) from None
         except StoreUnavailable:
             raise unavailable(message.id) from None
+        except TooManyTasks as exc:  # a limit, answered as every limit is
+            raise too_many_requests(exc.retry_after, str(exc), message.id) from None
         except JsonRpcError as exc:
             log.info("MCP %s refused (%s): %s", message.method, exc.code, exc.message)
             return jsonrpc.error_message(message.id, exc)

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from .lifecycle import Lifecycle
 from .lifecycle import TaskPolicy
+from .ports import TooManyTasks
 from .record import TaskRecord
 from .task_methods import TaskMethods
 
-__all__ = ["Lifecycle", "TaskMethods", "TaskPolicy", "TaskRecord"]
+__all__ = ["Lifecycle", "TaskMethods", "TaskPolicy", "TaskRecord", "TooManyTasks"]

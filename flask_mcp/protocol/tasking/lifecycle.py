@@ -11,6 +11,11 @@ A leg is held by one process at a time (its *owner*), which renews a lease
 in the store while it runs. A reader that finds a leg whose lease lapsed
 marks the task failed: a worker that died never leaves a task working
 forever.
+
+With a cap on active tasks (:class:`~.ports.TaskSlots`), a task takes a
+slot of its principal when it opens and gives it back in the change that
+makes it terminal, whoever makes it (the leg, a cancel, a reader finding
+the leg lost).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from .ports import DispatchError
 from .ports import Outcome
 from .ports import TaskEvents
 from .ports import TaskRepository
+from .ports import TaskSlots
 from .record import ASKING
 from .record import CANCELLED
 from .record import COMPLETED
@@ -123,12 +129,14 @@ class Lifecycle:
         events: TaskEvents,
         policy: TaskPolicy,
         clock: t.Callable[[], float] = time.time,
+        slots: TaskSlots | None = None,
     ) -> None:
         self.repository = repository
         self.dispatcher = dispatcher
         self.events = events
         self.policy = policy
         self.clock = clock
+        self.slots = slots
 
     # -- creation ----------------------------------------------------------
 
@@ -136,10 +144,23 @@ class Lifecycle:
         """Store ``record`` and queue its first leg.
 
         :param scope: who may list it (2025 ``tasks/list``).
+        :raises TooManyTasks: its principal has as many active tasks as it
+            may; nothing was stored.
         :raises DispatchError: when the leg cannot be queued; the task is
             then failed, and the caller answers with an error instead of it.
         """
-        self.repository.create(record)
+        if self.slots is not None and record.principal is not None:
+            record.slot = self.slots.take(
+                record.principal,
+                record.id,
+                max(1.0, record.remaining(self.clock())),
+                self._active,
+            )
+        try:
+            self.repository.create(record)
+        except BaseException:
+            self._free(record)
+            raise
         if scope is not None:
             self.repository.index(scope, record.id, record.remaining())
         try:
@@ -166,6 +187,12 @@ class Lifecycle:
         log.warning("task %s lost its %s worker", task_id, record.executor)
         failed = self._fail(task_id, message, check=self._lost)
         return failed or self.repository.get(task_id)
+
+    def _active(self, task_id: str) -> bool:
+        """Whether the task holds its slot rightly (for :class:`TaskSlots`):
+        it exists and is not finished, or lost (failed here if it is)."""
+        record = self.find(task_id)
+        return record is not None and not record.terminal
 
     def _lost(self, record: TaskRecord) -> bool:
         if record.status != WORKING:
@@ -367,12 +394,22 @@ class Lifecycle:
             return changed
 
         record = self.repository.change(task_id, tracked, outcome)
+        if changed and record is not None and record.terminal:
+            self._free(record)  # terminal never changes again: freed once
         if changed and record is not None:
             try:
                 self.events.changed(record, outcome if record.terminal else None)
             except Exception as exc:  # a hint only: polling still works
                 log.warning("task %s: change not announced: %s", task_id, exc)
         return record
+
+    def _free(self, record: TaskRecord) -> None:
+        if self.slots is None or record.slot is None:
+            return
+        try:
+            self.slots.free(record.slot, record.id)
+        except Exception as exc:  # the slot lapses with the task's lifetime
+            log.warning("task %s: slot not freed: %s", record.id, exc)
 
 
 def _apply(record: TaskRecord, ending: Ending) -> None:

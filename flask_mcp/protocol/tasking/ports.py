@@ -106,6 +106,41 @@ class DispatchError(FlaskMCPError):
     """A leg could not be handed to its executor (a broker that is down)."""
 
 
+class TooManyTasks(FlaskMCPError):
+    """A principal has as many active tasks as it may: the transport answers
+    with HTTP 429, ``Retry-After`` and JSON-RPC -32029.
+
+    :param retry_after: seconds the client is asked to wait.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TaskSlots(t.Protocol):
+    """The active-task cap of each principal, counted where every process
+    sees it."""
+
+    def take(
+        self,
+        principal: str,
+        task_id: str,
+        ttl: float,
+        active: t.Callable[[str], bool],
+    ) -> str | None:
+        """A slot of ``principal`` now held by ``task_id`` for at most ``ttl``
+        seconds; ``None`` when there is no cap.
+
+        :param active: whether a task holding a slot is still active (a slot
+            whose task ended without freeing it is taken back).
+        :raises TooManyTasks: every slot is held by an active task.
+        """
+
+    def free(self, slot: str, task_id: str) -> None:
+        """Give back ``slot`` if ``task_id`` still holds it."""
+
+
 class TaskEvents(t.Protocol):
     """Where status changes are announced (listen streams, 2025 sessions)."""
 

@@ -72,6 +72,9 @@ class TaskRecord:
     owner: str | None = None
     #: Times the current leg was started (a retried leg runs again).
     attempt: int = 0
+    #: The principal's active-task slot this task holds until it ends
+    #: (:class:`~.ports.TaskSlots`); ``None`` without a cap.
+    slot: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -126,4 +129,6 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 def _well_formed(record: TaskRecord) -> bool:
-    return all(isinstance(getattr(record, k), kind) for k, kind in _TYPES.items())
+    return all(
+        isinstance(getattr(record, k), kind) for k, kind in _TYPES.items()
+    ) and isinstance(record.slot, (str, type(None)))
