@@ -150,7 +150,7 @@ async def crowd(args: argparse.Namespace, gateway: Gateway) -> dict[str, t.Any]:
     """``bench_held``'s crowd, its clients arriving ``--ramp`` a second."""
     url = gateway.url
     clock = Clock(args.seconds)
-    people = Crowd(url, args.idle, args.listeners, {})
+    people = Crowd(url, args.idle, args.listeners, lambda name: {})
     clients = [
         c
         for pair in itertools.zip_longest(people.idle, people.listeners)
