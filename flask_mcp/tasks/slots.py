@@ -5,10 +5,9 @@ task that is ``working`` or ``input_required`` holds one of its principal's
 ``MCP_TASKS_PER_PRINCIPAL`` slots; past the cap, creating a task is answered
 with HTTP 429 (:class:`~flask_mcp.protocol.tasking.ports.TooManyTasks`).
 
-Slot ``i`` of a principal is an entry added atomically (``Store.add``), as
-the fair share of held streams keeps its slots
-(:mod:`flask_mcp.transport.fairshare`), so the cap holds across workers and
-hosts. Unlike a held stream, a task is not tied to a live process: one
+The slots are counted in the store (:mod:`flask_mcp.store.counted`), as
+the fair share of held streams counts its own, so the cap holds across
+workers and hosts. Unlike a held stream, a task is not tied to a live process: one
 waiting for input runs nowhere, and a Celery leg may wait in the broker. A
 slot renewed by a heartbeat would lapse under such a task, so a slot is not
 a lease. It is held for the task's whole lifetime (its ``ttlMs``) and
@@ -26,15 +25,15 @@ any slot lapses with its task's lifetime at the latest.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import random
 import time
 import typing as t
 
 from ..protocol.tasking.ports import TooManyTasks
 from ..store import Store
 from ..store import StoreError
+from ..store.counted import slot_prefix
+from ..store.counted import take_slot
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +73,12 @@ class StoreSlots:
         """
         if not self.cap:
             return None
-        digest = hashlib.sha256(principal.encode("utf-8", "surrogatepass"))
-        prefix = f"task-slot:{digest.hexdigest()[:32]}:"
+        prefix = slot_prefix("task-slot", principal)
         holder = {"task": task_id, "at": time.time()}
-        slot = self._add(prefix, holder, ttl + GRACE)
+        slot = take_slot(self.store, prefix, self.cap, holder, ttl + GRACE)
         if slot is None and self.store.add(f"{prefix}checked", True, self.recheck):
             if self._reclaim(prefix, active):
-                slot = self._add(prefix, holder, ttl + GRACE)
+                slot = take_slot(self.store, prefix, self.cap, holder, ttl + GRACE)
         if slot is None:
             raise TooManyTasks(
                 f"this principal has {self.cap} active tasks already;"
@@ -97,15 +95,6 @@ class StoreSlots:
                 self.store.delete(slot)
         except StoreError as exc:  # it lapses with the task
             log.debug("slot %s not freed: %s", slot, exc)
-
-    def _add(self, prefix: str, holder: dict[str, t.Any], ttl: float) -> str | None:
-        """The key of a free slot now ``holder``'s, or ``None``."""
-        first = random.randrange(self.cap)  # spread the search: fewer adds when busy
-        for index in range(self.cap):
-            key = f"{prefix}{(first + index) % self.cap}"
-            if self.store.add(key, holder, ttl):
-                return key
-        return None
 
     def _reclaim(self, prefix: str, active: t.Callable[[str], bool]) -> bool:
         """Take back the slots of tasks that ended without freeing them;

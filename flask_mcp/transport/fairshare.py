@@ -20,9 +20,7 @@ silently gives its slots back when the lease runs out.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import random
 import secrets
 import threading
 import typing as t
@@ -30,6 +28,8 @@ from collections.abc import Sequence
 
 from ..store import Store
 from ..store import StoreError
+from ..store.counted import slot_prefix
+from ..store.counted import take_slot
 from .responses import too_many_requests
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,13 @@ class FairShare:
         keys: list[str] = []
         try:
             for scope, value in wanted:
-                key = self._take(scope, value, token, ttl)
+                key = take_slot(
+                    self.store,
+                    slot_prefix(f"holds:{scope}", value),
+                    self.caps[scope],
+                    token,
+                    ttl,
+                )
                 if key is None:
                     raise too_many_requests(
                         self.renew_every,
@@ -121,18 +127,6 @@ class FairShare:
                 self._tickets.add(ticket)
                 self._start()
         return ticket
-
-    def _take(self, scope: str, value: str, token: str, ttl: float) -> str | None:
-        """The key of a free slot now ours, or ``None``."""
-        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-        prefix = f"holds:{scope}:{digest[:32]}:"
-        cap = self.caps[scope]
-        first = random.randrange(cap)  # spread the search: fewer adds when busy
-        for index in range(cap):
-            key = f"{prefix}{(first + index) % cap}"
-            if self.store.add(key, token, ttl):
-                return key
-        return None
 
     def release(self, ticket: Ticket) -> None:
         with self._lock:
