@@ -24,6 +24,7 @@ from flask_mcp.auth import bearer_auth
 from flask_mcp.store import Store
 from flask_mcp.store import StoreUnavailable
 from flask_mcp.store.backends import MemoryStoreBackend
+from support.mcp_post import INIT
 
 AUDIENCE = "https://mcp.example.com/mcp"
 
@@ -240,17 +241,7 @@ def test_tokens_without_sub_never_share_an_mcp_session(
     FlaskMCP(app, authenticate=bearer_auth(verifier))
     alice = signer.sign(signer.payload(client_id="c", azp="c", jti="alice"))
     bob = signer.sign(signer.payload(client_id="c", azp="c", jti="bob"))
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    opened = _post(app, alice, initialize)
+    opened = _post(app, alice, INIT)
     assert opened.status_code == 200
     session = opened.headers["Mcp-Session-Id"]
     ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}

@@ -24,18 +24,8 @@ from flask_mcp.auth.principals import Authenticated
 from flask_mcp.auth.principals import principal_of
 from flask_mcp.store import Store
 from flask_mcp.store.backends import MemoryStoreBackend
-
-ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+from support.mcp_post import ACCEPT
+from support.mcp_post import INIT
 
 
 def request(headers: dict[str, str] | None = None, query: str = "") -> Request:

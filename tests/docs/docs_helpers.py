@@ -10,19 +10,14 @@ from flask import Flask
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
+from support.mcp_post import ACCEPT as ACCEPT_TYPES
+from support.mcp_post import INIT
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLES = DOCS / "examples"
-ACCEPT = {"Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "docs", "version": "1"},
-    },
-}
+ACCEPT = {"Accept": ACCEPT_TYPES}
+#: An ``initialize`` request (:mod:`support.mcp_post`).
+INITIALIZE = INIT
 
 
 def post_initialize(

@@ -17,18 +17,6 @@ from mcp.shared.exceptions import MCPError
 
 #: A managed key, as ``flask mcp keys create`` prints it.
 KEY = re.compile(r"mcpk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
-ACCEPT = "application/json, text/event-stream"
-#: An ``initialize`` request as a script would POST it.
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "curl", "version": "1"},
-    },
-}
 
 
 @dataclass

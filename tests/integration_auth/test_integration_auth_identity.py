@@ -25,6 +25,8 @@ from oauth_e2e.helpers import tool_text
 from support import REPO_ROOT
 from support import GunicornServer
 from support import free_port
+from support.mcp_post import ACCEPT
+from support.mcp_post import INIT
 from support.oidc import TOKEN_EXCHANGE
 from support.oidc import Client
 from support.oidc import IssuerSettings
@@ -35,8 +37,6 @@ from support.oidc import flavours
 from . import official
 from .identity_app import CLIENT_ID
 from .identity_app import STATIC_KEY
-from .official import ACCEPT
-from .official import INIT
 from .official import KEY
 
 APP = "tests.integration_auth.identity_app:create_app()"

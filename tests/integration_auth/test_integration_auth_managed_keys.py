@@ -15,10 +15,10 @@ import requests
 
 from support import REPO_ROOT
 from support import GunicornServer
+from support.mcp_post import ACCEPT
+from support.mcp_post import INIT
 
 from . import official
-from .official import ACCEPT
-from .official import INIT
 from .official import KEY
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 import requests
 
+from support.mcp_post import ACCEPT
+from support.mcp_post import INIT
+
 from . import official
 from .conftest import Served
-from .official import ACCEPT
-from .official import INIT
 
 
 @pytest.mark.parametrize(
