@@ -12,9 +12,6 @@ from flask import Flask
 
 from flask_mcp import FlaskMCP
 from flask_mcp import signals
-from flask_mcp.store import Store
-from flask_mcp.store import StoreUnavailable
-from flask_mcp.store.backends import MemoryStoreBackend
 from flask_mcp.testing import MCPError
 
 from .helpers import register
@@ -185,49 +182,6 @@ def test_nothing_is_built_while_nobody_listens(
     with served.test_client(app) as client:
         result = client.call_tool("add", {"a": 2, "b": 2})
     assert result["content"] == [{"type": "text", "text": "4"}]
-
-
-class Flaky:
-    """A backend whose reads fail while ``down``."""
-
-    def __init__(self) -> None:
-        self.inner = MemoryStoreBackend()
-        self.down = False
-
-    def __getattr__(self, name: str) -> t.Any:
-        return getattr(self.inner, name)
-
-    def get(self, key: str) -> t.Any:
-        if self.down:
-            raise StoreUnavailable("down")
-        return self.inner.get(key)
-
-
-def test_store_calls_and_outages_are_announced() -> None:
-    backend = Flaky()
-    store = Store(backend)  # type: ignore[arg-type]
-    with (
-        caught(signals.store_called, store.health) as calls,
-        caught(signals.store_unavailable, store.health) as down,
-        caught(signals.store_recovered, store.health) as back,
-    ):
-        store.set("a", 1, 10)
-        backend.down = True
-        for _ in range(3):
-            with pytest.raises(StoreUnavailable):
-                store.child("x:").get("a")
-        backend.down = False
-        assert store.get("a") == 1
-    assert [(c["kind"], c["failed"]) for c in calls] == [
-        ("write", False),
-        ("read", True),
-        ("read", True),
-        ("read", True),
-        ("read", False),
-    ]
-    assert all(c["seconds"] >= 0 for c in calls)
-    assert len(down) == 1 and down[0]["kind"] == "read"
-    assert len(back) == 1 and back[0]["seconds"] >= 0
 
 
 def test_held_streams_are_announced_open_and_closed(mcp: FlaskMCP, app: Flask) -> None:
