@@ -49,6 +49,7 @@ from benchmarks.bench_modern import MODERN_HEADERS
 from benchmarks.bench_modern import write_script
 from benchmarks.bench_tools_call import free_port
 from benchmarks.bench_tools_call import record
+from benchmarks.bench_tools_call import redis_command
 from benchmarks.bench_tools_call import write_result
 
 HERE = Path(__file__).resolve().parent
@@ -184,19 +185,7 @@ def run(args: argparse.Namespace) -> dict[str, t.Any]:
     folder = Path(tempfile.mkdtemp(prefix="flask_mcp-bench-outage-"))
     redis_port, port = free_port(), free_port()
     redis = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
+        redis_command(redis_port, folder),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -51,6 +51,9 @@ import time
 import typing as t
 from pathlib import Path
 
+from benchmarks.bench_tools_call import free_port
+from benchmarks.bench_tools_call import redis_command
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "tasks"
 #: The committed runs the chart shows, in order.
@@ -203,12 +206,6 @@ def _timestamp(text: str) -> float:
 # -- processes -------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_port(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -273,20 +270,11 @@ def run(options: argparse.Namespace) -> dict:
     env.pop("MCP_STORE_URL", None)
     if options.store == "redis":
         env["MCP_STORE_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-    redis_server = shutil.which("redis-server") or "/usr/bin/redis-server"
     processes = []
     try:
         processes.append(
             spawn(
-                [
-                    redis_server,
-                    "--port",
-                    str(redis_port),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
+                redis_command(redis_port, tmp),
                 env,
                 tmp / "redis.log",
             )

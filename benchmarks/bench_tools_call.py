@@ -159,6 +159,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def redis_command(port: int, folder: Path) -> list[str]:
+    """A throwaway ``redis-server`` on loopback ``port``: it saves nothing,
+    and what it writes goes to ``folder``."""
+    return [
+        shutil.which("redis-server") or "redis-server",
+        *("--port", str(port), "--bind", "127.0.0.1"),
+        *("--save", "", "--appendonly", "no", "--dir", str(folder)),
+    ]
+
+
 # -- servers -----------------------------------------------------------------
 
 

@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import requests
+
+from benchmarks.bench_tools_call import free_port
+from benchmarks.bench_tools_call import redis_command
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "docs" / "_static"
@@ -99,12 +101,6 @@ PANELS: list[tuple[str, str, dict[str, str]]] = [
 
 
 # -- recording -----------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(url: str, timeout: float = 60.0) -> None:
@@ -203,22 +199,10 @@ def record() -> dict[str, t.Any]:
     tmp = Path(tempfile.mkdtemp(prefix="flask_mcp_dashboard_"))
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        redis_port, app_port, prom_port = _free_port(), _free_port(), _free_port()
+        redis_port, app_port, prom_port = free_port(), free_port(), free_port()
         processes.append(
             subprocess.Popen(
-                [
-                    "redis-server",
-                    "--port",
-                    str(redis_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(tmp),
-                ],
+                redis_command(redis_port, tmp),
                 stdout=subprocess.DEVNULL,
             )
         )
