@@ -116,6 +116,8 @@ class SlowClient:
         self.sock.sendall(head.encode() + body[:-SLOW_BYTES])
         self.body = body[-SLOW_BYTES:]
         self.answer = b""
+        #: Why the drip stopped early (the front or the worker hung up).
+        self.error: OSError | None = None
         self.thread = threading.Thread(target=self._drip, daemon=True)
         self.thread.start()
 
@@ -124,9 +126,13 @@ class SlowClient:
             for byte in self.body:
                 time.sleep(DRIP)
                 self.sock.sendall(bytes([byte]))
-            self.answer = self.sock.recv(4096)
-        except OSError:
-            pass
+            while b"\r\n" not in self.answer:  # at least the status line
+                chunk = self.sock.recv(4096)
+                if not chunk:
+                    break
+                self.answer += chunk
+        except OSError as exc:
+            self.error = exc
 
     def close(self) -> None:
         self.sock.close()
@@ -171,7 +177,7 @@ def answered(clients: list[SlowClient]) -> None:
     """The slow clients get their answer in the end (the body is not JSON-RPC)."""
     for client in clients:
         client.thread.join(DRIP * SLOW_BYTES + 10)
-        assert client.answer.startswith(b"HTTP/1.1 400"), client.answer
+        assert client.answer.startswith(b"HTTP/1.1 400"), (client.answer, client.error)
 
 
 def test_slow_bodies_take_every_bare_sync_worker(origin, slow_clients):

@@ -14,11 +14,13 @@ request.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import secrets
 import shutil
 import signal
 import tempfile
+import time
 import typing as t
 from collections.abc import Iterable
 from pathlib import Path
@@ -117,5 +119,22 @@ class PushpinServer(ManagedProcess):
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def _wait_ready(self, deadline: float) -> None:
+        """Ready once a request went through the whole chain (condure, the
+        proxy, zurl): its port listens before its services are linked, and
+        a request that comes in between is dropped. Any answer counts (a
+        502 when the origin is not up yet)."""
         self._wait_port(self.port, deadline)
         self._wait_port(self.config.control_port, deadline)
+        while True:
+            self._check_alive()
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
+                try:
+                    conn.request("GET", "/.pushpin-ready")
+                    conn.getresponse().read()
+                finally:
+                    conn.close()
+                return
+            except (OSError, http.client.HTTPException):
+                self._timed_out(deadline, "no answer through Pushpin")
+                time.sleep(0.1)
