@@ -53,12 +53,13 @@ from pathlib import Path
 
 from benchmarks.bench_tools_call import free_port
 from benchmarks.bench_tools_call import redis_command
+from benchmarks.held_clients import modern_headers
+from benchmarks.held_clients import modern_request
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "tasks"
 #: The committed runs the chart shows, in order.
 RUNS = ("8-per-s", "20-per-s", "40-per-s")
-MODERN = "2026-07-28"
 EXT = "io.modelcontextprotocol/tasks"
 
 
@@ -69,22 +70,8 @@ def post(
     port: int, source: str, method: str, params: dict, name: str | None
 ) -> tuple[float, dict]:
     """One 2026-07-28 request from ``source``; (seconds, response message)."""
-    params = {
-        **params,
-        "_meta": {
-            "io.modelcontextprotocol/protocolVersion": MODERN,
-            "io.modelcontextprotocol/clientCapabilities": {"extensions": {EXT: {}}},
-        },
-    }
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-    headers = {
-        "Accept": "application/json, text/event-stream",
-        "Content-Type": "application/json",
-        "MCP-Protocol-Version": MODERN,
-        "Mcp-Method": method,
-    }
-    if name is not None:
-        headers["Mcp-Name"] = name
+    body = modern_request(method, params, 1, {"extensions": {EXT: {}}})
+    headers = modern_headers(method, name)
     started = time.perf_counter()
     connection = http.client.HTTPConnection(
         "127.0.0.1", port, timeout=60, source_address=(source, 0)

@@ -243,20 +243,22 @@ async def events(reply: Reply) -> t.AsyncIterator[Event]:
                 data.append(value)
 
 
-def _modern_meta() -> dict[str, t.Any]:
-    return {
+def modern_request(
+    method: str,
+    params: dict[str, t.Any],
+    request_id: t.Any,
+    capabilities: dict[str, t.Any] | None = None,
+) -> bytes:
+    meta = {
         "io.modelcontextprotocol/protocolVersion": MODERN,
-        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientCapabilities": capabilities or {},
         "io.modelcontextprotocol/clientInfo": {"name": "held-bench", "version": "1"},
     }
-
-
-def modern_request(method: str, params: dict[str, t.Any], request_id: t.Any) -> bytes:
     message = {
         "jsonrpc": "2.0",
         "id": request_id,
         "method": method,
-        "params": {**params, "_meta": _modern_meta()},
+        "params": {**params, "_meta": meta},
     }
     return json.dumps(message).encode()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 import typing as t
-from pathlib import Path
 
 import pytest
 from streams.sse import Session
@@ -21,11 +20,11 @@ from streams.sse import call
 from streams.sse import listen
 
 from flask_mcp.gateway.held import lease
-from support import GunicornServer
 from support import free_port
 from support.pushpin import PushpinServer
 
-APPS = Path(__file__).parent / "apps"
+from .origin import origin
+
 REFRESH = 2
 #: A principal or two for each test: a slot lapses only within its lease.
 PRINCIPALS = ("alice", "bob", "carol", "dave", "erin")
@@ -47,14 +46,7 @@ def pushpin(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[PushpinServe
                 MCP_HOLDS_PER_ADDRESS=3,
             ),
         }
-        with GunicornServer(
-            app="gateway_app:create_app()",
-            port=origin_port,
-            env=env,
-            workers=2,
-            args=("--chdir", str(APPS)),
-            clean_log=True,
-        ):
+        with origin(origin_port, env, clean_log=True):
             yield pushpin
 
 

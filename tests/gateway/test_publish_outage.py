@@ -18,7 +18,7 @@ from support import free_port
 from support.forwarder import Forwarder
 from support.pushpin import PushpinServer
 
-from .test_pushpin import APPS
+from .origin import origin
 from .test_pushpin import call
 from .test_pushpin import lines_of
 from .test_pushpin import raw_listen
@@ -45,14 +45,8 @@ def outage(tmp_path) -> t.Iterator[Outage]:
                 **pushpin.app_env(MCP_GRIP_HOLD=60, MCP_LISTEN_HOLD=LISTEN_HOLD),
                 "MCP_GRIP_URL": f"http://127.0.0.1:{control.port}",
             }
-            with GunicornServer(
-                app="gateway_app:create_app()",
-                port=origin_port,
-                env=env,
-                workers=1,
-                args=("--chdir", str(APPS)),
-            ) as origin:
-                yield Outage(pushpin, control, origin)
+            with origin(origin_port, env, workers=1) as server:
+                yield Outage(pushpin, control, server)
 
 
 def test_an_outage_is_logged_once_bridged_and_caught_up(outage: Outage) -> None:

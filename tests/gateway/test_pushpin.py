@@ -20,7 +20,6 @@ import re
 import signal
 import time
 import typing as t
-from pathlib import Path
 
 import anyio
 import jwt
@@ -39,8 +38,9 @@ from support.pushpin import PushpinServer
 from .messages import LISTEN_HEADERS
 from .messages import MODERN
 from .messages import listen_body
+from .origin import APPS
+from .origin import origin
 
-APPS = Path(__file__).parent / "apps"
 #: Seconds a stream is held at the gateway before its graceful end.
 HOLD = 8
 LEGACY = "2025-11-25"
@@ -70,15 +70,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Stack]:
             "GATEWAY_APP_INSTANCE": str(instance),
             **pushpin.app_env(MCP_GRIP_HOLD=HOLD),
         }
-        with GunicornServer(
-            app="gateway_app:create_app()",
-            port=origin_port,
-            env=env,
-            workers=2,
-            args=("--chdir", str(APPS)),
-            clean_log=True,
-        ) as origin:
-            yield Stack(pushpin, origin, env)
+        with origin(origin_port, env, clean_log=True) as server:
+            yield Stack(pushpin, server, env)
 
 
 def run(scenario: t.Callable[[], t.Awaitable[t.Any]]) -> t.Any:

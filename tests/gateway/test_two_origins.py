@@ -20,7 +20,7 @@ from support import RedisServer
 from support import free_port
 from support.pushpin import PushpinServer
 
-from .test_pushpin import APPS
+from .origin import origin
 from .test_pushpin import call
 from .test_pushpin import initialize
 from .test_pushpin import lines_of
@@ -50,16 +50,13 @@ def hosts(redis_server: RedisServer, tmp_path) -> t.Iterator[Hosts]:
         )  # the first, then the second
         servers = [
             stack.enter_context(
-                GunicornServer(
-                    app="gateway_app:create_app()",
-                    port=port,
-                    env={
+                origin(
+                    port,
+                    {
                         "GATEWAY_APP_INSTANCE": str(tmp_path / str(port)),
                         "MCP_STORE_URL": store,
                         **pushpin.app_env(MCP_GRIP_HOLD=60),
                     },
-                    workers=2,
-                    args=("--chdir", str(APPS)),
                     clean_log=True,
                 )
             )
