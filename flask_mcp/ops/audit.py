@@ -138,8 +138,6 @@ class AuditTrail:
 
     @guarded
     def refused(self, sender: t.Any, refusal: signals.Refusal) -> None:
-        if not log.isEnabledFor(logging.INFO):
-            return
         principal = describe(refusal.auth)
         self.write(
             event=f"{refusal.kind}_refused",
@@ -152,7 +150,6 @@ class AuditTrail:
             error_code=refusal.status,
             reason=refusal.reason,
             request_id=refusal.request_id,
-            trace_id=self.trace_id() or _request_trace(),
             client_address=refusal.client_address,
         )
 
@@ -161,8 +158,6 @@ class AuditTrail:
 
         @guarded
         def write(sender: t.Any, event: signals.AuthEvent) -> None:
-            if not log.isEnabledFor(logging.INFO):
-                return
             self.write(
                 event=name,
                 outcome=event.outcome,
@@ -171,16 +166,19 @@ class AuditTrail:
                 client_id=event.client_id,
                 reason=event.reason,
                 grant_id=event.grant_id,
-                trace_id=self.trace_id() or _request_trace(),
                 client_address=event.client_address,
             )
 
         return write
 
     def write(self, **fields: t.Any) -> None:
-        """One line: every field of :data:`FIELDS`, in order."""
+        """One line of an event outside an operation (a refusal, a sign-in):
+        every field of :data:`FIELDS`, in order, with the current trace."""
+        if not log.isEnabledFor(logging.INFO):
+            return
         line = {name: fields.get(name) for name in FIELDS}
         line["time"] = time.time()
+        line["trace_id"] = self.trace_id() or _request_trace()
         _emit(line)
 
 
