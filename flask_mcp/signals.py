@@ -75,8 +75,9 @@ limit_refused = _signals.signal("mcp-limit-refused")
 #: A user came back from the upstream provider (``event=``:class:`AuthEvent`;
 #: ``outcome`` is ``"ok"`` or why the sign-in failed).
 signed_in = _signals.signal("mcp-signed-in")
-#: The proxy issued an access token (and refresh token) for an
-#: authorization code (``event=``:class:`AuthEvent`).
+#: The proxy issued an access token (and a refresh token, if the client may
+#: refresh) for an authorization code, a client's credentials or an
+#: identity assertion (``event=``:class:`AuthEvent`).
 token_issued = _signals.signal("mcp-token-issued")
 #: The proxy issued new tokens for a refresh token (``event=``).
 token_refreshed = _signals.signal("mcp-token-refreshed")

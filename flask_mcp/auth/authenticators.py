@@ -202,12 +202,16 @@ class ManagedKeyAuth:
     def __init__(self, header: str = "X-API-Key", store: Store | None = None) -> None:
         self.header = header
         self._slot = StoreSlot(store)
+        self._keyring: KeyRing | None = None
         self.www_authenticate = f'ApiKey header="{header}"'
         self.source = "managed-key"
 
     @property
     def keyring(self) -> KeyRing:
-        return KeyRing(self._slot.store)
+        store = self._slot.store
+        if self._keyring is None or self._keyring.store is not store:
+            self._keyring = KeyRing(store)
+        return self._keyring
 
     def bind_store(self, store: Store) -> None:
         """Read the keys of the app's store (unless one was given)."""

@@ -40,8 +40,6 @@ from .deadline import Deadline as Deadline
 TOKEN_ANSWER_BYTES = 256 * 1024
 #: Userinfo and provider API answers (a user, a list of e-mail addresses).
 API_ANSWER_BYTES = 1 << 20
-#: Metadata documents and JWK Sets.
-DOCUMENT_BYTES = 1 << 20
 
 _CHUNK = 16 * 1024
 

@@ -121,13 +121,13 @@ class DiscoveryDocumentCache:
 
     @property
     def session(self) -> requests.Session:
-        """The HTTP session, made on first use."""
-        with self._mutex:
-            if self._session is None:
-                import requests
-
-                self._session = requests.Session()
+        """The session given to the constructor, else a new one: documents
+        are then fetched without one (reading this does not change that)."""
+        if self._session is not None:
             return self._session
+        import requests
+
+        return requests.Session()
 
     def get(self, url: str) -> dict[str, t.Any]:
         """The document at ``url``, from the store or fetched now.

@@ -123,7 +123,8 @@ class _TokenClient:
         return found
 
     def post(self, form: dict[str, str]) -> Exchanged:
-        what = f"{self.call} at {self.token_endpoint}"
+        endpoint = self.token_endpoint  # looked up once: it may be discovered
+        what = f"{self.call} at {endpoint}"
         auth: tuple[str, str] | None = None
         if self.auth_method == "client_secret_basic":
             auth = (self.client_id, self.client_secret)
@@ -138,7 +139,7 @@ class _TokenClient:
                 received = time.time()
                 with bounded_session(TOKEN_ANSWER_BYTES) as session:
                     response = session.post(
-                        self.token_endpoint,
+                        endpoint,
                         data=form,
                         auth=auth,
                         headers={"Accept": "application/json"},

@@ -14,7 +14,6 @@ unique names), ``managed-key:<id>`` (the record), ``managed-key-used:<id>``
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from flask_mcp.errors import FlaskMCPError
+
+from .hashing import digest
 
 if t.TYPE_CHECKING:
     from flask_mcp.store import Store
@@ -155,6 +156,8 @@ class KeyRing:
     def __init__(self, store: Store, clock: t.Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
+        #: When this process next records a use of each key (once a minute).
+        self._next_touch: dict[str, float] = {}
 
     def create(
         self,
@@ -183,7 +186,7 @@ class KeyRing:
         managed = ManagedKey(
             name=name,
             key_id=key_id,
-            digest=_digest(key),
+            digest=digest(key),
             roles=roles,
             scopes=scopes,
             created_at=now,
@@ -233,12 +236,14 @@ class KeyRing:
         key_id = match.group(1)
         managed = self._load(key_id, last_used=False)
         expected = managed.digest if managed is not None else "0" * 64
-        matches = hmac.compare_digest(_digest(presented), expected)
+        matches = hmac.compare_digest(digest(presented), expected)
         now = self.clock()
         if managed is None or not matches or managed.expired(now):
             return None
-        if self.store.add(f"managed-key-touch:{key_id}", 1, _TOUCH_INTERVAL):
-            self.store.set(f"managed-key-used:{key_id}", now, _ttl(managed, now))
+        if self._next_touch.get(key_id, now) <= now:  # across processes too:
+            self._next_touch[key_id] = now + _TOUCH_INTERVAL  # the first writes
+            if self.store.add(f"managed-key-touch:{key_id}", 1, _TOUCH_INTERVAL):
+                self.store.set(f"managed-key-used:{key_id}", now, _ttl(managed, now))
         return ManagedKeySession(
             name=managed.name,
             roles=frozenset(managed.roles),
@@ -260,10 +265,6 @@ class KeyRing:
         used = self.store.get(f"managed-key-used:{key_id}") if last_used else None
         managed = ManagedKey.from_record(record, used)
         return managed if managed is not None and managed.key_id == key_id else None
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _tokens(values: Iterable[str], kind: str) -> tuple[str, ...]:

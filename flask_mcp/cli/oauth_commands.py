@@ -122,7 +122,7 @@ def _approvals(
     client_id: str | None, browser: str | None
 ) -> t.Iterator[tuple[str, str, BrowserSession]]:
     """(browser id, its short name, its record) of the matching browsers."""
-    from ..auth.proxy.sealing import digest
+    from ..auth.hashing import digest
 
     storage = proxy().storage
     for browser_id in storage.browsers.names():

@@ -148,6 +148,22 @@ def test_last_used_is_written_at_most_once_a_minute(ring, clock, backend):
     assert ring.keys()[0].last_used_at == first
 
 
+def test_a_busy_key_costs_no_store_write_per_request(ring, clock, monkeypatch):
+    key, _ = ring.create("bot")
+    adds: list[str] = []
+    add = ring.store.add
+    monkeypatch.setattr(
+        ring.store, "add", lambda name, *a, **k: adds.append(name) or add(name, *a, **k)
+    )
+    for _ in range(5):
+        assert ring.check(key) is not None
+        clock.now += 10
+    assert len(adds) == 1  # the first of this minute, in this process
+    clock.now += 15
+    assert ring.check(key) is not None
+    assert len(adds) == 2  # the next minute: asked again (the store decides)
+
+
 def test_a_planted_record_is_no_key(ring, backend):
     store = Store(backend, "mcp:mcp:")
     store.set("managed-key:0123456789abcdef", {"name": "x", "digest": 3}, 60)

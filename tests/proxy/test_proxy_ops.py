@@ -169,6 +169,25 @@ def test_sign_in_and_token_events_are_announced_and_audited(
     assert all(line["principal_source"] == "mock-upstream" for line in lines)
 
 
+def test_a_token_without_a_refresh_token_is_announced(
+    hosts: tuple[Flask, Flask],
+) -> None:
+    """A client that may not refresh gets an access token alone: issued all
+    the same, so the trail has its issue beside its revocation."""
+    app = hosts[0]
+    caught = Caught()
+    receiver = caught.receiver("token_issued")
+    signals.token_issued.connect(receiver, sender=app, weak=False)
+    try:
+        flow = as_user(app, "bea")
+        tokens = flow.tokens(flow.register(grant_types=["authorization_code"]))
+    finally:
+        signals.token_issued.disconnect(receiver)
+    assert "refresh_token" not in tokens
+    [(_, issued)] = caught.events
+    assert (issued.subject, issued.client_id) == ("bea", tokens["client"]["client_id"])
+
+
 def test_a_failed_sign_in_is_announced_with_its_reason(
     hosts: tuple[Flask, Flask], upstream: t.Any
 ) -> None:

@@ -227,7 +227,23 @@ class ProxyAuthorizationServer(AuthorizationServer):
     def save_token(self, token: dict[str, t.Any], request: OAuth2Request) -> None:
         user = request.user
         refresh = token.get("refresh_token")
-        if not refresh:
+        if refresh:
+            # A rotated refresh token keeps the scope of the original grant
+            # even when this refresh asked for less (RFC 6749 section 6).
+            previous = request.refresh_token
+            scope = previous.scope if previous else token.get("scope", "")
+            self.storage.save_refresh(
+                refresh,
+                IssuedToken(
+                    client_id=request.client.client_id,
+                    grant_id=user.grant_id,
+                    subject=user.subject,
+                    scope=scope,
+                    resource=user.resource,
+                ),
+            )
+            self.storage.update_grant(user.grant_id, extend=True)
+        else:
             # No refresh token: the grant lives as long as its access token.
             self.storage.update_grant(
                 user.grant_id, lifetime=float(token.get("expires_in") or 0)
@@ -236,22 +252,6 @@ class ProxyAuthorizationServer(AuthorizationServer):
             # registration, as a login renews a browser client's.
             if request.client.document_host is None:
                 self.storage.save_client(request.client)
-            return
-        # A rotated refresh token keeps the scope of the original grant
-        # even when this refresh asked for less (RFC 6749 section 6).
-        previous = request.refresh_token
-        scope = previous.scope if previous else token.get("scope", "")
-        self.storage.save_refresh(
-            refresh,
-            IssuedToken(
-                client_id=request.client.client_id,
-                grant_id=user.grant_id,
-                subject=user.subject,
-                scope=scope,
-                resource=user.resource,
-            ),
-        )
-        self.storage.update_grant(user.grant_id, extend=True)
         announce(
             signals.token_refreshed if request.refresh_token else signals.token_issued,
             subject=user.subject,

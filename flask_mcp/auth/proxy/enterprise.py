@@ -53,6 +53,7 @@ from flask_mcp.store import Store
 from ..claims import invalid_dates
 from ..discovery import DiscoveryDocumentCache
 from ..discovery import DiscoveryError
+from ..hashing import digest
 from ..jwks import KEY_TYPES
 from ..jwks import AllowListRegistry
 from ..jwks import JWKSet
@@ -60,7 +61,6 @@ from ..jwks import discover_jwks_uri
 from ..jwks import forbidden_alg
 from ..jwt import DEFAULT_ALGORITHMS
 from .cimd.clients import TryLater
-from .sealing import digest
 
 log = logging.getLogger(__name__)
 

@@ -67,11 +67,6 @@ class GrantOptions:
                 values[f.name] = value
         return cls(**values)
 
-    @property
-    def issuers(self) -> dict[str, EnterpriseIdP]:
-        """The enterprise IdPs by issuer."""
-        return {idp.issuer: idp for idp in self.enterprise_idps}
-
 
 def _idps(value: t.Any) -> tuple[EnterpriseIdP, ...]:
     if isinstance(value, str):

@@ -26,11 +26,11 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from ...errors import FlaskMCPError
+from ..hashing import digest
 from .models import AuthorizationCode
 from .models import GrantUser
 from .models import IssuedToken
 from .records import Rotation
-from .sealing import digest
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence

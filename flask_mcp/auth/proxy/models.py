@@ -19,10 +19,10 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749 import TokenMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
 
+from ..hashing import digest
 from .records import NOT_STORED
 from .records import UpstreamGrant
 from .redirects import redirect_uri_matches
-from .sealing import digest
 
 #: Client authentication methods of :rfc:`7591#section-2` that need a secret.
 SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})

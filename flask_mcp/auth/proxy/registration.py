@@ -31,6 +31,7 @@ from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
 
+from ..hashing import digest
 from .client_metadata import check_client_metadata
 from .grants import CLIENT_AUTH_METHODS
 from .limits import OAuthLimits
@@ -38,7 +39,6 @@ from .models import SECRET_METHODS
 from .models import Client
 from .models import IssuedToken
 from .redirects import RedirectPattern
-from .sealing import digest
 from .storage import ProxyStorage
 from .tokens import AccessTokenValidator
 

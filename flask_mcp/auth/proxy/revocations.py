@@ -2,9 +2,9 @@
 
 The proxy's access tokens are JWTs checked on the worker that receives
 them, so revoking them needs state every worker reads. Each token already
-costs a look at its grant in the store; a revocation adds one record,
-``revoked``, read in the same lookup: the subjects and clients cut off, each
-with the time of the cut. A grant made before the cut of its subject or
+costs a look at its grant in the store; revocations add one record,
+``revoked``, read beside it (a second look): the subjects and clients cut
+off, each with the time of the cut. A grant made before the cut of its subject or
 client is dead, whatever its tokens say, from the next request on, on every
 host: no token, refresh token or code of it works any more.
 
@@ -20,8 +20,8 @@ import typing as t
 
 from flask_mcp.store import Store
 
+from ..hashing import digest
 from .records import Grant
-from .sealing import digest
 
 _KEY = "revoked"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import os
@@ -29,11 +28,6 @@ _VERSION = "v1."
 
 class SealError(FlaskMCPError):
     """A sealed value that does not open: wrong key, wrong record or tampered."""
-
-
-def digest(value: str) -> str:
-    """SHA-256 hex digest: how codes, refresh tokens and secrets are stored."""
-    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class Sealer:

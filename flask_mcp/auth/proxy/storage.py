@@ -22,6 +22,7 @@ import typing as t
 from flask_mcp.store import Store
 from flask_mcp.store.key_index import KeyIndex
 
+from ..hashing import digest
 from .models import AuthorizationCode
 from .models import Client
 from .models import IssuedToken
@@ -40,7 +41,6 @@ from .records import load
 from .revocations import Revocations
 from .sealing import Sealer
 from .sealing import SealError
-from .sealing import digest
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from joserfc.jwk import KeySet
 
 from flask_mcp.store import Store
 
+from ...hashing import digest
 from ..models import Client
-from ..sealing import digest
 
 #: Most seconds between now and an assertion's ``exp``.
 MAX_LIFETIME = 3600

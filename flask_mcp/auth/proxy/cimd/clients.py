@@ -51,11 +51,11 @@ from flask_mcp.store import Store
 from flask_mcp.store import StoreSlot
 
 from ....errors import FlaskMCPError
+from ...hashing import digest
 from ..limits import OAuthLimits
 from ..limits import RateLimiter
 from ..models import Client
 from ..redirects import RedirectPattern
-from ..sealing import digest
 from .cimd_options import CIMDOptions
 from .document import DocumentError
 from .document import check_client_id
