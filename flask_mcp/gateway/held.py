@@ -202,6 +202,8 @@ class GripGateway:
         ``added`` to it had after ``since``), with the position it is then
         complete up to; ``None`` if the bus no longer has it all."""
         upto = self.bus.position()
+        if after > upto:  # the log started over (a Redis emptied or replaced)
+            return None
         missed = self.bus.changes(after, upto)
         if upto > after and (not missed or missed[0][0] != after + 1):
             return None

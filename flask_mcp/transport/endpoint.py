@@ -77,6 +77,7 @@ class Endpoint:
         self.gate = gate
         self.bus = NotificationBus(events)
         sessions.on_subscriptions = self._reopen
+        sessions.on_end.append(self._reopen)  # its GET stream ends, wherever held
         fair = FairShare(
             store,
             settings.holds_per_principal,
@@ -199,7 +200,8 @@ class Endpoint:
         self.bus.publish(Change(LIST_CHANGED[kind], {}))
 
     def _reopen(self, session: Session) -> None:
-        """A session's subscriptions changed: its GET stream reconnects."""
+        """A session's subscriptions changed, or it ended: its GET stream
+        ends at once (retry 0), and the client's next one reflects that."""
         self.bus.publish(Change(REOPEN, {}, session=session.id))
 
     def send_to_session(

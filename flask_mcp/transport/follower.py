@@ -47,6 +47,8 @@ class Follows(t.Protocol):
     """A hold, as the follower sees it."""
 
     channels: frozenset[str]
+    #: The position its client has everything up to: later changes reach it.
+    after: int
 
     def deliver(self, position: int, change: Change) -> None:
         """A change on one of its channels (called with the follower's lock)."""
@@ -188,6 +190,10 @@ class Follower:
             )
             with self._lock:
                 self._position = newest
+                # Its holds follow the new log: its next changes are new.
+                for holds in self._by_channel.values():
+                    for hold in holds:
+                        hold.after = min(hold.after, newest)
             return
         if newest == self._position:
             return

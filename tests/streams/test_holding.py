@@ -218,3 +218,17 @@ def test_subscribing_reopens_the_get_stream(server: GunicornServer) -> None:
     updated = again.messages()[-1]
     assert updated["params"] == {"uri": "notes://a"}
     again.close()
+
+
+def test_deleting_the_session_ends_its_get_stream(server: GunicornServer) -> None:
+    """A GET held by the worker ends when its session is ``DELETE``d (retry
+    0), and thereby frees its thread and slots; the client's next GET finds
+    no session (404)."""
+    session = Session(server.port, source(95))
+    get = session.get()
+    get.wait_for(lambda s: len(s.events) >= 1)
+    deleted = Stream(server.port, "DELETE", session.headers("application/json"))
+    assert deleted.status in (200, 204), deleted.body
+    assert get.wait_end(timeout=5) < 5  # not MCP_HOLD_MAX later
+    assert get.events[-1].retry == 0
+    assert session.get(last_event_id=get.events[-1].id).status == 404
