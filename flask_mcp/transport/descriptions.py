@@ -82,26 +82,21 @@ def listen_channels(
 
 def listen_stream(
     request_id: jsonrpc.RequestId,
-    kinds: t.Iterable[str],
-    uris: t.Iterable[str],
+    channels: frozenset[str],
     honoured: dict[str, t.Any],
     bus: NotificationBus,
     *,
-    tasks: t.Iterable[str] = (),
     principal: str | None = None,
     client: str | None = None,
     after: int | None = None,
 ) -> HeldStream:
     """A listen stream: the acknowledgement, then the changes asked for.
 
-    :param kinds: list kinds the filter asked for (``"tools"``...).
-    :param uris: resource URIs granted.
+    :param channels: what the filter asked for (:func:`listen_channels`).
     :param honoured: the filter as granted, for the acknowledgement.
-    :param tasks: ids of the caller's tasks it asked for (``taskIds``).
     :param after: replay the changes after this position (a listen that
         picks up where an earlier one ended).
     """
-    channels = listen_channels(kinds, uris, tasks)
     newest = bus.position()
     subscription = json.dumps(request_id)
     stream = HeldStream(

@@ -109,20 +109,29 @@ class EventLog:
         interval: float = 0.05,
         alive: t.Callable[[], bool] = lambda: True,
         stop: t.Callable[[], bool] = lambda: False,
+        alive_every: float = 0.0,
     ) -> t.Iterator[Event]:
         """Replay, then poll until a response ends the stream, ``hold`` passes,
         ``alive`` says nobody will write to the stream any more, or ``stop``
-        says to end now."""
+        says to end now.
+
+        :param alive_every: seconds between two calls of ``alive`` (it may
+            cost a store read, and a writer's lease changes no faster).
+        """
         deadline = time.monotonic() + hold
         last_look = False
+        next_alive = 0.0
         while not stop():
             for event_id, message in self.read(session_id, stream, after):
                 after = int(event_id.rpartition(".")[2])
                 yield event_id, message
                 if stream != STANDALONE and is_response(message):
                     return
-            if last_look or time.monotonic() >= deadline:
+            now = time.monotonic()
+            if last_look or now >= deadline:
                 return
-            last_look = not alive()  # one more read: the writer's last event
+            if now >= next_alive:
+                last_look = not alive()  # one more read: the writer's last event
+                next_alive = now + alive_every
             if not last_look:
                 time.sleep(interval)

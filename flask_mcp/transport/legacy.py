@@ -287,7 +287,8 @@ class LegacyPath:
             session_id=session.id if session else None,
             session=session,
             auth=auth,
-            principal=self.exchange.principal(auth),
+            # A loaded session's principal is the caller's (_session checks).
+            principal=session.principal if session else self.exchange.principal(auth),
         )
 
     def _answer(
@@ -350,11 +351,13 @@ class LegacyPath:
                 "Not Acceptable: Accept must list text/event-stream",
             )
         self._header_version(request)
-        session = self._session(request, self.exchange.authenticate(request))
+        auth = self.exchange.authenticate(request)
+        newest = self.bus.position()  # before the session: see session_stream
+        session = self._session(request, auth)
         assert session is not None
         last_event = request.headers.get("Last-Event-ID")
         if not last_event:
-            return self._notifications(request, session, None)
+            return self._notifications(request, session, None, newest)
         parsed = parse_event_id(last_event)
         if parsed is None:
             raise HTTPError(
@@ -362,15 +365,13 @@ class LegacyPath:
             )
         stream, after = parsed
         if stream == STANDALONE:
-            return self._notifications(request, session, after)
+            return self._notifications(request, session, after, newest)
         return sse_response(self._resume(session.id, stream, after), "resume")
 
     def _notifications(
-        self, request: Request, session: Session, after: int | None
+        self, request: Request, session: Session, after: int | None, newest: int
     ) -> Response:
         """The session's stream of change notifications, held by the holder."""
-        newest = self.bus.position()
-        session = self.sessions.load(session.id) or session  # see session_stream
         stream = session_stream(
             session,
             self.bus,
@@ -406,6 +407,7 @@ class LegacyPath:
                 self.settings.request_timeout,
                 alive=lambda: leases.live(store.get(key), interval),
                 stop=wanted.is_set,
+                alive_every=interval,
             ):
                 answered = is_response(message)
                 yield format_event(message, event_id)

@@ -170,11 +170,9 @@ class ModernPath:
         listener = identity(call.principal, client, channels)
         stream = listen_stream(
             message.id,
-            kinds,
-            uris,
+            channels,
             honoured,
             self.bus,
-            tasks=tasks,
             principal=call.principal,
             client=client,
             after=self.cursors.get(listener),
