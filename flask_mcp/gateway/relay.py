@@ -16,6 +16,7 @@ from __future__ import annotations
 from gripcontrol import HttpStreamFormat
 from pubcontrol import Item
 
+from ..transport.bus import BROADCAST
 from ..transport.bus import REOPEN
 from ..transport.bus import Change
 from ..transport.bus import session_channel
@@ -28,7 +29,7 @@ from .records import HoldRecords
 
 #: Bus channels no listen stream follows: their listen item is left empty
 #: (it only keeps the chain whole).
-_SESSION_ONLY = ("session:", "broadcast")
+_SESSION_ONLY = ("session:", BROADCAST)
 
 
 class Relay:

@@ -15,8 +15,6 @@ characters (a stream gateway such as Pushpin uses them as they are):
 ``list:tools``, ``list:...``   ``notifications/<kind>/list_changed``
 ``resource:<digest>``          ``notifications/resources/updated`` of a URI
 ``session:<session id>``       anything sent to one 2025 session
-``principal:<digest>``         anything sent to one principal (a user):
-                               the listens of that principal that ask for it
 ``task:<digest>``              the status of one task (the tasks extension's
                                ``notifications/tasks``): the listens whose
                                ``taskIds`` name it
@@ -64,11 +62,6 @@ def session_channel(session_id: str) -> str:
     return f"session:{session_id}"
 
 
-def principal_channel(principal: str) -> str:
-    """The channel of what is sent to one principal (its tasks...)."""
-    return "principal:" + _digest(principal)
-
-
 def task_channel(task_id: str) -> str:
     """The channel of one task's status notifications."""
     return "task:" + _digest(task_id)
@@ -86,8 +79,6 @@ class Change:
     """One published notification.
 
     :param session: deliver to this 2025 session only.
-    :param principal: deliver to the streams of this principal only (those
-        that follow its channel).
     :param channel: publish on this channel only (a task's,
         :func:`task_channel`), whatever the method.
 
@@ -97,7 +88,6 @@ class Change:
     method: str
     params: dict[str, t.Any]
     session: str | None = None
-    principal: str | None = None
     channel: str | None = None
 
     @property
@@ -115,8 +105,6 @@ class Change:
             return (self.channel,)
         if self.session is not None:
             return (session_channel(self.session),)
-        if self.principal is not None:
-            return (principal_channel(self.principal),)
         uri = self.uri
         if uri is not None:
             return (resource_channel(uri),)
@@ -125,8 +113,6 @@ class Change:
 
     def record(self) -> dict[str, t.Any]:
         record = {"m": self.method, "p": self.params, "s": self.session}
-        if self.principal is not None:
-            record["t"] = self.principal
         if self.channel is not None:
             record["c"] = self.channel
         return record
@@ -136,13 +122,11 @@ class Change:
         if not isinstance(record, dict) or not isinstance(record.get("m"), str):
             return None  # an entry this code did not write: skipped
         params = record.get("p")
-        session, principal = record.get("s"), record.get("t")
-        channel = record.get("c")
+        session, channel = record.get("s"), record.get("c")
         return cls(
             record["m"],
             params if isinstance(params, dict) else {},
             session if isinstance(session, str) else None,
-            principal if isinstance(principal, str) else None,
             channel if isinstance(channel, str) else None,
         )
 

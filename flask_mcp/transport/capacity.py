@@ -95,10 +95,6 @@ class Capacity:
 
     # -- used by the holder -------------------------------------------------
 
-    @property
-    def known(self) -> bool:
-        return self.threads is not None
-
     def admit(self, hold: Yieldable) -> Admission:
         """Register ``hold``; how long it may stay.
 
@@ -162,17 +158,6 @@ class Capacity:
         ``False`` if some still ran after ``timeout`` seconds."""
         with self._lock:
             return self._idle.wait_for(lambda: self._handlers <= 0, timeout)
-
-    def snapshot(self) -> dict[str, int | None]:
-        """Counters, for logs and tests."""
-        with self._lock:
-            return {
-                "threads": self.threads,
-                "busy": self._busy,
-                "waiting": self._waiting,
-                "holds": len(self._holds),
-                "handlers": self._handlers,
-            }
 
 
 def backoff(retry_ms: int) -> int:

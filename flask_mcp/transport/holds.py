@@ -39,12 +39,8 @@ What a description holds:
     hint (how long the client waits before it reconnects with
     ``Last-Event-ID``).
 
-Every bus publication is deliverable as ``(channel, bytes)`` pairs by
-:func:`publication`: one SSE event per era for each channel of the change;
-a listen's event is a template in which the gateway puts the stream's
-``subscriptionId`` (:data:`SLOT`). A publication whose change is
-:data:`~.bus.REOPEN` is a control, never a message: the streams on its
-channel end gracefully at once (:attr:`Publication.reopen`; a GET's end
+A change whose method is :data:`~.bus.REOPEN` is a control, never a
+message: the streams on its channel end gracefully at once (a GET's end
 says ``retry: 0``) and their clients come back for a new description.
 """
 
@@ -65,10 +61,6 @@ from .events import STANDALONE
 from .events import format_event
 
 Era = t.Literal["listen", "session"]
-
-#: Where a listen event template takes its stream's ``subscriptionId``; a
-#: gateway replaces it with its own substitution syntax.
-SLOT = "%(subscriptionId)s"
 
 
 @dataclass(frozen=True)
@@ -175,38 +167,6 @@ def listen_end(subscription: str) -> bytes:
         + "}}"
     )
     return f"event: message\ndata: {data}\n\n".encode()
-
-
-@dataclass(frozen=True)
-class Publication:
-    """One bus change as a gateway publishes it, per channel."""
-
-    position: int
-    channels: tuple[str, ...]
-    #: The event for 2025 GET streams (complete, with ``id: _.<position>``).
-    session: bytes
-    #: The event for listen streams, with :data:`SLOT` for the subscription id.
-    listen: bytes
-    #: A control: end the streams of these channels (after sending
-    #: ``session`` / ``listen``, their graceful ends) instead of delivering.
-    reopen: bool = False
-
-
-def publication(position: int, change: Change) -> Publication:
-    if change.method == REOPEN:
-        return Publication(
-            position,
-            change.channels(),
-            format_event(None, f"{STANDALONE}.{position}", 0),
-            listen_end(SLOT),
-            reopen=True,
-        )
-    return Publication(
-        position,
-        change.channels(),
-        session_event(position, change),
-        listen_event(change, SLOT),
-    )
 
 
 class Holder(t.Protocol):

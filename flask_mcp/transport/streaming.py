@@ -223,6 +223,13 @@ def start(
     threading.Thread(target=context.run, args=(target,), daemon=True).start()
 
 
+def client_socket(environ: t.Mapping[str, t.Any]) -> socket.socket | None:
+    """The client's plain TCP socket from the WSGI server (gunicorn,
+    werkzeug); ``None`` without one or over TLS (no ``MSG_PEEK`` there)."""
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    return sock if type(sock) is socket.socket else None
+
+
 def disconnect_probe(environ: t.Mapping[str, t.Any]) -> t.Callable[[], bool]:
     """A cheap test of whether the client closed its connection.
 
@@ -232,8 +239,8 @@ def disconnect_probe(environ: t.Mapping[str, t.Any]) -> t.Callable[[], bool]:
     comes from the WSGI server (gunicorn, werkzeug); without one, or over
     TLS, the probe always says no and writes remain the only signal.
     """
-    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-    if type(sock) is not socket.socket:  # absent, or TLS (no MSG_PEEK there)
+    sock = client_socket(environ)
+    if sock is None:
         return lambda: False
 
     def gone() -> bool:

@@ -33,6 +33,7 @@ from .holds import HeldStream
 from .responses import RETRY_AFTER
 from .responses import busy
 from .responses import stream_response
+from .streaming import client_socket
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,7 @@ class WorkerHolder:
             raise busy(
                 retry, "no thread to spare for a listen stream", stream.request_id
             )
-        sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-        watched = sock if type(sock) is socket.socket else None  # not TLS
+        watched = client_socket(environ)
         kind = "listen" if stream.era == "listen" else "session"
         return stream_response(_Body(self, hold, admission, watched, on_end), kind)
 
