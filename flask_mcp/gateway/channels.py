@@ -53,6 +53,18 @@ MAX_SUBSCRIPTION_JSON = 256
 IDENTITY_ID = "0"
 
 _PREFIX = re.compile(r"^[A-Za-z0-9_.:-]{0,80}$")
+#: What follows the server's name in its prefix: ``.<8 hex digits>.``.
+_RANDOM_PART = 10
+
+
+def check_server_name(name: str) -> None:
+    """Refuse at start-up a server name that cannot begin channel names
+    (else every stream held at the gateway would fail)."""
+    if not _PREFIX.match(name + "x" * _RANDOM_PART):
+        raise ValueError(
+            f"the MCP server name {name!r} cannot name gateway channels: use"
+            f" A-Z a-z 0-9 _ . : - and at most {80 - _RANDOM_PART} characters"
+        )
 
 
 class Channels:

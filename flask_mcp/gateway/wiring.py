@@ -27,6 +27,7 @@ from ..transport.responses import HTTPError
 from ..transport.responses import unavailable
 from ..transport.sessions import SessionManager
 from .channels import Channels
+from .channels import check_server_name
 from .held import GripGateway
 from .holder import GatewayHolder
 from .publisher import Publisher
@@ -98,6 +99,7 @@ def attach(app: Flask, endpoint: Endpoint, name: str) -> GripGateway:
     :raises ValueError: for a setting that cannot be used.
     """
     settings = GripSettings.from_config(app.config)
+    check_server_name(name)
     store, path = endpoint.store, endpoint.settings.path
     publisher = Publisher(settings.control)
     records = HoldRecords(store)
@@ -133,7 +135,7 @@ def _prefix(store: Store, name: str) -> str:
     the store: every worker and host of a deployment agrees, and two
     deployments sharing a gateway (not a store) keep apart."""
     store.add("grip:prefix", secrets.token_hex(4), _TEN_YEARS)
-    return f"{name}.{store.get('grip:prefix')}."
+    return f"{name}.{store.get('grip:prefix')}."  # see check_server_name
 
 
 def _link(path: str) -> str:

@@ -224,6 +224,16 @@ def test_unusable_settings_fail_at_init_app(
         FlaskMCP(app)
 
 
+@pytest.mark.parametrize("name", ["two words", "x" * 71])
+def test_a_server_name_that_cannot_name_channels_fails_at_init_app(
+    tmp_path: Path, name: str
+) -> None:
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(MCP_GRIP_URL="http://x", MCP_GRIP_KEY=KEY)
+    with pytest.raises(ValueError, match="cannot name gateway channels"):
+        FlaskMCP(app, blueprint_name=name)
+
+
 # ---------------------------------------------------------------------------
 # Pushpin's files
 
@@ -394,6 +404,29 @@ def test_a_signed_listen_is_handed_to_the_gateway(
     assert message["method"] == "notifications/tools/list_changed"
     assert message["params"]["_meta"][META] == "l-1"
     assert channels_of(replayed)[chain].startswith("prev-id=1;")
+
+
+def test_a_stream_ahead_of_a_log_that_started_over_ends(gateway_app: Flask) -> None:
+    """The bus of an emptied Redis counts from 1 again: a stream whose last
+    id is past its end would wait for ids that never come; it ends, and the
+    client's next listen starts on the new log."""
+    client = gateway_app.test_client()
+    held = listen(client, "l-2", **{"Grip-Sig": token()})
+    channels = channels_of(held)
+    chain = next(name for name in channels if name.endswith(".L"))
+    identity = next(name for name in channels if ".id." in name)
+    ahead = f"{chain}; last-id=7, {identity}; last-id=0"
+    ended = client.get(
+        "/mcp/.grip/next", headers={"Grip-Sig": token(), "Grip-Last": ahead}
+    )
+    assert ended.status_code == 200
+    assert "Grip-Hold" not in ended.headers and "Grip-Link" not in ended.headers
+    (final,) = [
+        json.loads(line[6:])
+        for line in ended.text.splitlines()
+        if line.startswith("data: ")
+    ]
+    assert final["id"] == "l-2" and "result" in final, final
 
 
 @pytest.mark.parametrize(
