@@ -13,7 +13,7 @@ import typing as t
 import click
 from flask import current_app
 
-from ..store import StoreError
+from .errors import store_errors
 from .group import mcp_cli
 from .output import show
 from .output import when
@@ -31,18 +31,6 @@ def proxy() -> ProxyAppState:
     if state is None:
         raise click.ClickException("this app runs no OAuth proxy (auth=...)")
     return t.cast("ProxyAppState", state)
-
-
-def _store_errors(fn: t.Callable[..., None]) -> t.Callable[..., None]:
-    def wrapper(*args: t.Any, **kwargs: t.Any) -> None:
-        try:
-            fn(*args, **kwargs)
-        except StoreError as error:
-            raise click.ClickException(f"the store does not answer: {error}") from None
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
 
 
 def end_grants(state: ProxyAppState, kind: str, name: str) -> int:
@@ -63,7 +51,7 @@ def clients() -> None:
 
 @clients.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@_store_errors
+@store_errors
 def list_clients(as_json: bool) -> None:
     """Registered clients: id, name, authentication, redirect URIs."""
     storage = proxy().storage
@@ -90,7 +78,7 @@ def list_clients(as_json: bool) -> None:
 
 @clients.command("revoke")
 @click.argument("client_id")
-@_store_errors
+@store_errors
 def revoke_client(client_id: str) -> None:
     """Cut a client off: its tokens stop working at once, its registration
     and the approvals users gave it are deleted. It may register again (and
@@ -140,7 +128,7 @@ def _approvals(
 @consents.command("list")
 @click.option("--client", "client_id", default=None, help="Only this client's.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@_store_errors
+@store_errors
 def list_consents(client_id: str | None, as_json: bool) -> None:
     """Remembered approvals: browser, client, endpoint, scopes, when."""
     for _, short, session in _approvals(client_id, None):
@@ -168,7 +156,7 @@ def list_consents(client_id: str | None, as_json: bool) -> None:
 @consents.command("revoke")
 @click.option("--client", "client_id", default=None, help="The client's approvals.")
 @click.option("--browser", default=None, help="One browser's (as `list` names it).")
-@_store_errors
+@store_errors
 def revoke_consents(client_id: str | None, browser: str | None) -> None:
     """Forget remembered approvals: the next authorization asks again.
     Tokens already issued keep working (``flask mcp tokens revoke``,
@@ -198,7 +186,7 @@ def tokens() -> None:
     required=True,
     help="The user, as the upstream provider names them (its 'sub').",
 )
-@_store_errors
+@store_errors
 def revoke_tokens(subject: str) -> None:
     """End every access token, refresh token and code of one user, on every
     host, from the next request on; their upstream tokens are revoked too.

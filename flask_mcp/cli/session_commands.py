@@ -9,8 +9,8 @@ import click
 from flask import current_app
 
 from ..auth.principals import principals_of_subject
-from ..store import StoreError
 from ..transport.sessions import Session
+from .errors import store_errors
 from .group import mcp_cli
 from .output import show
 from .output import when
@@ -42,17 +42,15 @@ server_option = click.option(
 
 def live_sessions(state: MCPState) -> t.Iterator[Session]:
     manager = state.endpoint.sessions
-    try:
-        for session_id in manager.index.names():
-            session = manager.load(session_id, touch=False)
-            if session is not None:
-                yield session
-    except StoreError as error:
-        raise click.ClickException(f"the store does not answer: {error}") from None
+    for session_id in manager.index.names():
+        session = manager.load(session_id, touch=False)
+        if session is not None:
+            yield session
 
 
 @sessions.command("count")
 @server_option
+@store_errors
 def count(server: str | None) -> None:
     """How many sessions are open, per server."""
     for name, state in servers(server):
@@ -62,6 +60,7 @@ def count(server: str | None) -> None:
 @sessions.command("list")
 @server_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@store_errors
 def list_sessions(server: str | None, as_json: bool) -> None:
     """The open sessions: id, protocol version, client, last activity."""
     for name, state in servers(server):
@@ -85,6 +84,7 @@ def list_sessions(server: str | None, as_json: bool) -> None:
     help="End every session of the user (or client) of this id, as authenticate"
     " names them (sub, id, email...).",
 )
+@store_errors
 def end(server: str | None, session_ids: tuple[str, ...], subject: str | None) -> None:
     """End sessions by id, or all sessions of one subject. Their clients get
     404 on their next request and open a new session (after authenticating)."""

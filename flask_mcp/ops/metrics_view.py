@@ -4,7 +4,8 @@ Any worker answers a scrape with the sum over the folder all of them write
 to. The held-streams gauge of a worker that died (SIGKILL, a crash) would
 otherwise count forever: before each scrape, the files of live gauges whose
 process is gone are removed (``mark_process_dead``), so no gunicorn hook is
-needed for that. Counters of dead workers stay: what they counted happened.
+needed for that. Counters of dead workers stay: what they counted happened
+(their files are cut down to what they hold).
 
 Who may read: a static bearer token (``MCP_METRICS_TOKEN``, what Prometheus
 sends with ``authorization: credentials``), anyone (``MCP_METRICS_PUBLIC``),
@@ -13,10 +14,12 @@ or by default whoever the server's ``authenticate`` lets in.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import os
 import re
+import struct
 import typing as t
 
 from flask import Flask
@@ -32,6 +35,11 @@ log = logging.getLogger(__name__)
 
 ENDPOINT = "mcp_metrics"
 _LIVE_GAUGE = re.compile(r"gauge_live\w+?_(\d+)\.db")
+#: The files of a worker that outlive it, and their header: the bytes used
+#: (a native int), then padding.
+_COUNTED = ("counter", "histogram")
+_USED = struct.Struct("i")
+_HEADER = 8
 
 
 def register_metrics_view(
@@ -88,7 +96,8 @@ def _token_protected(
 
 
 def _forget_dead_workers(folder: str) -> None:
-    """Drop the live-gauge files of processes that no longer exist."""
+    """Drop the live-gauge files of processes that no longer exist, and
+    shrink the files they counted in."""
     from prometheus_client.multiprocess import mark_process_dead
 
     try:
@@ -97,7 +106,21 @@ def _forget_dead_workers(folder: str) -> None:
         return
     for pid in {int(m.group(1)) for n in names if (m := _LIVE_GAUGE.fullmatch(n))}:
         if not _alive(pid):
+            _shrink(folder, pid)
             mark_process_dead(pid, folder)
+
+
+def _shrink(folder: str, pid: int) -> None:
+    """Cut the counter and histogram files of the dead ``pid`` to the bytes
+    in use, which ``prometheus_client`` keeps in their first four: what it
+    counted stays summed, and the megabyte each was preallocated (see
+    :func:`~flask_mcp.ops.metrics.preallocate`) is freed, so that recycled
+    workers do not fill the folder."""
+    for prefix in _COUNTED:
+        path = os.path.join(folder, f"{prefix}_{pid}.db")
+        with contextlib.suppress(OSError, struct.error), open(path, "r+b") as file:
+            (used,) = _USED.unpack(file.read(_USED.size))
+            file.truncate(max(used, _HEADER))
 
 
 def _alive(pid: int) -> bool:

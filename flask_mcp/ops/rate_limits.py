@@ -27,6 +27,9 @@ import logging
 import threading
 import time
 import typing as t
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 from .. import signals
 from ..addresses import client_key
@@ -48,17 +51,46 @@ log = logging.getLogger(__name__)
 #: Seconds between attempts to reach a failed counter storage.
 RETRY_INTERVAL = 5.0
 
+#: Query keys of a store URL that are flask_mcp's, not redis-py's
+#: (:mod:`flask_mcp.store.backends.redis_urls`).
+_STORE_OPTIONS = frozenset({"replicas", "replica_timeout"})
+
 
 def storage_uri(configured: str | None, store_url: str | None) -> str:
     """Where the counters live: ``MCP_RATE_LIMIT_STORAGE_URI``, else the
-    store's Redis, else this process's memory."""
+    store's Redis, else this process's memory.
+
+    :raises ValueError: for a Sentinel or Cluster store, whose URLs
+        Flask-Limiter reads otherwise (or not at all).
+    """
     if configured:
         return configured
-    if store_url and store_url.startswith(("redis://", "rediss://", "redis+")):
-        return store_url
-    if store_url and store_url.startswith("unix://"):
-        return "redis+" + store_url
+    if not store_url:
+        return "memory://"
+    scheme = urlsplit(store_url).scheme
+    if scheme in {"redis", "rediss", "unix"}:
+        return _limits_url(store_url)
+    if scheme.startswith(("redis+", "rediss+")):
+        raise ValueError(
+            f"MCP_STORE_URL is a {scheme}:// store, whose URL the rate limits"
+            " cannot use: set MCP_RATE_LIMIT_STORAGE_URI to a Flask-Limiter"
+            " storage URI for their counters"
+        )
     return "memory://"
+
+
+def _limits_url(store_url: str) -> str:
+    """A one-server store URL as ``limits`` reads it."""
+    base, _, query = store_url.partition("?")
+    kept = urlencode(
+        [
+            (key, value)
+            for key, value in parse_qsl(query, keep_blank_values=True)
+            if key not in _STORE_OPTIONS
+        ]
+    )
+    url = f"{base}?{kept}" if kept else base
+    return "redis+" + url if url.startswith("unix:") else url
 
 
 def build_limiter(
@@ -152,13 +184,15 @@ class RateLimits:
 
         :raises HTTPError: ``too_many_requests``.
         """
-        if self._down and time.monotonic() < self._retry_at:
+        if self._down and not self._may_retry():
             return  # failing open until the next attempt
         caller = call.principal or f"address:{client_key(request.remote_addr)}"
         name = message.params.get("name")
         name = name[:256] if isinstance(name, str) else None
         if self.default:
             self._hit(self.default, "default", name, caller, request, message, call)
+            if self._down:
+                return  # it failed: the tool's limit would wait for it again
         if message.method == "tools/call" and name is not None:
             tool = self.registry.tools.get(name)
             if tool is not None and tool.rate_limit:
@@ -213,6 +247,18 @@ class RateLimits:
             raise too_many_requests(
                 retry_after, f"rate limit of {what} ({limit})", message.id
             )
+
+    def _may_retry(self) -> bool:
+        """Whether this request tries the failed storage: the first one past
+        :attr:`_retry_at` does, and moves it on first, so that the requests
+        meanwhile go through at once instead of all waiting on a frozen
+        storage together."""
+        with self._mutex:
+            now = time.monotonic()
+            if now < self._retry_at:
+                return False
+            self._retry_at = now + RETRY_INTERVAL
+            return True
 
     def _failed(self, error: Exception) -> None:
         with self._mutex:

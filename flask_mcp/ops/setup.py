@@ -15,7 +15,6 @@ if t.TYPE_CHECKING:
     from flask import Flask
 
     from ..state import MCPState
-    from ..store import Store
     from .metrics import MetricsRecorder
 
 log = logging.getLogger(__name__)
@@ -159,8 +158,3 @@ def limit_tools(app: Flask, state: MCPState) -> None:
             "a tool with rate_limit= was added after the app served its first"
             " request; register it before, or set MCP_RATE_LIMIT"
         ) from None
-
-
-def stores_of(app: Flask) -> list[Store]:
-    """The stores of every server of ``app``."""
-    return [state.store for state in app.extensions.get("mcp", {}).values()]

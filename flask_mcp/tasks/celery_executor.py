@@ -38,6 +38,11 @@ Work = t.Callable[[str, int], None]
 #: created twice in one process, as tests do, runs with the newest).
 _WORK: dict[str, Work] = {}
 
+#: Seconds to connect to a Redis broker and for each of its answers (the
+#: store's default timeout): without them a frozen broker holds a task call
+#: for ever; with them it fails in a few of these (Celery's retries).
+BROKER_TIMEOUT = 2.0
+
 
 def celery_app(value: t.Any, name: str, *, visibility_timeout: float) -> Celery:
     """The Celery app ``MCP_TASKS_CELERY`` names, or one made for its URL.
@@ -56,7 +61,7 @@ def celery_app(value: t.Any, name: str, *, visibility_timeout: float) -> Celery:
             # behind each other in a prefetch buffer.
             worker_prefetch_multiplier=1,
             broker_connection_retry_on_startup=True,
-            broker_transport_options={"visibility_timeout": visibility_timeout},
+            broker_transport_options=_transport_options(value, visibility_timeout),
         )
         return app
     if isinstance(value, str):
@@ -67,6 +72,16 @@ def celery_app(value: t.Any, name: str, *, visibility_timeout: float) -> Celery:
         "MCP_TASKS_CELERY must be a Celery app, 'package.module:attribute'"
         f" naming one, or a broker URL, not {value!r}"
     )
+
+
+def _transport_options(url: str, visibility_timeout: float) -> dict[str, float]:
+    """Kombu's options for ``url``: a Redis broker's sockets get timeouts,
+    which redis-py leaves unset."""
+    options = {"visibility_timeout": visibility_timeout}
+    if url.startswith(("redis", "sentinel")):
+        options["socket_timeout"] = BROKER_TIMEOUT
+        options["socket_connect_timeout"] = BROKER_TIMEOUT
+    return options
 
 
 class CeleryExecutor(Executor):

@@ -113,3 +113,31 @@ def test_the_store_down_is_a_clear_error(tmp_path: Path) -> None:
     result = app.test_cli_runner().invoke(args=["mcp", "sessions", "count"])
     assert result.exit_code == 1
     assert "the store does not answer" in result.output
+
+
+def test_a_store_that_takes_no_write_fails_end_clearly(
+    tmp_path: Path, redis_server: t.Any
+) -> None:
+    """The sessions are read, but ending one is a write the store reports
+    as failed (no replica confirms it): one line of error and status 1, not
+    a traceback."""
+    redis_server.flushall()
+    served = Flask("served", instance_path=str(tmp_path))
+    served.config["MCP_STORE_URL"] = redis_server.url
+    FlaskMCP(served, authenticate=authenticate)
+    open_session(served, "ann")
+    operator = Flask("operator", instance_path=str(tmp_path))
+    operator.config["MCP_STORE_URL"] = (
+        f"{redis_server.url}?replicas=1&replica_timeout=0.1"
+    )
+    FlaskMCP(operator, authenticate=authenticate)
+    runner = operator.test_cli_runner()
+    assert runner.invoke(args=["mcp", "sessions", "count"]).output == "mcp: 1\n"
+
+    result = runner.invoke(args=["mcp", "sessions", "end", "--subject", "ann"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # click's error, no crash
+    errors = [line for line in result.output.splitlines() if "Error" in line]
+    assert len(errors) == 1
+    assert errors[0].startswith("Error: the store does not answer: ")
+    assert "Traceback" not in result.output

@@ -55,7 +55,11 @@ def test_celery_from_a_broker_url(tmp_path: t.Any) -> None:
     conf = chosen.app.conf
     assert conf.worker_prefetch_multiplier == 1
     assert conf.accept_content == ["json"]
-    assert conf.broker_transport_options == {"visibility_timeout": 3600.0}
+    assert conf.broker_transport_options == {
+        "visibility_timeout": 3600.0,
+        "socket_timeout": 2.0,  # a frozen broker fails a task call, not hangs it
+        "socket_connect_timeout": 2.0,
+    }
     task = chosen.app.tasks[chosen.task_name]
     assert (task.acks_late, task.reject_on_worker_lost, task.max_retries) == (
         True,
