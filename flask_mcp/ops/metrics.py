@@ -267,6 +267,7 @@ class MetricsRecorder:
         #: The histograms' series by labels (bounded: the labels are).
         self._operations: dict[tuple[str, str, str, str], t.Any] = {}
         self._store: dict[tuple[str, str], t.Any] = {}
+        self._task_legs: dict[tuple[str, str, str, str], t.Any] = {}
         connect(
             app,
             {
@@ -336,9 +337,13 @@ class MetricsRecorder:
     def task_leg_finished(self, sender: t.Any, operation: signals.Operation) -> None:
         if not self.ready():
             return
-        self.instruments.task_legs.labels(*_operation_labels(operation)).observe(
-            operation.duration
-        )
+        labels = _operation_labels(operation)
+        series = self._task_legs.get(labels)
+        if series is None:
+            series = self._task_legs[labels] = self.instruments.task_legs.labels(
+                *labels
+            )
+        series.observe(operation.duration)
 
     @guarded
     def refused(self, sender: t.Any, refusal: signals.Refusal) -> None:

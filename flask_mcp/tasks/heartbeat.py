@@ -26,12 +26,14 @@ class Heartbeat:
     """Keeps the leases of this process's legs and watches for cancellations.
 
     :param interval: seconds between looks for cancellations; leases are
-        renewed every third of their lifetime.
+        renewed every third of their lifetime. By default half a second, or
+        a sixth of the lease when that is shorter: a renewal then comes at
+        most half a lease after the last one, however short the lease.
     """
 
-    def __init__(self, repository: StoreTasks, interval: float = 0.5) -> None:
+    def __init__(self, repository: StoreTasks, interval: float | None = None) -> None:
         self.repository = repository
-        self.interval = interval
+        self.interval = min(0.5, repository.lease / 6) if interval is None else interval
         self._held: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._pid = 0

@@ -30,6 +30,7 @@ from .credentials import SessionSeal
 from .executor import Executor
 from .executor import ThreadExecutor
 from .heartbeat import Heartbeat
+from .observer import SignalObserver
 from .repository import StoreTasks
 from .slots import StoreSlots
 from .task_settings import TaskSettings
@@ -48,8 +49,9 @@ REQUEUE_DELAY = 10.0
 class TaskService:
     """Everything one :class:`~flask_mcp.FlaskMCP` needs to run tasks."""
 
-    #: Where each leg starts and ends; set by telemetry (spans, metrics)
-    #: before the runner is built, or on :attr:`runner` afterwards.
+    #: Where each leg starts and ends; set before the runner is built, or
+    #: on :attr:`runner` afterwards. By default, :mod:`flask_mcp.signals`
+    #: (which telemetry receives).
     observer: LegObserver | None = None
     #: Where the legs run (threads, Celery, another queue).
     executor: Executor
@@ -136,7 +138,7 @@ class TaskService:
             self.lifecycle,
             open_auth=self.seal.open,
             scope=self._scope,
-            observer=self.observer,
+            observer=self.observer or SignalObserver(self.app),
             request_timeout=request_timeout,
             patience=max(self.settings.policy.lease, END_PATIENCE),
         )

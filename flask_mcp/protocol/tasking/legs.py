@@ -16,6 +16,7 @@ import time
 import typing as t
 
 from ...components.arguments import InvalidArguments
+from ...store.errors import StoreError
 from ..context import Cancelled
 from ..context import Context
 from ..context import StartTask
@@ -33,6 +34,7 @@ from .lifecycle import Lifecycle
 from .lifecycle import Stopped
 from .lifecycle import internal_error
 from .ports import LegObserver
+from .ports import LegOutcome
 from .ports import NoObserver
 from .ports import ToolCrashed
 from .ports import ToolRunner
@@ -166,9 +168,11 @@ class LegRunner:
         if record is None:
             log.info("task %s: leg %d not due; skipped", task_id, leg)
             return
-        with self.observer.leg(record):
-            ending = self._run(record, owner, cancelled)
-        self._end(record, owner, ending)
+        with self.observer.leg(record) as watched:
+            ending = self._end(record, owner, self._run(record, owner, cancelled))
+            if isinstance(watched, LegOutcome):
+                described = _describe(ending)
+                watched.outcome, watched.error_code, watched.error_message = described
 
     def _run(
         self, record: TaskRecord, owner: str, cancelled: threading.Event
@@ -232,16 +236,19 @@ class LegRunner:
             except self.methods.passthrough as exc:
                 return Failed({"code": AUTH_REFUSED, "message": str(exc) or "Refused"})
 
-    def _end(self, record: TaskRecord, owner: str, ending: Ending) -> None:
+    def _end(self, record: TaskRecord, owner: str, ending: Ending) -> Ending | None:
         """Record the leg's end, waiting out a short store outage; past
-        :attr:`patience` the lease lapses and a reader fails the task."""
+        :attr:`patience` the lease lapses and a reader fails the task. Only
+        the store's errors are waited out: another would come back.
+
+        The ending as recorded; ``None`` when the store never answered.
+        """
         deadline = time.monotonic() + self.patience
         pause = 0.1
         while True:
             try:
-                self.lifecycle.end(record.id, record.leg, owner, ending)
-                return
-            except Exception as exc:
+                return self.lifecycle.end(record.id, record.leg, owner, ending)
+            except StoreError as exc:
                 if time.monotonic() + pause > deadline:
                     log.error(
                         "task %s: the end of leg %d was not recorded: %s",
@@ -249,9 +256,24 @@ class LegRunner:
                         record.leg,
                         exc,
                     )
-                    return
+                    return None
                 log.warning(
                     "task %s: recording its end failed (%s); retrying", record.id, exc
                 )
                 time.sleep(pause)
                 pause = min(pause * 2, 2.0)
+
+
+def _describe(ending: Ending | None) -> tuple[str, int | None, str | None]:
+    """How a leg that ended so reads in telemetry: outcome, code, message."""
+    if ending is None:
+        return "unavailable", None, "the store did not record the leg's end"
+    if isinstance(ending, Failed):
+        return "error", ending.error.get("code"), ending.error.get("message")
+    if isinstance(ending, Again):
+        return "error", None, "the tool raised; the leg runs again"
+    if isinstance(ending, Stopped):
+        return "cancelled", None, None
+    if isinstance(ending, Completed) and ending.result.get("isError") is True:
+        return "tool_error", None, "the tool reported an error"
+    return "ok", None, None  # a result, or questions for the client

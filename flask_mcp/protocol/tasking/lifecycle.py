@@ -313,19 +313,14 @@ class Lifecycle:
             if isinstance(at, (int, float)):
                 record.updated = max(record.updated, float(at))
 
-    def end(self, task_id: str, leg: int, owner: str, ending: Ending) -> None:
+    def end(self, task_id: str, leg: int, owner: str, ending: Ending) -> Ending:
         """Record how leg ``leg`` ended; nothing changes when the task moved
-        on meanwhile (cancelled, or taken over)."""
+        on meanwhile (cancelled, or taken over). The ending as recorded: an
+        internal error for one the record cannot keep."""
+        ending = self._storable(ending)
         outcome: Outcome | None = None
         if isinstance(ending, Completed):
-            size = len(json.dumps(ending.result, separators=(",", ":")))
-            if size > self.policy.max_result:
-                ending = internal_error(
-                    f"The tool's result ({size} bytes) is larger than this server"
-                    f" keeps for a task ({self.policy.max_result} bytes)"
-                )
-            else:
-                outcome = {"result": ending.result}
+            outcome = {"result": ending.result}
         if isinstance(ending, Failed):
             outcome = {"error": ending.error}
 
@@ -339,6 +334,35 @@ class Lifecycle:
         if isinstance(ending, Again) and record is not None:
             if record.phase == QUEUED and record.leg == leg:
                 self._submit(record, ending.delay)
+        return ending
+
+    def _storable(self, ending: Ending) -> Ending:
+        """``ending``, or the internal error it becomes when the record
+        cannot keep it: data that is not JSON, or too large a result, fails
+        the task at once, since recording it again would fail again."""
+        if isinstance(ending, Completed):
+            what, data = "result", ending.result
+        elif isinstance(ending, Failed):
+            what, data = "error", ending.error
+        elif isinstance(ending, Asked):
+            what = "state (ctx.state) or question"
+            data = {
+                "questions": {k: q.to_dict() for k, q in ending.questions.items()},
+                "answers": ending.answers,
+                "state": ending.state,
+            }
+        else:
+            return ending
+        try:
+            size = len(json.dumps(data, separators=(",", ":")))
+        except (TypeError, ValueError) as exc:
+            return internal_error(f"The task's {what} is not JSON: {exc}")
+        if isinstance(ending, Completed) and size > self.policy.max_result:
+            return internal_error(
+                f"The tool's result ({size} bytes) is larger than this server"
+                f" keeps for a task ({self.policy.max_result} bytes)"
+            )
+        return ending
 
     # -- helpers -----------------------------------------------------------
 

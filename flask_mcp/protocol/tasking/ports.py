@@ -8,6 +8,7 @@ them in memory.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import typing as t
 
 from ...components.registry import Registry
@@ -148,11 +149,28 @@ class TaskEvents(t.Protocol):
         """``record`` changed; ``outcome`` is its result or error if final."""
 
 
+@dataclasses.dataclass
+class LegOutcome:
+    """How a leg ended, in the words of ``flask_mcp.signals.OUTCOMES``.
+
+    An observer whose context yields one has it filled in by the runner
+    before the context exits; it stays ``"error"`` if the leg raised.
+    """
+
+    outcome: str = "error"
+    #: The JSON-RPC error code the task failed with, if any.
+    error_code: int | None = None
+    #: The error's message, if any.
+    error_message: str | None = None
+
+
 class LegObserver(t.Protocol):
     """Told where each leg starts and ends (spans, metrics)."""
 
-    def leg(self, record: TaskRecord) -> t.ContextManager[None]:
-        """Wraps the run of one leg of ``record``."""
+    def leg(self, record: TaskRecord) -> t.ContextManager[object]:
+        """Wraps the run of one leg of ``record``; yield a
+        :class:`~flask_mcp.protocol.tasking.ports.LegOutcome` to learn how it
+        ended."""
 
 
 class NoObserver:

@@ -13,6 +13,7 @@ ignored and a ``required`` tool cannot be called.
 
 from __future__ import annotations
 
+import math
 import typing as t
 from collections import abc
 from dataclasses import dataclass
@@ -98,7 +99,10 @@ def plan(
         raise JsonRpcError(INVALID_PARAMS, "Invalid params: task must be an object")
     ttl = asked.get("ttl")
     if ttl is not None and (
-        isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl < 0
+        isinstance(ttl, bool)
+        or not isinstance(ttl, (int, float))
+        or not math.isfinite(ttl)  # json.loads reads Infinity and NaN
+        or ttl < 0
     ):
         raise JsonRpcError(
             INVALID_PARAMS, "Invalid params: task.ttl must be milliseconds >= 0"
