@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import typing as t
 from pathlib import Path
 
 import pytest
 
+from support import RedisServer
 from support.mounts import read_only_folder
 from support.mounts import tiny_tmpfs
 
@@ -38,3 +41,16 @@ def read_only_dir(tmp_path: Path) -> t.Iterator[Path]:
 def small_disk(tmp_path: Path) -> t.Iterator[Path]:
     with tiny_tmpfs(tmp_path / "small") as path:
         yield path
+
+
+@pytest.fixture
+def own_redis() -> t.Iterator[RedisServer]:
+    """A Redis of the test's own, to stop or freeze (thawed at the end: a
+    frozen server would ignore SIGTERM)."""
+    server = RedisServer()
+    with server:
+        try:
+            yield server
+        finally:
+            if server.pid is not None:
+                os.kill(server.pid, signal.SIGCONT)

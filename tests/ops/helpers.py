@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import typing as t
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -107,3 +110,17 @@ def register(mcp: FlaskMCP) -> None:
     @mcp.prompt
     def greet(name: str) -> str:
         return f"Hello {name}"
+
+
+def run_python(script: str) -> subprocess.CompletedProcess[str]:
+    """``script`` in a fresh interpreter, without this process's metrics folder."""
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    return done

@@ -21,24 +21,11 @@ from .helpers import call
 from .helpers import modern
 from .helpers import post
 from .helpers import register
+from .helpers import run_python
 from .helpers import scrape
 from .helpers import value
 
 DURATION = "mcp_server_operation_duration_seconds_count"
-
-
-def run_python(script: str) -> subprocess.CompletedProcess[str]:
-    """``script`` in a fresh interpreter, without this process's metrics folder."""
-    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
 
 
 def make_app(

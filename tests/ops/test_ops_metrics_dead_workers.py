@@ -4,8 +4,6 @@ a megabyte up front; recycled workers would fill a small tmpfs)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from flask import Flask
 from flask_mcp import FlaskMCP
 from flask_mcp.ops.metrics import PREALLOCATED
 
+from .helpers import run_python
 from .helpers import scrape
 from .helpers import value
 
@@ -56,16 +55,7 @@ def test_a_dead_workers_files_shrink_and_its_counts_stay(
     before = scrape(client)
 
     script = WORKER.format(instance=str(tmp_path / "worker"), folder=str(metrics_dir))
-    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=True,
-    )
-    pid = int(done.stdout)
+    pid = int(run_python(script).stdout)
     kept = [metrics_dir / f"{kind}_{pid}.db" for kind in ("counter", "histogram")]
     assert [path.stat().st_size for path in kept] == [PREALLOCATED] * 2
 

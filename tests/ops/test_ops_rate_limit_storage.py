@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from flask_mcp import FlaskMCP
 from flask_mcp.ops import rate_limits
 from flask_mcp.ops.rate_limits import storage_uri
 from support import RedisServer
@@ -23,24 +22,14 @@ from support.clock import Clock
 
 from .helpers import call
 from .helpers import post
+from .test_ops_rate_limits import make_app as limits_app
 
 TIMEOUT = 1.0
 
 
 def make_app(tmp_path: Path, **config: t.Any) -> Flask:
-    app = Flask("limit_storage", instance_path=str(tmp_path / "instance"))
-    app.config.update({"MCP_STATELESS": True, **config})
-    mcp = FlaskMCP(app, authenticate=lambda request: {"sub": "ann"})
-
-    @mcp.tool(rate_limit="2/minute")
-    def expensive() -> str:
-        return "ok"
-
-    @mcp.tool
-    def cheap() -> str:
-        return "ok"
-
-    return app
+    """The rate limits' test app, every caller signed in as ann."""
+    return limits_app(tmp_path, auth=lambda request: {"sub": "ann"}, **config)[0]
 
 
 @pytest.mark.parametrize(
@@ -112,17 +101,6 @@ def _keys(server: RedisServer) -> list[bytes]:
     import redis
 
     return t.cast(list[bytes], redis.Redis.from_url(server.url).keys("*"))
-
-
-@pytest.fixture
-def own_redis() -> t.Iterator[RedisServer]:
-    server = RedisServer()
-    with server:
-        try:
-            yield server
-        finally:
-            if server.pid is not None:
-                os.kill(server.pid, signal.SIGCONT)
 
 
 def test_one_request_per_interval_tries_a_frozen_storage(

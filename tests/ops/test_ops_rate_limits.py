@@ -201,17 +201,6 @@ class TestMistakes:
         assert "counted in each process's memory" in caplog.text
 
 
-@pytest.fixture
-def own_redis() -> t.Iterator[RedisServer]:
-    server = RedisServer()
-    with server:
-        try:
-            yield server
-        finally:
-            if server.pid is not None:
-                os.kill(server.pid, signal.SIGCONT)
-
-
 def test_when_the_counters_storage_fails_requests_go_through(
     tmp_path: Path,
     own_redis: RedisServer,

@@ -19,8 +19,8 @@ from flask_mcp import FlaskMCP
 from flask_mcp import ToolError
 from flask_mcp import signals
 from flask_mcp.ops import tracing
-from flask_mcp.protocol.tasking.record import TaskRecord
 from flask_mcp.tasks.observer import SignalObserver
+from support.task_records import task_record
 
 from .helpers import scrape
 from .helpers import value
@@ -102,22 +102,7 @@ def _consumers(exporter: InMemorySpanExporter) -> dict[str, t.Any]:
 
 def test_nothing_is_built_while_nobody_listens_to_the_app(tmp_path: Path) -> None:
     app, other = Flask("quiet"), Flask("watched")
-    record = TaskRecord.from_json(
-        {
-            "layout": 1,
-            "id": "t1",
-            "version": "2026-07-28",
-            "principal": None,
-            "session": None,
-            "tool": "double",
-            "arguments": {},
-            "created": time.time(),
-            "updated": time.time(),
-            "ttl_ms": 60_000,
-            "poll_ms": 1000,
-        }
-    )
-    assert record is not None
+    record = task_record(tool="double")
     seen: list[signals.Operation] = []
 
     def receive(sender: t.Any, operation: signals.Operation) -> None:

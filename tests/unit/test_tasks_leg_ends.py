@@ -21,9 +21,9 @@ from flask_mcp import FlaskMCP
 from flask_mcp import ToolResult
 from flask_mcp.protocol.tasking.legs import LegRunner
 from flask_mcp.protocol.tasking.lifecycle import Completed
-from flask_mcp.protocol.tasking.record import TaskRecord
 from flask_mcp.store import LockTimeout
 from flask_mcp.testing import MCPError
+from support.task_records import task_record
 
 MODERN, LEGACY = "2026-07-28", "2025-11-25"
 NAME = {"type": "object", "properties": {"name": {"type": "string"}}}
@@ -111,23 +111,7 @@ def end_leg(lifecycle: Ends) -> None:
         scope=lambda auth: t.cast(t.Any, None),
         patience=60.0,
     )
-    record = TaskRecord.from_json(
-        {
-            "layout": 1,
-            "id": "t1",
-            "version": MODERN,
-            "principal": None,
-            "session": None,
-            "tool": "job",
-            "arguments": {},
-            "created": time.time(),
-            "updated": time.time(),
-            "ttl_ms": 60_000,
-            "poll_ms": 1000,
-        }
-    )
-    assert record is not None
-    runner._end(record, "me", Completed({"content": []}))
+    runner._end(task_record(), "me", Completed({"content": []}))
 
 
 def test_only_the_stores_errors_are_waited_out() -> None:

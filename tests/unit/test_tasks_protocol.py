@@ -24,6 +24,7 @@ from flask_mcp.protocol.tasking.lifecycle import TaskPolicy
 from flask_mcp.protocol.tasking.ports import DispatchError
 from flask_mcp.protocol.tasking.record import TaskRecord
 from flask_mcp.protocol.tasking.support import plan
+from support.task_records import task_record as record
 
 EXT = {"extensions": {"io.modelcontextprotocol/tasks": {}}}
 QUESTION = elicitation("Go?", {"type": "object", "properties": {}})
@@ -137,22 +138,6 @@ def test_before_2025_11_25_there_are_no_tasks() -> None:
 
 
 # -- wire shapes ---------------------------------------------------------------
-
-
-def record(**changes: t.Any) -> TaskRecord:
-    fields: dict[str, t.Any] = {
-        "id": "t1",
-        "version": "2026-07-28",
-        "principal": None,
-        "session": None,
-        "tool": "job",
-        "arguments": {},
-        "created": 1_785_234_600.25,
-        "updated": 1_785_234_601.5,
-        "ttl_ms": 60_000,
-        "poll_ms": 500,
-    }
-    return TaskRecord(**{**fields, **changes})
 
 
 def test_timestamps_are_iso_8601_utc_with_milliseconds() -> None:
